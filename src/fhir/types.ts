@@ -1,0 +1,45 @@
+/**
+ * The HTTP-independent request/response of one FHIR interaction. Express adapts to these (src/http),
+ * and batch/transaction entries are replayed through the same router in process.
+ */
+import type { Resource } from 'fhir/r4';
+
+export type FhirMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Prefer header values (https://hl7.org/fhir/R4/http.html#ops, https://hl7.org/fhir/R4/search.html#errors). */
+export interface Preferences {
+  return?: 'minimal' | 'representation' | 'OperationOutcome';
+  handling?: 'strict' | 'lenient';
+}
+
+export interface FhirRequest {
+  method: FhirMethod;
+  /** Path segments below the FHIR base, decoded: ['Patient', '123', '_history', '2']. */
+  path: string[];
+  /** Query parameters in their original order, names and values decoded (repeats kept). */
+  query: Array<[string, string]>;
+  /** Parsed JSON body (a Resource, or a JSON Patch array), when there is one. */
+  body?: unknown;
+  /** The body's media type without parameters, e.g. 'application/fhir+json'. */
+  contentType?: string;
+  ifMatch?: string;
+  ifNoneMatch?: string;
+  ifModifiedSince?: string;
+  ifNoneExist?: string;
+  prefer: Preferences;
+}
+
+export interface FhirResponse {
+  status: number;
+  /** The resource or Bundle/OperationOutcome to return, if any. */
+  resource?: Resource;
+  /** Version-specific metadata for headers: ETag W/"versionId", Last-Modified, Location. */
+  versionId?: string;
+  lastUpdated?: string;
+  /** Absolute URL of the created/updated version (Location on create/update). */
+  location?: string;
+  /** OperationOutcome with warnings produced while serving (e.g. ignored search parameters). */
+  outcome?: Resource;
+}
+
+export type FhirHandler = (req: FhirRequest) => Promise<FhirResponse>;

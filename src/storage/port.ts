@@ -1,0 +1,78 @@
+/**
+ * The one storage port. Both adapters (embedded engine, MongoDB) implement it and pass the same
+ * contract suite (test/contract). Filters, sorts and projections are MongoDB query documents with
+ * MongoDB semantics, so the query compiler (src/search/compile) emits one form for both.
+ */
+
+/** A stored document. `_id` is a string chosen by the caller. */
+export type Doc = { _id: string } & Record<string, unknown>;
+
+/** A MongoDB query document (https://www.mongodb.com/docs/manual/tutorial/query-documents/). */
+export type Filter = Record<string, unknown>;
+
+/** Ordered sort keys: [['lastUpdated', -1], ['_id', 1]]. Order matters, so not an object. */
+export type SortSpec = Array<[string, 1 | -1]>;
+
+export interface FindOptions {
+  sort?: SortSpec;
+  skip?: number;
+  limit?: number;
+  /** Inclusion or exclusion projection, MongoDB style ({ resource: 1 } or { idx: 0 }). */
+  projection?: Record<string, 0 | 1>;
+}
+
+/** A secondary index. Keys may traverse arrays (multikey), e.g. ['idx.tok.p', 1], ['idx.tok.c', 1]. */
+export interface IndexSpec {
+  name: string;
+  keys: SortSpec;
+  unique?: boolean;
+}
+
+export interface StoreReader {
+  find(collection: string, filter: Filter, options?: FindOptions): Promise<Doc[]>;
+  findOne(collection: string, filter: Filter, options?: FindOptions): Promise<Doc | null>;
+  /** Number of matching documents; stops counting at `limit` when given (for `_total=estimate`-style caps). */
+  count(collection: string, filter: Filter, limit?: number): Promise<number>;
+}
+
+/** Reads inside a transaction see the transaction's own writes; nobody else sees them before commit. */
+export interface StoreTransaction extends StoreReader {
+  /** Inserts a new document; rejects with StorageConflict when `_id` already exists. */
+  insert(collection: string, doc: Doc): Promise<void>;
+  /**
+   * Replaces the document with `doc._id`. When `expect` is given, the stored document must also match it
+   * (optimistic concurrency, e.g. { versionId: 3 }); rejects with StorageConflict when it does not or is absent.
+   */
+  replace(collection: string, doc: Doc, expect?: Filter): Promise<void>;
+  /** Deletes the document with this `_id` if present; resolves to whether it was. */
+  delete(collection: string, id: string): Promise<boolean>;
+}
+
+export interface Store extends StoreReader {
+  readonly kind: 'embedded' | 'mongodb';
+  /** Creates the indexes if missing (idempotent; called at start-up). */
+  ensureIndexes(collection: string, indexes: IndexSpec[]): Promise<void>;
+  /**
+   * Runs `work` as one atomic unit: every write lands or none does, and the promise resolves only once the
+   * commit is durable. If `work` throws, nothing is written and the error propagates unchanged.
+   * `work` may be re-run by an adapter after a transient conflict, so it must not have outside side effects.
+   */
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A write lost a race: duplicate `_id` on insert, or the `expect` precondition of a replace no longer holds. */
+export class StorageConflict extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StorageConflict';
+  }
+}
+
+/** The deployment cannot give what was asked (for example MongoDB without replica set, so no transactions). */
+export class StorageUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StorageUnavailable';
+  }
+}
