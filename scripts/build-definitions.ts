@@ -5,11 +5,13 @@
  */
 import { buildValidationDefinitions } from './definitions/validation';
 import { buildSearchDefinitions } from './definitions/search';
+import { buildSummaryDefinitions } from './definitions/summary';
 
 async function main(): Promise<void> {
   const started = Date.now();
   await buildValidationDefinitions();
   await buildSearchDefinitions();
+  await buildSummaryDefinitions();
   process.stdout.write(`definitions ready in ${Date.now() - started} ms\n`);
 }
 

@@ -102,4 +102,9 @@ export interface IndexFields {
   comp?: CompositeEntry[];
   /** Codes of every parameter with at least one value (serves :missing). */
   has?: string[];
+  /**
+   * Per-parameter sort key for `_sort` (https://hl7.org/fhir/R4/search.html#sort), keyed by parameter code:
+   * the smallest normalised value (string `v`, token `c`, date `lo`, number/quantity `v`, reference `r`/`u`, uri `v`).
+   */
+  so?: Record<string, string | number>;
 }
