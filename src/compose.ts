@@ -1,0 +1,84 @@
+/**
+ * Composition root: builds the store, definitions, search and the FHIR router from configuration.
+ * No module-level singletons elsewhere; tests build their own server with injected clock, ids and store.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Express } from 'express';
+import { monotonicClock, type Clock } from './core/clock';
+import { uuidIds, type IdGenerator } from './core/ids';
+import type { Config } from './config/config';
+import { capabilitiesHandler } from './fhir/capabilities';
+import type { FhirContext } from './fhir/context';
+import { FhirRouter } from './fhir/router';
+import { buildRoutes, type Route } from './fhir/routes';
+import { createApp } from './http/app';
+import { jsonLogger, type Logger } from './http/logger';
+import { CriteriaCompiler } from './search/criteria';
+import { IndexExtractor } from './search/extract';
+import { historyIndexes, resourceIndexes } from './search/indexes';
+import { SearchRegistry } from './search/registry';
+import { SearchService } from './search/service';
+import { createStore } from './storage/create-store';
+import type { Store } from './storage/port';
+import { HISTORY, RESOURCES } from './storage/records';
+import { loadBaseValidator } from './validation/validator';
+
+export interface ServerParts {
+  app: Express;
+  router: FhirRouter;
+  store: Store;
+  close(): Promise<void>;
+}
+
+export interface ServerOverrides {
+  clock?: Clock;
+  ids?: IdGenerator;
+  logger?: Logger;
+  /** An already open store (tests); otherwise one is opened from the configuration. */
+  store?: Store;
+}
+
+const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
+
+export async function createServer(config: Config, overrides: ServerOverrides = {}): Promise<ServerParts> {
+  const clock = overrides.clock ?? monotonicClock();
+  const definitionsDir = path.join(ROOT, 'generated');
+  const validator = loadBaseValidator({ definitionsDir });
+  const registry = SearchRegistry.loadBase({ definitionsDir });
+  const store = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir }));
+  await store.ensureIndexes(RESOURCES, resourceIndexes);
+  await store.ensureIndexes(HISTORY, historyIndexes);
+
+  const criteria = new CriteriaCompiler({ store, registry, baseUrl: config.baseUrl });
+  const search = new SearchService({ store, registry, criteria, baseUrl: config.baseUrl, ...config.search, clock });
+  const ctx: FhirContext = {
+    store,
+    clock,
+    ids: overrides.ids ?? uuidIds,
+    baseUrl: config.baseUrl,
+    paging: config.search,
+    validator,
+    indexer: new IndexExtractor(registry, { baseUrl: config.baseUrl }),
+    search,
+  };
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+  let routes: Route[] = [];
+  routes = buildRoutes(
+    capabilitiesHandler({
+      routes: () => routes,
+      registry,
+      supportsSearchParam: (type, def) => criteria.supports(type, def),
+      software: { name: pkg.name, version: pkg.version },
+      startedAt: clock.now(),
+    }),
+  );
+  const router = new FhirRouter(ctx, routes);
+  const app = createApp({
+    router,
+    logger: overrides.logger ?? jsonLogger(),
+    maxBodyBytes: config.maxBodyBytes,
+    openapi: fs.readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8'),
+  });
+  return { app, router, store, close: () => store.close() };
+}

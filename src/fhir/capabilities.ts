@@ -1,0 +1,96 @@
+/**
+ * capabilities: https://hl7.org/fhir/R4/http.html#capabilities — the CapabilityStatement is generated from the
+ * route table, the validator's resource types and the SearchParameter registry, never written by hand.
+ */
+import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceSearchParam } from 'fhir/r4';
+import type { SearchParamDef, SearchRegistry } from '../search/registry';
+import type { FhirContext } from './context';
+import { JSON_PATCH } from './patch';
+import type { InteractionCode, Route } from './routes';
+import type { FhirRequest, FhirResponse } from './types';
+
+export interface CapabilityInputs {
+  /** The route table (a getter, since the capabilities route is itself part of it). */
+  routes: () => Route[];
+  registry: SearchRegistry;
+  /** Whether the query compiler implements this parameter for this type. */
+  supportsSearchParam: (resourceType: string, def: SearchParamDef) => boolean;
+  software: { name: string; version: string };
+  /** When the server started; the statement's date. */
+  startedAt: string;
+}
+
+type TypeInteraction = NonNullable<CapabilityStatementRestResource['interaction']>[number]['code'];
+type SystemInteraction = 'history-system' | 'search-system';
+const TYPE_LEVEL: ReadonlySet<InteractionCode> = new Set(['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type']);
+const SYSTEM_LEVEL: ReadonlySet<InteractionCode> = new Set(['history-system', 'search-system']);
+const isTypeInteraction = (i: InteractionCode): i is TypeInteraction => TYPE_LEVEL.has(i);
+const isSystemInteraction = (i: InteractionCode): i is SystemInteraction => SYSTEM_LEVEL.has(i);
+
+export function capabilitiesHandler(inputs: CapabilityInputs): (ctx: FhirContext, req: FhirRequest) => Promise<FhirResponse> {
+  let cached: CapabilityStatement | undefined;
+  return async (ctx) => {
+    cached ??= buildCapabilityStatement(ctx, inputs);
+    return { status: 200, resource: cached };
+  };
+}
+
+export function buildCapabilityStatement(ctx: FhirContext, inputs: CapabilityInputs): CapabilityStatement {
+  const routes = inputs.routes();
+  const plain = routes.filter((r) => !r.conditional);
+  const typeInteractions = unique(plain.map((r) => r.interaction).filter(isTypeInteraction));
+  const systemInteractions = unique(plain.map((r) => r.interaction).filter(isSystemInteraction));
+  const conditional = new Set(routes.filter((r) => r.conditional).map((r) => r.interaction));
+  const compartmentSearch = routes.some((r) => r.path[0] === ':compartment');
+
+  const resource: CapabilityStatementRestResource[] = ctx.validator.resourceTypes.map((type) => ({
+    type,
+    profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+    interaction: typeInteractions.map((code) => ({ code })),
+    versioning: 'versioned-update',
+    readHistory: true,
+    updateCreate: true,
+    conditionalCreate: true,
+    conditionalRead: 'modified-since',
+    conditionalUpdate: conditional.has('update'),
+    conditionalDelete: conditional.has('delete') ? 'single' : 'not-supported',
+    referencePolicy: ['literal', 'logical'],
+    searchParam: searchParams(inputs, type),
+  }));
+
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: inputs.startedAt,
+    publisher: 'FHIR R4 server project',
+    kind: 'instance',
+    software: { name: inputs.software.name, version: inputs.software.version },
+    implementation: { description: 'FHIR R4 REST server', url: ctx.baseUrl },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    patchFormat: [JSON_PATCH],
+    rest: [
+      {
+        mode: 'server',
+        documentation: `Base: ${ctx.baseUrl}. Resources are validated against the FHIR R4 base definitions on every write.`,
+        resource,
+        interaction: systemInteractions.map((code) => ({ code })),
+        ...(compartmentSearch ? { compartment: ['http://hl7.org/fhir/CompartmentDefinition/patient'] } : {}),
+      },
+    ],
+  };
+}
+
+function searchParams(inputs: CapabilityInputs, type: string): CapabilityStatementRestResourceSearchParam[] {
+  return inputs.registry
+    .forType(type)
+    .filter((def) => inputs.supportsSearchParam(type, def))
+    .map((def) => ({
+      name: def.code,
+      definition: def.url,
+      type: def.type,
+      ...(def.description ? { documentation: def.description } : {}),
+    }));
+}
+
+const unique = <T>(items: T[]): T[] => [...new Set(items)];

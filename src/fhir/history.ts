@@ -1,0 +1,149 @@
+/**
+ * history at instance, type and system level: https://hl7.org/fhir/R4/http.html#history
+ * Newest first; `_since`, `_at`, `_count`; pages are keyset cursors over (lastUpdated, _id) bounded by the
+ * instant of the first page, so writes made while a client pages never shift or repeat entries.
+ */
+import type { Bundle, BundleEntry, BundleLink, FhirResource } from 'fhir/r4';
+import { invalid } from '../core/errors';
+import type { Filter, SortSpec } from '../storage/port';
+import { HISTORY, type HistoryRecord } from '../storage/records';
+import type { FhirContext } from './context';
+import { decodeCursor, encodeCursor, pageSize } from './paging';
+import { etagOf } from './preconditions';
+import { assertId, assertResourceType } from './target';
+import type { FhirRequest, FhirResponse } from './types';
+
+export interface HistoryScope {
+  type?: string;
+  id?: string;
+}
+
+interface Cursor {
+  /** snapshot: only versions written at or before this instant */
+  s: string;
+  /** direction: entries after (n) or before (p) the position */
+  d: 'n' | 'p';
+  t: string;
+  k: string;
+}
+
+const isCursor = (v: unknown): v is Cursor => {
+  const c = v as Cursor;
+  return typeof c === 'object' && c !== null && typeof c.s === 'string' && (c.d === 'n' || c.d === 'p') && typeof c.t === 'string' && typeof c.k === 'string';
+};
+
+const HISTORY_PARAMETERS = new Set(['_count', '_since', '_at', '_cursor', '_format', '_pretty']);
+const NEWEST_FIRST: SortSpec = [['lastUpdated', -1], ['_id', -1]];
+const OLDEST_FIRST: SortSpec = [['lastUpdated', 1], ['_id', 1]];
+
+export async function history(ctx: FhirContext, req: FhirRequest, scope: HistoryScope): Promise<FhirResponse> {
+  if (scope.type) assertResourceType(ctx, scope.type);
+  if (scope.id) assertId(scope.id);
+  const params = historyParameters(req.query);
+  const count = pageSize(params.get('_count'), ctx.paging);
+  const cursor = params.has('_cursor') ? decodeCursor(params.get('_cursor') ?? '', isCursor) : undefined;
+  const snapshot = cursor?.s ?? ctx.clock.now();
+
+  const filter: Filter[] = [{ lastUpdated: { $lte: snapshot } }];
+  if (scope.type) filter.push({ type: scope.type });
+  if (scope.id) filter.push({ id: scope.id });
+  const since = params.get('_since');
+  if (since !== undefined) filter.push({ lastUpdated: { $gte: parseInstant(since, '_since') } });
+  const at = params.get('_at');
+  if (at !== undefined) filter.push(await currentDuring(ctx, scope, snapshot, parseInstant(at, '_at')));
+
+  const backwards = cursor?.d === 'p';
+  if (cursor) filter.push(backwards ? after(cursor) : before(cursor));
+  const rows = (await ctx.store.find(HISTORY, { $and: filter }, { sort: backwards ? OLDEST_FIRST : NEWEST_FIRST, limit: count + 1 })) as HistoryRecord[];
+  const more = rows.length > count;
+  const page = rows.slice(0, count);
+  if (backwards) page.reverse();
+
+  const bundle: Bundle = {
+    resourceType: 'Bundle',
+    type: 'history',
+    link: links(ctx, req, scope, snapshot, page, { hasOlder: backwards ? true : more, hasNewer: backwards ? more : cursor !== undefined }),
+    entry: page.map((v) => historyEntry(ctx, v)),
+  };
+  return { status: 200, resource: bundle };
+}
+
+function historyParameters(query: Array<[string, string]>): Map<string, string> {
+  const params = new Map<string, string>();
+  for (const [name, value] of query) {
+    if (!HISTORY_PARAMETERS.has(name)) throw invalid(`Unknown history parameter '${name.slice(0, 40)}': history supports _count, _since and _at`, name);
+    if (params.has(name)) throw invalid(`The history parameter '${name}' may appear once`, name);
+    params.set(name, value);
+  }
+  return params;
+}
+
+/** A FHIR instant (or a dateTime with a time zone); anything less precise is ambiguous for history. */
+function parseInstant(value: string, name: string): string {
+  const ok = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value);
+  const time = ok ? Date.parse(value) : NaN;
+  if (Number.isNaN(time)) throw invalid(`Invalid ${name} '${value.slice(0, 40)}': expected an instant such as 2024-01-31T12:00:00Z`, name);
+  return new Date(time).toISOString();
+}
+
+/**
+ * _at: versions that were current at the given instant, i.e. for each resource the newest version written
+ * at or before it (https://hl7.org/fhir/R4/http.html#history). Resolved to their history keys.
+ */
+async function currentDuring(ctx: FhirContext, scope: HistoryScope, snapshot: string, at: string): Promise<Filter> {
+  const scopeFilter: Filter = { lastUpdated: { $lte: at < snapshot ? at : snapshot } };
+  if (scope.type) scopeFilter.type = scope.type;
+  if (scope.id) scopeFilter.id = scope.id;
+  const versions = (await ctx.store.find(HISTORY, scopeFilter, { sort: NEWEST_FIRST, projection: { type: 1, id: 1 } })) as HistoryRecord[];
+  const newest = new Map<string, string>();
+  for (const v of versions) {
+    const key = `${v.type}/${v.id}`;
+    if (!newest.has(key)) newest.set(key, v._id);
+  }
+  return { _id: { $in: [...newest.values()] } };
+}
+
+const before = (c: Cursor): Filter => ({ $or: [{ lastUpdated: { $lt: c.t } }, { lastUpdated: c.t, _id: { $lt: c.k } }] });
+const after = (c: Cursor): Filter => ({ $or: [{ lastUpdated: { $gt: c.t } }, { lastUpdated: c.t, _id: { $gt: c.k } }] });
+
+function links(
+  ctx: FhirContext,
+  req: FhirRequest,
+  scope: HistoryScope,
+  snapshot: string,
+  page: HistoryRecord[],
+  nav: { hasOlder: boolean; hasNewer: boolean },
+): BundleLink[] {
+  const path = [scope.type, scope.id, '_history'].filter(Boolean).join('/');
+  const kept = req.query.filter(([n]) => n !== '_cursor' && n !== '_format' && n !== '_pretty');
+  const url = (extra: Array<[string, string]>): string => {
+    const qs = new URLSearchParams([...kept, ...extra]).toString();
+    return `${ctx.baseUrl}/${path}${qs ? `?${qs}` : ''}`;
+  };
+  const current = req.query.find(([n]) => n === '_cursor');
+  const result: BundleLink[] = [
+    { relation: 'self', url: url(current ? [current] : []) },
+    { relation: 'first', url: url([['_cursor', encodeCursor({ s: snapshot, d: 'n', t: '\uffff', k: '\uffff' })]]) },
+  ];
+  const last = page[page.length - 1];
+  const first = page[0];
+  if (nav.hasOlder && last) result.push({ relation: 'next', url: url([['_cursor', encodeCursor({ s: snapshot, d: 'n', t: last.lastUpdated, k: last._id })]]) });
+  if (nav.hasNewer && first) result.push({ relation: 'previous', url: url([['_cursor', encodeCursor({ s: snapshot, d: 'p', t: first.lastUpdated, k: first._id })]]) });
+  return result;
+}
+
+const STATUS: Record<HistoryRecord['method'], string> = { POST: '201 Created', PUT: '200 OK', PATCH: '200 OK', DELETE: '204 No Content' };
+
+function historyEntry(ctx: FhirContext, v: HistoryRecord): BundleEntry {
+  const created = v.versionId === 1 || v.method === 'POST';
+  return {
+    fullUrl: `${ctx.baseUrl}/${v.type}/${v.id}`,
+    ...(v.resource ? { resource: v.resource as FhirResource } : {}),
+    request: { method: v.method === 'PATCH' ? 'PATCH' : v.method, url: v.method === 'POST' ? v.type : `${v.type}/${v.id}` },
+    response: {
+      status: v.deleted ? STATUS.DELETE : created ? '201 Created' : STATUS[v.method],
+      etag: etagOf(v.versionId),
+      lastModified: v.lastUpdated,
+    },
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * Writes one new version of a resource: the current record and its history entry in the same transaction,
+ * with server-assigned meta.versionId and meta.lastUpdated (https://hl7.org/fhir/R4/http.html#versioning)
+ * and the search index entries extracted from the same resource.
+ */
+import type { Resource } from 'fhir/r4';
+import { FhirError } from '../core/errors';
+import { StorageConflict, type StoreTransaction } from '../storage/port';
+import { HISTORY, RESOURCES, historyKey, resourceKey, type HistoryMethod, type HistoryRecord, type ResourceRecord } from '../storage/records';
+import type { FhirContext } from './context';
+import { assertValid } from './incoming';
+
+export async function loadCurrent(tx: Pick<StoreTransaction, 'findOne'>, type: string, id: string): Promise<ResourceRecord | null> {
+  return (await tx.findOne(RESOURCES, { _id: resourceKey(type, id) })) as ResourceRecord | null;
+}
+
+/** Stamps meta, validates, extracts index entries and writes the version after `previous` (or version 1). */
+export async function writeVersion(
+  ctx: FhirContext,
+  tx: StoreTransaction,
+  previous: ResourceRecord | null,
+  type: string,
+  id: string,
+  body: Resource | null,
+  method: HistoryMethod,
+): Promise<ResourceRecord> {
+  const versionId = previous ? previous.versionId + 1 : 1;
+  const lastUpdated = ctx.clock.now();
+  let resource: Resource | null = null;
+  if (body) {
+    resource = { ...body, id, meta: { ...body.meta, versionId: String(versionId), lastUpdated } } as Resource;
+    assertValid(ctx, resource);
+  }
+  const { idx, compartments } = resource ? ctx.indexer.extract(resource) : { idx: {}, compartments: [] };
+  const record: ResourceRecord = { _id: resourceKey(type, id), type, id, versionId, lastUpdated, deleted: !resource, resource, idx, compartments };
+  const history: HistoryRecord = { _id: historyKey(type, id, versionId), type, id, versionId, lastUpdated, deleted: !resource, method, resource };
+  if (previous) await tx.replace(RESOURCES, record, { versionId: previous.versionId });
+  else await tx.insert(RESOURCES, record);
+  await tx.insert(HISTORY, history);
+  return record;
+}
+
+/** Runs a write transaction; a lost race becomes 409 so the client can re-read and retry. */
+export async function inTransaction<T>(ctx: FhirContext, work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+  try {
+    return await ctx.store.transaction(work);
+  } catch (err) {
+    if (err instanceof StorageConflict) {
+      throw new FhirError('conflict', [
+        { severity: 'error', code: 'conflict', diagnostics: 'Another request changed this resource at the same time; read it again and retry' },
+      ]);
+    }
+    throw err;
+  }
+}

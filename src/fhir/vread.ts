@@ -1,0 +1,18 @@
+/** vread: https://hl7.org/fhir/R4/http.html#vread — a deleted version answers 410. */
+import { FhirError, notFound } from '../core/errors';
+import { HISTORY, historyKey, type HistoryRecord } from '../storage/records';
+import type { FhirContext } from './context';
+import { assertId, assertResourceType, parseVersionId } from './target';
+import type { FhirRequest, FhirResponse } from './types';
+
+export async function vread(ctx: FhirContext, _req: FhirRequest, type: string, id: string, vid: string): Promise<FhirResponse> {
+  assertResourceType(ctx, type);
+  assertId(id);
+  const versionId = parseVersionId(vid);
+  const version = (await ctx.store.findOne(HISTORY, { _id: historyKey(type, id, versionId) })) as HistoryRecord | null;
+  if (!version) throw notFound(`${type}/${id} has no version ${vid}`);
+  if (version.deleted || !version.resource) {
+    throw new FhirError('deleted', [{ severity: 'error', code: 'deleted', diagnostics: `Version ${vid} of ${type}/${id} is a deletion` }]);
+  }
+  return { status: 200, resource: version.resource, versionId: String(version.versionId), lastUpdated: version.lastUpdated };
+}

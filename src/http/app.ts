@@ -1,0 +1,121 @@
+/**
+ * The Express application: security headers, request ids, body limits, content negotiation, and one handler
+ * that adapts every /fhir request to the in-process FHIR router. Errors become OperationOutcomes here, once.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { FhirError } from '../core/errors';
+import type { FhirRouter } from '../fhir/router';
+import { errorResponse } from './errors';
+import { routeTemplate, type Logger } from './logger';
+import { FHIR_JSON, responseType, type ResponseType } from './negotiate';
+import { pathSegments, queryPairs, toFhirRequest } from './request';
+import { sendFhir } from './respond';
+
+export interface AppOptions {
+  router: FhirRouter;
+  logger: Logger;
+  maxBodyBytes: number;
+  /** The OpenAPI document served at /openapi.yaml. */
+  openapi: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createApp(options: AppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', false);
+
+  app.use((req, res, next) => {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    res.locals.requestId = id;
+    res.setHeader('X-Request-Id', id);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      options.logger.log({
+        level: res.statusCode >= 500 ? 'error' : 'info',
+        msg: 'request',
+        requestId: id,
+        method: req.method,
+        route: req.path.startsWith('/fhir') ? routeTemplate(safeSegments(req.path.slice(5))) : req.path === '/openapi.yaml' ? req.path : '(other)',
+        status: res.statusCode,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+      });
+    });
+    next();
+  });
+  app.use(helmet());
+  app.use(express.raw({ type: () => true, limit: options.maxBodyBytes }));
+
+  app.get('/openapi.yaml', (_req, res) => {
+    res.type('application/yaml').send(options.openapi);
+  });
+
+  app.use('/fhir', (req, res, next) => {
+    let type: ResponseType = FHIR_JSON;
+    let pretty = false;
+    const query = queryPairs(req.originalUrl);
+    const format = query.find(([n]) => n === '_format')?.[1];
+    pretty = query.some(([n, v]) => n === '_pretty' && v === 'true');
+    try {
+      type = responseType(format, req.headers.accept);
+    } catch (err) {
+      next(err);
+      return;
+    }
+    res.locals.responseType = type;
+    let fhirRequest;
+    try {
+      fhirRequest = toFhirRequest(req, req.path);
+    } catch (err) {
+      next(err);
+      return;
+    }
+    options.router.route(fhirRequest).then(
+      (result) => sendFhir(res, result, type, pretty),
+      (err: unknown) => next(err),
+    );
+  });
+
+  app.use((_req, _res, next) => next(new FhirError('not-found', 'No such endpoint: the FHIR API is served under /fhir')));
+
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const requestId = String(res.locals.requestId ?? '');
+    const mapped = errorResponse(fromExpressError(err), requestId);
+    if (mapped.internal) {
+      options.logger.log({ level: 'error', msg: 'internal error', requestId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    const type: ResponseType = res.locals.responseType ?? FHIR_JSON;
+    res.status(mapped.status).setHeader('Content-Type', `${type}; charset=utf-8`);
+    res.end(JSON.stringify(mapped.body));
+  });
+  return app;
+}
+
+/** Body-parser and routing failures arrive as http-errors; give them the right category and a clear message. */
+function fromExpressError(err: unknown): unknown {
+  if (err instanceof FhirError) return err;
+  const e = err as { type?: string; status?: number; limit?: number };
+  if (e?.type === 'entity.too.large') return new FhirError('too-large', `The request body is larger than the limit of ${e.limit} bytes`);
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new FhirError('unsupported-media-type', 'The body encoding is not supported: send UTF-8');
+  if (e?.type === 'request.aborted') return new FhirError('incorrect', 'The request was aborted before its body arrived');
+  if (e?.type === 'request.size.invalid') return new FhirError('incorrect', 'The request body size does not match Content-Length');
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new FhirError('incorrect', 'The request could not be read');
+  return err;
+}
+
+function safeSegments(path: string): string[] {
+  try {
+    return pathSegments(path);
+  } catch {
+    return ['(invalid)'];
+  }
+}

@@ -1,0 +1,78 @@
+/** Adapts an Express request to the HTTP-independent FhirRequest (src/fhir/types.ts). */
+import type { Request } from 'express';
+import { FhirError, invalid } from '../core/errors';
+import type { FhirMethod, FhirRequest, Preferences } from '../fhir/types';
+import { assertReadableBody, FORM_TYPE, mediaType } from './negotiate';
+
+const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Query pairs in order; `+` is a space as in HTML forms, so clients send a literal plus as %2B. */
+export function queryPairs(rawUrl: string): Array<[string, string]> {
+  const q = rawUrl.indexOf('?');
+  if (q < 0) return [];
+  return [...new URLSearchParams(rawUrl.slice(q + 1))].filter(([name]) => name !== '');
+}
+
+export function pathSegments(path: string): string[] {
+  const parts = path.split('/').filter((s) => s !== '');
+  try {
+    return parts.map((s) => decodeURIComponent(s));
+  } catch {
+    throw invalid('The URL path is not valid percent-encoding');
+  }
+}
+
+/** Prefer: return=..., handling=... (https://hl7.org/fhir/R4/http.html#ops, https://hl7.org/fhir/R4/search.html#errors). */
+export function parsePrefer(header: string | undefined): Preferences {
+  const prefer: Preferences = {};
+  if (!header) return prefer;
+  for (const token of header.split(/[,;]/)) {
+    const [name, value] = token.split('=').map((s) => s.trim().replace(/^"|"$/g, ''));
+    if (name === 'return' && (value === 'minimal' || value === 'representation' || value === 'OperationOutcome')) prefer.return = value;
+    if (name === 'handling' && (value === 'strict' || value === 'lenient')) prefer.handling = value;
+  }
+  return prefer;
+}
+
+/** Parses the raw body by media type; form bodies (POST _search) are merged into the query. */
+function parseBody(raw: Buffer, type: string | undefined, allowForm: boolean): { body?: unknown; form?: Array<[string, string]> } {
+  if (raw.length === 0) return {};
+  assertReadableBody(type, allowForm);
+  const text = raw.toString('utf8');
+  if (type === FORM_TYPE) return { form: [...new URLSearchParams(text)].filter(([name]) => name !== '') };
+  try {
+    return { body: JSON.parse(text) };
+  } catch (err) {
+    const detail = err instanceof SyntaxError ? `: ${err.message.replace(/\s+/g, ' ').slice(0, 160)}` : '';
+    throw new FhirError('incorrect', [{ severity: 'error', code: 'structure', diagnostics: `The body is not valid JSON${detail}` }]);
+  }
+}
+
+export function toFhirRequest(req: Request, relativePath: string): FhirRequest {
+  if (!METHODS.has(req.method)) throw new FhirError('not-allowed', `HTTP method ${req.method} is not part of the FHIR REST API`);
+  const method = req.method as FhirMethod;
+  const path = pathSegments(relativePath);
+  const contentType = mediaType(req.headers['content-type']);
+  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  const isSearchPost = method === 'POST' && path[path.length - 1] === '_search';
+  const { body, form } = method === 'GET' || method === 'HEAD' || method === 'DELETE' ? {} : parseBody(raw, contentType, isSearchPost);
+  const header = (name: string): string | undefined => {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+  return {
+    method,
+    path,
+    query: form ? [...queryPairs(req.originalUrl), ...form] : queryPairs(req.originalUrl),
+    ...(body !== undefined ? { body } : {}),
+    ...(contentType ? { contentType } : {}),
+    ...optional('ifMatch', header('if-match')),
+    ...optional('ifNoneMatch', header('if-none-match')),
+    ...optional('ifModifiedSince', header('if-modified-since')),
+    ...optional('ifNoneExist', header('if-none-exist')),
+    prefer: parsePrefer(header('prefer')),
+  };
+}
+
+const optional = <K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> =>
+  value === undefined ? {} : ({ [key]: value } as Record<K, string>);

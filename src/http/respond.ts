@@ -1,0 +1,18 @@
+/** Writes a FhirResponse: status, version headers (https://hl7.org/fhir/R4/http.html#versioning) and the JSON body. */
+import type { Response } from 'express';
+import type { FhirResponse } from '../fhir/types';
+import { etagOf } from '../fhir/preconditions';
+import type { ResponseType } from './negotiate';
+
+export function sendFhir(res: Response, result: FhirResponse, type: ResponseType, pretty: boolean): void {
+  res.status(result.status);
+  if (result.versionId !== undefined) res.setHeader('ETag', etagOf(result.versionId));
+  if (result.lastUpdated !== undefined) res.setHeader('Last-Modified', new Date(result.lastUpdated).toUTCString());
+  if (result.location !== undefined) res.setHeader('Location', result.location);
+  if (result.status === 304 || result.status === 204 || result.resource === undefined) {
+    res.end();
+    return;
+  }
+  res.setHeader('Content-Type', `${type}; charset=utf-8`);
+  res.end(pretty ? JSON.stringify(result.resource, null, 2) : JSON.stringify(result.resource));
+}
