@@ -89,6 +89,13 @@ export interface UriEntry {
 export interface CompositeEntry {
   p: string;
   k: string[];
+  /**
+   * Ranges of the components that have one (number, quantity: numeric; date: ISO instants), aligned with `k`
+   * (null at token/string/reference/uri positions), so comparators (`$gt100`) can address `lo.1`/`hi.1`.
+   * Absent when no component has a range.
+   */
+  lo?: Array<number | string | null>;
+  hi?: Array<number | string | null>;
 }
 
 export interface IndexFields {

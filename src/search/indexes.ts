@@ -1,0 +1,33 @@
+/**
+ * Secondary indexes serving search (https://hl7.org/fhir/R4/search.html) and history
+ * (https://hl7.org/fhir/R4/http.html#history) over the record layout of src/storage/records.ts.
+ * Every resource query carries `type` (and `deleted: false`, too unselective to index), so `type` leads each
+ * compound index; each one then crosses a single array (`idx.<kind>`), as MongoDB allows only one array per
+ * compound index. Rationale per index: docs/search-index.md#indexes.
+ */
+import type { IndexSpec } from '../storage/port';
+
+export const resourceIndexes: IndexSpec[] = [
+  { name: 'type_id', keys: [['type', 1], ['id', 1]] },
+  { name: 'type_lastUpdated', keys: [['type', 1], ['lastUpdated', 1]] },
+  { name: 'compartments_type', keys: [['compartments', 1], ['type', 1]] },
+  { name: 'type_has', keys: [['type', 1], ['idx.has', 1]] },
+  { name: 'type_tok_p_c_s', keys: [['type', 1], ['idx.tok.p', 1], ['idx.tok.c', 1], ['idx.tok.s', 1]] },
+  { name: 'type_tok_p_s', keys: [['type', 1], ['idx.tok.p', 1], ['idx.tok.s', 1]] },
+  { name: 'type_str_p_v', keys: [['type', 1], ['idx.str.p', 1], ['idx.str.v', 1]] },
+  { name: 'type_ref_p_r', keys: [['type', 1], ['idx.ref.p', 1], ['idx.ref.r', 1]] },
+  { name: 'type_ref_p_u', keys: [['type', 1], ['idx.ref.p', 1], ['idx.ref.u', 1]] },
+  { name: 'type_ref_p_iv', keys: [['type', 1], ['idx.ref.p', 1], ['idx.ref.iv', 1]] },
+  { name: 'type_date_p_lo', keys: [['type', 1], ['idx.date.p', 1], ['idx.date.lo', 1]] },
+  { name: 'type_date_p_hi', keys: [['type', 1], ['idx.date.p', 1], ['idx.date.hi', 1]] },
+  { name: 'type_num_p_v', keys: [['type', 1], ['idx.num.p', 1], ['idx.num.v', 1]] },
+  { name: 'type_qty_p_v', keys: [['type', 1], ['idx.qty.p', 1], ['idx.qty.v', 1]] },
+  { name: 'type_uri_p_v', keys: [['type', 1], ['idx.uri.p', 1], ['idx.uri.v', 1]] },
+  { name: 'type_comp_p', keys: [['type', 1], ['idx.comp.p', 1]] },
+];
+
+export const historyIndexes: IndexSpec[] = [
+  { name: 'lastUpdated_desc', keys: [['lastUpdated', -1]] },
+  { name: 'type_lastUpdated_desc', keys: [['type', 1], ['lastUpdated', -1]] },
+  { name: 'type_id_versionId_desc', keys: [['type', 1], ['id', 1], ['versionId', -1]] },
+];
