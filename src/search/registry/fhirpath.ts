@@ -5,8 +5,8 @@ import type { Model } from 'fhirpath';
 
 export const r4Model = r4 as unknown as Model;
 
-/** A compiled expression returning raw nodes (with their FHIR type) rather than plain JSON. */
-export type NodeEvaluator = (input: unknown) => unknown[];
+/** A compiled expression returning raw nodes (with their FHIR type) rather than plain JSON; `env` sets %variables. */
+export type NodeEvaluator = (input: unknown, env?: Record<string, unknown>) => unknown[];
 
 /**
  * Compiles `expression` once against the R4 model. With `base`, the expression is relative to an element of
@@ -14,5 +14,5 @@ export type NodeEvaluator = (input: unknown) => unknown[];
  */
 export function compileNodes(expression: string, base?: string): NodeEvaluator {
   const fn = fhirpath.compile(base ? { base, expression } : expression, r4Model, { resolveInternalTypes: false });
-  return (input) => fn(input as never) as unknown[];
+  return (input, env) => fn(input as never, env as never) as unknown[];
 }

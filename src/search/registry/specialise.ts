@@ -68,13 +68,19 @@ export function referenceTypeTest(type: string): string {
 }
 
 /**
- * Rewrites what the indexer must not or cannot evaluate: `.where(resolve() is T)` becomes a test on the
- * reference string/type, and the `as(DateTime)` spelling of one R4 composite component becomes the FHIR type `dateTime`.
+ * Rewrites what the indexer must not or cannot evaluate:
+ * - `.where(resolve() is T)` becomes a test on the reference string/type;
+ * - type casts `(X as T)` and `X.as(T)` become `X.ofType(T)`: R4 expressions apply them to collections
+ *   (`Observation.component.value as Quantity`), where FHIRPath's `as` demands a singleton, while a type filter is
+ *   what search means;
+ * - the `DateTime` spelling of one R4 composite component becomes the FHIR type `dateTime`.
  */
 export function rewriteForIndexing(expression: string): string {
   return expression
     .replace(/\.where\(\s*resolve\(\)\s+is\s+([A-Z][A-Za-z0-9]*)\s*\)/g, (_m, type: string) => `.where(${referenceTypeTest(type)})`)
-    .replace(/\bas\(DateTime\)/g, 'as(dateTime)');
+    .replace(/\(\s*([^()|]+?)\s+as\s+([A-Za-z][A-Za-z0-9]*)\s*\)/g, (_m, path: string, type: string) => `${path}.ofType(${type})`)
+    .replace(/\.as\(\s*([A-Za-z][A-Za-z0-9]*)\s*\)/g, (_m, type: string) => `.ofType(${type})`)
+    .replace(/\bofType\(DateTime\)/g, 'ofType(dateTime)');
 }
 
 /**
