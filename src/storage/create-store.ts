@@ -1,0 +1,17 @@
+/** Builds the configured storage adapter: MongoDB when a URI is given, else the embedded engine. */
+import { openEmbeddedStore } from './embedded/embedded-store';
+import { openMongoStore } from './mongo/mongo-store';
+import type { Store } from './port';
+
+export interface StoreOptions {
+  /** MongoDB connection string; the deployment must support transactions (replica set or sharded cluster). */
+  mongodbUri?: string;
+  mongodbDb?: string;
+  /** Data directory of the embedded store; undefined = in memory only (tests). */
+  dataDir?: string;
+}
+
+export async function createStore(options: StoreOptions): Promise<Store> {
+  if (options.mongodbUri) return openMongoStore({ uri: options.mongodbUri, dbName: options.mongodbDb });
+  return openEmbeddedStore({ dataDir: options.dataDir });
+}

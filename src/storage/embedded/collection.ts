@@ -1,0 +1,164 @@
+/**
+ * One in-memory collection: documents by `_id` plus its secondary indexes, and query execution over them.
+ * Stored documents are deep-frozen, so they are handed out without copying and can never be changed by a caller.
+ * Reads may pass an overlay (a transaction's uncommitted writes, by id; null = deleted) that shadows stored
+ * documents.
+ */
+import { Query } from 'mingo';
+import type { Doc, Filter, FindOptions, IndexSpec } from '../port';
+import { StorageConflict } from '../port';
+import { extractConjunction } from './conditions';
+import { choosePlan, type Plan } from './planner';
+import { compileProjection } from './projection';
+import { SecondaryIndex } from './secondary-index';
+import { sortDocuments } from './sort';
+
+export type Overlay = ReadonlyMap<string, Doc | null>;
+
+/** A filter compiled once per call: the predicate for re-checking candidates and the planner's view of it. */
+export class CompiledFilter {
+  readonly predicate: Query;
+  readonly conjunction: ReturnType<typeof extractConjunction>;
+
+  constructor(filter: Filter) {
+    this.predicate = new Query(filter);
+    this.conjunction = extractConjunction(filter);
+  }
+
+  test(doc: Doc): boolean {
+    return this.predicate.test(doc);
+  }
+}
+
+export class Collection {
+  private readonly docs = new Map<string, Doc>();
+  private readonly indexes = new Map<string, SecondaryIndex>();
+
+  get size(): number {
+    return this.docs.size;
+  }
+
+  get(id: string): Doc | undefined {
+    return this.docs.get(id);
+  }
+
+  values(): IterableIterator<Doc> {
+    return this.docs.values();
+  }
+
+  /** Stores a frozen document, replacing any with the same `_id`. */
+  put(doc: Doc): void {
+    const old = this.docs.get(doc._id);
+    for (const index of this.indexes.values()) {
+      if (old) index.remove(old);
+      index.add(doc);
+    }
+    this.docs.set(doc._id, doc);
+  }
+
+  delete(id: string): boolean {
+    const old = this.docs.get(id);
+    if (!old) return false;
+    for (const index of this.indexes.values()) index.remove(old);
+    this.docs.delete(id);
+    return true;
+  }
+
+  /** Builds the index unless one with this name and the same definition exists. */
+  ensureIndex(spec: IndexSpec): void {
+    const existing = this.indexes.get(spec.name);
+    if (existing && JSON.stringify(existing.spec.keys) === JSON.stringify(spec.keys) && !!existing.spec.unique === !!spec.unique) return;
+    const index = new SecondaryIndex({ name: spec.name, keys: spec.keys.map(([p, d]) => [p, d]), unique: spec.unique });
+    for (const doc of this.docs.values()) {
+      const tuples = index.tuples(doc);
+      index.assertUnique(doc, tuples, () => false);
+      index.add(doc, tuples);
+    }
+    this.indexes.set(spec.name, index);
+  }
+
+  /** Rejects a write that would put a second document under one key of a unique index. */
+  assertUnique(doc: Doc, overlay: Overlay): void {
+    for (const index of this.indexes.values()) {
+      if (!index.spec.unique) continue;
+      const tuples = index.tuples(doc);
+      index.assertUnique(doc, tuples, (id) => overlay.has(id));
+      for (const [id, other] of overlay) {
+        if (id === doc._id || !other) continue;
+        const otherTuples = new Set(index.tuples(other));
+        if (tuples.some((t) => otherTuples.has(t))) throw new StorageConflict(`unique index ${index.spec.name} already holds this key (document ${id})`);
+      }
+    }
+  }
+
+  find(filter: CompiledFilter, options: FindOptions = {}, overlay?: Overlay): Doc[] {
+    const { plan } = choosePlan(filter.conjunction, this.indexes.values(), options.sort);
+    const skip = Math.max(0, options.skip ?? 0);
+    const want = options.limit ? skip + Math.abs(options.limit) : Infinity;
+    const sort = options.sort && options.sort.length > 0 ? options.sort : undefined;
+    const presorted = plan.kind === 'index' && plan.sorted;
+    const stopAt = sort && !presorted ? Infinity : want;
+    const matches: Doc[] = [];
+    for (const doc of this.candidates(plan, overlay)) {
+      if (!filter.test(doc)) continue;
+      matches.push(doc);
+      if (matches.length >= stopAt) break;
+    }
+    let fromOverlay = 0;
+    if (overlay) {
+      for (const doc of overlay.values()) {
+        if (doc && filter.test(doc)) {
+          matches.push(doc);
+          fromOverlay++;
+        }
+      }
+    }
+    if (sort && (!presorted || fromOverlay > 0)) sortDocuments(matches, sort);
+    const page = skip > 0 || want < matches.length ? matches.slice(skip, want) : matches;
+    const project = compileProjection(options.projection);
+    return project ? page.map(project) : page;
+  }
+
+  count(filter: CompiledFilter, limit?: number, overlay?: Overlay): number {
+    const { plan } = choosePlan(filter.conjunction, this.indexes.values(), undefined);
+    const cap = limit && limit > 0 ? limit : Infinity;
+    let n = 0;
+    if (overlay) for (const doc of overlay.values()) if (doc && filter.test(doc)) n++;
+    if (n >= cap) return cap;
+    for (const doc of this.candidates(plan, overlay)) {
+      if (filter.test(doc) && ++n >= cap) break;
+    }
+    return n;
+  }
+
+  private *candidates(plan: Plan, overlay?: Overlay): Generator<Doc> {
+    if (plan.kind === 'scan') {
+      for (const doc of this.docs.values()) if (!overlay?.has(doc._id)) yield doc;
+      return;
+    }
+    const seen = new Set<string>();
+    for (const id of planIds(plan)) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (overlay?.has(id)) continue;
+      const doc = this.docs.get(id);
+      if (doc) yield doc;
+    }
+  }
+}
+
+function* planIds(plan: Plan): Generator<string> {
+  switch (plan.kind) {
+    case 'ids':
+      yield* plan.ids;
+      return;
+    case 'index':
+      yield* plan.index.scan(plan.intervals, plan.reverse);
+      return;
+    case 'union':
+      for (const sub of plan.plans) yield* planIds(sub);
+      return;
+    case 'scan':
+      throw new Error('a full scan has no id list');
+  }
+}

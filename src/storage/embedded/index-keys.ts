@@ -1,0 +1,116 @@
+/**
+ * Key generation for compound multikey indexes. Paths that share an array are expanded per array element
+ * (so ['idx.tok.p', 'idx.tok.c'] yields one key per token entry, correlating `p` and `c`), paths under
+ * different arrays are combined as a cartesian product, and nested arrays are flattened. Every document gets
+ * at least one key (missing values and empty arrays index as null), so an index walk sees every document.
+ */
+import { encodeKeyValue, isOrderExact } from './key-encoding';
+import { isPlainObject } from './values';
+
+interface PathNode {
+  /** Index positions whose path ends at this node. */
+  ends: number[];
+  /** Every index position at or below this node. */
+  positions: number[];
+  children: Map<string, PathNode>;
+}
+
+/** What key generation has seen at one index position; used by the planner to decide which bounds are sound. */
+export interface PositionShape {
+  path: string;
+  /** Prefixes of `path` (including `path` itself) where an array was met. */
+  arrayPrefixes: Set<string>;
+  /** An array was met somewhere along `path`. */
+  multikey: boolean;
+  /** An array was met at the full `path` (its values may be arrays). */
+  leafArray: boolean;
+  /** A value whose encoded order differs from MongoDB sort order (an embedded document) was indexed. */
+  unordered: boolean;
+}
+
+export class KeyGenerator {
+  readonly shapes: PositionShape[];
+  private readonly root: PathNode;
+  private readonly width: number;
+
+  constructor(paths: string[]) {
+    this.width = paths.length;
+    this.shapes = paths.map((path) => ({ path, arrayPrefixes: new Set<string>(), multikey: false, leafArray: false, unordered: false }));
+    this.root = { ends: [], positions: [], children: new Map() };
+    paths.forEach((path, position) => {
+      let node = this.root;
+      node.positions.push(position);
+      for (const segment of path.split('.')) {
+        let child = node.children.get(segment);
+        if (!child) {
+          child = { ends: [], positions: [], children: new Map() };
+          node.children.set(segment, child);
+        }
+        child.positions.push(position);
+        node = child;
+      }
+      node.ends.push(position);
+    });
+  }
+
+  /** Distinct encoded key tuples (without the document id) of `doc`. */
+  keys(doc: Record<string, unknown>): string[] {
+    const tuples = this.expandObject(doc, this.root, '');
+    const keys = new Set<string>();
+    for (const tuple of tuples) keys.add(tuple.join(''));
+    return [...keys];
+  }
+
+  private expandObject(node: Record<string, unknown>, trie: PathNode, prefix: string): string[][] {
+    let result: string[][] = [new Array<string>(this.width)];
+    for (const [segment, child] of trie.children) {
+      const partials = this.expandValue(node[segment], child, prefix + segment);
+      result = result.length === 1 && partials.length === 1 ? [merge(result[0], partials[0])] : product(result, partials);
+    }
+    return result;
+  }
+
+  private expandValue(value: unknown, trie: PathNode, path: string): string[][] {
+    if (Array.isArray(value)) {
+      for (const position of trie.positions) {
+        const shape = this.shapes[position];
+        shape.multikey = true;
+        shape.arrayPrefixes.add(path);
+      }
+      for (const position of trie.ends) this.shapes[position].leafArray = true;
+      if (value.length === 0) return [this.nulls(trie)];
+      const out: string[][] = [];
+      for (const element of value) for (const tuple of this.expandValue(element, trie, path)) out.push(tuple);
+      return out;
+    }
+    const own = new Array<string>(this.width);
+    if (trie.ends.length) {
+      const encoded = encodeKeyValue(value);
+      for (const position of trie.ends) {
+        own[position] = encoded;
+        if (!isOrderExact(value)) this.shapes[position].unordered = true;
+      }
+    }
+    if (trie.children.size === 0) return [own];
+    const below = isPlainObject(value) ? this.expandObject(value, trie, path + '.') : [this.nulls(trie)];
+    return below.map((tuple) => merge(tuple, own));
+  }
+
+  private nulls(trie: PathNode): string[] {
+    const tuple = new Array<string>(this.width);
+    const encodedNull = encodeKeyValue(null);
+    for (const position of trie.positions) tuple[position] = encodedNull;
+    return tuple;
+  }
+}
+
+function merge(into: string[], from: string[]): string[] {
+  for (let i = 0; i < from.length; i++) if (from[i] !== undefined) into[i] = from[i];
+  return into;
+}
+
+function product(left: string[][], right: string[][]): string[][] {
+  const out: string[][] = [];
+  for (const a of left) for (const b of right) out.push(merge(merge(new Array<string>(a.length), a), b));
+  return out;
+}

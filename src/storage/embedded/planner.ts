@@ -1,0 +1,186 @@
+/**
+ * Chooses how to produce candidate documents for a filter: a primary-key lookup, an index scan over the
+ * tightest bounds (equality / $in prefix, then one range), a union of index scans for an $or, an ordered index
+ * walk that already yields the requested sort order (so sort + limit stops early), or a full scan.
+ * Bounds only ever widen the candidate set; the compiled filter re-checks every candidate.
+ */
+import type { SortSpec } from '../port';
+import type { Condition, Conjunction } from './conditions';
+import { encodeKeyValue, prefixEnd, typeBracket } from './key-encoding';
+import type { KeyInterval, SecondaryIndex } from './secondary-index';
+
+export type Plan =
+  | { kind: 'scan' }
+  | { kind: 'ids'; ids: string[] }
+  | { kind: 'index'; index: SecondaryIndex; intervals: KeyInterval[]; reverse: boolean; sorted: boolean }
+  | { kind: 'union'; plans: Plan[] };
+
+export interface CostedPlan {
+  plan: Plan;
+  /** Index entries the plan visits, counted up to a cap; Infinity for a full scan. */
+  estimate: number;
+}
+
+/** Counting index entries stops here: beyond it a plan is simply "large". */
+const ESTIMATE_CAP = 10_000;
+/** Below this many candidates, sorting in memory beats walking an index in sort order. */
+const IN_MEMORY_SORT_CAP = 1_000;
+/** Most equality-prefix combinations ($in × $in ...) turned into separate intervals. */
+const MAX_INTERVALS = 512;
+
+export function choosePlan(conj: Conjunction, indexes: Iterable<SecondaryIndex>, sort: SortSpec | undefined): CostedPlan {
+  const list = [...indexes];
+  const best = bestFilterPlan(conj, list);
+  if (!sort || sort.length === 0 || best.estimate < IN_MEMORY_SORT_CAP) return best;
+  const walk = bestWalkPlan(conj.conditions, list, sort);
+  return walk ?? best;
+}
+
+function bestFilterPlan(conj: Conjunction, indexes: SecondaryIndex[]): CostedPlan {
+  const byId = conj.conditions.find((c) => c.path === '_id' && c.points && c.elemPaths.length === 0);
+  if (byId?.points) return { plan: { kind: 'ids', ids: [...new Set(byId.points.filter((p): p is string => typeof p === 'string'))] }, estimate: byId.points.length };
+
+  let best: CostedPlan = { plan: { kind: 'scan' }, estimate: Infinity };
+  const bounded = indexes
+    .map((index) => ({ index, bounds: boundsFor(index, conj.conditions) }))
+    .filter((b): b is { index: SecondaryIndex; bounds: Bounds } => b.bounds !== null)
+    .sort((a, b) => b.bounds.constrained - a.bounds.constrained);
+  for (const { index, bounds } of bounded) {
+    const cap = Math.min(best.estimate, ESTIMATE_CAP);
+    const estimate = index.countUpTo(bounds.intervals, cap);
+    if (estimate < best.estimate) {
+      best = { plan: { kind: 'index', index, intervals: bounds.intervals, reverse: false, sorted: false }, estimate };
+    }
+  }
+  for (const branches of conj.ors) {
+    const plans: Plan[] = [];
+    let estimate = 0;
+    for (const branch of branches) {
+      const sub = bestFilterPlan({ conditions: [...conj.conditions, ...branch.conditions], ors: branch.ors }, indexes);
+      if (sub.plan.kind === 'scan') {
+        estimate = Infinity;
+        break;
+      }
+      plans.push(sub.plan);
+      estimate += sub.estimate;
+    }
+    if (estimate < best.estimate) best = { plan: { kind: 'union', plans }, estimate };
+  }
+  return best;
+}
+
+interface Bounds {
+  intervals: KeyInterval[];
+  /** Index positions the bounds constrain. */
+  constrained: number;
+}
+
+/** Tightest bounds on `index` implied by the conditions, or null when its first key is unconstrained. */
+function boundsFor(index: SecondaryIndex, conditions: Condition[]): Bounds | null {
+  const chosen: Array<{ condition: Condition; position: number }> = [];
+  let prefixes = [''];
+  for (let position = 0; position < index.paths.length; position++) {
+    const usable = conditions.filter(
+      (c) => c.path === index.paths[position] && chosen.every((o) => correlated(index, o.condition, o.position, c, position)),
+    );
+    const points = usable.filter((c) => c.points).sort((a, b) => a.points!.length - b.points!.length)[0];
+    if (points?.points) {
+      if (prefixes.length * points.points.length > MAX_INTERVALS) break;
+      prefixes = extend(prefixes, points.points);
+      chosen.push({ condition: points, position });
+      continue;
+    }
+    const range = usable.find((c) => c.lo || c.hi);
+    if (range) {
+      return { intervals: prefixes.map((p) => rangeInterval(p, rangeOf(index, range, position))), constrained: position + 1 };
+    }
+    break;
+  }
+  if (chosen.length === 0) return null;
+  return { intervals: prefixes.map((p) => ({ start: p, end: prefixEnd(p) })), constrained: chosen.length };
+}
+
+/**
+ * Ordered walk over an index whose keys, after an equality prefix, are the sort keys. Among several, the one
+ * with the longest equality prefix (then a range on the first sort key) narrows the walk most.
+ */
+function bestWalkPlan(conditions: Condition[], indexes: SecondaryIndex[], sort: SortSpec): CostedPlan | null {
+  const direction = sort[0][1];
+  if (!sort.every(([, d]) => d === direction)) return null;
+  let best: { interval: KeyInterval; index: SecondaryIndex; score: number } | null = null;
+  for (const index of indexes) {
+    for (let start = 0; start + sort.length <= index.paths.length; start++) {
+      const sortable = sort.every(([path], i) => {
+        const shape = index.shapes[start + i];
+        return shape.path === path && !shape.multikey && !shape.unordered;
+      });
+      if (!sortable) continue;
+      const chosen: Array<{ condition: Condition; position: number }> = [];
+      let prefix = '';
+      for (let position = 0; position < start; position++) {
+        const single = conditions.find(
+          (c) =>
+            c.path === index.paths[position] &&
+            c.points?.length === 1 &&
+            chosen.every((o) => correlated(index, o.condition, o.position, c, position)),
+        );
+        if (!single) break;
+        chosen.push({ condition: single, position });
+        prefix += encodeKeyValue(single.points![0]);
+      }
+      if (chosen.length !== start) continue;
+      const range = conditions.find(
+        (c) => c.path === index.paths[start] && (c.lo || c.hi) && chosen.every((o) => correlated(index, o.condition, o.position, c, start)),
+      );
+      const score = start * 2 + (range ? 1 : 0);
+      if (best && best.score >= score) continue;
+      const interval: KeyInterval = range
+        ? rangeInterval(prefix, rangeOf(index, range, start))
+        : { start: prefix, end: prefix === '' ? null : prefixEnd(prefix) };
+      best = { interval, index, score };
+    }
+  }
+  if (!best) return null;
+  return {
+    plan: { kind: 'index', index: best.index, intervals: [best.interval], reverse: direction === -1, sorted: true },
+    estimate: ESTIMATE_CAP,
+  };
+}
+
+/**
+ * Whether conditions on two index positions may bound one key together: every array the two paths share must
+ * be an array whose element both conditions address through one common $elemMatch (or an array above it).
+ */
+function correlated(index: SecondaryIndex, a: Condition, aPosition: number, b: Condition, bPosition: number): boolean {
+  const bPrefixes = index.shapes[bPosition].arrayPrefixes;
+  const shared = [...index.shapes[aPosition].arrayPrefixes].filter((p) => bPrefixes.has(p));
+  if (shared.length === 0) return true;
+  let depth = 0;
+  while (depth < a.elemIds.length && depth < b.elemIds.length && a.elemIds[depth] === b.elemIds[depth]) depth++;
+  const anchor = depth > 0 ? a.elemPaths[depth - 1] : '';
+  return shared.every((p) => covers(anchor, p));
+}
+
+const covers = (anchor: string, arrayPath: string): boolean => anchor === arrayPath || anchor.startsWith(arrayPath + '.');
+
+/** The range to use: both bounds only when one value must satisfy both (no array splits them). */
+function rangeOf(index: SecondaryIndex, c: Condition, position: number): Pick<Condition, 'lo' | 'hi'> {
+  if (!c.lo || !c.hi) return { lo: c.lo, hi: c.hi };
+  const anchor = c.boundsOnOneValue ? c.path : (c.elemPaths[c.elemPaths.length - 1] ?? '');
+  const oneValue = [...index.shapes[position].arrayPrefixes].every((p) => covers(anchor, p));
+  return oneValue ? { lo: c.lo, hi: c.hi } : { lo: c.lo };
+}
+
+function rangeInterval(prefix: string, { lo, hi }: Pick<Condition, 'lo' | 'hi'>): KeyInterval {
+  const bracket = typeBracket((lo ?? hi)!.value);
+  const start = lo ? (lo.inclusive ? prefix + encodeKeyValue(lo.value) : prefixEnd(prefix + encodeKeyValue(lo.value))) : prefix + bracket.start;
+  const end = hi ? (hi.inclusive ? prefixEnd(prefix + encodeKeyValue(hi.value)) : prefix + encodeKeyValue(hi.value)) : prefix + bracket.end;
+  return { start, end };
+}
+
+function extend(prefixes: string[], points: Array<string | number | boolean>): string[] {
+  const encoded = [...new Set(points.map(encodeKeyValue))];
+  const out: string[] = [];
+  for (const p of prefixes) for (const e of encoded) out.push(p + e);
+  return out.sort();
+}

@@ -1,0 +1,92 @@
+/**
+ * Inclusion / exclusion projections with MongoDB semantics
+ * (https://www.mongodb.com/docs/manual/tutorial/project-fields-from-query-results/): dotted paths descend into
+ * embedded documents and arrays of documents; `_id` is kept unless excluded.
+ */
+import type { Doc } from '../port';
+import { isPlainObject } from './values';
+
+type FieldTree = Map<string, FieldTree | true>;
+
+export type CompiledProjection = (doc: Doc) => Doc;
+
+export function compileProjection(projection: Record<string, 0 | 1> | undefined): CompiledProjection | null {
+  if (!projection) return null;
+  const fields = Object.entries(projection).filter(([path]) => path !== '_id');
+  const keepId = projection._id !== 0;
+  if (fields.length === 0) return keepId ? null : (doc) => freeze(withoutId(doc)) as Doc;
+  const inclusion = fields[0][1] === 1;
+  if (fields.some(([, v]) => (v === 1) !== inclusion)) {
+    throw new Error('a projection cannot mix inclusion and exclusion (except for _id)');
+  }
+  const tree = buildTree(fields.map(([path]) => path));
+  if (inclusion) {
+    return (doc) => {
+      const out = include(doc, tree);
+      if (keepId) out._id = doc._id;
+      return freeze(out) as Doc;
+    };
+  }
+  return (doc) => {
+    const out = exclude(doc, tree);
+    if (!keepId) delete out._id;
+    return freeze(out) as Doc;
+  };
+}
+
+function buildTree(paths: string[]): FieldTree {
+  const root: FieldTree = new Map();
+  for (const path of paths) {
+    const segments = path.split('.');
+    let node = root;
+    segments.forEach((segment, i) => {
+      const last = i === segments.length - 1;
+      const existing = node.get(segment);
+      if (last || existing === true) {
+        node.set(segment, true);
+        return;
+      }
+      const child: FieldTree = existing ?? new Map();
+      node.set(segment, child);
+      node = child;
+    });
+  }
+  return root;
+}
+
+function include(source: Record<string, unknown>, tree: FieldTree): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, sub] of tree) {
+    if (!(key in source)) continue;
+    const value = source[key];
+    if (sub === true) out[key] = value;
+    else if (Array.isArray(value)) out[key] = value.filter(isPlainObject).map((e) => include(e, sub));
+    else if (isPlainObject(value)) out[key] = include(value, sub);
+  }
+  return out;
+}
+
+function exclude(source: Record<string, unknown>, tree: FieldTree): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...source };
+  for (const [key, sub] of tree) {
+    if (!(key in out)) continue;
+    const value = out[key];
+    if (sub === true) delete out[key];
+    else if (Array.isArray(value)) out[key] = value.map((e) => (isPlainObject(e) ? exclude(e, sub) : e));
+    else if (isPlainObject(value)) out[key] = exclude(value, sub);
+  }
+  return out;
+}
+
+function withoutId(doc: Doc): Record<string, unknown> {
+  const { _id, ...rest } = doc;
+  return rest;
+}
+
+/** Deep-freezes a value; already frozen subtrees (stored documents) are left as they are. */
+export function freeze<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) freeze((value as Record<string, unknown>)[key]);
+  return value;
+}

@@ -1,0 +1,135 @@
+/**
+ * A transaction of the embedded store. Writes are staged in the transaction (serialised once to JSON, which
+ * both normalises them to what the journal can hold and yields the frozen copy the store keeps); reads see the
+ * committed state, the commits still waiting for their fsync, and the transaction's own writes.
+ */
+import { Query } from 'mingo';
+import { StorageConflict, type Doc, type Filter, type FindOptions, type StoreTransaction } from '../port';
+import { Collection, CompiledFilter, type Overlay } from './collection';
+import { freeze } from './projection';
+
+export interface StagedWrite {
+  /** Frozen document, or null for a delete. */
+  doc: Doc | null;
+  /** The document as journal JSON, or null for a delete. */
+  json: string | null;
+}
+
+/** The state a transaction builds on: committed collections plus writes committed but not yet durable. */
+export interface TransactionBase {
+  collection(name: string): Collection | undefined;
+  /** Writes of earlier transactions that are still waiting for their fsync, by collection then id. */
+  inFlight(name: string): ReadonlyMap<string, Doc | null> | undefined;
+}
+
+export class EmbeddedTransaction implements StoreTransaction {
+  /** Staged writes by collection, then id; the last write to an id wins. */
+  readonly writes = new Map<string, Map<string, StagedWrite>>();
+  private finished = false;
+
+  constructor(private readonly base: TransactionBase) {}
+
+  /** Ends the transaction; any later call on it throws. */
+  finish(): void {
+    this.finished = true;
+  }
+
+  async find(collection: string, filter: Filter, options?: FindOptions): Promise<Doc[]> {
+    this.assertActive();
+    const compiled = new CompiledFilter(filter);
+    const overlay = this.overlay(collection);
+    const stored = this.base.collection(collection);
+    if (stored) return stored.find(compiled, options, overlay);
+    return emptyCollectionFind(compiled, options, overlay);
+  }
+
+  async findOne(collection: string, filter: Filter, options?: FindOptions): Promise<Doc | null> {
+    const [first] = await this.find(collection, filter, { ...options, limit: 1 });
+    return first ?? null;
+  }
+
+  async count(collection: string, filter: Filter, limit?: number): Promise<number> {
+    this.assertActive();
+    const compiled = new CompiledFilter(filter);
+    const overlay = this.overlay(collection);
+    const stored = this.base.collection(collection);
+    if (stored) return stored.count(compiled, limit, overlay);
+    let n = 0;
+    for (const doc of overlay.values()) if (doc && compiled.test(doc)) n++;
+    return limit && limit > 0 ? Math.min(n, limit) : n;
+  }
+
+  async insert(collection: string, doc: Doc): Promise<void> {
+    this.assertActive();
+    const staged = stage(doc);
+    if (this.current(collection, staged.doc._id)) {
+      throw new StorageConflict(`${collection} already holds a document with _id ${staged.doc._id}`);
+    }
+    this.put(collection, staged);
+  }
+
+  async replace(collection: string, doc: Doc, expect?: Filter): Promise<void> {
+    this.assertActive();
+    const staged = stage(doc);
+    const current = this.current(collection, staged.doc._id);
+    if (!current) throw new StorageConflict(`${collection} holds no document with _id ${staged.doc._id} to replace`);
+    if (expect && !new Query(expect).test(current)) {
+      throw new StorageConflict(`${collection} document ${staged.doc._id} no longer matches the expected state`);
+    }
+    this.put(collection, staged);
+  }
+
+  async delete(collection: string, id: string): Promise<boolean> {
+    this.assertActive();
+    if (!this.current(collection, id)) return false;
+    this.stagedFor(collection).set(id, { doc: null, json: null });
+    return true;
+  }
+
+  private put(collection: string, staged: { doc: Doc; json: string }): void {
+    const overlay = this.overlay(collection);
+    overlay.delete(staged.doc._id);
+    this.base.collection(collection)?.assertUnique(staged.doc, overlay);
+    this.stagedFor(collection).set(staged.doc._id, staged);
+  }
+
+  private current(collection: string, id: string): Doc | null {
+    const own = this.writes.get(collection)?.get(id);
+    if (own) return own.doc;
+    const inFlight = this.base.inFlight(collection);
+    if (inFlight?.has(id)) return inFlight.get(id) ?? null;
+    return this.base.collection(collection)?.get(id) ?? null;
+  }
+
+  /** In-flight commits overlaid with this transaction's writes. */
+  private overlay(collection: string): Map<string, Doc | null> {
+    const merged = new Map<string, Doc | null>(this.base.inFlight(collection) ?? []);
+    for (const [id, write] of this.writes.get(collection) ?? []) merged.set(id, write.doc);
+    return merged;
+  }
+
+  private stagedFor(collection: string): Map<string, StagedWrite> {
+    let staged = this.writes.get(collection);
+    if (!staged) {
+      staged = new Map();
+      this.writes.set(collection, staged);
+    }
+    return staged;
+  }
+
+  private assertActive(): void {
+    if (this.finished) throw new Error('this transaction has already finished');
+  }
+}
+
+function stage(doc: Doc): { doc: Doc; json: string } {
+  if (doc === null || typeof doc !== 'object' || typeof doc._id !== 'string' || doc._id === '') {
+    throw new TypeError('a stored document needs a non-empty string _id');
+  }
+  const json = JSON.stringify(doc);
+  return { doc: freeze(JSON.parse(json) as Doc), json };
+}
+
+function emptyCollectionFind(filter: CompiledFilter, options: FindOptions | undefined, overlay: Overlay): Doc[] {
+  return new Collection().find(filter, options, overlay);
+}
