@@ -1,0 +1,50 @@
+/** Helpers for benchmarks that run servers in child processes and load them with autocannon. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+
+export const ROOT = join(__dirname, '..', '..');
+
+export interface Running {
+  child: ChildProcess;
+  port: number;
+  path: string;
+}
+
+/** Starts `bench/support/<script>.ts` with args and waits for its {port, path} line. */
+export function startProcess(script: string, args: string[], env: Record<string, string> = {}): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'support', script), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    child.stdout?.on('data', (d) => {
+      buffer += String(d);
+      const line = buffer.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve({ child, ...(JSON.parse(line) as { port: number; path: string }) });
+    });
+    child.on('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+export async function stop(running: Running): Promise<void> {
+  running.child.removeAllListeners('exit');
+  const exited = new Promise((resolve) => running.child.on('exit', resolve));
+  running.child.kill('SIGKILL');
+  await exited;
+}
+
+/** Requests per second over `seconds` with `connections` keep-alive connections. */
+export async function throughput(url: string, seconds: number, connections: number): Promise<number> {
+  const result = await autocannon({ url, connections, duration: seconds, pipelining: 1 });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return result.requests.average;
+}
+
+export const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};

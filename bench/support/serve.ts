@@ -1,0 +1,41 @@
+/**
+ * Benchmark server process. `fhir` mode: the real server on a fresh on-disk embedded store with one R4 example
+ * Patient. `bare` mode: a bare Express route returning fixed bytes. Prints one JSON line {port, path}.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import { loadConfig } from '../../src/config/config';
+import { createServer } from '../../src/compose';
+import { silentLogger } from '../../src/http/logger';
+
+async function main(): Promise<void> {
+  const mode = process.argv[2];
+  if (mode === 'bare') {
+    const bytes = readFileSync(process.argv[3] as string);
+    const app = express();
+    app.get('/fhir/Patient/:id', (_req, res) => {
+      res.setHeader('Content-Type', 'application/fhir+json; charset=utf-8');
+      res.end(bytes);
+    });
+    const srv = app.listen(0, '127.0.0.1', () => {
+      process.stdout.write(`${JSON.stringify({ port: (srv.address() as { port: number }).port, path: '/fhir/Patient/example' })}\n`);
+    });
+    return;
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-read-'));
+  const config = loadConfig({ PORT: '0', DATA_DIR: dataDir });
+  const server = await createServer(config, { logger: silentLogger });
+  const example = JSON.parse(readFileSync(require.resolve('hl7.fhir.r4.examples/Patient-example.json'), 'utf8'));
+  const result = await server.router.route({ method: 'PUT', path: ['Patient', example.id], query: [], body: example, prefer: {} });
+  if (result.status !== 201) throw new Error(`seeding failed: ${result.status}`);
+  const srv = server.app.listen(0, '127.0.0.1', () => {
+    process.stdout.write(`${JSON.stringify({ port: (srv.address() as { port: number }).port, path: `/fhir/Patient/${example.id}` })}\n`);
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
