@@ -247,7 +247,7 @@ export class CriteriaCompiler {
 
   /** `code[:Type].chained=value` (https://hl7.org/fhir/R4/search.html#chaining). */
   private async chain(scope: Scope, name: string, def: SearchParamDef, modifier: string | undefined, chain: string, value: string): Promise<Filter> {
-    if (def.type !== 'reference') throw invalid(`Search parameter '${def.code}' is not a reference, so it cannot be chained ('${name}')`, name);
+    if (def.type !== 'reference') throw new UnsupportedParameter(name, `Unknown search parameter '${name}' ('${def.code}' is not a reference, so it cannot be chained)`);
     const target = this.chainTarget(name, def, modifier, chain);
     const inner = await this.nested(scope, target, [[chain, value]]);
     const keys = await chainTargets(name, inner, this.links);
