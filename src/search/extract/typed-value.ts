@@ -17,13 +17,18 @@ interface FhirPathNode {
 
 const SYSTEM_TYPES: Record<string, string> = { string: 'System.String', boolean: 'System.Boolean', number: 'System.Decimal' };
 
+/** fhirpath wraps decimal and integer primitives in its own decimal class (FP_Decimal). */
+function isDecimal(data: unknown): data is { toNumber(): number } {
+  return typeof data === 'object' && data !== null && typeof (data as { toNumber?: unknown }).toNumber === 'function';
+}
+
 /** Unwraps one FHIRPath result; undefined for empty nodes (a primitive with only an extension). */
 export function typedValue(result: unknown): TypedValue | undefined {
   if (result === null || result === undefined) return undefined;
   if (typeof result === 'object' && 'fhirNodeDataType' in result) {
     const node = result as FhirPathNode;
     if (node.data === undefined || node.data === null) return undefined;
-    return { type: node.fhirNodeDataType ?? 'unknown', value: node.data };
+    return { type: node.fhirNodeDataType ?? 'unknown', value: isDecimal(node.data) ? node.data.toNumber() : node.data };
   }
   const system = SYSTEM_TYPES[typeof result];
   if (system) return { type: system, value: result };

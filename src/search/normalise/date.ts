@@ -19,9 +19,12 @@ const MAX_MS = Date.parse(MAX_INSTANT);
 
 const DATE_TIME = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 
+/** Date.UTC, also for years 1-99 (which Date.UTC maps to 1901-1999, with the same leap years). */
 function utc(year: number, monthIndex: number, day: number, hour = 0, minute = 0, second = 0, ms = 0): number {
-  const d = new Date(Date.UTC(2000, monthIndex, day, hour, minute, second, ms));
-  d.setUTCFullYear(year);
+  const t = Date.UTC(year, monthIndex, day, hour, minute, second, ms);
+  if (year >= 100) return t;
+  const d = new Date(t);
+  d.setUTCFullYear(d.getUTCFullYear() - 1900);
   return d.getTime();
 }
 
