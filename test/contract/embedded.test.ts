@@ -1,0 +1,61 @@
+/** The storage contract on the embedded engine, in memory and on disk, plus what only an on-disk store can show. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { openEmbeddedStore } from '../../src/storage/embedded/embedded-store';
+import { StorageUnavailable } from '../../src/storage/port';
+import { runStoreContract } from './store-contract';
+
+const scratch = mkdtempSync(join(tmpdir(), 'embedded-contract-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+let dirs = 0;
+const freshDir = (): string => join(scratch, `store-${dirs++}`);
+
+runStoreContract('embedded, in memory', () => openEmbeddedStore());
+runStoreContract('embedded, on disk', () => openEmbeddedStore({ dataDir: freshDir() }));
+runStoreContract('embedded, on disk, compacting constantly', () => openEmbeddedStore({ dataDir: freshDir(), compactAfterBytes: 1 }));
+
+describe('embedded store on disk', () => {
+  it('gives back every committed document after reopening', async () => {
+    const dataDir = freshDir();
+    const first = await openEmbeddedStore({ dataDir });
+    await first.transaction(async (tx) => {
+      await tx.insert('r', { _id: 'a', v: 1 });
+      await tx.insert('r', { _id: 'b', v: 2 });
+    });
+    await first.transaction(async (tx) => {
+      await tx.replace('r', { _id: 'a', v: 3 });
+      await tx.delete('r', 'b');
+      await tx.insert('h', { _id: 'a/2', text: 'ünïcødé \u0000 ok' });
+    });
+    await first.close();
+    const second = await openEmbeddedStore({ dataDir });
+    assert.deepEqual(await second.find('r', {}), [{ _id: 'a', v: 3 }]);
+    assert.deepEqual(await second.find('h', {}), [{ _id: 'a/2', text: 'ünïcødé \u0000 ok' }]);
+    await second.close();
+  });
+
+  it('refuses to open a data directory that is already open', async () => {
+    const dataDir = freshDir();
+    const first = await openEmbeddedStore({ dataDir });
+    await assert.rejects(openEmbeddedStore({ dataDir }), StorageUnavailable);
+    await first.close();
+    const again = await openEmbeddedStore({ dataDir });
+    await again.close();
+  });
+
+  it('rejects use after close', async () => {
+    const store = await openEmbeddedStore({ dataDir: freshDir() });
+    await store.close();
+    await assert.rejects(store.find('r', {}), StorageUnavailable);
+    await assert.rejects(store.transaction(async () => undefined), StorageUnavailable);
+  });
+
+  it('rejects a nested transaction on the same store instead of deadlocking', async () => {
+    const store = await openEmbeddedStore();
+    await assert.rejects(store.transaction(() => store.transaction(async () => 1)), /inside a transaction/);
+    await store.close();
+  });
+});
