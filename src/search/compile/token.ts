@@ -62,6 +62,7 @@ function ofTypeCondition(name: string, raw: string): Filter {
   return { ts, tc, c };
 }
 
+/** Codings whose system and code are in the ValueSet, and system-less codes that are members of it. */
 async function valueSetConditions(name: string, url: string, terminology: Terminology): Promise<Filter[]> {
   const expansion = await terminology.expand(url);
   if (expansion === undefined) {
@@ -69,7 +70,11 @@ async function valueSetConditions(name: string, url: string, terminology: Termin
       { severity: 'error', code: 'not-found', diagnostics: `ValueSet '${url}' in search parameter '${name}' is not available on this server`, expression: [name] },
     ]);
   }
-  return [...expansion].map(([system, codes]) => ({ s: system, c: { $in: [...codes] } }));
+  const conditions: Filter[] = [...expansion].map(([system, codes]) => ({ s: system, c: { $in: [...codes] } }));
+  // Plain `code` elements are indexed without a system; their binding supplies it, so a member code matches.
+  const allCodes = [...new Set([...expansion.values()].flatMap((codes) => [...codes]))];
+  if (allCodes.length) conditions.push({ s: { $exists: false }, c: { $in: allCodes } });
+  return conditions;
 }
 
 function subsumptionCondition(name: string, raw: string, direction: 'above' | 'below', terminology: Terminology): Filter {

@@ -75,7 +75,8 @@ test('token :not matches resources with no matching entry; :text folds; :of-type
 });
 
 test('token :in expands a base ValueSet into system and code lists; :not-in negates it', async () => {
-  const expected = { p: 'gender', s: 'http://hl7.org/fhir/administrative-gender', c: { $in: ['male', 'female', 'other', 'unknown'] } };
+  const codes = { $in: ['male', 'female', 'other', 'unknown'] };
+  const expected = { p: 'gender', $or: [{ s: 'http://hl7.org/fhir/administrative-gender', c: codes }, { s: { $exists: false }, c: codes }] };
   assert.deepEqual(await clauses('Patient', [['gender:in', 'http://hl7.org/fhir/ValueSet/administrative-gender']]), [{ 'idx.tok': { $elemMatch: expected } }]);
   assert.deepEqual(await clauses('Patient', [['gender:not-in', 'http://hl7.org/fhir/ValueSet/administrative-gender']]), [
     { $nor: [{ 'idx.tok': { $elemMatch: expected } }] },
