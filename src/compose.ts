@@ -44,7 +44,7 @@ const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.s
 export async function createServer(config: Config, overrides: ServerOverrides = {}): Promise<ServerParts> {
   const clock = overrides.clock ?? monotonicClock();
   const definitionsDir = path.join(ROOT, 'generated');
-  const validator = loadBaseValidator({ definitionsDir });
+  const validator = loadBaseValidator({ definitionsDir: path.join(definitionsDir, 'validation') });
   const registry = SearchRegistry.loadBase({ definitionsDir });
   const store = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir }));
   await store.ensureIndexes(RESOURCES, resourceIndexes);

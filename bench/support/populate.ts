@@ -8,7 +8,7 @@ import { createServer } from '../../src/compose';
 import { silentLogger } from '../../src/http/logger';
 import { patientBundle } from './population';
 
-export async function populate(dataDir: string, patients: number, concurrency = 64, log = (s: string) => process.stdout.write(s)): Promise<number> {
+export async function populate(dataDir: string, patients: number, concurrency = 64, log: (s: string) => void = (s) => void process.stdout.write(s)): Promise<number> {
   const server = await createServer(loadConfig({ DATA_DIR: dataDir }), { logger: silentLogger });
   const started = Date.now();
   let written = 0;

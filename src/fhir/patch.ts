@@ -45,6 +45,8 @@ function expectJsonPatch(req: FhirRequest): Operation[] {
   if (!Array.isArray(body)) throw invalid('A JSON Patch document is a JSON array of operations');
   const safety = checkJsonSafety(body);
   if (safety.length) throw new FhirError('incorrect', safety);
+  const banned = (body as Array<{ path?: unknown; from?: unknown }>).find((op) => [op?.path, op?.from].some(touchesPrototype));
+  if (banned) throw invalid('JSON Patch paths must not address __proto__, constructor or prototype');
   const problem = validatePatch(body as Operation[]);
   if (problem) throw invalid(`Invalid JSON Patch operation ${problem.index ?? ''}: ${describePatchError(problem)}`);
   return body as Operation[];
@@ -65,6 +67,10 @@ async function patchOne(ctx: FhirContext, tx: StoreTransaction, req: FhirRequest
   const record = await writeVersion(ctx, tx, previous, type, id, patched, 'PATCH');
   return writtenResponse(ctx, record, 200, req.prefer, `Patched ${type}/${id}`);
 }
+
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const touchesPrototype = (pointer: unknown): boolean =>
+  typeof pointer === 'string' && pointer.split('/').some((token) => PROTOTYPE_KEYS.has(token.replace(/~1/g, '/').replace(/~0/g, '~')));
 
 function applyOperations(document: Resource, operations: Operation[]): Resource {
   try {

@@ -41,7 +41,7 @@ export function createApp(options: AppOptions): express.Express {
         msg: 'request',
         requestId: id,
         method: req.method,
-        route: req.path.startsWith('/fhir') ? routeTemplate(safeSegments(req.path.slice(5))) : req.path === '/openapi.yaml' ? req.path : '(other)',
+        route: logRoute(req.originalUrl),
         status: res.statusCode,
         ms: Number(process.hrtime.bigint() - started) / 1e6,
       });
@@ -112,10 +112,14 @@ function fromExpressError(err: unknown): unknown {
   return err;
 }
 
-function safeSegments(path: string): string[] {
+/** The route template of a request URL for logs: no query string, no ids. */
+function logRoute(originalUrl: string): string {
+  const path = originalUrl.split('?')[0] ?? '';
+  if (path === '/openapi.yaml') return path;
+  if (path !== '/fhir' && !path.startsWith('/fhir/')) return '(other)';
   try {
-    return pathSegments(path);
+    return routeTemplate(pathSegments(path.slice(5)));
   } catch {
-    return ['(invalid)'];
+    return '/fhir/(invalid)';
   }
 }

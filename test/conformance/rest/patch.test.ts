@@ -80,7 +80,7 @@ describe('patch (http.html#patch)', () => {
   it('prototype pollution through patch paths is refused', async () => {
     await fresh();
     const res = await send([{ op: 'add', path: '/__proto__/polluted', value: 'yes' }]);
-    assert.ok(res.status === 400 || res.status === 422, `status ${res.status}`);
+    assert.equal(res.status, 400);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 });
