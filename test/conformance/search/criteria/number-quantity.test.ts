@@ -12,7 +12,7 @@ const risk = (id: string, probability: number): Resource => ({
   subject: { reference: 'Patient/p' },
   prediction: [{ probabilityDecimal: probability }],
 });
-const qty = (id: string, value: number, unit: string, system: string | undefined = UCUM): Resource => ({
+const qty = (id: string, value: number, unit: string, system: string | null = UCUM): Resource => ({
   resourceType: 'Observation',
   id,
   status: 'final',
@@ -30,7 +30,7 @@ before(async () => {
     qty('mg5', 5.4, 'mg'),
     qty('g', 0.0054, 'g'),
     qty('mg10', 10, 'mg'),
-    qty('free', 5.4, 'mg', undefined),
+    qty('free', 5.4, 'mg', null),
     qty('kg', 5.4, 'kg'),
   ]);
 });
@@ -48,7 +48,9 @@ test('number prefixes compare with the exact value', async () => {
   assert.deepEqual(await h.ids('RiskAssessment', 'probability=lt100'), ['r99']);
   assert.deepEqual(await h.ids('RiskAssessment', 'probability=le100'), ['r100', 'r99']);
   assert.deepEqual(await h.ids('RiskAssessment', 'probability=ne100'), ['r120', 'r99']);
-  assert.deepEqual(await h.ids('RiskAssessment', 'probability=ap110'), ['r100', 'r1005', 'r120']);
+  // ap: within 10% of the value (110 -> [99, 121])
+  assert.deepEqual(await h.ids('RiskAssessment', 'probability=ap110'), ['r100', 'r1005', 'r120', 'r99']);
+  assert.deepEqual(await h.ids('RiskAssessment', 'probability=ap120'), ['r120']);
 });
 
 test('quantity with system|code matches that unit, and UCUM-commensurable units via canonical form', async () => {
