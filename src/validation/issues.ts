@@ -21,10 +21,13 @@ export function fhirPath(resourceType: string, instancePath: string): string {
   return path;
 }
 
+/** One issue per problem: duplicates dropped, and a code with a bad format is not also reported against its value set. */
 export function issuesFromErrors(resourceType: string, errors: readonly ErrorObject[]): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
   const seen = new Set<string>();
+  const badFormat = new Set(errors.filter((e) => e.keyword === 'pattern').map((e) => e.instancePath));
   for (const error of errors) {
+    if (error.keyword === 'fhirBinding' && badFormat.has(error.instancePath)) continue;
     const issue = issueFromError(resourceType, error);
     const key = `${issue.code}|${issue.expression?.[0]}|${issue.diagnostics}`;
     if (seen.has(key)) continue;

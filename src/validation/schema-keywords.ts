@@ -79,7 +79,7 @@ function compileElementRules(rules: ElementRules): DataValidateFunction {
       let conflict = false;
       for (const key in data) {
         const hit = variantOf.get(key);
-        if (hit === undefined) continue;
+        if (hit === undefined || data[key] === undefined) continue;
         const previous = seen[hit[0]];
         if (previous === undefined) seen[hit[0]] = hit[1];
         else if (previous !== hit[1]) conflict = true;
