@@ -77,7 +77,8 @@ function quantityComponent(code: string, i: number, raw: string): Filter {
   if (parts.length !== 1 && parts.length !== 3) throw invalidValue(code, 'quantity', unescapeValue(raw));
   const { prefix, number } = parseNumberValue(code, parts[0]!);
   const range = numberRangeCondition(`lo.${i}`, `hi.${i}`, prefix, number);
-  if (parts.length === 1 || (parts[1] === '' && parts[2] === '')) return range;
+  // Without a unit, compare only entries in the quantity's own unit: canonical keys start with the UCUM system.
+  if (parts.length === 1 || (parts[1] === '' && parts[2] === '')) return { [`k.${i}`]: { $not: { $regex: `^${escapeRegex(UCUM_SYSTEM)}\\|` } }, ...range };
   const [, system, unit] = parts as [string, string, string];
   const key = `k.${i}`;
   const exact = { [key]: system === '' ? unit : `${system}|${unit}`, ...range };

@@ -55,14 +55,15 @@ export function numberCondition(prefix: Prefix, p: NumberRange): Filter {
 
 /**
  * Range semantics (https://hl7.org/fhir/R4/search.html#prefix) for entries that carry only a range [lo, hi)
- * (composite components): eq = inside the search range, gt = reaches above it, ge = reaches into or above it, etc.
+ * (composite components, which store no exact value): eq = overlaps the search range (so 72 kg, stored as
+ * [71.5, 72.5) kg, equals 72000 g), ne = does not; gt = reaches above it, ge = reaches into or above it, etc.
  */
 export function numberRangeCondition(lo: string, hi: string, prefix: Prefix, p: NumberRange): Filter {
   switch (prefix) {
     case 'eq':
-      return { [lo]: { $gte: p.lo }, [hi]: { $lte: p.hi } };
+      return { [lo]: { $lt: p.hi }, [hi]: { $gt: p.lo } };
     case 'ne':
-      return { $or: [{ [lo]: { $lt: p.lo } }, { [hi]: { $gt: p.hi } }] };
+      return { $or: [{ [lo]: { $gte: p.hi } }, { [hi]: { $lte: p.lo } }] };
     case 'gt':
       return { [hi]: { $gt: p.hi } };
     case 'lt':
