@@ -124,3 +124,32 @@ test('when too much changed since the walk started, the client is told to search
   for (const n of [6, 7, 8]) await h.put({ ...person(n), gender: 'female' });
   await assert.rejects(h.follow(Patient, linkOf(page1, 'next')!), { category: 'conflict' });
 });
+
+test('paging with small pages across missing sort values and ties visits every resource once, in order', async () => {
+  h = await createHarness();
+  const born = (id: string, birthDate?: string, family = 'Same'): Patient => ({ resourceType: 'Patient', id, name: [{ family }], ...(birthDate ? { birthDate } : {}) });
+  await h.put(born('a', '2000-01-01'));
+  await h.put(born('b'));
+  await h.put(born('c', '1990-01-01'));
+  await h.put(born('d'));
+  await h.put(born('e', '2000-01-01', 'Other'));
+  await h.put(born('f', '1990-01-01'));
+  // birthdate descending (missing last), then family ascending, then key
+  const expected = ['Patient/e', 'Patient/a', 'Patient/c', 'Patient/f', 'Patient/b', 'Patient/d'];
+  const walked: string[] = [];
+  let page = await h.search(Patient, '_sort=-birthdate,family&_count=2');
+  for (;;) {
+    walked.push(...keys(page));
+    const next = linkOf(page, 'next');
+    if (!next) break;
+    page = await h.follow(Patient, next);
+  }
+  assert.deepEqual(walked, expected);
+  const back: string[] = [];
+  for (let url = linkOf(page, 'previous'); url; ) {
+    const previous = await h.follow(Patient, url);
+    back.unshift(...keys(previous));
+    url = linkOf(previous, 'previous');
+  }
+  assert.deepEqual([...back, ...keys(page)], expected);
+});
