@@ -21,19 +21,24 @@ export interface CostedPlan {
   estimate: number;
 }
 
-/** Counting index entries stops here: beyond it a plan is simply "large". */
+/**
+ * Counting index entries stops here: beyond it a plan is simply "large". Up to this many candidates, testing
+ * and sorting them all (a few ms) is preferred over walking an index in sort order, whose cost depends on how
+ * soon matches turn up and has no such bound.
+ */
 const ESTIMATE_CAP = 10_000;
-/** Below this many candidates, sorting in memory beats walking an index in sort order. */
-const IN_MEMORY_SORT_CAP = 1_000;
 /** Most equality-prefix combinations ($in × $in ...) turned into separate intervals. */
 const MAX_INTERVALS = 512;
 
 export function choosePlan(conj: Conjunction, indexes: Iterable<SecondaryIndex>, sort: SortSpec | undefined): CostedPlan {
   const list = [...indexes];
   const best = bestFilterPlan(conj, list);
-  if (!sort || sort.length === 0 || best.estimate < IN_MEMORY_SORT_CAP) return best;
+  if (!sort || sort.length === 0) return best;
   const walk = bestWalkPlan(conj.conditions, list, sort);
-  return walk ?? best;
+  if (!walk || walk.plan.kind !== 'index') return best;
+  if (best.estimate >= ESTIMATE_CAP) return walk;
+  const walkSize = walk.plan.index.countUpTo(walk.plan.intervals, best.estimate + 1);
+  return walkSize <= best.estimate ? { plan: walk.plan, estimate: walkSize } : best;
 }
 
 function bestFilterPlan(conj: Conjunction, indexes: SecondaryIndex[]): CostedPlan {

@@ -1,0 +1,110 @@
+/**
+ * The embedded engine's index planner: selective queries of the search engine's shapes are served by an index
+ * (so their cost follows the candidates, not the collection), sort + limit walks an ordered index, and $or
+ * unions index scans.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Collection, CompiledFilter } from '../../../src/storage/embedded/collection';
+import { choosePlan, type Plan } from '../../../src/storage/embedded/planner';
+import type { Doc, Filter, SortSpec } from '../../../src/storage/port';
+import { RESOURCE_INDEXES, generateResources } from '../../contract/random-resources';
+
+const HISTORY_INDEXES = [
+  { name: 'lastUpdated', keys: [['lastUpdated', -1]] as SortSpec },
+  { name: 'type_lastUpdated', keys: [['type', 1], ['lastUpdated', -1]] as SortSpec },
+  { name: 'type_id_version', keys: [['type', 1], ['id', 1], ['versionId', -1]] as SortSpec },
+];
+
+function collectionWith(docs: Doc[], indexes = RESOURCE_INDEXES): Collection {
+  const collection = new Collection();
+  for (const spec of indexes) collection.ensureIndex(spec);
+  for (const doc of docs) collection.put(Object.freeze(doc));
+  return collection;
+}
+
+function planFor(collection: Collection, filter: Filter, sort?: SortSpec): Plan {
+  const indexes = (collection as unknown as { indexes: Map<string, never> }).indexes.values();
+  return choosePlan(new CompiledFilter(filter).conjunction, indexes, sort).plan;
+}
+
+const indexName = (plan: Plan): string | undefined => (plan.kind === 'index' ? plan.index.spec.name : undefined);
+
+describe('embedded index planner', () => {
+  const resources = collectionWith(generateResources(3000, 1));
+
+  it('serves a token $elemMatch on system and code from the [type, idx.tok.p, idx.tok.c] index', () => {
+    const filter = { type: 'Observation', deleted: false, 'idx.tok': { $elemMatch: { p: 'code', c: '1234-5', s: 'http://loinc.org' } } };
+    const plan = planFor(resources, filter);
+    assert.equal(indexName(plan), 'type_tok');
+    assert.equal(plan.kind === 'index' && plan.intervals.length, 1);
+  });
+
+  it('serves a string prefix range after the parameter-code equality', () => {
+    const filter = { type: 'Patient', 'idx.str': { $elemMatch: { p: 'name', v: { $gte: 'smi', $lt: 'smj' } } } };
+    assert.equal(indexName(planFor(resources, filter)), 'type_str');
+  });
+
+  it('serves a date range on the [type, idx.date.p, idx.date.lo] index', () => {
+    const filter = { type: 'Encounter', 'idx.date': { $elemMatch: { p: 'date', lo: { $gte: '2020-03-01T00:00:00.000Z', $lt: '2020-03-08T00:00:00.000Z' } } } };
+    assert.equal(indexName(planFor(resources, filter)), 'type_date');
+  });
+
+  it('unions index scans when every $or branch is indexable, and scans when one is not', () => {
+    const indexable = { type: 'Observation', $or: [{ 'idx.tok': { $elemMatch: { p: 'code', c: 'final' } } }, { 'idx.ref': { $elemMatch: { p: 'subject', r: 'Patient/p1' } } }] };
+    const union = planFor(resources, indexable);
+    assert.equal(union.kind, 'union');
+    assert.deepEqual(union.kind === 'union' && union.plans.map(indexName), ['type_tok', 'type_ref']);
+    const mixed = { $or: [{ 'idx.tok': { $elemMatch: { p: 'code', c: 'final' } } }, { deleted: true }] };
+    assert.equal(planFor(resources, mixed).kind, 'scan');
+  });
+
+  it('picks the most selective of several usable indexes', () => {
+    const filter = { type: 'Observation', compartments: 'Patient/p3', 'idx.tok': { $elemMatch: { p: 'code', c: { $in: ['1234-5', '789-8'] } } } };
+    const plan = planFor(resources, filter);
+    assert.equal(indexName(plan), 'compartments_type');
+  });
+
+  it('walks [type, lastUpdated] backwards for the newest resources of a type', () => {
+    const plan = planFor(resources, { type: 'Patient', deleted: false }, [['lastUpdated', -1]]);
+    assert.equal(indexName(plan), 'type_lastUpdated');
+    assert.ok(plan.kind === 'index' && plan.sorted && plan.reverse);
+  });
+
+  it('walks the history indexes for system-, type- and instance-level history', () => {
+    const history = collectionWith(
+      Array.from({ length: 2000 }, (_, i) => ({
+        _id: `Patient/p${i % 50}/${Math.floor(i / 50) + 1}`,
+        type: i % 2 ? 'Patient' : 'Observation',
+        id: `p${i % 50}`,
+        versionId: Math.floor(i / 50) + 1,
+        lastUpdated: new Date(1_600_000_000_000 + i * 1000).toISOString(),
+      })),
+      HISTORY_INDEXES,
+    );
+    assert.equal(indexName(planFor(history, {}, [['lastUpdated', -1]])), 'lastUpdated');
+    assert.equal(indexName(planFor(history, { type: 'Patient' }, [['lastUpdated', -1]])), 'type_lastUpdated');
+    assert.equal(indexName(planFor(history, { type: 'Patient', id: 'p7' }, [['versionId', -1]])), 'type_id_version');
+    const newest = history.find(new CompiledFilter({ type: 'Patient', lastUpdated: { $lt: '2020-09-13T12:27:00.000Z' } }), { sort: [['lastUpdated', -1]], limit: 2 });
+    assert.deepEqual(newest.map((d) => d.lastUpdated), ['2020-09-13T12:26:59.000Z', '2020-09-13T12:26:57.000Z']);
+  });
+
+  it('does not combine conditions on one array that different elements may satisfy', () => {
+    const collection = collectionWith([{ _id: 'x', type: 'T', idx: { tok: [{ p: 'code', c: 'a' }, { p: 'other', c: 'b' }] } }]);
+    const filter = new CompiledFilter({ type: 'T', 'idx.tok.p': 'code', 'idx.tok.c': 'b' });
+    assert.deepEqual(collection.find(filter).map((d) => d._id), ['x']);
+    const spread = collectionWith([{ _id: 'y', type: 'T', idx: { str: [{ p: 'name', v: ['aa', 'zz'] }] } }]);
+    const range = new CompiledFilter({ type: 'T', 'idx.str': { $elemMatch: { p: 'name', v: { $gt: 'm', $lt: 'b' } } } });
+    assert.deepEqual(spread.find(range).map((d) => d._id), ['y']);
+  });
+
+  it('answers a selective query on 30,000 documents by visiting only its candidates', () => {
+    const big = collectionWith(generateResources(30_000, 3));
+    const filter = new CompiledFilter({ type: 'Observation', deleted: false, 'idx.ref': { $elemMatch: { p: 'subject', r: 'Patient/p7' } }, 'idx.tok': { $elemMatch: { p: 'code', c: '789-8' } } });
+    let tested = 0;
+    const counting = Object.assign(Object.create(filter) as CompiledFilter, { test: (doc: Doc) => (tested++, filter.test(doc)) });
+    const found = big.find(counting, { sort: [['lastUpdated', -1]], limit: 20 });
+    assert.equal(found.length, 20);
+    assert.ok(tested < 1_000, `tested ${tested} documents`);
+  });
+});
