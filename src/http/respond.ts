@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import type { FhirResponse } from '../fhir/types';
 import { etagOf } from '../fhir/preconditions';
 import type { ResponseType } from './negotiate';
+import { toJson } from './serialize';
 
 export function sendFhir(res: Response, result: FhirResponse, type: ResponseType, pretty: boolean): void {
   res.status(result.status);
@@ -14,5 +15,5 @@ export function sendFhir(res: Response, result: FhirResponse, type: ResponseType
     return;
   }
   res.setHeader('Content-Type', `${type}; charset=utf-8`);
-  res.end(pretty ? JSON.stringify(result.resource, null, 2) : JSON.stringify(result.resource));
+  res.end(toJson(result.resource, pretty));
 }
