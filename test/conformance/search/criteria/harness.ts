@@ -2,7 +2,7 @@
  * Runs search criteria end to end against the in-memory embedded store: resources are seeded with the real
  * extractor, queries compiled by CriteriaCompiler and executed with store.find.
  */
-import type { Resource } from 'fhir/r4';
+import type { FhirResource as Resource } from 'fhir/r4';
 import { CriteriaCompiler } from '../../../../src/search/criteria';
 import { IndexExtractor } from '../../../../src/search/extract';
 import { SearchRegistry } from '../../../../src/search/registry';

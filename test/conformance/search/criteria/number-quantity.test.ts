@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Resource } from 'fhir/r4';
+import type { FhirResource as Resource } from 'fhir/r4';
 import { harness, type Harness } from './harness';
 
 // https://hl7.org/fhir/R4/search.html#number and #quantity
