@@ -8,7 +8,8 @@ import { FhirError } from '../../core/errors';
 import { CompartmentDefinitions } from '../compartments';
 import type { CompositeEntry, IndexFields } from '../index-fields';
 import { normaliseBaseUrl } from '../normalise/reference';
-import { compileNodes, type NodeEvaluator } from '../registry/fhirpath';
+import { compileNodes } from '../registry/fhirpath';
+import { splitTopLevelUnion } from '../registry/specialise';
 import type { SearchRegistry } from '../registry/registry';
 import type { SearchParamDef } from '../registry/types';
 import { componentKeys, compositeEntries, type ComponentKey } from './composite-values';
@@ -18,14 +19,18 @@ import { referenceEntries } from './reference-values';
 import { sortKeyOf } from './sort-keys';
 import { stringEntries, uriEntries } from './string-values';
 import { tokenEntries } from './token-values';
-import { nodePath, typedValue, type TypedValue } from './typed-value';
+import { compileSimplePath, type PathValue } from './simple-path';
+import { nodePath, typedValue } from './typed-value';
 
 /** Parameters that are not stored in `idx`: `_id` and `_lastUpdated` are the record's own `id` / `lastUpdated`. */
 const NOT_INDEXED = new Set(['_id', '_lastUpdated']);
 
+/** Evaluates one union branch: values with their FHIR type and model path. */
+type BranchEvaluator = (input: unknown, rootPath: string, env?: Record<string, unknown>) => PathValue[];
+
 interface ParamPlan {
   def: SearchParamDef;
-  evaluate: NodeEvaluator;
+  branches: BranchEvaluator[];
 }
 
 interface TypePlan {
@@ -52,8 +57,8 @@ export class IndexExtractor {
   private readonly baseUrl: string;
   private readonly compartments: CompartmentDefinitions;
   private readonly plans = new Map<string, TypePlan>();
-  /** Component evaluators by element path and expression (`Observation.component` + `value.as(Quantity)`). */
-  private readonly componentEvaluators = new Map<string, NodeEvaluator>();
+  /** Component evaluators by element path and expression (`Observation.component` + `value.ofType(Quantity)`). */
+  private readonly componentEvaluators = new Map<string, BranchEvaluator[]>();
 
   constructor(registry: SearchRegistry, options: IndexExtractorOptions) {
     this.registry = registry;
@@ -69,7 +74,7 @@ export class IndexExtractor {
     const so: Record<string, string | number> = {};
     for (const param of plan.params) {
       const { def } = param;
-      const results = this.evaluate(param, resource);
+      const results = this.evaluate(def, param.branches, resource, resource.resourceType);
       if (results.length === 0) continue;
       const target = arrays[fieldOf(def)];
       const before = target.length;
@@ -89,18 +94,19 @@ export class IndexExtractor {
     return { idx, compartments: this.compartments.membership(resource.resourceType, resource.id, arrays.ref) };
   }
 
-  private evaluate(param: ParamPlan, input: unknown, env?: Record<string, unknown>): unknown[] {
+  private evaluate(def: SearchParamDef, branches: BranchEvaluator[], input: unknown, rootPath: string, env?: Record<string, unknown>): PathValue[] {
     try {
-      return param.evaluate(input, env);
+      if (branches.length === 1) return branches[0](input, rootPath, env);
+      const out: PathValue[] = [];
+      for (const branch of branches) for (const v of branch(input, rootPath, env)) out.push(v);
+      return out;
     } catch (err) {
-      throw new FhirError('unprocessable', `search parameter '${param.def.code}' cannot be evaluated on this resource: ${(err as Error).message}`);
+      throw new FhirError('unprocessable', `search parameter '${def.code}' cannot be evaluated on this resource: ${(err as Error).message}`);
     }
   }
 
-  private addValues(def: SearchParamDef, results: unknown[], arrays: EntryArrays): void {
-    for (const result of results) {
-      const tv = typedValue(result);
-      if (!tv) continue;
+  private addValues(def: SearchParamDef, results: PathValue[], arrays: EntryArrays): void {
+    for (const tv of results) {
       switch (def.type) {
         case 'string':
           stringEntries(def.code, tv, arrays.str);
@@ -129,34 +135,28 @@ export class IndexExtractor {
     }
   }
 
-  private addComposite(def: SearchParamDef, elements: unknown[], resource: Resource, out: CompositeEntry[]): void {
+  private addComposite(def: SearchParamDef, elements: PathValue[], resource: Resource, out: CompositeEntry[]): void {
     const components = def.component ?? [];
     const env = { resource, rootResource: resource };
     for (const element of elements) {
-      const elementPath = nodePath(element) ?? resource.resourceType;
-      const data = typedValue(element)?.value;
-      if (data === undefined) continue;
       const perComponent: ComponentKey[][] = [];
       for (const component of components) {
-        const evaluate = this.componentEvaluator(elementPath, component.expression);
-        const param = { def, evaluate };
-        const values = this.evaluate(param, data, env)
-          .map(typedValue)
-          .filter((tv): tv is TypedValue => tv !== undefined);
+        const branches = this.componentBranches(element.path, component.expression);
+        const values = this.evaluate(def, branches, element.value, element.path, env);
         perComponent.push(componentKeys(component.type, values, this.baseUrl));
       }
       compositeEntries(def.code, perComponent, out);
     }
   }
 
-  private componentEvaluator(elementPath: string, expression: string): NodeEvaluator {
+  private componentBranches(elementPath: string, expression: string): BranchEvaluator[] {
     const key = `${elementPath}\u0000${expression}`;
-    let evaluate = this.componentEvaluators.get(key);
-    if (!evaluate) {
-      evaluate = compileNodes(expression, elementPath);
-      this.componentEvaluators.set(key, evaluate);
+    let branches = this.componentEvaluators.get(key);
+    if (!branches) {
+      branches = compileBranches(expression, elementPath);
+      this.componentEvaluators.set(key, branches);
     }
-    return evaluate;
+    return branches;
   }
 
   private planFor(resourceType: string): TypePlan {
@@ -165,12 +165,32 @@ export class IndexExtractor {
     const params: ParamPlan[] = [];
     for (const def of this.registry.forType(resourceType)) {
       if (!def.expression || def.type === 'special' || NOT_INDEXED.has(def.code)) continue;
-      params.push({ def, evaluate: compileNodes(def.expression) });
+      params.push({ def, branches: compileBranches(def.expression) });
     }
     const plan = { revision: this.registry.revision, params };
     this.plans.set(resourceType, plan);
     return plan;
   }
+}
+
+/**
+ * One evaluator per top-level union branch (no union de-duplication, which compares values deeply and rejects
+ * Quantities with comparators): the simple-path walker where it applies, the fhirpath engine otherwise.
+ */
+function compileBranches(expression: string, basePath?: string): BranchEvaluator[] {
+  return splitTopLevelUnion(expression).map((branch): BranchEvaluator => {
+    const simple = compileSimplePath(branch, basePath);
+    if (simple) return simple;
+    const evaluate = compileNodes(branch, basePath);
+    return (input, rootPath, env) => {
+      const out: PathValue[] = [];
+      for (const result of evaluate(input, env)) {
+        const tv = typedValue(result);
+        if (tv) out.push({ ...tv, path: nodePath(result) ?? rootPath });
+      }
+      return out;
+    };
+  });
 }
 
 function fieldOf(def: SearchParamDef): keyof EntryArrays {
