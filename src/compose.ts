@@ -14,6 +14,7 @@ import { FhirRouter } from './fhir/router';
 import { buildRoutes, type Route } from './fhir/routes';
 import { createApp } from './http/app';
 import { jsonLogger, type Logger } from './http/logger';
+import { CompartmentDefinitions } from './search/compartments';
 import { CriteriaCompiler } from './search/criteria';
 import { IndexExtractor } from './search/extract';
 import { historyIndexes, resourceIndexes } from './search/indexes';
@@ -51,7 +52,20 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   await store.ensureIndexes(HISTORY, historyIndexes);
 
   const criteria = new CriteriaCompiler({ store, registry, baseUrl: config.baseUrl });
-  const search = new SearchService({ store, registry, criteria, baseUrl: config.baseUrl, ...config.search, clock });
+  const compartments = CompartmentDefinitions.load({ definitionsDir });
+  const indexer = new IndexExtractor(registry, { baseUrl: config.baseUrl, compartments });
+  const search = new SearchService({
+    store,
+    registry,
+    criteria,
+    indexer,
+    compartments,
+    baseUrl: config.baseUrl,
+    ...config.search,
+    clock,
+    definitionsDir,
+    ...(config.pageTokenSecret ? { pageTokenSecret: config.pageTokenSecret } : {}),
+  });
   const ctx: FhirContext = {
     store,
     clock,
@@ -59,7 +73,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     baseUrl: config.baseUrl,
     paging: config.search,
     validator,
-    indexer: new IndexExtractor(registry, { baseUrl: config.baseUrl }),
+    indexer,
     search,
   };
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };

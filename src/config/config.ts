@@ -14,6 +14,8 @@ export interface Config {
   /** Largest accepted request body in bytes (413 above). */
   maxBodyBytes: number;
   search: { defaultCount: number; maxCount: number };
+  /** Key that signs search paging links; set it when several instances serve one store or links must survive restarts. */
+  pageTokenSecret?: string;
 }
 
 export class ConfigError extends Error {
@@ -70,6 +72,8 @@ export function loadConfig(env: Env = process.env): Config {
   const defaultCount = integer(env, 'SEARCH_DEFAULT_COUNT', 20, 1, 10000);
   const maxCount = integer(env, 'SEARCH_MAX_COUNT', 1000, 1, 10000);
   if (defaultCount > maxCount) throw new ConfigError(`SEARCH_DEFAULT_COUNT (${defaultCount}) must not exceed SEARCH_MAX_COUNT (${maxCount})`);
+  const pageTokenSecret = env.PAGE_TOKEN_SECRET || undefined;
+  if (pageTokenSecret !== undefined && pageTokenSecret.length < 32) throw new ConfigError('PAGE_TOKEN_SECRET must be at least 32 characters');
   return {
     port,
     host,
@@ -79,5 +83,6 @@ export function loadConfig(env: Env = process.env): Config {
     mongodbDb,
     maxBodyBytes: byteSize(env, 'MAX_BODY_SIZE', 5 * 1024 * 1024),
     search: { defaultCount, maxCount },
+    ...(pageTokenSecret ? { pageTokenSecret } : {}),
   };
 }
