@@ -258,13 +258,14 @@ class SchemaBuilder {
       if (name.endsWith('[x]')) {
         const base = name.slice(0, -3);
         const variants: string[] = [];
+        const schemas: Record<string, JsonSchema> = {};
         for (const type of element.type ?? []) {
           const property = base + capitalize(type.code);
           variants.push(property);
-          properties[property] = this.valueSchema(element, type, children, false);
-          if (this.primitives.has(type.code)) properties[`_${property}`] = { $ref: PRIMITIVE_ELEMENT_ID };
+          schemas[property] = this.valueSchema(element, type, children, false);
+          if (this.primitives.has(type.code)) schemas[`_${property}`] = { $ref: PRIMITIVE_ELEMENT_ID };
         }
-        (rules.choices ??= []).push({ name: base, variants, required: (element.min ?? 0) > 0 });
+        (rules.choices ??= []).push({ name: base, variants, required: (element.min ?? 0) > 0, schemas });
         continue;
       }
       const type = element.type?.[0];
@@ -278,9 +279,13 @@ class SchemaBuilder {
         required.push(name);
       }
     }
+    // Choice variants are validated by fhirElement (a lookup per present key instead of a check per possible
+    // variant: Extension.value[x] alone has 50); patternProperties only exempts their names from additionalProperties.
+    const choiceProperties = (rules.choices ?? []).flatMap((c) => Object.keys(c.schemas));
     return {
       type: 'object',
       properties,
+      ...(choiceProperties.length ? { patternProperties: { [`^(?:${choiceProperties.join('|')})$`]: true } } : {}),
       ...(required.length ? { required } : {}),
       additionalProperties: false,
       ...(Object.keys(rules).length ? { fhirElement: rules } : {}),

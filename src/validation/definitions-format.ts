@@ -3,7 +3,7 @@
  * R4 StructureDefinitions and read by the validator. Bump DEFINITIONS_FORMAT when the shape changes.
  */
 
-export const DEFINITIONS_FORMAT = 'fhir-r4-validation/1';
+export const DEFINITIONS_FORMAT = 'fhir-r4-validation/2';
 export const DEFINITIONS_FILE = 'definitions.json';
 
 /** Schema id of the `_element` object that carries a primitive's id and extensions (or null in arrays). */
@@ -14,8 +14,11 @@ export const PRIMITIVE_ELEMENT_ID = 'PrimitiveElement';
  * https://hl7.org/fhir/R4/formats.html#choice, https://hl7.org/fhir/R4/json.html#primitive
  */
 export interface ElementRules {
-  /** Choice elements `value[x]`: at most one variant present (exactly one when required). */
-  choices?: Array<{ name: string; variants: string[]; required: boolean }>;
+  /**
+   * Choice elements `value[x]`: at most one variant present (exactly one when required). `schemas` holds the
+   * JSON Schema of each variant property, `valueString` and (for primitive types) `_valueString`.
+   */
+  choices?: Array<{ name: string; variants: string[]; required: boolean; schemas: Record<string, Record<string, unknown>> }>;
   /** Repeating primitives whose `x` and `_x` arrays must align (null only where the other side has a value). */
   primitiveArrays?: string[];
   /** Primitives with min >= 1: present as a value `x` or as an `_x` element. */

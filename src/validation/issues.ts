@@ -5,7 +5,7 @@
 import type { ErrorObject } from 'ajv';
 import type { OperationOutcomeIssue } from '../core/outcome';
 import type { ElementRules } from './definitions-format';
-import type { FhirKeywordParams } from './schema-keywords';
+import { errorData, type FhirKeywordParams } from './schema-keywords';
 
 /** Value sets with more codes than this are named in diagnostics without listing them. */
 const MAX_LISTED_CODES = 12;
@@ -59,19 +59,19 @@ function issueFromError(resourceType: string, error: ErrorObject): OperationOutc
     case 'required':
       return issue('required', `${at}.${String(params.missingProperty)}`, `Missing required element '${String(params.missingProperty)}' in ${at}`);
     case 'minItems':
-      return issue('required', at, `${at}: at least ${String(params.limit)} item(s) required, found ${arrayLength(error.data)}`);
+      return issue('required', at, `${at}: at least ${String(params.limit)} item(s) required, found ${arrayLength(errorData(error))}`);
     case 'maxItems':
-      return issue('structure', at, `${at}: at most ${String(params.limit)} item(s) allowed, found ${arrayLength(error.data)}`);
+      return issue('structure', at, `${at}: at most ${String(params.limit)} item(s) allowed, found ${arrayLength(errorData(error))}`);
     case 'type':
-      return wrongType(at, String(params.type), fhirType, error.data);
+      return wrongType(at, String(params.type), fhirType, errorData(error));
     case 'const':
-      return issue('structure', at, `${at}: expected '${String(params.allowedValue)}', found ${describe(error.data)}`);
+      return issue('structure', at, `${at}: expected '${String(params.allowedValue)}', found ${describe(errorData(error))}`);
     case 'pattern':
-      if (error.data === '') return issue('value', at, `${at}: a ${fhirType ?? 'primitive'} value must not be empty (omit the element instead)`);
-      return issue('value', at, `${at}: ${describe(error.data)} is not a valid ${fhirType ?? 'value'}`);
+      if (errorData(error) === '') return issue('value', at, `${at}: a ${fhirType ?? 'primitive'} value must not be empty (omit the element instead)`);
+      return issue('value', at, `${at}: ${describe(errorData(error))} is not a valid ${fhirType ?? 'value'}`);
     case 'minimum':
     case 'maximum':
-      return issue('value', at, `${at}: ${String(error.data)} is out of range for ${fhirType ?? 'this element'} (${String(params.comparison)} ${String(params.limit)})`);
+      return issue('value', at, `${at}: ${String(errorData(error))} is out of range for ${fhirType ?? 'this element'} (${String(params.comparison)} ${String(params.limit)})`);
     default:
       if (['fhirElement', 'fhirBinding', 'fhirResource'].includes(error.keyword)) return fhirKeywordIssue(resourceType, at, params as FhirKeywordParams);
       return issue('structure', at, `${at}: ${error.message ?? error.keyword}`);
@@ -81,7 +81,7 @@ function issueFromError(resourceType: string, error: ErrorObject): OperationOutc
 const arrayLength = (data: unknown): number => (Array.isArray(data) ? data.length : 0);
 
 function wrongType(at: string, expected: string, fhirType: string | undefined, data: unknown): OperationOutcomeIssue {
-  const typed = (json: string): string => `${json}${fhirType && fhirType !== 'string' ? ` (${fhirType})` : ''}`;
+  const typed = (json: string): string => `${json}${fhirType && !json.endsWith(fhirType) ? ` (${fhirType})` : ''}`;
   const expectations: Record<string, string> = {
     object: 'a JSON object',
     array: 'a JSON array (the element repeats)',

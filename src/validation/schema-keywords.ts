@@ -3,6 +3,7 @@
  * Each reports one error per problem, so a broken choice or primitive array never cascades.
  */
 import type Ajv from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import type { DataValidateFunction, DataValidationCxt, ErrorObject } from 'ajv/dist/types';
 import type { ElementRules } from './definitions-format';
 
@@ -32,12 +33,31 @@ export interface KeywordContext {
 
 type JsonObject = Record<string, unknown>;
 
+/**
+ * With `verbose`, AJV overwrites `data` of every error a keyword returns with the keyword's own data (the parent
+ * object); nested errors keep the value they are about in `fhirData`. Read it back with errorData().
+ */
+type ErrorWithData = ErrorObject & { fhirData?: unknown };
+
+function keepData(error: ErrorWithData): ErrorWithData {
+  return 'fhirData' in error ? { ...error } : { ...error, fhirData: error.data };
+}
+
+/** The JSON value an error is about. */
+export const errorData = (error: ErrorObject): unknown => ('fhirData' in error ? (error as ErrorWithData).fhirData : error.data);
+
 const fhirError = (keyword: string, instancePath: string, params: FhirKeywordParams): ErrorObject =>
   ({ keyword, instancePath, schemaPath: '', params }) as ErrorObject;
 
 export function registerFhirKeywords(ajv: Ajv, context: KeywordContext): void {
   ajv.addKeyword({ keyword: 'fhirType', schemaType: 'string' });
-  ajv.addKeyword({ keyword: 'fhirElement', type: 'object', schemaType: 'object', errors: true, compile: compileElementRules });
+  ajv.addKeyword({
+    keyword: 'fhirElement',
+    type: 'object',
+    schemaType: 'object',
+    errors: true,
+    compile: (rules: ElementRules, _parent, it) => compileElementRules(rules, it.self),
+  });
   ajv.addKeyword({
     keyword: 'fhirBinding',
     type: 'string',
@@ -58,14 +78,14 @@ export function registerFhirKeywords(ajv: Ajv, context: KeywordContext): void {
  * alone, and aligned `x`/`_x` arrays (https://hl7.org/fhir/R4/json.html#primitive). Runs for every object of its
  * type, so the happy path only walks the object's own keys and allocates nothing.
  */
-function compileElementRules(rules: ElementRules): DataValidateFunction {
+function compileElementRules(rules: ElementRules, ajv: Ajv): DataValidateFunction {
   const choices = rules.choices ?? [];
-  /** Property name (`valueString` or `_valueString`) -> [choice index, variant name]. */
-  const variantOf = new Map<string, [number, string]>();
+  /** Property name (`valueString` or `_valueString`) -> its choice, variant and (compiled on first use) validator. */
+  const variantOf = new Map<string, Variant>();
   choices.forEach((choice, index) => {
-    for (const variant of choice.variants) {
-      variantOf.set(variant, [index, variant]);
-      variantOf.set(`_${variant}`, [index, variant]);
+    for (const [property, schema] of Object.entries(choice.schemas)) {
+      const variant = property.startsWith('_') ? property.slice(1) : property;
+      variantOf.set(property, { index, variant, property, schema, validate: undefined });
     }
   });
   const seen: Array<string | undefined> = new Array(choices.length);
@@ -80,9 +100,11 @@ function compileElementRules(rules: ElementRules): DataValidateFunction {
       for (const key in data) {
         const hit = variantOf.get(key);
         if (hit === undefined || data[key] === undefined) continue;
-        const previous = seen[hit[0]];
-        if (previous === undefined) seen[hit[0]] = hit[1];
-        else if (previous !== hit[1]) conflict = true;
+        const previous = seen[hit.index];
+        if (previous === undefined) seen[hit.index] = hit.variant;
+        else if (previous !== hit.variant) conflict = true;
+        hit.validate ??= ajv.compile(hit.schema);
+        if (!hit.validate(data[key], variantContext(cxt, data, key))) errors = [...(errors ?? []), ...(hit.validate.errors ?? []).map(keepData)];
       }
       for (let i = 0; i < choices.length; i++) {
         if (seen[i] === undefined && choices[i].required) {
@@ -108,6 +130,20 @@ function compileElementRules(rules: ElementRules): DataValidateFunction {
     return errors === null;
   };
   return validate;
+}
+
+interface Variant {
+  index: number;
+  variant: string;
+  property: string;
+  schema: Record<string, unknown>;
+  validate: ValidateFunction | undefined;
+}
+
+/** The variant is validated as if AJV had descended into it, so its errors carry their full instancePath. */
+function variantContext(cxt: DataValidationCxt | undefined, data: JsonObject, key: string): DataValidationCxt {
+  const base = cxt?.instancePath ?? '';
+  return { instancePath: `${base}/${key}`, parentData: data, parentDataProperty: key, rootData: cxt?.rootData ?? data, dynamicAnchors: {} };
 }
 
 function push(errors: ErrorObject[] | null, instancePath: string, params: FhirKeywordParams): ErrorObject[] {
@@ -179,7 +215,7 @@ function compileNestedResource(context: KeywordContext): DataValidateFunction {
       const resourceValidator = context.resourceValidator(type);
       if (!resourceValidator) errors = [fhirError('fhirResource', path, { problem: 'resource-type-unknown', resourceType: type })];
       else if (resourceValidator(data as JsonObject)) errors = null;
-      else errors = (resourceValidator.errors ?? []).map((e) => ({ ...e, instancePath: path + e.instancePath }));
+      else errors = (resourceValidator.errors ?? []).map((e) => ({ ...keepData(e), instancePath: path + e.instancePath }));
     }
     validate.errors = errors ?? undefined;
     return errors === null;

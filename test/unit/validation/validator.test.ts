@@ -160,6 +160,23 @@ describe('choice types (https://hl7.org/fhir/R4/formats.html#choice)', () => {
     assert.match(issues[0].diagnostics ?? '', /valueQuantity, valueString/);
   });
 
+  test('a choice variant is validated as its type, wherever it is', () => {
+    const issues = validator.validate(patient({ extension: [{ url: 'http://example.org/x', valueDate: '2020-13' }] }));
+    assert.deepEqual(issues, [
+      {
+        severity: 'error',
+        code: 'value',
+        diagnostics: "Patient.extension[0].valueDate: the string '2020-13' is not a valid date",
+        expression: ['Patient.extension[0].valueDate'],
+      },
+    ]);
+  });
+
+  test('_value[x] exists only for primitive variants', () => {
+    assert.deepEqual(summary(validator.validate(observation({ _valueQuantity: { id: 'q' } }))), ['structure Observation._valueQuantity']);
+    assert.deepEqual(validator.validate(observation({ valueQuantity: undefined, valueString: 'x', _valueString: { id: 's' } })), []);
+  });
+
   test('an unknown type suffix names the allowed types', () => {
     const issues = validator.validate(observation({ valueQuantity: undefined, valueFoo: 'x' }));
     assert.deepEqual(summary(issues), ['structure Observation.valueFoo']);
@@ -210,6 +227,18 @@ describe('contained and nested resources (https://hl7.org/fhir/R4/references.htm
   test('a contained resource of an unknown type is reported', () => {
     const issues = validator.validate(patient({ contained: [{ resourceType: 'Organisation', id: 'org' }] }));
     assert.deepEqual(summary(issues), ['structure Patient.contained[0].resourceType']);
+  });
+
+  test('problems inside a nested resource quote the offending value', () => {
+    const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: patient({ active: 'yes' }) }] };
+    assert.deepEqual(validator.validate(bundle), [
+      {
+        severity: 'error',
+        code: 'structure',
+        diagnostics: "Bundle.entry[0].resource.active: expected true or false, found the string 'yes'",
+        expression: ['Bundle.entry[0].resource.active'],
+      },
+    ]);
   });
 
   test('a Bundle entry resource is validated as its own type', () => {
