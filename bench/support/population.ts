@@ -30,6 +30,8 @@ const LOINC: Array<[string, string, string, number, number]> = [
   ['4548-4', 'Hemoglobin A1c/Hemoglobin.total in Blood', '%', 4, 12],
   ['8310-5', 'Body temperature', 'Cel', 35, 40],
 ];
+/** A lab present on one patient in 50 (a selective inner query for `_has` benchmarks). */
+const RARE_LAB: [string, string, string, number, number] = ['94500-6', 'SARS-CoV-2 RNA Resp Ql NAA+probe', '{index}', 0, 1];
 const SNOMED_CONDITIONS: Array<[string, string]> = [
   ['44054006', 'Diabetes mellitus type 2'],
   ['38341003', 'Hypertensive disorder'],
@@ -103,7 +105,8 @@ export function patientBundle(n: number, seed = 42): Resource[] {
     } as Resource);
   }
   for (let o = out.length; o < 100; o++) {
-    const [code, display, unit, lo, hi] = pick(rand, LOINC);
+    const rare = n % 50 === 0 && o === 99;
+    const [code, display, unit, lo, hi] = rare ? RARE_LAB : pick(rand, LOINC);
     const value = Math.round((lo + rand() * (hi - lo)) * 10) / 10;
     out.push({
       resourceType: 'Observation',
