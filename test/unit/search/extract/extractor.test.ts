@@ -335,3 +335,24 @@ describe('patient compartment (compartmentdefinition-patient.html)', () => {
     assert.deepEqual(extractor.extract({ resourceType: 'Organization', id: 'org1', name: 'Acme' } as Resource).compartments, []);
   });
 });
+
+describe('custom SearchParameters (searchparameter.html)', () => {
+  it('are indexed as soon as they are added to the registry', () => {
+    const local = SearchRegistry.loadBase();
+    const localExtractor = new IndexExtractor(local, { baseUrl: BASE });
+    const patient = { resourceType: 'Patient', id: 'p1', name: [{ use: 'nickname', given: ['Bobby'] }, { given: ['Robert'] }] } as Resource;
+    assert.equal(localExtractor.extract(patient).idx.str?.some((e) => e.p === 'nickname'), false);
+    local.add({
+      resourceType: 'SearchParameter',
+      url: 'http://example.org/SearchParameter/patient-nickname',
+      name: 'nickname',
+      status: 'active',
+      description: 'Nickname',
+      code: 'nickname',
+      base: ['Patient'],
+      type: 'string',
+      expression: "Patient.name.where(use = 'nickname').given",
+    });
+    assert.deepEqual(only(localExtractor.extract(patient).idx.str, 'nickname'), [{ p: 'nickname', v: 'bobby', x: 'Bobby' }]);
+  });
+});
