@@ -38,6 +38,11 @@ export class Collection {
     return this.docs.size;
   }
 
+  get hasUniqueIndex(): boolean {
+    for (const index of this.indexes.values()) if (index.spec.unique) return true;
+    return false;
+  }
+
   get(id: string): Doc | undefined {
     return this.docs.get(id);
   }

@@ -87,9 +87,12 @@ export class EmbeddedTransaction implements StoreTransaction {
   }
 
   private put(collection: string, staged: { doc: Doc; json: string }): void {
-    const overlay = this.overlay(collection);
-    overlay.delete(staged.doc._id);
-    this.base.collection(collection)?.assertUnique(staged.doc, overlay);
+    const stored = this.base.collection(collection);
+    if (stored?.hasUniqueIndex) {
+      const overlay = this.overlay(collection);
+      overlay.delete(staged.doc._id);
+      stored.assertUnique(staged.doc, overlay);
+    }
     this.stagedFor(collection).set(staged.doc._id, staged);
   }
 
