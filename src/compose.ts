@@ -11,6 +11,7 @@ import type { Config } from './config/config';
 import { capabilitiesHandler } from './fhir/capabilities';
 import type { FhirContext } from './fhir/context';
 import { FhirRouter } from './fhir/router';
+import { activateSearchParameters, searchParameterHook } from './fhir/search-parameters';
 import { buildRoutes, type Route } from './fhir/routes';
 import { createApp } from './http/app';
 import { jsonLogger, type Logger } from './http/logger';
@@ -38,6 +39,8 @@ export interface ServerOverrides {
   logger?: Logger;
   /** An already open store (tests); otherwise one is opened from the configuration. */
   store?: Store;
+  /** Folder of local profiles and SearchParameters (default: profiles/ of the project). */
+  profilesDir?: string;
 }
 
 const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
@@ -51,6 +54,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   await store.ensureIndexes(RESOURCES, resourceIndexes);
   await store.ensureIndexes(HISTORY, historyIndexes);
 
+  await activateSearchParameters(registry, store, overrides.profilesDir ?? path.join(ROOT, 'profiles'));
   const criteria = new CriteriaCompiler({ store, registry, baseUrl: config.baseUrl });
   const compartments = CompartmentDefinitions.load({ definitionsDir });
   const indexer = new IndexExtractor(registry, { baseUrl: config.baseUrl, compartments });
@@ -74,6 +78,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     paging: config.search,
     validator,
     indexer,
+    hooks: [searchParameterHook(registry)],
     search,
   };
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };

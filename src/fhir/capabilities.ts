@@ -42,6 +42,11 @@ export function buildCapabilityStatement(ctx: FhirContext, inputs: CapabilityInp
   const systemInteractions = unique(plain.map((r) => r.interaction).filter(isSystemInteraction));
   const conditional = new Set(routes.filter((r) => r.conditional).map((r) => r.interaction));
   const compartmentSearch = routes.some((r) => r.path[0] === ':compartment');
+  const operations = (level: 'system' | 'type') =>
+    unique(routes.filter((r) => r.operation && (r.path[0] === ':type') === (level === 'type')).map((r) => r.operation as string)).map((name) => ({
+      name,
+      definition: `${ctx.baseUrl}/OperationDefinition/${name}`,
+    }));
 
   const resource: CapabilityStatementRestResource[] = ctx.validator.resourceTypes.map((type) => ({
     type,
@@ -56,6 +61,7 @@ export function buildCapabilityStatement(ctx: FhirContext, inputs: CapabilityInp
     conditionalDelete: conditional.has('delete') ? 'single' : 'not-supported',
     referencePolicy: ['literal', 'logical'],
     searchParam: searchParams(inputs, type),
+    operation: operations('type'),
   }));
 
   return {
@@ -75,6 +81,7 @@ export function buildCapabilityStatement(ctx: FhirContext, inputs: CapabilityInp
         documentation: `Base: ${ctx.baseUrl}. Resources are validated against the FHIR R4 base definitions on every write.`,
         resource,
         interaction: systemInteractions.map((code) => ({ code })),
+        operation: operations('system'),
         ...(compartmentSearch ? { compartment: ['http://hl7.org/fhir/CompartmentDefinition/patient'] } : {}),
       },
     ],

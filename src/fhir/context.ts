@@ -6,6 +6,7 @@ import type { Store } from '../storage/port';
 import type { SearchService } from '../search/service';
 import type { IndexFields } from '../search/index-fields';
 import type { ResourceValidator } from '../validation/validator';
+import type { WriteHook } from './write-hooks';
 
 /** Write-time extraction of search index entries (src/search/extract). */
 export interface Indexer {
@@ -22,6 +23,8 @@ export interface FhirContext {
   paging: { defaultCount: number; maxCount: number };
   validator: ResourceValidator;
   indexer: Indexer;
+  /** Checks before and notifications after writes (SearchParameter activation, later subscriptions). */
+  hooks: WriteHook[];
   /** Search, also used to resolve conditional-interaction criteria (https://hl7.org/fhir/R4/http.html#cond-update). */
   search: SearchService;
 }

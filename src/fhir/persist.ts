@@ -34,16 +34,26 @@ export async function writeVersion(
   const { idx, compartments } = resource ? ctx.indexer.extract(resource) : { idx: {}, compartments: [] };
   const record: ResourceRecord = { _id: resourceKey(type, id), type, id, versionId, lastUpdated, deleted: !resource, resource, idx, compartments };
   const history: HistoryRecord = { _id: historyKey(type, id, versionId), type, id, versionId, lastUpdated, deleted: !resource, method, resource };
+  for (const hook of ctx.hooks) hook.beforeWrite?.(record);
   if (previous) await tx.replace(RESOURCES, record, { versionId: previous.versionId });
   else await tx.insert(RESOURCES, record);
   await tx.insert(HISTORY, history);
   return record;
 }
 
-/** Runs a write transaction; a lost race becomes 409 so the client can re-read and retry. */
+/**
+ * Runs a write transaction; a lost race becomes 409 so the client can re-read and retry. Once the commit is
+ * durable, the write hooks hear which resource versions it wrote.
+ */
 export async function inTransaction<T>(ctx: FhirContext, work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+  let written: ResourceRecord[] = [];
   try {
-    return await ctx.store.transaction(work);
+    const result = await ctx.store.transaction((tx) => {
+      written = [];
+      return work(recordingWrites(tx, written));
+    });
+    for (const hook of ctx.hooks) hook.afterCommit?.(written);
+    return result;
   } catch (err) {
     if (err instanceof StorageConflict) {
       throw new FhirError('conflict', [
@@ -52,4 +62,22 @@ export async function inTransaction<T>(ctx: FhirContext, work: (tx: StoreTransac
     }
     throw err;
   }
+}
+
+/** The same transaction, noting every resource version written to the `resources` collection. */
+function recordingWrites(tx: StoreTransaction, written: ResourceRecord[]): StoreTransaction {
+  return {
+    find: (c, f, o) => tx.find(c, f, o),
+    findOne: (c, f, o) => tx.findOne(c, f, o),
+    count: (c, f, l) => tx.count(c, f, l),
+    delete: (c, id) => tx.delete(c, id),
+    insert: async (c, doc) => {
+      await tx.insert(c, doc);
+      if (c === RESOURCES) written.push(doc as ResourceRecord);
+    },
+    replace: async (c, doc, expect) => {
+      await tx.replace(c, doc, expect);
+      if (c === RESOURCES) written.push(doc as ResourceRecord);
+    },
+  };
 }

@@ -7,6 +7,7 @@ import type { FhirContext } from './context';
 import { create } from './create';
 import { conditionalDelete, remove } from './delete';
 import { history } from './history';
+import { reindex } from './operations/reindex';
 import { conditionalPatch, patch } from './patch';
 import { read } from './read';
 import { searchInteraction } from './search';
@@ -27,7 +28,8 @@ export type InteractionCode =
   | 'search-type'
   | 'history-system'
   | 'search-system'
-  | 'capabilities';
+  | 'capabilities'
+  | 'operation';
 
 /** Path segments: literals match themselves; ':type', ':id', ':vid', ':compartment' capture. */
 export type Segment = string;
@@ -38,6 +40,8 @@ export interface Route {
   interaction: InteractionCode;
   /** Set for the conditional form of an interaction (criteria in the query or If-None-Exist). */
   conditional?: boolean;
+  /** For interaction 'operation': the operation's name without '$'. */
+  operation?: string;
   handle(ctx: FhirContext, req: FhirRequest, params: Record<string, string>): Promise<FhirResponse>;
 }
 
@@ -45,6 +49,8 @@ export function buildRoutes(capabilities: (ctx: FhirContext, req: FhirRequest) =
   return [
     { method: 'GET', path: ['metadata'], interaction: 'capabilities', handle: (ctx, req) => capabilities(ctx, req) },
     { method: 'GET', path: ['_history'], interaction: 'history-system', handle: (ctx, req) => history(ctx, req, {}) },
+    { method: 'POST', path: ['$reindex'], interaction: 'operation', operation: 'reindex', handle: (ctx, req) => reindex(ctx, req) },
+    { method: 'POST', path: [':type', '$reindex'], interaction: 'operation', operation: 'reindex', handle: (ctx, req, p) => reindex(ctx, req, p.type) },
     { method: 'GET', path: [], interaction: 'search-system', handle: (ctx, req) => searchInteraction(ctx, req, {}) },
     { method: 'POST', path: ['_search'], interaction: 'search-system', handle: (ctx, req) => searchInteraction(ctx, req, {}) },
     { method: 'GET', path: [':type', '_history'], interaction: 'history-type', handle: (ctx, req, p) => history(ctx, req, { type: p.type }) },

@@ -88,6 +88,11 @@ export class SearchRegistry {
     return definitionFor(param, param.base[0]);
   }
 
+  /** Throws FhirError('unprocessable') when `add(sp)` would refuse it; changes nothing. */
+  check(sp: SearchParameter): void {
+    this.validate(sp);
+  }
+
   private validate(sp: SearchParameter): CompactSearchParam {
     const problems: string[] = [];
     if (sp?.resourceType !== 'SearchParameter') problems.push('resourceType must be SearchParameter');

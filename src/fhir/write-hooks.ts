@@ -1,0 +1,12 @@
+/**
+ * Extension points around writes: a check before a version is written (may refuse it) and a notification after
+ * the transaction that wrote it committed. SearchParameter activation uses them now; subscriptions will too.
+ */
+import type { ResourceRecord } from '../storage/records';
+
+export interface WriteHook {
+  /** Called for every version about to be written, inside the transaction; throw a FhirError to refuse it. */
+  beforeWrite?(record: ResourceRecord): void;
+  /** Called once the transaction that wrote these versions is durable. */
+  afterCommit?(records: ResourceRecord[]): void;
+}
