@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import helmet from 'helmet';
 import { FhirError } from '../core/errors';
 import type { FhirRouter } from '../fhir/router';
 import { errorResponse } from './errors';
@@ -12,6 +11,7 @@ import { routeTemplate, type Logger } from './logger';
 import { FHIR_JSON, responseType, type ResponseType } from './negotiate';
 import { pathSegments, queryPairs, toFhirRequest } from './request';
 import { sendFhir } from './respond';
+import { securityHeaders } from './security-headers';
 
 export interface AppOptions {
   router: FhirRouter;
@@ -48,7 +48,7 @@ export function createApp(options: AppOptions): express.Express {
     });
     next();
   });
-  app.use(helmet());
+  app.use(securityHeaders());
   app.use(express.raw({ type: () => true, limit: options.maxBodyBytes }));
 
   app.get('/openapi.yaml', (_req, res) => {

@@ -13,7 +13,7 @@ export interface JsonSafetyLimits {
   maxKeys?: number;
 }
 
-export const DEFAULT_JSON_LIMITS: Readonly<Required<JsonSafetyLimits>> = { maxDepth: 64, maxArrayLength: 10_000, maxKeys: 1_000 };
+export const DEFAULT_JSON_LIMITS: Readonly<Required<JsonSafetyLimits>> = { maxDepth: 64, maxArrayLength: 50_000, maxKeys: 1_000 };
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /** Stop after this many issues: the body is rejected anyway, and the outcome must stay small. */

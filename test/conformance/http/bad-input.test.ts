@@ -6,7 +6,7 @@ import { FHIR_JSON, patient, startTestServer, type TestServer } from '../../fixt
 describe('bad input (http.html#Status-Codes)', () => {
   let s: TestServer;
   before(async () => {
-    s = await startTestServer({ env: { MAX_BODY_SIZE: '64kb' } });
+    s = await startTestServer({ env: { MAX_BODY_SIZE: '256kb' } });
   });
   after(() => s.close());
 
@@ -26,7 +26,7 @@ describe('bad input (http.html#Status-Codes)', () => {
   });
 
   it('a body over the size limit is 413', async () => {
-    const res = await postRaw(JSON.stringify(patient({ text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${'x'.repeat(70000)}</div>` } })));
+    const res = await postRaw(JSON.stringify(patient({ text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${'x'.repeat(270000)}</div>` } })));
     assert.equal(res.status, 413);
     assert.equal(res.body.resourceType, 'OperationOutcome');
   });
@@ -56,7 +56,7 @@ describe('bad input (http.html#Status-Codes)', () => {
   });
 
   it('a huge array is 400', async () => {
-    const given = JSON.stringify(Array.from({ length: 12000 }, () => ''));
+    const given = JSON.stringify(Array.from({ length: 60000 }, () => ''));
     const res = await s.http
       .post('/fhir/Patient')
       .set('Content-Type', FHIR_JSON)

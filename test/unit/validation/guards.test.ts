@@ -34,9 +34,9 @@ describe('JSON safety guards', () => {
     assert.deepEqual(checkJsonSafety({ entry: new Array(10).fill({}) }, { maxArrayLength: 10 }), []);
   });
 
-  test('the default array limit is 10,000 items', () => {
-    assert.deepEqual(checkJsonSafety(new Array(10_000).fill(0)), []);
-    assert.deepEqual(codes(new Array(10_001).fill(0)), ['too-costly ']);
+  test('the default array limit is 50,000 items (the largest R4 example array has 28,517)', () => {
+    assert.deepEqual(checkJsonSafety(new Array(50_000).fill(0)), []);
+    assert.deepEqual(codes(new Array(50_001).fill(0)), ['too-costly ']);
   });
 
   test('objects with more keys than the limit are rejected', () => {
