@@ -4,31 +4,17 @@
  * Reads may pass an overlay (a transaction's uncommitted writes, by id; null = deleted) that shadows stored
  * documents.
  */
-import { Query } from 'mingo';
-import type { Doc, Filter, FindOptions, IndexSpec } from '../port';
+import type { Doc, FindOptions, IndexSpec } from '../port';
 import { StorageConflict } from '../port';
-import { extractConjunction } from './conditions';
+import type { CompiledFilter } from './compiled-filter';
 import { choosePlan, type Plan } from './planner';
 import { compileProjection } from './projection';
 import { SecondaryIndex } from './secondary-index';
 import { sortDocuments } from './sort';
 
+export { CompiledFilter } from './compiled-filter';
+
 export type Overlay = ReadonlyMap<string, Doc | null>;
-
-/** A filter compiled once per call: the predicate for re-checking candidates and the planner's view of it. */
-export class CompiledFilter {
-  readonly predicate: Query;
-  readonly conjunction: ReturnType<typeof extractConjunction>;
-
-  constructor(filter: Filter) {
-    this.predicate = new Query(filter);
-    this.conjunction = extractConjunction(filter);
-  }
-
-  test(doc: Doc): boolean {
-    return this.predicate.test(doc);
-  }
-}
 
 export class Collection {
   private readonly docs = new Map<string, Doc>();

@@ -7,7 +7,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { StorageUnavailable, type Doc, type Filter, type FindOptions, type IndexSpec, type Store, type StoreTransaction } from '../port';
-import { Collection, CompiledFilter } from './collection';
+import { Collection } from './collection';
+import { CompiledFilter } from './compiled-filter';
 import { fsyncDirectory, journalFile, journalGenerations, pathIn } from './data-files';
 import { Journal } from './journal';
 import { acquireLock } from './lock';

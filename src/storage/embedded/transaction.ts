@@ -5,7 +5,8 @@
  */
 import { Query } from 'mingo';
 import { StorageConflict, type Doc, type Filter, type FindOptions, type StoreTransaction } from '../port';
-import { Collection, CompiledFilter, type Overlay } from './collection';
+import { Collection, type Overlay } from './collection';
+import { CompiledFilter } from './compiled-filter';
 import { freeze } from './projection';
 
 export interface StagedWrite {
