@@ -4,7 +4,7 @@
  * Run: npx tsx bench/validation.ts [--quick]
  */
 import { loadBaseValidator } from '../src/validation/validator';
-import { listExampleFiles, type ExampleFile } from './examples/corpus';
+import { listExampleFiles, type ExampleFile } from '../test/fixtures/examples/corpus';
 
 const QUICK = process.argv.includes('--quick');
 const RUNS = QUICK ? 3 : 5;

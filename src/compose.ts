@@ -54,7 +54,9 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   await store.ensureIndexes(RESOURCES, resourceIndexes);
   await store.ensureIndexes(HISTORY, historyIndexes);
 
-  await activateSearchParameters(registry, store, overrides.profilesDir ?? path.join(ROOT, 'profiles'));
+  const logger = overrides.logger ?? jsonLogger();
+  const parameters = await activateSearchParameters(registry, store, overrides.profilesDir ?? path.join(ROOT, 'profiles'));
+  for (const { id, reason } of parameters.skipped) logger.log({ level: 'warn', msg: 'stored SearchParameter not activated', id, reason });
   const criteria = new CriteriaCompiler({ store, registry, baseUrl: config.baseUrl });
   const compartments = CompartmentDefinitions.load({ definitionsDir });
   const indexer = new IndexExtractor(registry, { baseUrl: config.baseUrl, compartments });
@@ -95,7 +97,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   const router = new FhirRouter(ctx, routes);
   const app = createApp({
     router,
-    logger: overrides.logger ?? jsonLogger(),
+    logger,
     maxBodyBytes: config.maxBodyBytes,
     openapi: fs.readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8'),
   });

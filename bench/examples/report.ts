@@ -3,9 +3,9 @@
  * grouped by cause. Run: npx tsx bench/examples/report.ts [--files]  (--files lists every rejected file and issue)
  */
 import { loadBaseValidator } from '../../src/validation/validator';
-import { classifyExamples, groupByCause } from './classify';
-import { listExampleFiles } from './corpus';
-import { knownInvalidExamples } from './known-invalid';
+import { classifyExamples, groupByCause } from '../../test/fixtures/examples/classify';
+import { listExampleFiles } from '../../test/fixtures/examples/corpus';
+import { knownInvalidExamples } from '../../test/fixtures/examples/known-invalid';
 
 function main(): void {
   const validator = loadBaseValidator();

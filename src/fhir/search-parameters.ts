@@ -11,15 +11,29 @@ import type { StoreReader } from '../storage/port';
 import { RESOURCES, type ResourceRecord } from '../storage/records';
 import type { WriteHook } from './write-hooks';
 
-/** Refuses SearchParameters the registry cannot use (422) and activates the others after commit. */
+/**
+ * Only active SearchParameters with an expression are indexed; others (drafts, retired ones, and definitions
+ * without an expression such as _text or xpath-only extension parameters) are stored as plain definitions.
+ */
+export function isIndexable(sp: SearchParameter): boolean {
+  return sp.status === 'active' && typeof sp.expression === 'string' && sp.expression !== '';
+}
+
+const indexableIn = (r: ResourceRecord): SearchParameter | undefined =>
+  r.type === 'SearchParameter' && !r.deleted && r.resource && isIndexable(r.resource as SearchParameter) ? (r.resource as SearchParameter) : undefined;
+
+/** Refuses active SearchParameters the registry cannot index (422) and activates them once their write commits. */
 export function searchParameterHook(registry: SearchRegistry): WriteHook {
-  const isLiveSearchParameter = (r: ResourceRecord): boolean => r.type === 'SearchParameter' && !r.deleted && r.resource !== null;
   return {
     beforeWrite(record) {
-      if (isLiveSearchParameter(record)) registry.check(record.resource as SearchParameter);
+      const sp = indexableIn(record);
+      if (sp) registry.check(sp);
     },
     afterCommit(records) {
-      for (const record of records) if (isLiveSearchParameter(record)) registry.add(record.resource as SearchParameter);
+      for (const record of records) {
+        const sp = indexableIn(record);
+        if (sp) registry.add(sp);
+      }
     },
   };
 }
@@ -43,21 +57,36 @@ export function searchParametersInProfiles(dir: string): Array<{ file: string; p
   return found;
 }
 
-/** Activates the SearchParameters of profiles/ and of the store; a profile the registry refuses stops start-up. */
-export async function activateSearchParameters(registry: SearchRegistry, store: StoreReader, profilesDir: string): Promise<number> {
-  let count = 0;
+/**
+ * Activates the indexable SearchParameters of profiles/ and of the store. A profile the registry refuses stops
+ * start-up (it is the operator's file); a stored one that no longer fits is skipped and returned.
+ */
+export async function activateSearchParameters(
+  registry: SearchRegistry,
+  store: StoreReader,
+  profilesDir: string,
+): Promise<{ activated: number; skipped: Array<{ id: string; reason: string }> }> {
+  let activated = 0;
+  const skipped: Array<{ id: string; reason: string }> = [];
   for (const { file, parameter } of searchParametersInProfiles(profilesDir)) {
+    if (!isIndexable(parameter)) continue;
     try {
       registry.add(parameter);
     } catch (err) {
       throw new Error(`SearchParameter ${parameter.url ?? parameter.id ?? ''} in ${file} cannot be used: ${(err as Error).message}`);
     }
-    count++;
+    activated++;
   }
   const stored = (await store.find(RESOURCES, { type: 'SearchParameter', deleted: false })) as ResourceRecord[];
   for (const record of stored) {
-    registry.add(record.resource as SearchParameter);
-    count++;
+    const sp = indexableIn(record);
+    if (!sp) continue;
+    try {
+      registry.add(sp);
+      activated++;
+    } catch (err) {
+      skipped.push({ id: record.id, reason: (err as Error).message });
+    }
   }
-  return count;
+  return { activated, skipped };
 }
