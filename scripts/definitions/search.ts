@@ -2,9 +2,9 @@
  * Build step for search: compiles HL7's R4 SearchParameter registry (Bundle-searchParams.json, 1,375 parameters)
  * and the Patient CompartmentDefinition into compact artifacts under generated/search/
  * (https://hl7.org/fhir/R4/searchparameter-registry.html, https://hl7.org/fhir/R4/compartmentdefinition.html).
- * A content hash of every input (and of this builder) is stamped next to the output, so an up-to-date build is a no-op.
+ * A stamp of every input (and of this builder) is stamped next to the output, so an up-to-date build is a no-op.
  */
-import { createHash } from 'node:crypto';
+import { isCurrent, stampOf, writeAtomically } from './artifacts';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CompartmentDefinition, SearchParameter } from 'fhir/r4';
@@ -46,18 +46,6 @@ function inputFiles(): string[] {
     path.join(REPO_ROOT, 'src/search/registry/specialise.ts'),
     path.join(REPO_ROOT, 'src/search/registry/types.ts'),
   ];
-}
-
-function stampOf(files: string[]): string {
-  const hash = createHash('sha256');
-  for (const file of files) hash.update(file).update(fs.readFileSync(file));
-  return hash.digest('hex');
-}
-
-function writeAtomically(file: string, content: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, content);
-  fs.renameSync(tmp, file);
 }
 
 /** Every concrete resource type of the R4 model, and whether it derives from DomainResource. */
@@ -120,7 +108,7 @@ export async function buildSearchDefinitions(definitionsDir?: string): Promise<v
   const stamp = stampOf(files);
   const stampFile = path.join(outDir, STAMP_FILE);
   const outputs = [SEARCH_PARAMETERS_FILE, COMPARTMENTS_FILE].map((f) => path.join(outDir, f));
-  if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp && outputs.every((f) => fs.existsSync(f))) return;
+  if (isCurrent(stampFile, stamp, outputs)) return;
 
   const bundle = JSON.parse(fs.readFileSync(files[0], 'utf8')) as { entry: Array<{ resource: SearchParameter }> };
   const searchParameters = bundle.entry.map((e) => e.resource);

@@ -2,9 +2,9 @@
  * Build step for `_summary` and `_elements` (https://hl7.org/fhir/R4/search.html#summary): extracts, per resource
  * type, the top-level elements flagged `isSummary`, the mandatory ones (min >= 1) and the choice elements from the
  * R4 StructureDefinitions in Bundle-resources.json into generated/summary/summary-elements.json.
- * A content hash of every input (and of this builder) is stamped next to the output, so an up-to-date build is a no-op.
+ * A stamp of every input (and of this builder) is stamped next to the output, so an up-to-date build is a no-op.
  */
-import { createHash } from 'node:crypto';
+import { isCurrent, stampOf, writeAtomically } from './artifacts';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { StructureDefinition } from 'fhir/r4';
@@ -24,18 +24,6 @@ function inputFiles(): string[] {
     __filename,
     path.join(REPO_ROOT, 'src/search/results/summary-artifact.ts'),
   ];
-}
-
-function stampOf(files: string[]): string {
-  const hash = createHash('sha256');
-  for (const file of files) hash.update(file).update(fs.readFileSync(file));
-  return hash.digest('hex');
-}
-
-function writeAtomically(file: string, content: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, content);
-  fs.renameSync(tmp, file);
 }
 
 /** The element sets of one concrete resource type, from the top-level elements of its snapshot. */
@@ -60,7 +48,7 @@ export async function buildSummaryDefinitions(definitionsDir?: string): Promise<
   const stamp = stampOf(files);
   const stampFile = path.join(outDir, SUMMARY_STAMP_FILE);
   const output = path.join(outDir, SUMMARY_ELEMENTS_FILE);
-  if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp && fs.existsSync(output)) return;
+  if (isCurrent(stampFile, stamp, [output])) return;
 
   const bundle = JSON.parse(fs.readFileSync(files[0], 'utf8')) as { entry: Array<{ resource: { resourceType: string } }> };
   const types: Record<string, ResourceElementSets> = {};

@@ -7,8 +7,8 @@
  * Spec: https://hl7.org/fhir/R4/elementdefinition.html, https://hl7.org/fhir/R4/json.html,
  * https://hl7.org/fhir/R4/datatypes.html, https://hl7.org/fhir/R4/terminologies.html#required
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { isCurrent, stampOf, writeAtomically } from './artifacts';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ElementDefinition, ElementDefinitionType, StructureDefinition, ValueSet, CodeSystem, CodeSystemConcept } from 'fhir/r4';
 import {
@@ -61,7 +61,7 @@ const INTEGER_RANGE: Record<string, { minimum: number; maximum: number }> = {
 export async function buildValidationDefinitions(): Promise<void> {
   const stamp = computeStamp();
   const output = join(OUTPUT_DIR, DEFINITIONS_FILE);
-  if (existsSync(output) && existsSync(STAMP_FILE) && readFileSync(STAMP_FILE, 'utf8') === stamp) return;
+  if (isCurrent(STAMP_FILE, stamp, [output])) return;
 
   const structures = STRUCTURE_BUNDLES.flatMap((file) => bundleResources<StructureDefinition>(file, 'StructureDefinition'));
   const valueSets = new Map<string, ValueSet>();
@@ -77,15 +77,9 @@ export async function buildValidationDefinitions(): Promise<void> {
   writeAtomically(STAMP_FILE, stamp);
 }
 
-/** Hash of the builder's own sources and the identity (name, size, mtime) of every input bundle. */
+/** Identity of the builder's own sources and of every input bundle, salted with the artifact format. */
 function computeStamp(): string {
-  const hash = createHash('sha256').update(DEFINITIONS_FORMAT);
-  for (const source of BUILDER_SOURCES) hash.update(readFileSync(source));
-  for (const file of [...STRUCTURE_BUNDLES, ...TERMINOLOGY_BUNDLES]) {
-    const stat = statSync(join(PACKAGE_DIR, file));
-    hash.update(`${file}:${stat.size}:${stat.mtimeMs}\n`);
-  }
-  return hash.digest('hex');
+  return stampOf([...BUILDER_SOURCES, ...[...STRUCTURE_BUNDLES, ...TERMINOLOGY_BUNDLES].map((file) => join(PACKAGE_DIR, file))], String(DEFINITIONS_FORMAT));
 }
 
 function bundleResources<T extends { resourceType: string }>(file: string, resourceType: T['resourceType']): T[] {
@@ -93,11 +87,7 @@ function bundleResources<T extends { resourceType: string }>(file: string, resou
   return (bundle.entry ?? []).map((e) => e.resource).filter((r): r is T => r?.resourceType === resourceType);
 }
 
-function writeAtomically(path: string, content: string): void {
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, content);
-  renameSync(temporary, path);
-}
+
 
 /**
  * Expands a ValueSet into its codes when it is fully enumerable from the bundles: compose.include of listed
