@@ -5,11 +5,11 @@
  * Usage: npx tsx bench/search-latency.ts [patients=1000] [samples=200]
  *   (1000 patients = 100,000 resources; 10000 = 1,000,000. The data directory is kept in .bench-data/ and reused.)
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Patient } from 'fhir/r4';
-import { ROOT } from './support/processes';
+import { ROOT, startServerProcess } from './support/processes';
 import { patientBundle } from './support/population';
 
 const HEAP = '--max-old-space-size=20000';
@@ -65,15 +65,7 @@ async function main(): Promise<void> {
   }
   const port = 18500 + (patients % 100);
   const started = Date.now();
-  const child = spawn(process.execPath, [HEAP, '--import', 'tsx', join(ROOT, 'src/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (d) => String(d).includes('"listening"') && resolve());
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  const child = await startServerProcess([HEAP, '--import', 'tsx', join(ROOT, 'src/main.ts')], { DATA_DIR: dataDir, PORT: String(port) });
   process.stdout.write(`server up in ${Date.now() - started} ms on ${patients * 100} resources\n`);
   const base = `http://127.0.0.1:${port}/fhir`;
   try {
@@ -103,7 +95,6 @@ async function main(): Promise<void> {
     pageTimes.sort((a, b) => a - b);
     process.stdout.write(`${'_count=20 page walk (per page)'.padEnd(48)} ${percentile(pageTimes, 50).toFixed(2).padStart(8)} ${percentile(pageTimes, 95).toFixed(2).padStart(8)}\n`);
   } finally {
-    child.removeAllListeners('exit');
     child.kill('SIGTERM');
   }
 }

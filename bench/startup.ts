@@ -3,28 +3,19 @@
  * store and with a 100,000-resource store (the synthetic population, 1,000 patients). Median of several starts.
  * Usage: npx tsx bench/startup.ts [patients=1000] [starts=3]   (builds dist/ first)
  */
-import { execSync, spawn } from 'node:child_process';
+import { execSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { populate } from './support/populate';
-import { median, ROOT } from './support/processes';
+import { median, ROOT, startServerProcess } from './support/processes';
 
 async function startOnce(dataDir: string, port: number): Promise<number> {
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'main.js')], {
-    cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (d) => String(d).includes('"listening"') && resolve());
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  const child = await startServerProcess([join(ROOT, 'dist', 'src', 'main.js')], { DATA_DIR: dataDir, PORT: String(port) });
   const res = await fetch(`http://127.0.0.1:${port}/fhir/metadata`);
   if (res.status !== 200) throw new Error(`metadata answered ${res.status}`);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  child.removeAllListeners('exit');
   const exited = new Promise((resolve) => child.on('exit', resolve));
   child.kill('SIGTERM');
   await exited;

@@ -4,17 +4,8 @@
  * Same seed, same resources, same ids.
  */
 import type { Resource } from 'fhir/r4';
+import { seededRandom } from '../../test/fixtures/random';
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FAMILY = ['Smith', 'Müller', 'García', 'Nguyen', 'Johansson', 'Okafor', 'Kowalski', 'Rossi', 'Dubois', 'Tanaka', 'Chalmers', 'Van der Berg', 'Ölund', 'Silva', 'Novak'];
 const GIVEN = ['Anna', 'Peter', 'José', 'Mei', 'Élodie', 'Ahmed', 'Lars', 'Chiara', 'Kofi', 'Yuki', 'James', 'Sofia', 'Noah', 'Zoë', 'Ivan'];
@@ -55,7 +46,7 @@ function isoDay(rand: () => number, fromYear: number, toYear: number): string {
 
 /** Patient number `n` (0-based) and everything that belongs to it; ~100 resources. */
 export function patientBundle(n: number, seed = 42): Resource[] {
-  const rand = prng(seed * 1_000_003 + n);
+  const rand = seededRandom(seed * 1_000_003 + n);
   const pid = `p${n}`;
   const subject = { reference: `Patient/${pid}` };
   const out: Resource[] = [

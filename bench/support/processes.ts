@@ -36,6 +36,17 @@ export async function stop(running: Running): Promise<void> {
   await exited;
 }
 
+/** Starts `node <nodeArgs>` (the server) and resolves with the child once it logs that it listens. */
+export async function startServerProcess(nodeArgs: string[], env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, nodeArgs, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (d) => String(d).includes('"listening"') && resolve());
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  child.removeAllListeners('exit');
+  return child;
+}
+
 /** Requests per second over `seconds` with `connections` keep-alive connections. */
 export async function throughput(url: string, seconds: number, connections: number): Promise<number> {
   const result = await autocannon({ url, connections, duration: seconds, pipelining: 1 });

@@ -16,17 +16,9 @@ export const RESOURCE_INDEXES: IndexSpec[] = [
   { name: 'str_v', keys: [['idx.str.v', 1]] },
 ];
 
-/** Mulberry32: small, fast, deterministic. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../fixtures/random';
+
+export { seededRandom };
 
 const TYPES = ['Patient', 'Observation', 'Encounter'];
 const CODES = ['1234-5', '789-8', '2345-7', 'final', 'amended', 'male', 'female'];

@@ -3,50 +3,22 @@
  * of it, a restart on the same data directory, and every write that was acknowledged (2xx) read back intact.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-
-const ROOT = join(__dirname, '..', '..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (d) => String(d).includes('"listening"') && resolve());
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  child.removeAllListeners('exit');
-  return child;
-}
+import { freePort, startServer, stopServer } from '../fixtures/process';
 
 describe('crash recovery of the server (SIGKILL during a stream of writes)', () => {
   it('every acknowledged create and update survives a kill -9 and a restart', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'fhir-crash-'));
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}/fhir`;
+    const env = { DATA_DIR: dataDir, PORT: String(await freePort()) };
+    const base = `http://127.0.0.1:${env.PORT}/fhir`;
     /** id -> highest acknowledged version and the family name written in it */
     const acknowledged = new Map<string, { version: number; family: string }>();
     try {
       for (let round = 0; round < 3; round++) {
-        const server = await startServer(dataDir, port);
-        const killed = new Promise((resolve) => server.on('exit', resolve));
+        const server = await startServer(env);
         let stop = false;
         const writer = async (w: number): Promise<void> => {
           for (let i = 0; !stop; i++) {
@@ -69,13 +41,12 @@ describe('crash recovery of the server (SIGKILL during a stream of writes)', () 
         };
         const writers = Array.from({ length: 8 }, (_, w) => writer(w));
         await new Promise((resolve) => setTimeout(resolve, 400 + round * 300));
-        server.kill('SIGKILL');
+        const killed = stopServer(server, 'SIGKILL');
         stop = true;
-        await Promise.all(writers);
-        await killed;
+        await Promise.all([killed, ...writers]);
       }
       assert.ok(acknowledged.size >= 10, `only ${acknowledged.size} writes were acknowledged before the kills`);
-      const server = await startServer(dataDir, port);
+      const server = await startServer(env);
       try {
         for (const [id, { version, family }] of acknowledged) {
           const res = await fetch(`${base}/Patient/${id}`);
@@ -87,7 +58,7 @@ describe('crash recovery of the server (SIGKILL during a stream of writes)', () 
           assert.equal(history.status, 200, `version ${version} of Patient/${id} lost from history`);
         }
       } finally {
-        server.kill('SIGTERM');
+        await stopServer(server);
       }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
