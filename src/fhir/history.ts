@@ -7,6 +7,7 @@ import type { Bundle, BundleEntry, BundleLink, FhirResource } from 'fhir/r4';
 import { invalid } from '../core/errors';
 import type { Filter, SortSpec } from '../storage/port';
 import { HISTORY, type HistoryRecord } from '../storage/records';
+import { dateRange, type DateRange } from '../search/normalise';
 import type { FhirContext } from './context';
 import { decodeCursor, encodeCursor, pageSize } from './paging';
 import { etagOf } from './preconditions';
@@ -50,7 +51,7 @@ export async function history(ctx: FhirContext, req: FhirRequest, scope: History
   const since = params.get('_since');
   if (since !== undefined) filter.push({ lastUpdated: { $gte: parseInstant(since, '_since') } });
   const at = params.get('_at');
-  if (at !== undefined) filter.push(await currentDuring(ctx, scope, snapshot, parseInstant(at, '_at')));
+  if (at !== undefined) filter.push(await currentDuring(ctx, scope, snapshot, parsePeriod(at)));
 
   const backwards = cursor?.d === 'p';
   if (cursor) filter.push(backwards ? after(cursor) : before(cursor));
@@ -86,21 +87,39 @@ function parseInstant(value: string, name: string): string {
   return new Date(time).toISOString();
 }
 
+/** _at takes a date, dateTime or instant; its precision makes it a period (2024-01 is the whole month). */
+function parsePeriod(value: string): DateRange {
+  const range = dateRange(value);
+  if (!range) throw invalid(`Invalid _at '${value.slice(0, 40)}': expected a date or time such as 2024-01-31 or 2024-01-31T12:00:00Z`, '_at');
+  return range;
+}
+
 /**
- * _at: versions that were current at the given instant, i.e. for each resource the newest version written
- * at or before it (https://hl7.org/fhir/R4/http.html#history). Resolved to their history keys.
+ * _at: the versions that were current at some point during the period (https://hl7.org/fhir/R4/http.html#history):
+ * those written within it, and for each resource the one already current when it began. Resolved to history keys.
  */
-async function currentDuring(ctx: FhirContext, scope: HistoryScope, snapshot: string, at: string): Promise<Filter> {
-  const scopeFilter: Filter = { lastUpdated: { $lte: at < snapshot ? at : snapshot } };
+async function currentDuring(ctx: FhirContext, scope: HistoryScope, snapshot: string, period: DateRange): Promise<Filter> {
+  const scopeFilter: Filter = { lastUpdated: { $lte: period.hi < snapshot ? period.hi : snapshot } };
   if (scope.type) scopeFilter.type = scope.type;
   if (scope.id) scopeFilter.id = scope.id;
-  const versions = (await ctx.store.find(HISTORY, scopeFilter, { sort: NEWEST_FIRST, projection: { type: 1, id: 1 } })) as HistoryRecord[];
-  const newest = new Map<string, string>();
+  const versions = (await ctx.store.find(HISTORY, scopeFilter, { sort: NEWEST_FIRST, projection: { type: 1, id: 1, lastUpdated: 1 } })) as HistoryRecord[];
+  const keys: string[] = [];
+  /** Per resource, newest first: the oldest version seen so far within the period, or null once done. */
+  const walked = new Map<string, string | null>();
   for (const v of versions) {
-    const key = `${v.type}/${v.id}`;
-    if (!newest.has(key)) newest.set(key, v._id);
+    const resource = `${v.type}/${v.id}`;
+    const seen = walked.get(resource);
+    if (seen === null) continue;
+    if (v.lastUpdated >= period.lo) {
+      keys.push(v._id);
+      walked.set(resource, v.lastUpdated);
+      continue;
+    }
+    // Written before the period: current when it began, unless a later version was written at that very instant.
+    if (seen === undefined || seen > period.lo) keys.push(v._id);
+    walked.set(resource, null);
   }
-  return { _id: { $in: [...newest.values()] } };
+  return { _id: { $in: keys } };
 }
 
 const before = (c: Cursor): Filter => ({ $or: [{ lastUpdated: { $lt: c.t } }, { lastUpdated: c.t, _id: { $lt: c.k } }] });

@@ -51,6 +51,18 @@ describe('history (http.html#history)', () => {
     assert.deepEqual(res.body.entry.map((e: Entry) => e.response.etag), ['W/"2"']);
   });
 
+  it('_at with a date gives every version current at some point during that period', async () => {
+    const v1 = (await s.http.get(`/fhir/Patient/${a}/_history/1`)).body.meta.lastUpdated as string;
+    const day = v1.slice(0, 10);
+    const sameDay = await s.http.get(`/fhir/Patient/${a}/_history?_at=${day}`);
+    assert.deepEqual(sameDay.body.entry.map((e: Entry) => e.response.etag), ['W/"3"', 'W/"2"', 'W/"1"']);
+    const year = Number(day.slice(0, 4));
+    const later = await s.http.get(`/fhir/Patient/${a}/_history?_at=${year + 1}`);
+    assert.deepEqual(later.body.entry.map((e: Entry) => e.response.etag), ['W/"3"'], 'the deletion was current next year');
+    const earlier = await s.http.get(`/fhir/Patient/${a}/_history?_at=${year - 1}`);
+    assert.deepEqual(earlier.body.entry, [], 'nothing existed the year before');
+  });
+
   it('_count pages with next/previous links; paging stays stable while new versions are written', async () => {
     const first = await s.http.get('/fhir/_history?_count=2');
     assert.equal(first.body.entry.length, 2);
@@ -73,5 +85,6 @@ describe('history (http.html#history)', () => {
     assert.equal((await s.http.get('/fhir/_history?_cursor=garbage')).status, 400);
     assert.equal((await s.http.get('/fhir/_history?foo=1')).status, 400);
     assert.equal((await s.http.get('/fhir/_history?_since=yesterday')).status, 400);
+    assert.equal((await s.http.get('/fhir/_history?_at=2024-13')).status, 400);
   });
 });
