@@ -60,6 +60,8 @@ export function buildCapabilityStatement(ctx: FhirContext, inputs: CapabilityInp
     conditionalUpdate: conditional.has('update'),
     conditionalDelete: conditional.has('delete') ? 'single' : 'not-supported',
     referencePolicy: ['literal', 'logical'],
+    searchInclude: ['*', ...referenceParams(inputs, type).map((code) => `${type}:${code}`)],
+    searchRevInclude: revIncludes(inputs, type),
     searchParam: searchParams(inputs, type),
     operation: operations('type'),
   }));
@@ -98,6 +100,25 @@ function searchParams(inputs: CapabilityInputs, type: string): CapabilityStateme
       type: def.type,
       ...(def.description ? { documentation: def.description } : {}),
     }));
+}
+
+/** Reference parameters of a type, usable in _include (https://hl7.org/fhir/R4/search.html#include). */
+function referenceParams(inputs: CapabilityInputs, type: string): string[] {
+  return inputs.registry
+    .forType(type)
+    .filter((def) => def.type === 'reference' && inputs.supportsSearchParam(type, def))
+    .map((def) => def.code);
+}
+
+/** `Source:param` for every reference parameter of any type that may point at `type` (_revinclude). */
+function revIncludes(inputs: CapabilityInputs, type: string): string[] {
+  const result: string[] = [];
+  for (const source of inputs.registry.resourceTypes()) {
+    for (const def of inputs.registry.forType(source)) {
+      if (def.type === 'reference' && def.target?.includes(type) && inputs.supportsSearchParam(source, def)) result.push(`${source}:${def.code}`);
+    }
+  }
+  return result;
 }
 
 const unique = <T>(items: T[]): T[] => [...new Set(items)];

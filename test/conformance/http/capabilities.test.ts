@@ -44,6 +44,15 @@ describe('capabilities (http.html#capabilities)', () => {
     assert.equal(code.definition, 'http://hl7.org/fhir/SearchParameter/clinical-code');
     assert.ok(code.documentation.length > 0);
     assert.ok(obs.searchParam.some((p: { name: string }) => p.name === '_lastUpdated'));
+    assert.ok(obs.searchInclude.includes('Observation:subject'));
+    const patientResource = rest.resource.find((r: { type: string }) => r.type === 'Patient');
+    assert.ok(patientResource.searchRevInclude.includes('Observation:subject'));
+  });
+
+  it('lists the operations the route table implements', async () => {
+    const rest = (await s.http.get('/fhir/metadata')).body.rest[0];
+    assert.deepEqual(rest.operation.map((o: { name: string }) => o.name), ['reindex']);
+    assert.deepEqual(rest.resource[0].operation.map((o: { name: string }) => o.name), ['reindex']);
   });
 
   it('serves /openapi.yaml, a valid OpenAPI 3.1 document describing the REST paths', async () => {
@@ -53,7 +62,7 @@ describe('capabilities (http.html#capabilities)', () => {
     assert.equal(doc.openapi, '3.1.0');
     const result = await validate(doc);
     assert.equal(result.valid, true, JSON.stringify(result));
-    for (const path of ['/fhir/metadata', '/fhir/{type}', '/fhir/{type}/{id}', '/fhir/{type}/{id}/_history/{vid}', '/fhir/_history']) {
+    for (const path of ['/fhir/metadata', '/fhir/{type}', '/fhir/{type}/{id}', '/fhir/{type}/{id}/_history/{vid}', '/fhir/_history', '/fhir/$reindex']) {
       assert.ok(doc.paths[path], `documents ${path}`);
     }
   });
