@@ -66,4 +66,12 @@ describe('capabilities (http.html#capabilities)', () => {
       assert.ok(doc.paths[path], `documents ${path}`);
     }
   });
+
+  it('documents every route of the route table in openapi.yaml, with its method', async () => {
+    const doc = parse((await s.http.get('/openapi.yaml')).text);
+    for (const route of s.router.routes) {
+      const path = `/fhir${route.path.map((seg) => `/${seg.startsWith(':') ? `{${seg.slice(1)}}` : seg}`).join('')}`;
+      assert.ok(doc.paths[path]?.[route.method.toLowerCase()], `openapi.yaml documents ${route.method} ${path}`);
+    }
+  });
 });
