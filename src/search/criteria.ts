@@ -248,29 +248,39 @@ export class CriteriaCompiler {
   /** `code[:Type].chained=value` (https://hl7.org/fhir/R4/search.html#chaining). */
   private async chain(scope: Scope, name: string, def: SearchParamDef, modifier: string | undefined, chain: string, value: string): Promise<Filter> {
     if (def.type !== 'reference') throw new UnsupportedParameter(name, `Unknown search parameter '${name}' ('${def.code}' is not a reference, so it cannot be chained)`);
-    const target = this.chainTarget(name, def, modifier, chain);
-    const inner = await this.nested(scope, target, [[chain, value]]);
-    const keys = await chainTargets(name, inner, this.links);
+    const targets = this.chainTargetTypes(name, def, modifier, chain);
+    const inner = await Promise.all(targets.map((target) => this.nested(scope, target, [[chain, value]])));
+    const keys = await chainTargets(name, inner.length === 1 ? (inner[0] as Filter) : { $or: inner }, this.links);
     return { 'idx.ref': { $elemMatch: { p: def.code, r: { $in: keys } } } };
   }
 
-  /** The `:Type` modifier, else the only target type, else the only target type defining the chained parameter. */
-  private chainTarget(name: string, def: SearchParamDef, modifier: string | undefined, chain: string): string {
+  /**
+   * The types a chain searches: the `:Type` modifier, else every target type that defines the chained parameter
+   * (`Observation?subject.name=x` searches Patient and Location names). Targets whose parameter of that name has
+   * a different type make the chain ambiguous, which the spec asks servers to reject
+   * (https://hl7.org/fhir/R4/search.html#chaining).
+   */
+  private chainTargetTypes(name: string, def: SearchParamDef, modifier: string | undefined, chain: string): string[] {
     if (modifier !== undefined) {
       if (!this.isTypeModifier(modifier)) throw invalid(`Modifier ':${modifier}' cannot be used in the chain '${name}'`, name);
       this.checkTarget(name, def, modifier);
-      return modifier;
+      return [modifier];
     }
     const targets = def.target ?? [];
-    if (targets.length === 1) return targets[0]!;
+    if (targets.length === 1) return targets;
     const chained = parseName(chain);
     const code = chained?.kind === 'param' ? chained.code : undefined;
-    const candidates = code === undefined ? [] : targets.filter((t) => RECORD_PARAMETERS.has(code) || this.registry.get(t, code) !== undefined);
-    if (candidates.length === 1) return candidates[0]!;
-    throw invalid(
-      `Search parameter '${name}' is ambiguous: '${def.code}' may refer to ${candidates.length ? candidates.join(', ') : 'several types'}; name the type, e.g. '${def.code}:${candidates[0] ?? targets[0] ?? 'Patient'}.${chain}'`,
-      name,
-    );
+    if (code !== undefined && RECORD_PARAMETERS.has(code)) return targets;
+    const candidates = code === undefined ? [] : targets.filter((t) => this.registry.get(t, code) !== undefined);
+    if (!candidates.length) throw new UnsupportedParameter(name, `Unknown search parameter '${name}': no target of '${def.code}' (${targets.join(', ')}) defines '${code ?? chain}'`);
+    const kinds = new Set(candidates.map((t) => this.registry.get(t, code as string)?.type));
+    if (kinds.size > 1) {
+      throw invalid(
+        `Search parameter '${name}' is ambiguous: '${code}' means different things on ${candidates.join(', ')}; name the type, e.g. '${def.code}:${candidates[0]}.${chain}'`,
+        name,
+      );
+    }
+    return candidates;
   }
 
   /** `_has:Type:reference:criteria=value` (https://hl7.org/fhir/R4/search.html#has). */

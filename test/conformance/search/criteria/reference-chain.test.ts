@@ -56,10 +56,27 @@ test('chaining two levels: subject:Patient.organization.name', async () => {
   assert.deepEqual(await h.ids('Observation', 'subject:Patient.organization.name=nobody'), []);
 });
 
-test('an ambiguous chain without :Type is rejected with a message naming the choices', async () => {
-  await assert.rejects(h.compiler.compile('Observation', parseQuery('subject.name=x'), 'strict'), (err: unknown) => {
+test('a chain without :Type searches every target type that defines the parameter (Patient and Location names)', async () => {
+  const withLocation = await harness([
+    { resourceType: 'Patient', id: 'p1', name: [{ family: 'Harbour' }] },
+    { resourceType: 'Location', id: 'l1', name: 'Harbour Clinic' },
+    { resourceType: 'Location', id: 'l2', name: 'Hill Clinic' },
+    { resourceType: 'Observation', id: 'o1', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/p1' } },
+    { resourceType: 'Observation', id: 'o2', status: 'final', code: { text: 'x' }, subject: { reference: 'Location/l1' } },
+    { resourceType: 'Observation', id: 'o3', status: 'final', code: { text: 'x' }, subject: { reference: 'Location/l2' } },
+  ]);
+  try {
+    assert.deepEqual(await withLocation.ids('Observation', 'subject.name=harbour'), ['o1', 'o2']);
+    assert.deepEqual(await withLocation.ids('Observation', 'subject:Location.name=harbour'), ['o2']);
+  } finally {
+    await withLocation.close();
+  }
+});
+
+test('a chained parameter no target defines is an unknown parameter (400 under strict handling)', async () => {
+  await assert.rejects(h.compiler.compile('Observation', parseQuery('subject.nonsense=x'), 'strict'), (err: unknown) => {
     assert.ok(err instanceof FhirError && err.category === 'incorrect');
-    assert.match(err.message, /ambiguous/);
+    assert.match(err.message, /no target of 'subject'/);
     return true;
   });
 });

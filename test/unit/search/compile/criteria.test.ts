@@ -240,11 +240,22 @@ test('chain: the inner criteria are resolved to keys and the outer parameter mat
   assert.deepEqual(filter['$and'], [{ 'idx.ref': { $elemMatch: { p: 'subject', r: { $in: ['Patient/1', 'Patient/2'] } } } }]);
 });
 
-test('chain without :Type on a many-target reference picks the only target defining the chained parameter, else fails', async () => {
+test('chain without :Type on a many-target reference searches every target defining the chained parameter', async () => {
   const store = new RecordingStore([[{ _id: 'Patient/1' }]]);
   await compiler(store).compile('Observation', [['subject.birthdate', '1970']], 'strict');
   assert.equal(store.finds[0]!.filter['type'], 'Patient');
-  await rejects('Observation', [['subject.name', 'x']], 'incorrect', /ambiguous/);
+  const both = new RecordingStore([[{ _id: 'Patient/1' }, { _id: 'Location/2' }]]);
+  const { filter } = await compiler(both).compile('Observation', [['subject.name', 'x']], 'strict');
+  const inner = both.finds[0]!.filter['$or'] as Array<Record<string, unknown>>;
+  assert.deepEqual(inner.map((f) => f['type']).sort(), ['Location', 'Patient']);
+  assert.deepEqual(filter['$and'], [{ 'idx.ref': { $elemMatch: { p: 'subject', r: { $in: ['Patient/1', 'Location/2'] } } } }]);
+});
+
+test('chain without :Type whose parameter has different types on the targets is rejected as ambiguous', async () => {
+  const local = SearchRegistry.loadBase();
+  local.add({ resourceType: 'SearchParameter', url: 'http://example.org/SearchParameter/group-name', name: 'GroupName', status: 'active', description: 'x', code: 'name', base: ['Group'], type: 'token', expression: 'Group.name' });
+  const withConflict = new CriteriaCompiler({ store: new RecordingStore(), registry: local, baseUrl: BASE, clock: fixedClock });
+  await assert.rejects(withConflict.compile('Observation', [['subject.name', 'x']], 'strict'), /ambiguous.*Group/);
 });
 
 test('chains beyond maxChainResults are refused as too costly', async () => {
