@@ -28,7 +28,8 @@ export async function writeVersion(
   const lastUpdated = ctx.clock.now();
   let resource: Resource | null = null;
   if (body) {
-    resource = { ...body, id, meta: { ...body.meta, versionId: String(versionId), lastUpdated } } as Resource;
+    const { resourceType, id: _ignored, meta, ...content } = body;
+    resource = { resourceType, id, meta: { ...meta, versionId: String(versionId), lastUpdated }, ...content } as Resource;
     assertValid(ctx, resource);
   }
   const { idx, compartments } = resource ? ctx.indexer.extract(resource) : { idx: {}, compartments: [] };
