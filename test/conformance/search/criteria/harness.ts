@@ -6,7 +6,7 @@ import type { FhirResource as Resource } from 'fhir/r4';
 import { CriteriaCompiler } from '../../../../src/search/criteria';
 import { IndexExtractor } from '../../../../src/search/extract';
 import { SearchRegistry } from '../../../../src/search/registry';
-import { createStore } from '../../../../src/storage/create-store';
+import { openTestStore } from '../../../fixtures/store';
 import type { Store } from '../../../../src/storage/port';
 import { RESOURCES } from '../../../../src/storage/records';
 import { seed } from '../../../fixtures/seed';
@@ -26,7 +26,7 @@ export interface Harness {
 
 export async function harness(resources: Resource[], options: { maxChainResults?: number } = {}): Promise<Harness> {
   registry ??= SearchRegistry.loadBase();
-  const store = await createStore({});
+  const store = await openTestStore();
   await seed(store, new IndexExtractor(registry, { baseUrl: BASE_URL }), resources);
   const compiler = new CriteriaCompiler({ store, registry, baseUrl: BASE_URL, clock: { now: () => NOW }, ...options });
   return {

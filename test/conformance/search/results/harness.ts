@@ -9,7 +9,7 @@ import { IndexExtractor } from '../../../../src/search/extract';
 import { SearchRegistry } from '../../../../src/search/registry';
 import { SearchService, type SearchLimits, type SearchTarget } from '../../../../src/search/service';
 import { historyIndexes, resourceIndexes } from '../../../../src/search/indexes';
-import { createStore } from '../../../../src/storage/create-store';
+import { openTestStore } from '../../../fixtures/store';
 import type { Store } from '../../../../src/storage/port';
 import { HISTORY, RESOURCES, historyKey, resourceKey, type ResourceRecord } from '../../../../src/storage/records';
 
@@ -39,7 +39,7 @@ export function steppingClock(start = '2024-01-01T00:00:00.000Z'): Clock {
 export async function createHarness(options: { limits?: Partial<SearchLimits>; defaultCount?: number; maxCount?: number } = {}): Promise<Harness> {
   registry ??= SearchRegistry.loadBase();
   extractor ??= new IndexExtractor(registry, { baseUrl: BASE });
-  const store = await createStore({});
+  const store = await openTestStore();
   await store.ensureIndexes(RESOURCES, resourceIndexes);
   await store.ensureIndexes(HISTORY, historyIndexes);
   const clock = steppingClock();
