@@ -3,7 +3,8 @@
  * (https://hl7.org/fhir/R4/http.html#history) over the record layout of src/storage/records.ts.
  * Every resource query carries `type` (and `deleted: false`, too unselective to index), so `type` leads each
  * compound index; each one then crosses a single array (`idx.<kind>`), as MongoDB allows only one array per
- * compound index. Rationale per index: docs/search-index.md#indexes.
+ * compound index. Results are ordered by `_id` (after any `_sort` keys), so `type, _id` lets a search that
+ * matches many records walk them in order and stop after one page. Rationale per index: docs/search-index.md#indexes.
  */
 import type { IndexSpec } from '../storage/port';
 
@@ -11,7 +12,7 @@ export const resourceIndexes: IndexSpec[] = [
   { name: 'type_id', keys: [['type', 1], ['id', 1]] },
   { name: 'type_lastUpdated', keys: [['type', 1], ['lastUpdated', 1]] },
   { name: 'compartments_type', keys: [['compartments', 1], ['type', 1]] },
-  { name: 'type_has', keys: [['type', 1], ['idx.has', 1]] },
+  { name: 'type__id', keys: [['type', 1], ['_id', 1]] },
   { name: 'type_tok_p_c_s', keys: [['type', 1], ['idx.tok.p', 1], ['idx.tok.c', 1], ['idx.tok.s', 1]] },
   { name: 'type_tok_p_s', keys: [['type', 1], ['idx.tok.p', 1], ['idx.tok.s', 1]] },
   { name: 'type_str_p_v', keys: [['type', 1], ['idx.str.p', 1], ['idx.str.v', 1]] },

@@ -60,11 +60,7 @@ export class Collection {
     const existing = this.indexes.get(spec.name);
     if (existing && JSON.stringify(existing.spec.keys) === JSON.stringify(spec.keys) && !!existing.spec.unique === !!spec.unique) return;
     const index = new SecondaryIndex({ name: spec.name, keys: spec.keys.map(([p, d]) => [p, d]), unique: spec.unique });
-    for (const doc of this.docs.values()) {
-      const tuples = index.tuples(doc);
-      index.assertUnique(doc, tuples, () => false);
-      index.add(doc, tuples);
-    }
+    index.load(this.docs.values());
     this.indexes.set(spec.name, index);
   }
 
@@ -83,9 +79,9 @@ export class Collection {
   }
 
   find(filter: CompiledFilter, options: FindOptions = {}, overlay?: Overlay): Doc[] {
-    const { plan } = choosePlan(filter.conjunction, this.indexes.values(), options.sort);
     const skip = Math.max(0, options.skip ?? 0);
     const want = options.limit ? skip + Math.abs(options.limit) : Infinity;
+    const { plan } = choosePlan(filter.conjunction, this.indexes.values(), options.sort, want);
     const sort = options.sort && options.sort.length > 0 ? options.sort : undefined;
     const presorted = plan.kind === 'index' && plan.sorted;
     const stopAt = sort && !presorted ? Infinity : want;

@@ -53,11 +53,22 @@ export class KeyGenerator {
     });
   }
 
-  /** Distinct encoded key tuples (without the document id) of `doc`. */
-  keys(doc: Record<string, unknown>): string[] {
+  /**
+   * Distinct encoded key tuples of `doc`, each followed by `suffix` (the document id, or nothing). Each key
+   * is built by one join, so it is a flat string rather than a concatenation that would be flattened later.
+   */
+  keys(doc: Record<string, unknown>, suffix = ''): string[] {
     const tuples = this.expandObject(doc, this.root, '');
+    if (tuples.length === 1) {
+      const only = tuples[0];
+      only.push(suffix);
+      return [only.join('')];
+    }
     const keys = new Set<string>();
-    for (const tuple of tuples) keys.add(tuple.join(''));
+    for (const tuple of tuples) {
+      tuple.push(suffix);
+      keys.add(tuple.join(''));
+    }
     return [...keys];
   }
 

@@ -61,6 +61,31 @@ function encodeNumber(n: number): string {
   return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
 }
 
+/**
+ * Length of the first `width` encoded components of `key` (so `key.slice(length)` is the document id that
+ * follows them). String-like components end at the first STRING_END: an escaped NUL is never followed by \u0001.
+ */
+export function encodedTupleLength(key: string, width: number): number {
+  let at = 0;
+  for (let i = 0; i < width; i++) {
+    switch (key[at]) {
+      case TAG.null:
+        at += 1;
+        break;
+      case TAG.number:
+      case TAG.date:
+        at += 17;
+        break;
+      case TAG.boolean:
+        at += 2;
+        break;
+      default:
+        at = key.indexOf(STRING_END, at + 1) + STRING_END.length;
+    }
+  }
+  return at;
+}
+
 /** The smallest string greater than every string that starts with `prefix` (prefix ends in a control character). */
 export function prefixEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);

@@ -30,15 +30,30 @@ const ESTIMATE_CAP = 10_000;
 /** Most equality-prefix combinations ($in × $in ...) turned into separate intervals. */
 const MAX_INTERVALS = 512;
 
-export function choosePlan(conj: Conjunction, indexes: Iterable<SecondaryIndex>, sort: SortSpec | undefined): CostedPlan {
+/**
+ * A walk whose range holds more than this many times the filter plan's candidates is never chosen (bounds the
+ * loss when the matches cluster at the far end of the walk).
+ */
+const MAX_WALK_RATIO = 16;
+/** Safety factor on the expected length of a walk, which assumes matches are spread evenly over it. */
+const WALK_SAFETY = 4;
+
+/**
+ * `want` is skip + limit of the query (Infinity without a limit). An ordered walk is taken when no filter plan
+ * is small, when it visits no more entries than the best filter plan, or when, with matches spread evenly, it
+ * reaches `want` matches after far fewer entries (want × walk / candidates) than the filter plan tests and sorts.
+ */
+export function choosePlan(conj: Conjunction, indexes: Iterable<SecondaryIndex>, sort: SortSpec | undefined, want = Infinity): CostedPlan {
   const list = [...indexes];
   const best = bestFilterPlan(conj, list);
   if (!sort || sort.length === 0) return best;
   const walk = bestWalkPlan(conj.conditions, list, sort);
   if (!walk || walk.plan.kind !== 'index') return best;
   if (best.estimate >= ESTIMATE_CAP) return walk;
-  const walkSize = walk.plan.index.countUpTo(walk.plan.intervals, best.estimate + 1);
-  return walkSize <= best.estimate ? { plan: walk.plan, estimate: walkSize } : best;
+  const walkSize = walk.plan.index.countUpTo(walk.plan.intervals, best.estimate * MAX_WALK_RATIO + 1);
+  if (walkSize <= best.estimate) return { plan: walk.plan, estimate: walkSize };
+  const expectedWalk = (want * walkSize * WALK_SAFETY) / Math.max(1, best.estimate);
+  return walkSize <= best.estimate * MAX_WALK_RATIO && expectedWalk <= best.estimate ? { plan: walk.plan, estimate: expectedWalk } : best;
 }
 
 function bestFilterPlan(conj: Conjunction, indexes: SecondaryIndex[]): CostedPlan {

@@ -1,12 +1,14 @@
 /**
- * An ordered secondary index: a B+ tree of encoded compound keys (key-encoding.ts) mapping to document ids.
- * Scans take half-open intervals of encoded keys and cost O(log n + entries visited).
+ * An ordered secondary index: a B+ tree of encoded compound keys (key-encoding.ts), each ending in the id of
+ * its document (read back from the key, so the tree holds no values). Scans take half-open intervals of
+ * encoded keys and cost O(log n + entries visited).
  */
 import BTree from 'sorted-btree';
+import { bulkLoad } from 'sorted-btree/extended/bulkLoad';
 import type { Doc, IndexSpec } from '../port';
 import { StorageConflict } from '../port';
 import { KeyGenerator, type PositionShape } from './index-keys';
-import { prefixEnd } from './key-encoding';
+import { encodedTupleLength, prefixEnd } from './key-encoding';
 
 /** [start, end) over encoded keys; `end` null means unbounded. */
 export interface KeyInterval {
@@ -20,7 +22,7 @@ export class SecondaryIndex {
   readonly spec: IndexSpec;
   readonly paths: string[];
   private readonly generator: KeyGenerator;
-  private readonly tree = new BTree<string, string>(undefined, compareStrings);
+  private tree = new BTree<string, undefined>(undefined, compareStrings);
 
   constructor(spec: IndexSpec) {
     this.spec = spec;
@@ -41,8 +43,27 @@ export class SecondaryIndex {
     return this.generator.keys(doc);
   }
 
+  /**
+   * Fills the index with `docs` in one go: every key is generated, the keys are sorted natively and the tree is
+   * built bottom-up, instead of one tree insertion per key (start-up builds indexes over every stored document).
+   */
+  load(docs: Iterable<Doc>): void {
+    if (this.tree.size > 0 || this.spec.unique) {
+      for (const doc of docs) {
+        const tuples = this.tuples(doc);
+        this.assertUnique(doc, tuples, () => false);
+        this.add(doc, tuples);
+      }
+      return;
+    }
+    const keys: string[] = [];
+    for (const doc of docs) for (const key of this.generator.keys(doc, doc._id)) keys.push(key);
+    keys.sort();
+    this.tree = bulkLoad<string, undefined>(keys, new Array<undefined>(keys.length), this.tree.maxNodeSize, compareStrings);
+  }
+
   add(doc: Doc, tuples: string[] = this.tuples(doc)): void {
-    for (const tuple of tuples) this.tree.set(tuple + doc._id, doc._id);
+    for (const tuple of tuples) this.tree.set(tuple + doc._id, undefined);
   }
 
   remove(doc: Doc, tuples: string[] = this.tuples(doc)): void {
@@ -53,7 +74,8 @@ export class SecondaryIndex {
   holders(tuples: string[], exceptId: string): string[] {
     const found: string[] = [];
     for (const tuple of tuples) {
-      this.tree.forRange(tuple, prefixEnd(tuple), false, (_key, id) => {
+      this.tree.forRange(tuple, prefixEnd(tuple), false, (key) => {
+        const id = this.idOf(key);
         if (id !== exceptId) found.push(id);
       });
     }
@@ -71,9 +93,9 @@ export class SecondaryIndex {
   *scan(intervals: KeyInterval[], reverse = false): Generator<string> {
     if (!reverse) {
       for (const { start, end } of intervals) {
-        for (const [key, id] of this.tree.entries(start)) {
+        for (const key of this.tree.keys(start)) {
           if (end !== null && key >= end) break;
-          yield id;
+          yield this.idOf(key);
         }
       }
       return;
@@ -81,18 +103,22 @@ export class SecondaryIndex {
     for (let i = intervals.length - 1; i >= 0; i--) {
       const { start, end } = intervals[i];
       const iterator = end === null ? this.tree.entriesReversed() : this.tree.entriesReversed(end, undefined, true);
-      for (const [key, id] of iterator) {
+      for (const [key] of iterator) {
         if (key < start) break;
-        yield id;
+        yield this.idOf(key);
       }
     }
+  }
+
+  private idOf(key: string): string {
+    return key.slice(encodedTupleLength(key, this.paths.length));
   }
 
   /** Number of entries in the intervals, counting no further than `cap`. */
   countUpTo(intervals: KeyInterval[], cap: number): number {
     let n = 0;
     for (const { start, end } of intervals) {
-      for (const [key] of this.tree.entries(start)) {
+      for (const key of this.tree.keys(start)) {
         if ((end !== null && key >= end) || n >= cap) break;
         n++;
       }
