@@ -1,6 +1,7 @@
 /**
- * Read-by-id throughput over HTTP, as a ratio to a bare Express route returning the same bytes, measured in the
- * same run (goal >= 0.7). Alternates the two servers over several rounds and prints the median of each.
+ * Read-by-id throughput over HTTP, as a ratio to a bare Express route returning the same bytes (the same body and
+ * the same response headers: security headers, ETag, Last-Modified, X-Request-Id), measured in the same run
+ * (goal >= 0.7). Alternates the two servers over several rounds and prints the median of each.
  * Usage: npx tsx bench/http-read.ts [rounds=5] [seconds=4] [connections=32]
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -12,27 +13,29 @@ async function main(): Promise<void> {
   const [rounds = 5, seconds = 4, connections = 32] = process.argv.slice(2).map(Number);
   const fhir = await startProcess('serve.ts', ['fhir']);
   const fhirUrl = `http://127.0.0.1:${fhir.port}${fhir.path}`;
-  const bytes = Buffer.from(await (await fetch(fhirUrl)).arrayBuffer());
-  const file = join(mkdtempSync(join(tmpdir(), 'bench-bytes-')), 'patient.json');
-  writeFileSync(file, bytes);
+  const sample = await fetch(fhirUrl);
+  const bytes = Buffer.from(await sample.arrayBuffer());
+  const transport = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
+  const headers = [...sample.headers].filter(([name]) => !transport.has(name));
+  const file = join(mkdtempSync(join(tmpdir(), 'bench-bytes-')), 'response.json');
+  writeFileSync(file, JSON.stringify({ body: bytes.toString('utf8'), headers }));
+  const minimalFile = join(mkdtempSync(join(tmpdir(), 'bench-bytes-')), 'minimal.json');
+  writeFileSync(minimalFile, JSON.stringify({ body: bytes.toString('utf8'), headers: headers.filter(([name]) => name === 'content-type') }));
   const bare = await startProcess('serve.ts', ['bare', file]);
-  const bareUrl = `http://127.0.0.1:${bare.port}${bare.path}`;
-  await throughput(fhirUrl, 2, connections);
-  await throughput(bareUrl, 2, connections);
-  const fhirRates: number[] = [];
-  const bareRates: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    fhirRates.push(await throughput(fhirUrl, seconds, connections));
-    bareRates.push(await throughput(bareUrl, seconds, connections));
-  }
-  await stop(fhir);
-  await stop(bare);
-  const f = median(fhirRates);
-  const b = median(bareRates);
-  process.stdout.write(`read-by-id (${bytes.length} B body, ${connections} connections, ${rounds} x ${seconds} s)\n`);
-  process.stdout.write(`  FHIR read:   ${f.toFixed(0)} req/s (median)\n`);
-  process.stdout.write(`  bare route:  ${b.toFixed(0)} req/s (median)\n`);
-  process.stdout.write(`  ratio:       ${(f / b).toFixed(2)} (goal >= 0.7)\n`);
+  const minimal = await startProcess('serve.ts', ['bare', minimalFile]);
+  const servers = [
+    { label: 'FHIR read', url: fhirUrl, rates: [] as number[] },
+    { label: 'bare route, same response (body and headers)', url: `http://127.0.0.1:${bare.port}${bare.path}`, rates: [] as number[] },
+    { label: 'bare route, same body, Content-Type only', url: `http://127.0.0.1:${minimal.port}${minimal.path}`, rates: [] as number[] },
+  ];
+  for (const server of servers) await throughput(server.url, 2, connections);
+  for (let i = 0; i < rounds; i++) for (const server of servers) server.rates.push(await throughput(server.url, seconds, connections));
+  await Promise.all([stop(fhir), stop(bare), stop(minimal)]);
+  const [f, same, bodyOnly] = servers.map((server) => median(server.rates)) as [number, number, number];
+  process.stdout.write(`read-by-id (${bytes.length} B body, ${headers.length} response headers, ${connections} connections, ${rounds} x ${seconds} s)\n`);
+  for (const server of servers) process.stdout.write(`  ${server.label.padEnd(46)} ${median(server.rates).toFixed(0).padStart(6)} req/s (median)\n`);
+  process.stdout.write(`  ratio to the same response:         ${(f / same).toFixed(2)} (goal >= 0.7)\n`);
+  process.stdout.write(`  ratio to the body with Content-Type: ${(f / bodyOnly).toFixed(2)}\n`);
 }
 
 main().catch((err: unknown) => {

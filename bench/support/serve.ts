@@ -1,6 +1,7 @@
 /**
  * Benchmark server process. `fhir` mode: the real server on a fresh on-disk embedded store with one R4 example
- * Patient. `bare` mode: a bare Express route returning fixed bytes. Prints one JSON line {port, path}.
+ * Patient. `bare` mode: a bare Express route returning fixed bytes: the body and headers in the given JSON file
+ * ({ body, headers }), i.e. the same response the FHIR server sends. Prints one JSON line {port, path}.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,10 +14,13 @@ import { silentLogger } from '../../src/http/logger';
 async function main(): Promise<void> {
   const mode = process.argv[2];
   if (mode === 'bare') {
-    const bytes = readFileSync(process.argv[3] as string);
+    const sample = JSON.parse(readFileSync(process.argv[3] as string, 'utf8')) as { body: string; headers: Array<[string, string]> };
+    const bytes = Buffer.from(sample.body);
     const app = express();
+    app.disable('x-powered-by');
+    app.disable('etag');
     app.get('/fhir/Patient/:id', (_req, res) => {
-      res.setHeader('Content-Type', 'application/fhir+json; charset=utf-8');
+      for (const [name, value] of sample.headers) res.setHeader(name, value);
       res.end(bytes);
     });
     const srv = app.listen(0, '127.0.0.1', () => {

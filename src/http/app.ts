@@ -22,6 +22,8 @@ export interface AppOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Bodies of these methods are never read, so the body parser is skipped for them. */
+const METHODS_WITHOUT_BODY: ReadonlySet<string> = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 
 export function createApp(options: AppOptions): express.Express {
   const app = express();
@@ -49,32 +51,26 @@ export function createApp(options: AppOptions): express.Express {
     next();
   });
   app.use(securityHeaders());
-  app.use(express.raw({ type: () => true, limit: options.maxBodyBytes }));
+  const readBody = express.raw({ type: () => true, limit: options.maxBodyBytes });
+  app.use((req, res, next) => (METHODS_WITHOUT_BODY.has(req.method) ? next() : readBody(req, res, next)));
 
   app.get('/openapi.yaml', (_req, res) => {
     res.type('application/yaml').send(options.openapi);
   });
 
   app.use('/fhir', (req, res, next) => {
-    let type: ResponseType = FHIR_JSON;
-    let pretty = false;
-    const query = queryPairs(req.originalUrl);
-    const format = query.find(([n]) => n === '_format')?.[1];
-    pretty = query.some(([n, v]) => n === '_pretty' && v === 'true');
-    try {
-      type = responseType(format, req.headers.accept);
-    } catch (err) {
-      next(err);
-      return;
-    }
-    res.locals.responseType = type;
+    let type: ResponseType;
     let fhirRequest;
     try {
-      fhirRequest = toFhirRequest(req, req.path);
+      const query = queryPairs(req.originalUrl);
+      type = responseType(query.find(([n]) => n === '_format')?.[1], req.headers.accept);
+      res.locals.responseType = type;
+      fhirRequest = toFhirRequest(req, req.path, query);
     } catch (err) {
       next(err);
       return;
     }
+    const pretty = fhirRequest.query.some(([n, v]) => n === '_pretty' && v === 'true');
     options.router.route(fhirRequest).then(
       (result) => sendFhir(res, result, type, pretty),
       (err: unknown) => next(err),

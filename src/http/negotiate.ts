@@ -33,7 +33,7 @@ export function responseType(format: string | undefined, accept: string | undefi
     if (chosen === FHIR_JSON || chosen === JSON_TYPE) return chosen;
     throw notAcceptable(`_format=${format.slice(0, 40)}`);
   }
-  if (!accept || !accept.trim()) return FHIR_JSON;
+  if (!accept || accept === '*/*' || accept === FHIR_JSON || !accept.trim()) return FHIR_JSON;
   const ranges = accept
     .split(',')
     .map((part) => {

@@ -48,7 +48,8 @@ function parseBody(raw: Buffer, type: string | undefined, allowForm: boolean): {
   }
 }
 
-export function toFhirRequest(req: Request, relativePath: string): FhirRequest {
+/** `query` is the request's query pairs (queryPairs of the original URL), parsed once by the caller. */
+export function toFhirRequest(req: Request, relativePath: string, query: Array<[string, string]>): FhirRequest {
   if (!METHODS.has(req.method)) throw new FhirError('not-allowed', `HTTP method ${req.method} is not part of the FHIR REST API`);
   const method = req.method as FhirMethod;
   const path = pathSegments(relativePath);
@@ -63,7 +64,7 @@ export function toFhirRequest(req: Request, relativePath: string): FhirRequest {
   return {
     method,
     path,
-    query: form ? [...queryPairs(req.originalUrl), ...form] : queryPairs(req.originalUrl),
+    query: form ? [...query, ...form] : query,
     ...(body !== undefined ? { body } : {}),
     ...(contentType ? { contentType } : {}),
     ...optional('ifMatch', header('if-match')),
