@@ -12,7 +12,8 @@ import { isPlainObject } from './values';
 export class CompiledFilter {
   readonly conjunction: Conjunction;
   private readonly predicate: Query | null;
-  private readonly ids: ReadonlySet<string> | null;
+  /** The ids of a filter that is only an `_id` equality or `$in`; null otherwise. */
+  readonly ids: ReadonlySet<string> | null;
 
   constructor(filter: Filter) {
     const ids = idsOnly(filter);

@@ -117,6 +117,8 @@ class EmbeddedStore implements Store {
     const tx = new EmbeddedTransaction({
       collection: (name) => this.collections.get(name),
       inFlight: (name) => this.inFlightView(name),
+      inFlightHas: (name, id) => this.inFlight.get(name)?.has(id) ?? false,
+      inFlightGet: (name, id) => this.inFlight.get(name)?.get(id)?.doc ?? null,
     });
     try {
       this.assertOpen();

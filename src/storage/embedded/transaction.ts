@@ -7,7 +7,7 @@ import { Query } from 'mingo';
 import { StorageConflict, type Doc, type Filter, type FindOptions, type StoreTransaction } from '../port';
 import { Collection, type Overlay } from './collection';
 import { CompiledFilter } from './compiled-filter';
-import { freeze } from './projection';
+import { frozenJsonCopy } from './json-copy';
 
 export interface StagedWrite {
   /** Frozen document, or null for a delete. */
@@ -21,6 +21,9 @@ export interface TransactionBase {
   collection(name: string): Collection | undefined;
   /** Writes of earlier transactions that are still waiting for their fsync, by collection then id. */
   inFlight(name: string): ReadonlyMap<string, Doc | null> | undefined;
+  /** Whether an in-flight commit wrote this id, and what (null = deleted). */
+  inFlightHas(name: string, id: string): boolean;
+  inFlightGet(name: string, id: string): Doc | null;
 }
 
 export class EmbeddedTransaction implements StoreTransaction {
@@ -38,7 +41,7 @@ export class EmbeddedTransaction implements StoreTransaction {
   async find(collection: string, filter: Filter, options?: FindOptions): Promise<Doc[]> {
     this.assertActive();
     const compiled = new CompiledFilter(filter);
-    const overlay = this.overlay(collection);
+    const overlay = this.overlay(collection, compiled.ids);
     const stored = this.base.collection(collection);
     if (stored) return stored.find(compiled, options, overlay);
     return emptyCollectionFind(compiled, options, overlay);
@@ -100,13 +103,24 @@ export class EmbeddedTransaction implements StoreTransaction {
   private current(collection: string, id: string): Doc | null {
     const own = this.writes.get(collection)?.get(id);
     if (own) return own.doc;
-    const inFlight = this.base.inFlight(collection);
-    if (inFlight?.has(id)) return inFlight.get(id) ?? null;
+    if (this.base.inFlightHas(collection, id)) return this.base.inFlightGet(collection, id);
     return this.base.collection(collection)?.get(id) ?? null;
   }
 
-  /** In-flight commits overlaid with this transaction's writes. */
-  private overlay(collection: string): Map<string, Doc | null> {
+  /**
+   * In-flight commits overlaid with this transaction's writes; only the entries for `ids` when the filter
+   * selects nothing else (other entries could neither match nor shadow a match).
+   */
+  private overlay(collection: string, ids: ReadonlySet<string> | null = null): Map<string, Doc | null> {
+    if (ids) {
+      const merged = new Map<string, Doc | null>();
+      for (const id of ids) {
+        const own = this.writes.get(collection)?.get(id);
+        if (own) merged.set(id, own.doc);
+        else if (this.base.inFlightHas(collection, id)) merged.set(id, this.base.inFlightGet(collection, id));
+      }
+      return merged;
+    }
     const merged = new Map<string, Doc | null>(this.base.inFlight(collection) ?? []);
     for (const [id, write] of this.writes.get(collection) ?? []) merged.set(id, write.doc);
     return merged;
@@ -131,7 +145,7 @@ function stage(doc: Doc): { doc: Doc; json: string } {
     throw new TypeError('a stored document needs a non-empty string _id');
   }
   const json = JSON.stringify(doc);
-  return { doc: freeze(JSON.parse(json) as Doc), json };
+  return { doc: frozenJsonCopy(doc, json), json };
 }
 
 function emptyCollectionFind(filter: CompiledFilter, options: FindOptions | undefined, overlay: Overlay): Doc[] {
