@@ -83,10 +83,27 @@ function withoutId(doc: Doc): Record<string, unknown> {
   return rest;
 }
 
-/** Deep-freezes a value; already frozen subtrees (stored documents) are left as they are. */
+/**
+ * Deep-freezes a value; already frozen subtrees (stored documents) are left as they are. Recovery freezes
+ * every loaded document, so this visits only objects and iterates without allocating key lists.
+ */
 export function freeze<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
-  Object.freeze(value);
-  for (const key of Object.keys(value)) freeze((value as Record<string, unknown>)[key]);
+  if (value !== null && typeof value === 'object') freezeObject(value as object);
   return value;
+}
+
+function freezeObject(value: object): void {
+  if (Object.isFrozen(value)) return;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item !== null && typeof item === 'object') freezeObject(item);
+    }
+  } else {
+    for (const key in value) {
+      const item: unknown = (value as Record<string, unknown>)[key];
+      if (item !== null && typeof item === 'object') freezeObject(item);
+    }
+  }
+  Object.freeze(value);
 }
