@@ -38,8 +38,4 @@ export interface FhirResponse {
   lastUpdated?: string;
   /** Absolute URL of the created/updated version (Location on create/update). */
   location?: string;
-  /** OperationOutcome with warnings produced while serving (e.g. ignored search parameters). */
-  outcome?: Resource;
 }
-
-export type FhirHandler = (req: FhirRequest) => Promise<FhirResponse>;
