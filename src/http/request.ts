@@ -54,6 +54,7 @@ export function toFhirRequest(req: Request, relativePath: string, query: Array<[
   const method = req.method as FhirMethod;
   const path = pathSegments(relativePath);
   const contentType = mediaType(req.headers['content-type']);
+  assertUtf8(req.headers['content-type']);
   const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   const isSearchPost = method === 'POST' && path[path.length - 1] === '_search';
   const { body, form } = method === 'GET' || method === 'HEAD' || method === 'DELETE' ? {} : parseBody(raw, contentType, isSearchPost);
@@ -73,6 +74,14 @@ export function toFhirRequest(req: Request, relativePath: string, query: Array<[
     ...optional('ifNoneExist', header('if-none-exist')),
     prefer: parsePrefer(header('prefer')),
   };
+}
+
+/** Bodies are read as UTF-8, the only encoding FHIR JSON allows (https://hl7.org/fhir/R4/json.html). */
+function assertUtf8(contentType: string | undefined): void {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new FhirError('unsupported-media-type', `Charset ${charset.slice(0, 40)} is not supported: send the body as UTF-8`);
+  }
 }
 
 const optional = <K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> =>

@@ -39,12 +39,16 @@ describe('content negotiation (http.html#mime-type)', () => {
     }
   });
 
-  it('an XML body is 415; a body without Content-Type is 415', async () => {
+  it('an XML body, an unknown media type or a charset other than UTF-8 is 415', async () => {
     const xml = await s.http.post('/fhir/Patient').set('Content-Type', 'application/fhir+xml').send('<Patient xmlns="http://hl7.org/fhir"/>');
     assert.equal(xml.status, 415);
     assert.match(xml.body.issue[0].diagnostics, /XML/);
     const text = await s.http.post('/fhir/Patient').set('Content-Type', 'text/plain').send('{}');
     assert.equal(text.status, 415);
+    const latin1 = await s.http.post('/fhir/Patient').set('Content-Type', 'application/fhir+json; charset=iso-8859-1').send('{"resourceType":"Patient"}');
+    assert.equal(latin1.status, 415);
+    const utf8 = await s.http.post('/fhir/Patient').set('Content-Type', 'application/fhir+json; charset=UTF-8').send('{"resourceType":"Patient"}');
+    assert.equal(utf8.status, 201);
   });
 
   it('_pretty=true indents the JSON', async () => {

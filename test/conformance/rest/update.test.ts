@@ -107,7 +107,8 @@ describe('conditional update (http.html#cond-update)', () => {
     assert.equal((await condPut('identifier=http://example.org/mrn|U4', mrn('U4'))).status, 412);
   });
 
-  it('a conditional update without criteria is 400', async () => {
+  it('a conditional update without criteria is 400, also when only result parameters are given', async () => {
     assert.equal((await s.http.put('/fhir/Patient').set('Content-Type', FHIR_JSON).send(mrn('U5'))).status, 400);
+    assert.equal((await s.http.put('/fhir/Patient?_count=1&_format=json').set('Content-Type', FHIR_JSON).send(mrn('U5'))).status, 400);
   });
 });
