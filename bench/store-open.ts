@@ -1,13 +1,15 @@
 /**
  * Open (recovery) time of an on-disk embedded store: empty, and with 100,000 ResourceRecord-shaped documents
  * of about 2 KB, once from the journal alone and once after compaction (snapshot); plus the time to build the
- * search indexes. Prints the median of several runs. Run: npx tsx bench/store-open.ts [documents]
+ * server's search indexes (src/search/indexes.ts). Prints the median of several runs.
+ * Run: npx tsx bench/store-open.ts [documents]
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEmbeddedStore } from '../src/storage/embedded/embedded-store';
-import { RESOURCE_INDEX_SPECS, median, resourceRecord } from './store-fixtures';
+import { resourceIndexes } from '../src/search/indexes';
+import { median, resourceRecord } from './store-fixtures';
 
 const RUNS = 3;
 const DOCUMENTS = Number(process.argv[2] ?? 100_000);
@@ -35,7 +37,7 @@ async function timeOpen(dir: string, withIndexes: boolean): Promise<{ openMs: nu
   const t0 = performance.now();
   const store = await openEmbeddedStore({ dataDir: dir, compactAfterBytes: NO_COMPACTION });
   const t1 = performance.now();
-  if (withIndexes) await store.ensureIndexes('resources', RESOURCE_INDEX_SPECS);
+  if (withIndexes) await store.ensureIndexes('resources', resourceIndexes);
   const t2 = performance.now();
   const count = await store.count('resources', {});
   await store.close();
@@ -50,7 +52,7 @@ async function measure(label: string, dir: string, withIndexes: boolean): Promis
   const size = (dirBytes(dir) / 2 ** 20).toFixed(1);
   console.log(
     `${label.padEnd(34)} ${String(runs[0].count).padStart(7)} docs, ${size.padStart(7)} MiB on disk: open ${open.toFixed(0)} ms` +
-      (withIndexes ? `, build ${RESOURCE_INDEX_SPECS.length} indexes ${index.toFixed(0)} ms` : ''),
+      (withIndexes ? `, build ${resourceIndexes.length} indexes ${index.toFixed(0)} ms` : ''),
   );
 }
 

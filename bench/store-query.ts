@@ -1,6 +1,7 @@
 /**
  * Latency of the search engine's query shapes on an in-memory embedded store holding N ResourceRecord-shaped
- * documents (default 200,000): selective token / reference / date queries and the newest-first page of a type.
+ * documents (default 200,000): selective token / reference / date queries and the newest-first page of a type,
+ * and reads by `_id` (the direct lookup, and one that also names another field so mingo compiles it).
  * Prints the median and 95th percentile per shape. Run: npx tsx bench/store-query.ts [documents]
  */
 import { openEmbeddedStore } from '../src/storage/embedded/embedded-store';
@@ -42,6 +43,19 @@ async function main(): Promise<void> {
     }
     times.sort((a, b) => a - b);
     console.log(`${label.padEnd(30)} median ${median(times).toFixed(2)} ms, p95 ${times[Math.floor(times.length * 0.95)].toFixed(2)} ms (avg ${(found / REPEATS).toFixed(1)} results)`);
+  }
+  const reads: Array<[string, (i: number) => Filter]> = [
+    ['findOne {_id}', (i) => ({ _id: `Observation/obs-${i % DOCUMENTS}` })],
+    ['findOne {_id, deleted} (mingo)', (i) => ({ _id: `Observation/obs-${i % DOCUMENTS}`, deleted: false })],
+  ];
+  for (const [label, make] of reads) {
+    const runs: number[] = [];
+    for (let run = 0; run < 5; run++) {
+      const t = performance.now();
+      for (let i = 0; i < 20_000; i++) await store.findOne('resources', make(i * 37));
+      runs.push(((performance.now() - t) * 1000) / 20_000);
+    }
+    console.log(`${label.padEnd(30)} median ${median(runs).toFixed(2)} µs per read`);
   }
   await store.close();
 }

@@ -13,6 +13,8 @@ interface PathNode {
   /** Every index position at or below this node. */
   positions: number[];
   children: Map<string, PathNode>;
+  /** `children` as a list, iterated for every indexed document. */
+  childList: Array<[segment: string, child: PathNode]>;
 }
 
 /** What key generation has seen at one index position; used by the planner to decide which bounds are sound. */
@@ -36,15 +38,16 @@ export class KeyGenerator {
   constructor(paths: string[]) {
     this.width = paths.length;
     this.shapes = paths.map((path) => ({ path, arrayPrefixes: new Set<string>(), multikey: false, leafArray: false, unordered: false }));
-    this.root = { ends: [], positions: [], children: new Map() };
+    this.root = { ends: [], positions: [], children: new Map(), childList: [] };
     paths.forEach((path, position) => {
       let node = this.root;
       node.positions.push(position);
       for (const segment of path.split('.')) {
         let child = node.children.get(segment);
         if (!child) {
-          child = { ends: [], positions: [], children: new Map() };
+          child = { ends: [], positions: [], children: new Map(), childList: [] };
           node.children.set(segment, child);
+          node.childList.push([segment, child]);
         }
         child.positions.push(position);
         node = child;
@@ -74,7 +77,9 @@ export class KeyGenerator {
 
   private expandObject(node: Record<string, unknown>, trie: PathNode, prefix: string): string[][] {
     let result: string[][] = [new Array<string>(this.width)];
-    for (const [segment, child] of trie.children) {
+    const children = trie.childList;
+    for (let i = 0; i < children.length; i++) {
+      const [segment, child] = children[i];
       const partials = this.expandValue(node[segment], child, prefix + segment);
       result = result.length === 1 && partials.length === 1 ? [merge(result[0], partials[0])] : product(result, partials);
     }
@@ -94,6 +99,7 @@ export class KeyGenerator {
       for (const element of value) for (const tuple of this.expandValue(element, trie, path)) out.push(tuple);
       return out;
     }
+    if (trie.ends.length === 0 && isPlainObject(value)) return this.expandObject(value, trie, path + '.');
     const own = new Array<string>(this.width);
     if (trie.ends.length) {
       const encoded = encodeKeyValue(value);
@@ -109,11 +115,12 @@ export class KeyGenerator {
 
   private nulls(trie: PathNode): string[] {
     const tuple = new Array<string>(this.width);
-    const encodedNull = encodeKeyValue(null);
-    for (const position of trie.positions) tuple[position] = encodedNull;
+    for (const position of trie.positions) tuple[position] = ENCODED_NULL;
     return tuple;
   }
 }
+
+const ENCODED_NULL = encodeKeyValue(null);
 
 function merge(into: string[], from: string[]): string[] {
   for (let i = 0; i < from.length; i++) if (from[i] !== undefined) into[i] = from[i];
