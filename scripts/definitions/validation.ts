@@ -52,6 +52,12 @@ const NON_EMPTY_SOURCE = '[\\s\\S]';
 const NON_EMPTY = `^${NON_EMPTY_SOURCE}`;
 
 /** FHIR integer is a 32-bit signed integer (https://hl7.org/fhir/R4/datatypes.html#integer). */
+/** Primitive types whose values name a calendar day that must exist (https://hl7.org/fhir/R4/datatypes.html#date). */
+const CALENDAR_TYPES = new Set(['date', 'dateTime', 'instant']);
+
+/** Complex types a required binding constrains by their system|code pairs (https://hl7.org/fhir/R4/terminologies.html#strength). */
+const CODED_TYPES = new Set(['Coding', 'CodeableConcept']);
+
 const INTEGER_RANGE: Record<string, { minimum: number; maximum: number }> = {
   integer: { minimum: -2147483648, maximum: 2147483647 },
   unsignedInt: { minimum: 0, maximum: 2147483647 },
@@ -89,59 +95,69 @@ function bundleResources<T extends { resourceType: string }>(file: string, resou
 
 
 
+/** One concept of an expanded value set: the pair a Coding must match (https://hl7.org/fhir/R4/terminologies.html). */
+interface Concept {
+  system: string;
+  code: string;
+}
+
+const conceptKey = (concept: Concept): string => `${concept.system}|${concept.code}`;
+
 /**
- * Expands a ValueSet into its codes when it is fully enumerable from the bundles: compose.include of listed
+ * Expands a ValueSet into its concepts when it is fully enumerable from the bundles: compose.include of listed
  * concepts, of whole CodeSystems with content 'complete', or of other enumerable ValueSets, minus compose.exclude
  * of listed concepts. Filters, unknown code systems or partial content make it non-enumerable (undefined).
  * https://hl7.org/fhir/R4/valueset.html#compositions
  */
 class ValueSetExpander {
-  private readonly cache = new Map<string, string[] | undefined>();
+  private readonly cache = new Map<string, Concept[] | undefined>();
 
   constructor(
     private readonly valueSets: Map<string, ValueSet>,
     private readonly codeSystems: Map<string, CodeSystem>,
   ) {}
 
-  expand(canonical: string): string[] | undefined {
+  expand(canonical: string): Concept[] | undefined {
     const url = canonical.split('|')[0];
     if (this.cache.has(url)) return this.cache.get(url);
     this.cache.set(url, undefined);
-    const codes = this.expandCompose(this.valueSets.get(url));
-    this.cache.set(url, codes);
-    return codes;
+    const concepts = this.expandCompose(this.valueSets.get(url));
+    this.cache.set(url, concepts);
+    return concepts;
   }
 
-  private expandCompose(vs: ValueSet | undefined): string[] | undefined {
+  private expandCompose(vs: ValueSet | undefined): Concept[] | undefined {
     if (!vs?.compose) return undefined;
-    const codes = new Set<string>();
+    const concepts = new Map<string, Concept>();
     for (const include of vs.compose.include) {
       const included = this.expandInclude(include);
       if (!included) return undefined;
-      for (const code of included) codes.add(code);
+      for (const concept of included) concepts.set(conceptKey(concept), concept);
     }
     for (const exclude of vs.compose.exclude ?? []) {
-      if (!exclude.concept || exclude.filter || exclude.valueSet) return undefined;
-      for (const concept of exclude.concept) codes.delete(concept.code);
+      if (!exclude.concept || !exclude.system || exclude.filter || exclude.valueSet) return undefined;
+      for (const { code } of exclude.concept) concepts.delete(conceptKey({ system: exclude.system, code }));
     }
-    return [...codes];
+    return [...concepts.values()];
   }
 
-  private expandInclude(include: NonNullable<ValueSet['compose']>['include'][number]): string[] | undefined {
+  private expandInclude(include: NonNullable<ValueSet['compose']>['include'][number]): Concept[] | undefined {
     if (include.filter?.length) return undefined;
-    let codes: string[] | undefined;
-    if (include.concept) codes = include.concept.map((c) => c.code);
-    else if (include.system) {
-      const cs = this.codeSystems.get(include.system);
+    let concepts: Concept[] | undefined;
+    const system = include.system;
+    if (system && include.concept) concepts = include.concept.map(({ code }) => ({ system, code }));
+    else if (system) {
+      const cs = this.codeSystems.get(system);
       if (cs?.content !== 'complete') return undefined;
-      codes = flattenConcepts(cs.concept ?? []);
-    }
+      concepts = flattenConcepts(cs.concept ?? []).map((code) => ({ system, code }));
+    } else if (include.concept) return undefined;
     for (const imported of include.valueSet ?? []) {
-      const importedCodes = this.expand(imported);
-      if (!importedCodes) return undefined;
-      codes = codes ? codes.filter((c) => importedCodes.includes(c)) : importedCodes;
+      const importedConcepts = this.expand(imported);
+      if (!importedConcepts) return undefined;
+      const importedKeys = new Set(importedConcepts.map(conceptKey));
+      concepts = concepts ? concepts.filter((c) => importedKeys.has(conceptKey(c))) : importedConcepts;
     }
-    return codes;
+    return concepts;
   }
 }
 
@@ -161,6 +177,7 @@ const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1)
 class SchemaBuilder {
   private readonly primitives = new Map<string, JsonSchema>();
   private readonly valueSets: Record<string, string[]> = {};
+  private readonly codingValueSets: Record<string, string[]> = {};
   private readonly skippedBindings = new Set<string>();
 
   constructor(
@@ -185,6 +202,7 @@ class SchemaBuilder {
       resourceTypes: resourceTypes.sort(),
       schemas,
       valueSets: this.valueSets,
+      codingValueSets: this.codingValueSets,
       uncheckedRequiredBindings: [...this.skippedBindings].sort(),
     };
   }
@@ -195,13 +213,14 @@ class SchemaBuilder {
     const value = sd.snapshot?.element.find((e) => e.path === `${type}.value`);
     if (type === 'boolean') return { type: 'boolean' };
     if (type === 'decimal') return { type: 'number' };
+    const calendar = CALENDAR_TYPES.has(type) ? { fhirCalendar: true } : {};
     if (INTEGER_RANGE[type]) return { type: 'integer', ...INTEGER_RANGE[type] };
     const regex = value?.type?.[0]?.extension?.find((x) => x.url === REGEX_EXTENSION)?.valueString;
-    if (!regex) return { type: 'string', pattern: NON_EMPTY };
+    if (!regex) return { type: 'string', pattern: NON_EMPTY, ...calendar };
     const rewritten = XML_REGEX_REWRITES[regex];
     if (rewritten === undefined && /\\[sS]/.test(regex)) throw new Error(`regex of ${type} uses \\s or \\S and has no JavaScript rewrite: ${regex}`);
     if (rewritten === NON_EMPTY_SOURCE) return { type: 'string', pattern: NON_EMPTY };
-    return { type: 'string', pattern: `^(?:${rewritten ?? regex})$` };
+    return { type: 'string', pattern: `^(?:${rewritten ?? regex})$`, ...calendar };
   }
 
   /** The `_element` object holding a primitive's id and extensions (https://hl7.org/fhir/R4/json.html#primitive). */
@@ -310,18 +329,29 @@ class SchemaBuilder {
     if (type.code === 'Resource') return { fhirResource: true };
     if (this.primitives.has(type.code)) {
       const schema = this.primitive(type.code);
-      const binding = element.binding;
-      if (type.code !== 'code' || binding?.strength !== 'required' || !binding.valueSet) return schema;
-      const url = binding.valueSet.split('|')[0];
-      const codes = this.expander.expand(url);
-      if (!codes) {
-        this.skippedBindings.add(url);
-        return schema;
-      }
-      this.valueSets[url] = codes;
-      return { ...schema, fhirBinding: url };
+      const bound = type.code === 'code' ? this.requiredValueSet(element) : undefined;
+      if (!bound) return schema;
+      this.valueSets[bound.url] ??= [...new Set(bound.concepts.map((c) => c.code))];
+      return { ...schema, fhirBinding: bound.url };
     }
-    return { $ref: type.code };
+    const bound = CODED_TYPES.has(type.code) ? this.requiredValueSet(element) : undefined;
+    if (!bound) return { $ref: type.code };
+    this.codingValueSets[bound.url] ??= bound.concepts.map(conceptKey);
+    return { $ref: type.code, fhirCodingBinding: { valueSet: bound.url, type: type.code } };
+  }
+
+  /**
+   * The value set of a required binding (https://hl7.org/fhir/R4/terminologies.html#required); one the bundles
+   * cannot enumerate is recorded as unchecked and yields undefined.
+   */
+  private requiredValueSet(element: ElementDefinition): { url: string; concepts: Concept[] } | undefined {
+    const binding = element.binding;
+    if (binding?.strength !== 'required' || !binding.valueSet) return undefined;
+    const url = binding.valueSet.split('|')[0];
+    const concepts = this.expander.expand(url);
+    if (concepts) return { url, concepts };
+    this.skippedBindings.add(url);
+    return undefined;
   }
 
   private primitive(type: string): JsonSchema {

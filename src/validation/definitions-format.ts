@@ -3,7 +3,7 @@
  * R4 StructureDefinitions and read by the validator. Bump DEFINITIONS_FORMAT when the shape changes.
  */
 
-export const DEFINITIONS_FORMAT = 'fhir-r4-validation/2';
+export const DEFINITIONS_FORMAT = 'fhir-r4-validation/3';
 export const DEFINITIONS_FILE = 'definitions.json';
 
 /** Schema id of the `_element` object that carries a primitive's id and extensions (or null in arrays). */
@@ -32,12 +32,19 @@ export interface ValidationDefinitions {
   resourceTypes: string[];
   /**
    * One JSON Schema per datatype and resource type, keyed and `$id`-ed by type name. Besides standard
-   * keywords they use `fhirElement` (ElementRules), `fhirBinding` (value set url), `fhirResource` (a nested
-   * resource validated as its own type) and the annotation `fhirType` (primitive type name).
+   * keywords they use `fhirElement` (ElementRules), `fhirBinding` (value set url, on `code` values),
+   * `fhirCodingBinding` (value set url, on Coding and CodeableConcept values), `fhirCalendar` (date, dateTime and
+   * instant values name a day that exists), `fhirResource` (a nested resource validated as its own type) and the
+   * annotation `fhirType` (primitive type name).
    */
   schemas: Record<string, Record<string, unknown>>;
   /** Codes of every enumerable value set used by a required binding on a `code` element. */
   valueSets: Record<string, string[]>;
-  /** Required bindings on `code` elements whose value set cannot be enumerated from the R4 bundles. */
+  /**
+   * `system|code` of every concept of each enumerable value set used by a required binding on a Coding or
+   * CodeableConcept element.
+   */
+  codingValueSets: Record<string, string[]>;
+  /** Required bindings (on code, Coding or CodeableConcept elements) whose value set cannot be enumerated from the R4 bundles. */
   uncheckedRequiredBindings: string[];
 }

@@ -5,6 +5,7 @@
 import type { ErrorObject } from 'ajv';
 import type { OperationOutcomeIssue } from '../core/outcome';
 import type { ElementRules } from './definitions-format';
+import type { FoundCoding } from './coding-binding';
 import { errorData, type FhirKeywordParams } from './schema-keywords';
 
 /** Value sets with more codes than this are named in diagnostics without listing them. */
@@ -21,13 +22,18 @@ export function fhirPath(resourceType: string, instancePath: string): string {
   return path;
 }
 
-/** One issue per problem: duplicates dropped, and a code with a bad format is not also reported against its value set. */
+/**
+ * One issue per problem: duplicates dropped, and a value with a bad format is not also reported against its value
+ * set or the calendar (nor is a Coding or CodeableConcept whose code or system has a bad format).
+ */
 export function issuesFromErrors(resourceType: string, errors: readonly ErrorObject[]): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
   const seen = new Set<string>();
-  const badFormat = new Set(errors.filter((e) => e.keyword === 'pattern').map((e) => e.instancePath));
+  const badFormat = errors.filter((e) => e.keyword === 'pattern').map((e) => e.instancePath);
+  const hasBadFormat = (path: string, within: boolean): boolean => badFormat.some((p) => p === path || (within && p.startsWith(`${path}/`)));
   for (const error of errors) {
-    if (error.keyword === 'fhirBinding' && badFormat.has(error.instancePath)) continue;
+    if ((error.keyword === 'fhirBinding' || error.keyword === 'fhirCalendar') && hasBadFormat(error.instancePath, false)) continue;
+    if (error.keyword === 'fhirCodingBinding' && hasBadFormat(error.instancePath, true)) continue;
     const issue = issueFromError(resourceType, error);
     const key = `${issue.code}|${issue.expression?.[0]}|${issue.diagnostics}`;
     if (seen.has(key)) continue;
@@ -73,7 +79,7 @@ function issueFromError(resourceType: string, error: ErrorObject): OperationOutc
     case 'maximum':
       return issue('value', at, `${at}: ${String(errorData(error))} is out of range for ${fhirType ?? 'this element'} (${String(params.comparison)} ${String(params.limit)})`);
     default:
-      if (['fhirElement', 'fhirBinding', 'fhirResource'].includes(error.keyword)) return fhirKeywordIssue(resourceType, at, params as FhirKeywordParams);
+      if (['fhirElement', 'fhirBinding', 'fhirCodingBinding', 'fhirCalendar', 'fhirResource'].includes(error.keyword)) return fhirKeywordIssue(resourceType, at, params as FhirKeywordParams);
       return issue('structure', at, `${at}: ${error.message ?? error.keyword}`);
   }
 }
@@ -125,6 +131,10 @@ function fhirKeywordIssue(resourceType: string, at: string, params: FhirKeywordP
       const listed = params.codes.length <= MAX_LISTED_CODES ? ` (${params.codes.join(' | ')})` : '';
       return issue('code-invalid', at, `${at}: '${params.code}' is not in the required value set ${params.valueSet}${listed}`);
     }
+    case 'coding-binding':
+      return codingBindingIssue(at, params);
+    case 'calendar':
+      return issue('value', at, `${at}: '${params.value}' is not a valid ${params.fhirType}: that day does not exist in its month`);
     case 'resource-not-object':
       return issue('structure', at, `${at}: expected a resource (a JSON object with resourceType)`);
     case 'resource-type-missing':
@@ -135,3 +145,20 @@ function fhirKeywordIssue(resourceType: string, at: string, params: FhirKeywordP
 }
 
 const parentOf = (path: string): string => path.replace(/(\.[^.[\]]+|\[\d+\])$/, '');
+
+/** Allowed concepts in diagnostics: all of them when the list is short, else only the value set's url. */
+const allowedConcepts = (concepts: readonly string[]): string => (concepts.length <= MAX_LISTED_CODES ? ` (${concepts.join(' | ')})` : '');
+
+const describeCoding = ({ system, code }: FoundCoding): string => `${system ?? '(no system)'}|${code ?? '(no code)'}`;
+
+/** https://hl7.org/fhir/R4/terminologies.html#required on a Coding or CodeableConcept. */
+function codingBindingIssue(at: string, params: Extract<FhirKeywordParams, { problem: 'coding-binding' }>): OperationOutcomeIssue {
+  const required = `the required value set ${params.valueSet}${allowedConcepts(params.concepts)}`;
+  if (params.type === 'Coding') {
+    const found = params.codings[0] ?? {};
+    return issue('code-invalid', at, `${at}: '${describeCoding(found)}' is not in ${required}`);
+  }
+  if (!params.codings.length) return issue('code-invalid', at, `${at}: has no coding, but a code from ${required} is required`);
+  const found = params.codings.map((c) => `'${describeCoding(c)}'`).join(', ');
+  return issue('code-invalid', at, `${at}: none of the codings (${found}) is in ${required}`);
+}

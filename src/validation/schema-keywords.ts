@@ -5,6 +5,8 @@
 import type Ajv from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import type { DataValidateFunction, DataValidationCxt, ErrorObject } from 'ajv/dist/types';
+import { isExistingCalendarDay } from './calendar';
+import { checkCodingBinding, type CodedType, type FoundCoding } from './coding-binding';
 import type { ElementRules } from './definitions-format';
 
 /** Error params of the keywords below, read back by issues.ts. */
@@ -15,6 +17,8 @@ export type FhirKeywordParams =
   | { problem: 'primitive-null'; element: string; index: number }
   | { problem: 'primitive-misaligned'; element: string; values: number; extensions: number }
   | { problem: 'binding'; valueSet: string; code: string; codes: readonly string[] }
+  | { problem: 'coding-binding'; type: CodedType; valueSet: string; codings: FoundCoding[]; concepts: readonly string[] }
+  | { problem: 'calendar'; value: string; fhirType: string }
   | { problem: 'resource-not-object' }
   | { problem: 'resource-type-missing' }
   | { problem: 'resource-type-unknown'; resourceType: string };
@@ -27,6 +31,8 @@ export interface ResourceValidateFunction {
 
 export interface KeywordContext {
   valueSets: Record<string, readonly string[]>;
+  /** `system|code` of each concept, per value set bound to Coding or CodeableConcept elements. */
+  codingValueSets: Record<string, readonly string[]>;
   /** The compiled validator of a resource type, or undefined when it is not an R4 resource type. */
   resourceValidator(type: string): ResourceValidateFunction | undefined;
 }
@@ -64,6 +70,20 @@ export function registerFhirKeywords(ajv: Ajv, context: KeywordContext): void {
     schemaType: 'string',
     errors: true,
     compile: (url: string) => compileBinding(url, context.valueSets[url] ?? []),
+  });
+  ajv.addKeyword({
+    keyword: 'fhirCodingBinding',
+    type: 'object',
+    schemaType: 'object',
+    errors: true,
+    compile: ({ valueSet, type }: CodingBindingSchema) => compileCodingBinding(valueSet, type, context.codingValueSets[valueSet] ?? []),
+  });
+  ajv.addKeyword({
+    keyword: 'fhirCalendar',
+    type: 'string',
+    schemaType: 'boolean',
+    errors: true,
+    compile: (_enabled: boolean, parentSchema) => compileCalendar(String((parentSchema as { fhirType?: string }).fhirType ?? 'date')),
   });
   ajv.addKeyword({
     keyword: 'fhirResource',
@@ -196,6 +216,36 @@ function compileBinding(url: string, codes: readonly string[]): DataValidateFunc
       return true;
     }
     validate.errors = [fhirError('fhirBinding', cxt?.instancePath ?? '', { problem: 'binding', valueSet: url, code, codes })];
+    return false;
+  };
+  return validate;
+}
+
+/** Value of the `fhirCodingBinding` keyword. */
+export interface CodingBindingSchema {
+  valueSet: string;
+  type: CodedType;
+}
+
+/** Required binding on a Coding or CodeableConcept element (https://hl7.org/fhir/R4/terminologies.html#required). */
+function compileCodingBinding(valueSet: string, type: CodedType, concepts: readonly string[]): DataValidateFunction {
+  const allowed = new Set(concepts);
+  const validate: DataValidateFunction = (data: JsonObject, cxt?: DataValidationCxt): boolean => {
+    const problem = checkCodingBinding(type, data, allowed);
+    validate.errors = problem && [fhirError('fhirCodingBinding', cxt?.instancePath ?? '', { problem: 'coding-binding', type, valueSet, codings: problem.codings, concepts })];
+    return problem === undefined;
+  };
+  return validate;
+}
+
+/** date, dateTime and instant values name a day that exists (https://hl7.org/fhir/R4/datatypes.html#date). */
+function compileCalendar(fhirType: string): DataValidateFunction {
+  const validate: DataValidateFunction = (value: string, cxt?: DataValidationCxt): boolean => {
+    if (isExistingCalendarDay(value)) {
+      validate.errors = undefined;
+      return true;
+    }
+    validate.errors = [fhirError('fhirCalendar', cxt?.instancePath ?? '', { problem: 'calendar', value, fhirType })];
     return false;
   };
   return validate;

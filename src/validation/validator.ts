@@ -115,6 +115,7 @@ class CompiledSchemas {
     });
     registerFhirKeywords(this.ajv, {
       valueSets: definitions.valueSets,
+      codingValueSets: definitions.codingValueSets,
       resourceValidator: (type) => (this.types.has(type) ? (this.validator(type) as ResourceValidateFunction) : undefined),
     });
     for (const schema of Object.values(definitions.schemas)) this.ajv.addSchema(schema);

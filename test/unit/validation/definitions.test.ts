@@ -36,8 +36,32 @@ test('required value sets are expanded from their code systems', () => {
   ]);
 });
 
+test('value sets bound to Coding and CodeableConcept elements keep each code with its system', () => {
+  assert.deepEqual(Object.keys(definitions.codingValueSets).sort(), [
+    'http://hl7.org/fhir/ValueSet/adverse-event-outcome',
+    'http://hl7.org/fhir/ValueSet/adverse-event-severity',
+    'http://hl7.org/fhir/ValueSet/allergyintolerance-clinical',
+    'http://hl7.org/fhir/ValueSet/allergyintolerance-verification',
+    'http://hl7.org/fhir/ValueSet/condition-clinical',
+    'http://hl7.org/fhir/ValueSet/condition-ver-status',
+    'http://hl7.org/fhir/ValueSet/insuranceplan-applicability',
+    'http://hl7.org/fhir/ValueSet/measure-improvement-notation',
+    'http://hl7.org/fhir/ValueSet/supplydelivery-type',
+  ]);
+  assert.deepEqual([...definitions.codingValueSets['http://hl7.org/fhir/ValueSet/allergyintolerance-clinical']].sort(), [
+    'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical|active',
+    'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical|inactive',
+    'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical|resolved',
+  ]);
+});
+
 test('required bindings to value sets the bundles cannot enumerate are listed as unchecked', () => {
-  assert.deepEqual(definitions.uncheckedRequiredBindings, ['http://hl7.org/fhir/ValueSet/currencies', 'http://hl7.org/fhir/ValueSet/mimetypes']);
+  assert.deepEqual(definitions.uncheckedRequiredBindings, [
+    'http://hl7.org/fhir/ValueSet/currencies',
+    'http://hl7.org/fhir/ValueSet/mimetypes',
+    'http://hl7.org/fhir/ValueSet/ucum-units',
+    'http://loinc.org/vs/LL379-9',
+  ]);
 });
 
 test('primitive regexes are anchored and use the R4 patterns', () => {

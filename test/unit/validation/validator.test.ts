@@ -279,6 +279,171 @@ describe('required bindings (https://hl7.org/fhir/R4/terminologies.html#required
   });
 });
 
+describe('required bindings on CodeableConcept (https://hl7.org/fhir/R4/terminologies.html#required)', () => {
+  const CLINICAL = 'http://terminology.hl7.org/CodeSystem/condition-clinical';
+  const VERIFICATION = 'http://terminology.hl7.org/CodeSystem/condition-ver-status';
+  const condition = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    resourceType: 'Condition',
+    clinicalStatus: { coding: [{ system: CLINICAL, code: 'active' }] },
+    verificationStatus: { coding: [{ system: VERIFICATION, code: 'confirmed' }] },
+    code: { coding: [{ system: 'http://snomed.info/sct', code: '39065001' }], text: 'Burn of ear' },
+    subject: { reference: 'Patient/pat-1' },
+    ...extra,
+  });
+  const clinicalCodes =
+    'http://terminology.hl7.org/CodeSystem/condition-clinical|active | http://terminology.hl7.org/CodeSystem/condition-clinical|inactive | ' +
+    'http://terminology.hl7.org/CodeSystem/condition-clinical|recurrence | http://terminology.hl7.org/CodeSystem/condition-clinical|relapse | ' +
+    'http://terminology.hl7.org/CodeSystem/condition-clinical|remission | http://terminology.hl7.org/CodeSystem/condition-clinical|resolved';
+
+  test('codings from the bound value sets are valid, including codes nested in the code system hierarchy', () => {
+    assert.deepEqual(validator.validate(condition()), []);
+    const nested = condition({
+      clinicalStatus: { coding: [{ system: CLINICAL, code: 'remission' }] },
+      verificationStatus: { coding: [{ system: VERIFICATION, code: 'differential' }] },
+    });
+    assert.deepEqual(validator.validate(nested), []);
+  });
+
+  test('one coding from the value set is enough, next to translations and text', () => {
+    const clinicalStatus = { coding: [{ system: 'http://snomed.info/sct', code: '55561003' }, { system: CLINICAL, code: 'active' }], text: 'Active' };
+    assert.deepEqual(validator.validate(condition({ clinicalStatus })), []);
+  });
+
+  test('a code outside the value set is reported at the element, listing the allowed system|code values', () => {
+    assert.deepEqual(validator.validate(condition({ clinicalStatus: { coding: [{ system: CLINICAL, code: 'activ' }] } })), [
+      {
+        severity: 'error',
+        code: 'code-invalid',
+        diagnostics: `Condition.clinicalStatus: none of the codings ('${CLINICAL}|activ') is in the required value set http://hl7.org/fhir/ValueSet/condition-clinical (${clinicalCodes})`,
+        expression: ['Condition.clinicalStatus'],
+      },
+    ]);
+  });
+
+  test('the right code in the wrong system is outside the value set', () => {
+    const clinicalStatus = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] };
+    assert.deepEqual(summary(validator.validate(condition({ clinicalStatus }))), ['code-invalid Condition.clinicalStatus']);
+  });
+
+  test('a coding without a system is outside the value set', () => {
+    assert.deepEqual(summary(validator.validate(condition({ clinicalStatus: { coding: [{ code: 'active' }] } }))), ['code-invalid Condition.clinicalStatus']);
+  });
+
+  test('a CodeableConcept with text only cannot satisfy a required binding', () => {
+    assert.deepEqual(validator.validate(condition({ verificationStatus: { text: 'confirmed' } })), [
+      {
+        severity: 'error',
+        code: 'code-invalid',
+        diagnostics:
+          'Condition.verificationStatus: has no coding, but a code from the required value set http://hl7.org/fhir/ValueSet/condition-ver-status (' +
+          'http://terminology.hl7.org/CodeSystem/condition-ver-status|unconfirmed | http://terminology.hl7.org/CodeSystem/condition-ver-status|confirmed | ' +
+          'http://terminology.hl7.org/CodeSystem/condition-ver-status|refuted | http://terminology.hl7.org/CodeSystem/condition-ver-status|entered-in-error | ' +
+          'http://terminology.hl7.org/CodeSystem/condition-ver-status|provisional | http://terminology.hl7.org/CodeSystem/condition-ver-status|differential) is required',
+        expression: ['Condition.verificationStatus'],
+      },
+    ]);
+  });
+
+  test('AllergyIntolerance.clinicalStatus and verificationStatus are bound too', () => {
+    const allergy = {
+      resourceType: 'AllergyIntolerance',
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] },
+      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification', code: 'confirmed' }] },
+      patient: { reference: 'Patient/pat-1' },
+    };
+    assert.deepEqual(validator.validate(allergy), []);
+    const wrong = {
+      ...allergy,
+      clinicalStatus: { coding: [{ system: CLINICAL, code: 'active' }] },
+      verificationStatus: { coding: [{ system: VERIFICATION, code: 'confirmed' }] },
+    };
+    assert.deepEqual(summary(validator.validate(wrong)), ['code-invalid AllergyIntolerance.clinicalStatus', 'code-invalid AllergyIntolerance.verificationStatus']);
+  });
+
+  test('a binding inside a backbone element is checked at its position', () => {
+    const plan = (code: string): Record<string, unknown> => ({
+      resourceType: 'InsurancePlan',
+      plan: [{ specificCost: [{ category: { text: 'medical' }, benefit: [{ type: { text: 'visit' }, cost: [{ type: { text: 'copay' }, applicability: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/applicability', code }] } }] }] }] }],
+    });
+    assert.deepEqual(validator.validate(plan('in-network')), []);
+    assert.deepEqual(summary(validator.validate(plan('in-netwerk'))), ['code-invalid InsurancePlan.plan[0].specificCost[0].benefit[0].cost[0].applicability']);
+  });
+
+  test('a contained resource has its bindings checked', () => {
+    const contained = condition({ id: 'c1', clinicalStatus: { coding: [{ system: CLINICAL, code: 'gone' }] } });
+    assert.deepEqual(summary(validator.validate(patient({ contained: [contained] }))), ['code-invalid Patient.contained[0].clinicalStatus']);
+  });
+
+  test('a code with a bad format is reported once, as a format problem', () => {
+    const issues = validator.validate(condition({ clinicalStatus: { coding: [{ system: CLINICAL, code: ' active' }] } }));
+    assert.deepEqual(summary(issues), ['value Condition.clinicalStatus.coding[0].code']);
+  });
+
+  test('a binding to a value set the definitions cannot enumerate (UCUM units) is not checked', () => {
+    const estimate = { resourceType: 'RiskEvidenceSynthesis', status: 'draft', population: { reference: 'EvidenceVariable/p' }, outcome: { reference: 'EvidenceVariable/o' }, riskEstimate: { unitOfMeasure: { coding: [{ system: 'http://unitsofmeasure.org', code: 'mg/dL' }] } } };
+    assert.deepEqual(validator.validate(estimate), []);
+  });
+});
+
+describe('calendar validity: Dates SHALL be valid dates (https://hl7.org/fhir/R4/datatypes.html#date)', () => {
+  test('30 February is not a date', () => {
+    assert.deepEqual(validator.validate(patient({ birthDate: '1974-02-30' })), [
+      {
+        severity: 'error',
+        code: 'value',
+        diagnostics: "Patient.birthDate: '1974-02-30' is not a valid date: that day does not exist in its month",
+        expression: ['Patient.birthDate'],
+      },
+    ]);
+  });
+
+  test('29 February exists only in leap years', () => {
+    assert.deepEqual(summary(validator.validate(patient({ birthDate: '2023-02-29' }))), ['value Patient.birthDate']);
+    assert.deepEqual(summary(validator.validate(patient({ birthDate: '1900-02-29' }))), ['value Patient.birthDate']);
+    assert.deepEqual(validator.validate(patient({ birthDate: '2024-02-29' })), []);
+    assert.deepEqual(validator.validate(patient({ birthDate: '2000-02-29' })), []);
+  });
+
+  test('31 April is not a dateTime', () => {
+    const issues = validator.validate(observation({ effectiveDateTime: '2024-04-31T10:30:00+02:00' }));
+    assert.deepEqual(issues, [
+      {
+        severity: 'error',
+        code: 'value',
+        diagnostics: "Observation.effectiveDateTime: '2024-04-31T10:30:00+02:00' is not a valid dateTime: that day does not exist in its month",
+        expression: ['Observation.effectiveDateTime'],
+      },
+    ]);
+  });
+
+  test('an instant on a day that does not exist is rejected', () => {
+    assert.deepEqual(summary(validator.validate(observation({ issued: '2023-02-29T10:30:00Z' }))), ['value Observation.issued']);
+  });
+
+  test('month 13 and hour 25 are rejected once, as bad formats', () => {
+    assert.deepEqual(summary(validator.validate(patient({ birthDate: '2024-13-01' }))), ['value Patient.birthDate']);
+    assert.deepEqual(summary(validator.validate(observation({ effectiveDateTime: '2024-05-01T25:00:00Z' }))), ['value Observation.effectiveDateTime']);
+    assert.deepEqual(summary(validator.validate(observation({ issued: '2024-05-01T24:00:00Z' }))), ['value Observation.issued']);
+  });
+
+  test('dates inside datatypes, choice variants and extensions are checked', () => {
+    assert.deepEqual(summary(validator.validate(observation({ effectiveDateTime: undefined, effectivePeriod: { start: '2023-02-29' } }))), [
+      'value Observation.effectivePeriod.start',
+    ]);
+    assert.deepEqual(summary(validator.validate(patient({ extension: [{ url: 'http://example.org/x', valueDate: '2023-06-31' }] }))), [
+      'value Patient.extension[0].valueDate',
+    ]);
+  });
+
+  test('a leap second, partial dates and the last day of each month are valid', () => {
+    assert.deepEqual(validator.validate(observation({ issued: '2016-12-31T23:59:60Z' })), []);
+    assert.deepEqual(validator.validate(patient({ birthDate: '2023-02' })), []);
+    for (const day of ['01-31', '03-31', '04-30', '05-31', '06-30', '07-31', '08-31', '09-30', '10-31', '11-30', '12-31']) {
+      assert.deepEqual(validator.validate(patient({ birthDate: `2023-${day}` })), [], day);
+    }
+  });
+});
+
 test('several problems are all reported with exact expressions', () => {
   const resource = patient({
     id: 'bad id',
