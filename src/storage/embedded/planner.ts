@@ -27,6 +27,11 @@ export interface CostedPlan {
  * soon matches turn up and has no such bound.
  */
 const ESTIMATE_CAP = 10_000;
+/**
+ * Entry counting deepens through these caps: a selective plan is found after counting a few hundred entries
+ * of each candidate plan, instead of counting an unselective one up to ESTIMATE_CAP first.
+ */
+const COUNT_STEPS = [256, 2048, ESTIMATE_CAP];
 /** Most equality-prefix combinations ($in × $in ...) turned into separate intervals. */
 const MAX_INTERVALS = 512;
 
@@ -65,12 +70,17 @@ function bestFilterPlan(conj: Conjunction, indexes: SecondaryIndex[]): CostedPla
     .map((index) => ({ index, bounds: boundsFor(index, conj.conditions) }))
     .filter((b): b is { index: SecondaryIndex; bounds: Bounds } => b.bounds !== null)
     .sort((a, b) => b.bounds.constrained - a.bounds.constrained);
-  for (const { index, bounds } of bounded) {
-    const cap = Math.min(best.estimate, ESTIMATE_CAP);
-    const estimate = index.countUpTo(bounds.intervals, cap);
-    if (estimate < best.estimate) {
-      best = { plan: { kind: 'index', index, intervals: bounds.intervals, reverse: false, sorted: false }, estimate };
+  for (const step of COUNT_STEPS) {
+    let found: CostedPlan | null = null;
+    for (const { index, bounds } of bounded) {
+      const estimate = index.countUpTo(bounds.intervals, found ? Math.min(found.estimate, step) : step);
+      if (!found || estimate < found.estimate) {
+        found = { plan: { kind: 'index', index, intervals: bounds.intervals, reverse: false, sorted: false }, estimate };
+      }
     }
+    if (!found) break;
+    best = found;
+    if (found.estimate < step) break;
   }
   for (const branches of conj.ors) {
     const plans: Plan[] = [];
