@@ -1,18 +1,24 @@
 /**
- * Start-up time of the built server (`node dist/src/main.js`) until it answers GET /fhir/metadata, with an empty
- * store and with a 100,000-resource store (the synthetic population, 1,000 patients). Median of several starts.
+ * Start-up time of the built server (`node dist/src/main.js` with the flags of `npm start`) until it answers
+ * GET /fhir/metadata, with an empty store and with a 100,000-resource store (the synthetic population,
+ * 1,000 patients). Median of several starts.
  * Usage: npx tsx bench/startup.ts [patients=1000] [starts=3]   (builds dist/ first)
  */
 import { execSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { populate } from './support/populate';
 import { median, ROOT, startServerProcess } from './support/processes';
 
+/** The node flags of `npm start` (package.json), read from there so the benchmark starts the server the same way. */
+const START_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  .split(/\s+/)
+  .filter((part) => part.startsWith('--'));
+
 async function startOnce(dataDir: string, port: number): Promise<number> {
   const started = process.hrtime.bigint();
-  const child = await startServerProcess([join(ROOT, 'dist', 'src', 'main.js')], { DATA_DIR: dataDir, PORT: String(port) });
+  const child = await startServerProcess([...START_FLAGS, join(ROOT, 'dist', 'src', 'main.js')], { DATA_DIR: dataDir, PORT: String(port) });
   const res = await fetch(`http://127.0.0.1:${port}/fhir/metadata`);
   if (res.status !== 200) throw new Error(`metadata answered ${res.status}`);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
