@@ -1,11 +1,13 @@
 /**
  * history at instance, type and system level: https://hl7.org/fhir/R4/http.html#history
  * Newest first; `_since`, `_at`, `_count`; pages are keyset cursors over (lastUpdated, _id) bounded by the
- * instant of the first page, so writes made while a client pages never shift or repeat entries.
+ * instant of the first page, so writes made while a client pages never shift or repeat entries. Bodies of
+ * current versions come from `resources` in one lookup per page (src/storage/history-bodies.ts).
  */
 import type { Bundle, BundleEntry, BundleLink, FhirResource } from 'fhir/r4';
 import { invalid } from '../core/errors';
 import type { Filter, SortSpec } from '../storage/port';
+import { withBodies } from '../storage/history-bodies';
 import { HISTORY, type HistoryRecord } from '../storage/records';
 import { dateRange, type DateRange } from '../search/normalise';
 import type { FhirContext } from './context';
@@ -57,7 +59,7 @@ export async function history(ctx: FhirContext, req: FhirRequest, scope: History
   if (cursor) filter.push(backwards ? after(cursor) : before(cursor));
   const rows = (await ctx.store.find(HISTORY, { $and: filter }, { sort: backwards ? OLDEST_FIRST : NEWEST_FIRST, limit: count + 1 })) as HistoryRecord[];
   const more = rows.length > count;
-  const page = rows.slice(0, count);
+  const page = await withBodies(ctx.store, rows.slice(0, count));
   if (backwards) page.reverse();
 
   const bundle: Bundle = {

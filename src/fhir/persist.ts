@@ -1,7 +1,9 @@
 /**
  * Writes one new version of a resource: the current record and its history entry in the same transaction,
  * with server-assigned meta.versionId and meta.lastUpdated (https://hl7.org/fhir/R4/http.html#versioning)
- * and the search index entries extracted from the same resource.
+ * and the search index entries extracted from the same resource. The body is stored once (layout in
+ * src/storage/records.ts): the new history entry has none, and the previous version's entry receives its body
+ * from the record being replaced.
  */
 import type { Resource } from 'fhir/r4';
 import { FhirError } from '../core/errors';
@@ -34,12 +36,26 @@ export async function writeVersion(
   }
   const { idx, compartments } = resource ? ctx.indexer.extract(resource) : { idx: {}, compartments: [] };
   const record: ResourceRecord = { _id: resourceKey(type, id), type, id, versionId, lastUpdated, deleted: !resource, resource, idx, compartments };
-  const history: HistoryRecord = { _id: historyKey(type, id, versionId), type, id, versionId, lastUpdated, deleted: !resource, method, resource };
+  const history: HistoryRecord = { _id: historyKey(type, id, versionId), type, id, versionId, lastUpdated, deleted: !resource, method, resource: null };
   for (const hook of ctx.hooks) hook.beforeWrite?.(record);
-  if (previous) await tx.replace(RESOURCES, record, { versionId: previous.versionId });
-  else await tx.insert(RESOURCES, record);
+  if (previous) {
+    await tx.replace(RESOURCES, record, { versionId: previous.versionId });
+    await movePreviousBodyToHistory(tx, previous);
+  } else {
+    await tx.insert(RESOURCES, record);
+  }
   await tx.insert(HISTORY, history);
   return record;
+}
+
+/** The version being superseded keeps its body in its own history entry from now on (tombstones have none). */
+async function movePreviousBodyToHistory(tx: StoreTransaction, previous: ResourceRecord): Promise<void> {
+  if (!previous.resource) return;
+  const key = historyKey(previous.type, previous.id, previous.versionId);
+  const entry = (await tx.findOne(HISTORY, { _id: key })) as HistoryRecord | null;
+  if (!entry) throw new FhirError('fault', `The history entry ${key} of the current version is missing`);
+  if (entry.resource) return;
+  await tx.replace(HISTORY, { ...entry, resource: previous.resource }, { versionId: previous.versionId, resource: null });
 }
 
 /**

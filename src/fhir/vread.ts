@@ -1,5 +1,6 @@
 /** vread: https://hl7.org/fhir/R4/http.html#vread — a deleted version answers 410. */
 import { FhirError, notFound } from '../core/errors';
+import { withBodies } from '../storage/history-bodies';
 import { HISTORY, historyKey, type HistoryRecord } from '../storage/records';
 import type { FhirContext } from './context';
 import { assertId, assertResourceType, parseVersionId } from './target';
@@ -9,8 +10,9 @@ export async function vread(ctx: FhirContext, _req: FhirRequest, type: string, i
   assertResourceType(ctx, type);
   assertId(id);
   const versionId = parseVersionId(vid);
-  const version = (await ctx.store.findOne(HISTORY, { _id: historyKey(type, id, versionId) })) as HistoryRecord | null;
-  if (!version) throw notFound(`${type}/${id} has no version ${vid}`);
+  const entry = (await ctx.store.findOne(HISTORY, { _id: historyKey(type, id, versionId) })) as HistoryRecord | null;
+  if (!entry) throw notFound(`${type}/${id} has no version ${vid}`);
+  const [version] = (await withBodies(ctx.store, [entry])) as [HistoryRecord];
   if (version.deleted || !version.resource) {
     throw new FhirError('deleted', [{ severity: 'error', code: 'deleted', diagnostics: `Version ${vid} of ${type}/${id} is a deletion` }]);
   }

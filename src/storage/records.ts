@@ -1,8 +1,14 @@
 /**
  * How FHIR resources are laid out in the store. One `resources` collection holds the current version of
  * every resource (including tombstones of deleted ones, so reads answer 410 and version numbers continue);
- * one `history` collection holds every version ever written (https://hl7.org/fhir/R4/http.html#history).
- * Both are written in the same transaction.
+ * one `history` collection holds an entry for every version ever written (https://hl7.org/fhir/R4/http.html#history).
+ *
+ * Each body is stored once. The history entry of the current version has `resource: null`; its body is the
+ * current record's. Writing the next version (update, patch, delete) replaces the previous version's entry with
+ * one holding that body, taken from the record being replaced, in the same transaction that writes the new
+ * record and inserts the new entry. So a history entry with `deleted: false` and `resource: null` was the
+ * current version when read, and src/storage/history-bodies.ts finds its body; entries written by the earlier
+ * layout (body in every entry) read the same way.
  */
 import type { Resource } from 'fhir/r4';
 import type { Doc } from './port';
@@ -39,6 +45,10 @@ export interface HistoryRecord extends Doc {
   lastUpdated: string;
   deleted: boolean;
   method: HistoryMethod;
+  /**
+   * The body of a past version; null for a tombstone and for the current version (whose body is in
+   * `resources`, see the layout note above).
+   */
   resource: Resource | null;
 }
 

@@ -4,14 +4,15 @@
  *
  * The set at instant S is (a) every live record not written after S, as stored, plus (b) for every record
  * written after S (updated, deleted), its version current at S taken from `history`, re-indexed and matched in
- * process. Resources created after S have no such version and stay out. Both parts are ordered by the same
- * keys and merged; positions come from the snapshot versions, so a later change of a sort key does not move
- * a resource within the walk.
+ * process (bodies found through src/storage/history-bodies.ts). Resources created after S have no such version
+ * and stay out. Both parts are ordered by the same keys and merged; positions come from the snapshot versions,
+ * so a later change of a sort key does not move a resource within the walk.
  */
 import { Query } from 'mingo';
 import type { Resource } from 'fhir/r4';
 import { FhirError } from '../../core/errors';
 import type { Filter, StoreReader } from '../../storage/port';
+import { withBodies } from '../../storage/history-bodies';
 import { HISTORY, RESOURCES, type HistoryRecord, type ResourceRecord } from '../../storage/records';
 import type { IndexFields } from '../index-fields';
 import { afterPosition, comparePositions, positionOf, toSortSpec, type SortKey, type SortValue, type StringOrder } from './sort';
@@ -108,17 +109,13 @@ export class SnapshotView {
           >,
       ),
     );
+    const asOfSnapshot = await withBodies(store, versions.flatMap(newestPerResource));
     const matcher = new Query(this.selection.filter);
     const matches: ResourceRecord[] = [];
-    for (const list of versions) {
-      let previousId: string | undefined;
-      for (const version of list) {
-        if (version.id === previousId) continue;
-        previousId = version.id;
-        if (version.deleted || !version.resource) continue;
-        const record = this.asRecord(version, version.resource);
-        if (matcher.test(record)) matches.push(record);
-      }
+    for (const version of asOfSnapshot) {
+      if (version.deleted || !version.resource) continue;
+      const record = this.asRecord(version, version.resource);
+      if (matcher.test(record)) matches.push(record);
     }
     return matches;
   }
@@ -137,4 +134,9 @@ export class SnapshotView {
       compartments,
     };
   }
+}
+
+/** The first entry of each resource in a list sorted by id, then newest version first. */
+function newestPerResource(list: HistoryRecord[]): HistoryRecord[] {
+  return list.filter((version, i) => i === 0 || list[i - 1]!.id !== version.id);
 }

@@ -11,7 +11,7 @@ import { SearchService, type SearchLimits, type SearchTarget } from '../../../..
 import { historyIndexes, resourceIndexes } from '../../../../src/search/indexes';
 import { openTestStore } from '../../../fixtures/store';
 import type { Store } from '../../../../src/storage/port';
-import { HISTORY, RESOURCES, historyKey, resourceKey, type ResourceRecord } from '../../../../src/storage/records';
+import { HISTORY, RESOURCES, historyKey, resourceKey, type HistoryRecord, type ResourceRecord } from '../../../../src/storage/records';
 
 export const BASE = 'http://example.org/fhir';
 
@@ -68,6 +68,11 @@ export async function createHarness(options: { limits?: Partial<SearchLimits>; d
       const record: ResourceRecord = { _id: resourceKey(type, id), type, id, versionId, lastUpdated, deleted: !stored, resource: stored, idx, compartments };
       if (previous) await tx.replace(RESOURCES, record);
       else await tx.insert(RESOURCES, record);
+      // Layout of src/storage/records.ts: the superseded version's entry takes its body, the new entry has none.
+      if (previous?.resource) {
+        const entry = (await tx.findOne(HISTORY, { _id: historyKey(type, id, previous.versionId) })) as HistoryRecord;
+        await tx.replace(HISTORY, { ...entry, resource: previous.resource });
+      }
       await tx.insert(HISTORY, {
         _id: historyKey(type, id, versionId),
         type,
@@ -76,7 +81,7 @@ export async function createHarness(options: { limits?: Partial<SearchLimits>; d
         lastUpdated,
         deleted: !stored,
         method: !stored ? 'DELETE' : previous ? 'PUT' : 'POST',
-        resource: stored,
+        resource: null,
       });
     });
   }
