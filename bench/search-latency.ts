@@ -10,6 +10,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Patient } from 'fhir/r4';
 import { ROOT, startServerProcess } from './support/processes';
+import { percentile } from './support/stats';
 import { patientBundle } from './support/population';
 
 const HEAP = '--max-old-space-size=20000';
@@ -41,9 +42,6 @@ function shapes(patients: number): Shape[] {
 /** A lab code present on about 1 patient in 50 (see population.ts), so `_has` has a selective inner query. */
 const RARE_CODE = '94500-6';
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
 
 async function timeGet(base: string, path: string): Promise<{ ms: number; body: { link?: Array<{ relation: string; url: string }>; entry?: unknown[] } }> {
   const started = process.hrtime.bigint();

@@ -62,8 +62,4 @@ export const RESOURCE_INDEX_SPECS = [
   { name: 'compartments_type', keys: [['compartments', 1], ['type', 1]] },
 ] as Array<{ name: string; keys: Array<[string, 1 | -1]> }>;
 
-export const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
+export { median } from './support/stats';

@@ -5,19 +5,14 @@
  */
 import { loadBaseValidator } from '../src/validation/validator';
 import { listExampleFiles, type ExampleFile } from '../test/fixtures/examples/corpus';
+import { median, percentile } from './support/stats';
 
 const QUICK = process.argv.includes('--quick');
 const RUNS = QUICK ? 3 : 5;
 /** Each timed run repeats the operation until at least this long has passed, to get above timer resolution. */
 const MIN_RUN_MS = QUICK ? 0.5 : 2;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-const percentile = (values: number[], p: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
+const percentileOf = (values: number[], p: number): number => percentile([...values].sort((a, b) => a - b), p * 100);
 
 /** Median over RUNS of the mean time per call (µs). */
 function timePerCall(fn: () => unknown): number {
@@ -61,7 +56,7 @@ function main(): void {
   const values = ratios.map((r) => r.ratio);
   const out = (line: string): boolean => process.stdout.write(`${line}\n`);
   out(`examples timed: ${ratios.length} of ${examples.length} (files over 1 MB skipped), ${RUNS} runs each`);
-  out(`validate/JSON.parse ratio: median ${median(values).toFixed(2)}, p90 ${percentile(values, 0.9).toFixed(2)}, max ${Math.max(...values).toFixed(2)}`);
+  out(`validate/JSON.parse ratio: median ${median(values).toFixed(2)}, p90 ${percentileOf(values, 0.9).toFixed(2)}, max ${Math.max(...values).toFixed(2)}`);
   out(`validate per resource: median ${median(ratios.map((r) => r.validateUs)).toFixed(1)} µs; JSON.parse median ${median(ratios.map((r) => r.parseUs)).toFixed(1)} µs`);
   out(`start-up: load definitions ${loadMs.toFixed(0)} ms; first Patient (compiles shared datatypes) ${firstPatientMs.toFixed(0)} ms`);
   out(

@@ -54,8 +54,4 @@ export async function throughput(url: string, seconds: number, connections: numb
   return result.requests.average;
 }
 
-export const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
+export { median } from './stats';
