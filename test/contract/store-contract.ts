@@ -138,6 +138,29 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
           await check(store, { value: { $gte: 7.5, $lte: 12 } }, ['o2', 'o3']);
           await check(store, { value: { $gt: 'a' } }, []);
         }));
+
+      it('follows arrays the way MongoDB does: ranges through arrays, $ne/$nin on missing fields, $elemMatch over mixed elements', () =>
+        withStore(async (store) => {
+          await seed(store, 'm', [
+            { _id: 'd1', c: [{ b: ['B'] }, { b: 3 }], has: ['x', 'y'], r: 'Patient/a.b' },
+            { _id: 'd2', c: [{ b: 'k' }], has: [], r: 'Patient/aXb', e: [1, { p: 'q' }] },
+            { _id: 'd3', e: [[1], { p: 'z' }] },
+            { _id: 'd4', has: 'x' },
+          ]);
+          const checkIn = async (filter: Filter, expected: string[]): Promise<void> => {
+            assert.deepEqual(sortedIds(await store.find('m', filter)), expected, JSON.stringify(filter));
+          };
+          await checkIn({ 'c.b': { $lt: 'h' } }, ['d1']);
+          await checkIn({ 'c.b': { $in: ['B'] } }, ['d1']);
+          await checkIn({ 'c.b': { $gt: 2 } }, ['d1']);
+          await checkIn({ 'c.b': { $exists: true } }, ['d1', 'd2']);
+          await checkIn({ has: { $ne: 'x' } }, ['d2', 'd3']);
+          await checkIn({ has: { $nin: ['y', 'z'] } }, ['d2', 'd3', 'd4']);
+          await checkIn({ r: { $regex: '^[A-Za-z]+/a\\.b$' } }, ['d1']);
+          await checkIn({ r: { $not: { $regex: '^Patient/' } } }, ['d3', 'd4']);
+          await checkIn({ e: { $elemMatch: { p: { $ne: 'q' } } } }, ['d3']);
+          await checkIn({ e: { $elemMatch: { p: { $exists: false } } } }, ['d3']);
+        }));
     });
 
     describe('sort, paging, projection, count', () => {

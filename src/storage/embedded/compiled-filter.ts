@@ -1,5 +1,7 @@
 /**
  * A filter compiled once per call: the predicate that re-checks candidates and the planner's view of it.
+ * The predicate is a plain function (./matcher.ts) when every operator is in the compiled subset, a mingo
+ * `Query` otherwise.
  * A filter that is only an `_id` equality or `$in` of strings (reads by id, the most frequent query) is
  * answered by a set lookup, without compiling a mingo query
  * (https://www.mongodb.com/docs/manual/reference/operator/query/in/).
@@ -7,13 +9,16 @@
 import { Query } from 'mingo';
 import type { Doc, Filter } from '../port';
 import { extractConjunction, type Conjunction } from './conditions';
+import { compileMatcher, type Predicate } from './matcher';
 import { isPlainObject } from './values';
 
 export class CompiledFilter {
   readonly conjunction: Conjunction;
-  private readonly predicate: Query | null;
+  private readonly predicate: Predicate | null;
   /** The ids of a filter that is only an `_id` equality or `$in`; null otherwise. */
   readonly ids: ReadonlySet<string> | null;
+  /** Whether candidates are re-checked by the compiled predicate rather than by mingo. */
+  readonly compiled: boolean = true;
 
   constructor(filter: Filter) {
     const ids = idsOnly(filter);
@@ -24,12 +29,18 @@ export class CompiledFilter {
       return;
     }
     this.ids = null;
-    this.predicate = new Query(filter);
+    const compiled = compileMatcher(filter);
+    this.compiled = compiled !== null;
+    if (compiled) this.predicate = compiled;
+    else {
+      const query = new Query(filter);
+      this.predicate = (doc) => query.test(doc as Doc);
+    }
     this.conjunction = extractConjunction(filter);
   }
 
   test(doc: Doc): boolean {
-    return this.ids ? this.ids.has(doc._id) : this.predicate!.test(doc);
+    return this.ids ? this.ids.has(doc._id) : this.predicate!(doc);
   }
 }
 
