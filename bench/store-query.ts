@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   }
   const reads: Array<[string, (i: number) => Filter]> = [
     ['findOne {_id}', (i) => ({ _id: `Observation/obs-${i % DOCUMENTS}` })],
-    ['findOne {_id, deleted} (mingo)', (i) => ({ _id: `Observation/obs-${i % DOCUMENTS}`, deleted: false })],
+    ['findOne {_id, deleted} (compiled matcher)', (i) => ({ _id: `Observation/obs-${i % DOCUMENTS}`, deleted: false })],
   ];
   for (const [label, make] of reads) {
     const runs: number[] = [];

@@ -14,18 +14,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Query } from 'mingo';
 import { compileMatcher } from '../../../src/storage/embedded/matcher';
-
-/** Deterministic PRNG (mulberry32), so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../fixtures/random';
 
 const FIELDS = ['a', 'b', 'c'];
 const STRINGS = ['', 'a', 'ab', 'b', 'B', 'http://loinc.org', '8867-4', '2025-12-10', '2025-12-10T08:00:00Z', 'a.b', 'é'];
@@ -33,7 +22,7 @@ const NUMBERS = [-1, 0, 1, 1.5, 2, 10];
 const SCALARS: unknown[] = [...STRINGS, ...NUMBERS, true, false];
 
 function generator(seed: number) {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const chance = (p: number) => next() < p;
 
