@@ -28,19 +28,13 @@ export interface CompositeComponentDef {
   type?: SearchParamType;
 }
 
-/** A search parameter as seen from one resource type: `expression` is specialised for that type. */
-export interface SearchParamDef {
+/** What a search parameter says, whichever way it is looked at (https://hl7.org/fhir/R4/searchparameter.html). */
+interface SearchParamFields {
   code: string;
   url: string;
   type: SearchParamType;
   /** Every resource type the parameter is defined on (as in SearchParameter.base). */
   base: string[];
-  /**
-   * FHIRPath for the resource type this definition was asked for: only the union branches that apply to it,
-   * with `resolve() is T` tests rewritten into checks on the reference itself. Absent for parameters the
-   * server evaluates itself (_id, _lastUpdated, _text, _content, _query).
-   */
-  expression?: string;
   target?: string[];
   modifier?: string[];
   comparator?: string[];
@@ -50,23 +44,22 @@ export interface SearchParamDef {
   description?: string;
 }
 
+/** A search parameter as seen from one resource type: `expression` is specialised for that type. */
+export interface SearchParamDef extends SearchParamFields {
+  /**
+   * FHIRPath for the resource type this definition was asked for: only the union branches that apply to it,
+   * with `resolve() is T` tests rewritten into checks on the reference itself. Absent for parameters the
+   * server evaluates itself (_id, _lastUpdated, _text, _content, _query).
+   */
+  expression?: string;
+}
+
 /** One parameter in the build artifact (generated/search/search-parameters.json), before specialisation lookup. */
-export interface CompactSearchParam {
-  code: string;
-  url: string;
-  type: SearchParamType;
-  base: string[];
+export interface CompactSearchParam extends SearchParamFields {
   /** Original SearchParameter.expression. */
   expression?: string;
   /** Specialised expression per base type (only where it differs from `expression`). */
   expressions?: Record<string, string>;
-  target?: string[];
-  modifier?: string[];
-  comparator?: string[];
-  component?: CompositeComponentDef[];
-  multipleOr?: boolean;
-  multipleAnd?: boolean;
-  description?: string;
 }
 
 /** generated/search/search-parameters.json */
