@@ -4,6 +4,7 @@ import type { Resource } from 'fhir/r4';
 import { IndexExtractor } from '../../../../src/search/extract';
 import type { IndexFields } from '../../../../src/search/index-fields';
 import { SearchRegistry } from '../../../../src/search/registry';
+import { nicknameSearchParameter } from '../../../fixtures/search-parameters';
 
 const BASE = 'http://localhost:8080/fhir';
 const UCUM = 'http://unitsofmeasure.org';
@@ -342,17 +343,7 @@ describe('custom SearchParameters (searchparameter.html)', () => {
     const localExtractor = new IndexExtractor(local, { baseUrl: BASE });
     const patient = { resourceType: 'Patient', id: 'p1', name: [{ use: 'nickname', given: ['Bobby'] }, { given: ['Robert'] }] } as Resource;
     assert.equal(localExtractor.extract(patient).idx.str?.some((e) => e.p === 'nickname'), false);
-    local.add({
-      resourceType: 'SearchParameter',
-      url: 'http://example.org/SearchParameter/patient-nickname',
-      name: 'nickname',
-      status: 'active',
-      description: 'Nickname',
-      code: 'nickname',
-      base: ['Patient'],
-      type: 'string',
-      expression: "Patient.name.where(use = 'nickname').given",
-    });
+    local.add(nicknameSearchParameter);
     assert.deepEqual(only(localExtractor.extract(patient).idx.str, 'nickname'), [{ p: 'nickname', v: 'bobby', x: 'Bobby' }]);
   });
 });

@@ -4,6 +4,7 @@ import type { SearchParameter } from 'fhir/r4';
 import { FhirError } from '../../../../src/core/errors';
 import { SearchRegistry } from '../../../../src/search/registry';
 import { compileNodes } from '../../../../src/search/registry/fhirpath';
+import { nicknameSearchParameter } from '../../../fixtures/search-parameters';
 
 describe('SearchRegistry (https://hl7.org/fhir/R4/searchparameter-registry.html)', () => {
   let registry: SearchRegistry;
@@ -77,17 +78,7 @@ describe('SearchRegistry (https://hl7.org/fhir/R4/searchparameter-registry.html)
   it('adds a custom SearchParameter and bumps its revision', () => {
     const local = SearchRegistry.loadBase();
     const revision = local.revision;
-    const def = local.add({
-      resourceType: 'SearchParameter',
-      url: 'http://example.org/SearchParameter/patient-nickname',
-      name: 'nickname',
-      status: 'active',
-      description: 'Nickname',
-      code: 'nickname',
-      base: ['Patient'],
-      type: 'string',
-      expression: "Patient.name.where(use = 'nickname').given",
-    });
+    const def = local.add(nicknameSearchParameter);
     assert.equal(def.code, 'nickname');
     assert.equal(local.get('Patient', 'nickname')?.expression, "Patient.name.where(use = 'nickname').given");
     assert.equal(local.revision, revision + 1);
