@@ -28,10 +28,13 @@ const isTypeInteraction = (i: InteractionCode): i is TypeInteraction => TYPE_LEV
 const isSystemInteraction = (i: InteractionCode): i is SystemInteraction => SYSTEM_LEVEL.has(i);
 
 export function capabilitiesHandler(inputs: CapabilityInputs): (ctx: FhirContext, req: FhirRequest) => Promise<FhirResponse> {
-  let cached: CapabilityStatement | undefined;
+  let cached: { revision: number; statement: CapabilityStatement } | undefined;
   return async (ctx) => {
-    cached ??= buildCapabilityStatement(ctx, inputs);
-    return { status: 200, resource: cached };
+    // Rebuilt when SearchParameters were added since (the registry's revision moves on).
+    if (cached?.revision !== inputs.registry.revision) {
+      cached = { revision: inputs.registry.revision, statement: buildCapabilityStatement(ctx, inputs) };
+    }
+    return { status: 200, resource: cached.statement };
   };
 }
 

@@ -34,6 +34,9 @@ describe('SearchParameters created through the API', () => {
   it('before the SearchParameter exists, the parameter is unknown (400 under strict handling)', async () => {
     await s.http.post('/fhir/Patient').set('Content-Type', FHIR_JSON).send(withMaidenName('Smith'));
     assert.equal((await search('mothers-maiden-name=smith')).status, 400);
+    const capabilities = await s.http.get('/fhir/metadata');
+    const patientCaps = capabilities.body.rest[0].resource.find((r: { type: string }) => r.type === 'Patient');
+    assert.ok(!patientCaps.searchParam.some((p: { name: string }) => p.name === 'mothers-maiden-name'));
   });
 
   it('once created it is searchable for new data; $reindex brings older data in', async () => {
