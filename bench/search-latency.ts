@@ -4,12 +4,14 @@
  * Goals (issue 3): p50 <= 5 ms and p95 <= 20 ms at 100,000 resources; p50 at 1,000,000 <= 1.5x p50 at 100,000.
  * Usage: npx tsx bench/search-latency.ts [patients=1000] [samples=200]
  *   (1000 patients = 100,000 resources; 10000 = 1,000,000. The data directory is kept in .bench-data/ and reused.)
+ *   With BENCH_SERVER_URL (e.g. http://127.0.0.1:18600/fhir) the queries go to a server already running on that
+ *   population instead (to profile it, or to measure again without another start-up).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Patient } from 'fhir/r4';
-import { ROOT, startServerProcess } from './support/processes';
+import { ROOT, SERVER_GC_FLAGS, startServerProcess } from './support/processes';
 import { percentile } from './support/stats';
 import { patientBundle } from './support/population';
 
@@ -54,18 +56,9 @@ async function timeGet(base: string, path: string): Promise<{ ms: number; body: 
 
 async function main(): Promise<void> {
   const [patients = 1000, samples = 200] = process.argv.slice(2).map(Number);
-  const dataDir = join(ROOT, '.bench-data', `population-${patients}`);
-  if (!existsSync(join(dataDir, '.complete'))) {
-    mkdirSync(dataDir, { recursive: true });
-    process.stdout.write(`populating ${patients * 100} resources into ${dataDir} ...\n`);
-    execFileSync(process.execPath, [HEAP, '--import', 'tsx', join(ROOT, 'bench/support/populate.ts'), dataDir, String(patients)], { cwd: ROOT, stdio: 'inherit' });
-    execFileSync('touch', [join(dataDir, '.complete')]);
-  }
-  const port = 18500 + (patients % 100);
-  const started = Date.now();
-  const child = await startServerProcess([HEAP, '--import', 'tsx', join(ROOT, 'src/main.ts')], { DATA_DIR: dataDir, PORT: String(port) });
-  process.stdout.write(`server up in ${Date.now() - started} ms on ${patients * 100} resources\n`);
-  const base = `http://127.0.0.1:${port}/fhir`;
+  const external = process.env.BENCH_SERVER_URL;
+  const child = external ? undefined : await startPopulatedServer(patients);
+  const base = external ?? `http://127.0.0.1:${18500 + (patients % 100)}/fhir`;
   try {
     process.stdout.write(`${'query'.padEnd(48)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'hits'.padStart(6)}\n`);
     for (const shape of shapes(patients)) {
@@ -93,8 +86,26 @@ async function main(): Promise<void> {
     pageTimes.sort((a, b) => a - b);
     process.stdout.write(`${'_count=20 page walk (per page)'.padEnd(48)} ${percentile(pageTimes, 50).toFixed(2).padStart(8)} ${percentile(pageTimes, 95).toFixed(2).padStart(8)}\n`);
   } finally {
-    child.kill('SIGTERM');
+    child?.kill('SIGTERM');
   }
+}
+
+/** Starts the server on the cached population of `patients` patients, writing it first when missing. */
+async function startPopulatedServer(patients: number): Promise<ChildProcess> {
+  const dataDir = join(ROOT, '.bench-data', `population-${patients}`);
+  if (!existsSync(join(dataDir, '.complete'))) {
+    mkdirSync(dataDir, { recursive: true });
+    process.stdout.write(`populating ${patients * 100} resources into ${dataDir} ...\n`);
+    execFileSync(process.execPath, [HEAP, '--import', 'tsx', join(ROOT, 'bench/support/populate.ts'), dataDir, String(patients)], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync('touch', [join(dataDir, '.complete')]);
+  }
+  const started = Date.now();
+  const child = await startServerProcess([HEAP, ...SERVER_GC_FLAGS, '--import', 'tsx', join(ROOT, 'src/main.ts')], {
+    DATA_DIR: dataDir,
+    PORT: String(18500 + (patients % 100)),
+  });
+  process.stdout.write(`server up in ${Date.now() - started} ms on ${patients * 100} resources\n`);
+  return child;
 }
 
 main().catch((err: unknown) => {

@@ -4,7 +4,7 @@
  * Reads may pass an overlay (a transaction's uncommitted writes, by id; null = deleted) that shadows stored
  * documents.
  */
-import type { Doc, FindOptions, IndexSpec } from '../port';
+import type { Doc, FindOptions, IndexSpec, SortSpec } from '../port';
 import { StorageConflict } from '../port';
 import type { CompiledFilter } from './compiled-filter';
 import { choosePlan, type Plan } from './planner';
@@ -81,9 +81,9 @@ export class Collection {
   find(filter: CompiledFilter, options: FindOptions = {}, overlay?: Overlay): Doc[] {
     const skip = Math.max(0, options.skip ?? 0);
     const want = options.limit ? skip + Math.abs(options.limit) : Infinity;
-    const { plan } = choosePlan(filter.conjunction, this.indexes.values(), options.sort, want);
     const sort = options.sort && options.sort.length > 0 ? options.sort : undefined;
-    const presorted = plan.kind === 'index' && plan.sorted;
+    const plan = inIdOrder(choosePlan(filter.conjunction, this.indexes.values(), sort, want).plan, sort, want);
+    const presorted = (plan.kind === 'index' || plan.kind === 'ids') && plan.sorted === true;
     const stopAt = sort && !presorted ? Infinity : want;
     const matches: Doc[] = [];
     for (const doc of this.candidates(plan, overlay)) {
@@ -134,13 +134,26 @@ export class Collection {
   }
 }
 
+/**
+ * For a page in `_id` order, the candidate ids of a plan that does not yield them in that order are read from
+ * the index alone (or taken from the id list), de-duplicated and sorted, so documents are fetched and tested in
+ * page order and the query stops after its page instead of testing every candidate.
+ */
+function inIdOrder(plan: Plan, sort: SortSpec | undefined, want: number): Plan {
+  if (!sort || sort.length !== 1 || sort[0][0] !== '_id' || want === Infinity) return plan;
+  if (plan.kind === 'scan' || ((plan.kind === 'index' || plan.kind === 'ids') && plan.sorted)) return plan;
+  const ids = [...new Set(planIds(plan))];
+  ids.sort(sort[0][1] === -1 ? (a, b) => (a < b ? 1 : a > b ? -1 : 0) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return { kind: 'ids', ids, sorted: true };
+}
+
 function* planIds(plan: Plan): Generator<string> {
   switch (plan.kind) {
     case 'ids':
       yield* plan.ids;
       return;
     case 'index':
-      yield* plan.index.scan(plan.intervals, plan.reverse);
+      yield* plan.byId ? plan.index.scanById(plan.intervals, plan.reverse) : plan.index.scan(plan.intervals, plan.reverse);
       return;
     case 'union':
       for (const sub of plan.plans) yield* planIds(sub);

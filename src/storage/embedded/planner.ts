@@ -11,27 +11,26 @@ import type { KeyInterval, SecondaryIndex } from './secondary-index';
 
 export type Plan =
   | { kind: 'scan' }
-  | { kind: 'ids'; ids: string[] }
-  | { kind: 'index'; index: SecondaryIndex; intervals: KeyInterval[]; reverse: boolean; sorted: boolean }
+  | { kind: 'ids'; ids: string[]; sorted?: boolean }
+  /**
+   * `sorted`: candidates come in the requested sort order. `byId`: every interval holds one whole key tuple, so
+   * its entries are in id order and the scan merges the intervals by id.
+   */
+  | { kind: 'index'; index: SecondaryIndex; intervals: KeyInterval[]; reverse: boolean; sorted: boolean; byId?: boolean }
   | { kind: 'union'; plans: Plan[] };
 
 export interface CostedPlan {
   plan: Plan;
-  /** Index entries the plan visits, counted up to a cap; Infinity for a full scan. */
+  /** Index entries the plan visits (exact, from the indexes' range counts); Infinity for a full scan. */
   estimate: number;
 }
 
 /**
- * Counting index entries stops here: beyond it a plan is simply "large". Up to this many candidates, testing
- * and sorting them all (a few ms) is preferred over walking an index in sort order, whose cost depends on how
+ * A filter plan with this many candidates or more is "large": walking an index in sort order is taken instead.
+ * Below it, testing and sorting every candidate (a few ms) is preferred over a walk, whose cost depends on how
  * soon matches turn up and has no such bound.
  */
 const ESTIMATE_CAP = 10_000;
-/**
- * Entry counting deepens through these caps: a selective plan is found after counting a few hundred entries
- * of each candidate plan, instead of counting an unselective one up to ESTIMATE_CAP first.
- */
-const COUNT_STEPS = [256, 2048, ESTIMATE_CAP];
 /** Most equality-prefix combinations ($in × $in ...) turned into separate intervals. */
 const MAX_INTERVALS = 512;
 
@@ -52,6 +51,10 @@ export function choosePlan(conj: Conjunction, indexes: Iterable<SecondaryIndex>,
   const list = [...indexes];
   const best = bestFilterPlan(conj, list);
   if (!sort || sort.length === 0) return best;
+  if (sort.length === 1 && sort[0][0] === '_id') {
+    const inIdOrder = idOrdered(best.plan, sort[0][1] === -1);
+    if (inIdOrder) return { plan: inIdOrder, estimate: best.estimate };
+  }
   const walk = bestWalkPlan(conj.conditions, list, sort);
   if (!walk || walk.plan.kind !== 'index') return best;
   if (best.estimate >= ESTIMATE_CAP) return walk;
@@ -59,6 +62,14 @@ export function choosePlan(conj: Conjunction, indexes: Iterable<SecondaryIndex>,
   if (walkSize <= best.estimate) return { plan: walk.plan, estimate: walkSize };
   const expectedWalk = (want * walkSize * WALK_SAFETY) / Math.max(1, best.estimate);
   return walkSize <= best.estimate * MAX_WALK_RATIO && expectedWalk <= best.estimate ? { plan: walk.plan, estimate: expectedWalk } : best;
+}
+
+/**
+ * Index intervals that each fix every key of the index yield their entries in id order (every key ends with the
+ * document id), and a merge of them does too: a query sorted by id then stops after its page.
+ */
+function idOrdered(plan: Plan, reverse: boolean): Plan | null {
+  return plan.kind === 'index' && plan.byId ? { ...plan, reverse, sorted: true } : null;
 }
 
 function bestFilterPlan(conj: Conjunction, indexes: SecondaryIndex[]): CostedPlan {
@@ -70,17 +81,11 @@ function bestFilterPlan(conj: Conjunction, indexes: SecondaryIndex[]): CostedPla
     .map((index) => ({ index, bounds: boundsFor(index, conj.conditions) }))
     .filter((b): b is { index: SecondaryIndex; bounds: Bounds } => b.bounds !== null)
     .sort((a, b) => b.bounds.constrained - a.bounds.constrained);
-  for (const step of COUNT_STEPS) {
-    let found: CostedPlan | null = null;
-    for (const { index, bounds } of bounded) {
-      const estimate = index.countUpTo(bounds.intervals, found ? Math.min(found.estimate, step) : step);
-      if (!found || estimate < found.estimate) {
-        found = { plan: { kind: 'index', index, intervals: bounds.intervals, reverse: false, sorted: false }, estimate };
-      }
+  for (const { index, bounds } of bounded) {
+    const estimate = index.countUpTo(bounds.intervals, best.estimate);
+    if (estimate < best.estimate) {
+      best = { plan: { kind: 'index', index, intervals: bounds.intervals, reverse: false, sorted: false, byId: bounds.wholeTuples }, estimate };
     }
-    if (!found) break;
-    best = found;
-    if (found.estimate < step) break;
   }
   for (const branches of conj.ors) {
     const plans: Plan[] = [];
@@ -103,6 +108,8 @@ interface Bounds {
   intervals: KeyInterval[];
   /** Index positions the bounds constrain. */
   constrained: number;
+  /** Every position is fixed to a point: each interval holds one whole key tuple. */
+  wholeTuples: boolean;
 }
 
 /** Tightest bounds on `index` implied by the conditions, or null when its first key is unconstrained. */
@@ -122,12 +129,12 @@ function boundsFor(index: SecondaryIndex, conditions: Condition[]): Bounds | nul
     }
     const range = usable.find((c) => c.lo || c.hi);
     if (range) {
-      return { intervals: prefixes.map((p) => rangeInterval(p, rangeOf(index, range, position))), constrained: position + 1 };
+      return { intervals: prefixes.map((p) => rangeInterval(p, rangeOf(index, range, position))), constrained: position + 1, wholeTuples: false };
     }
     break;
   }
   if (chosen.length === 0) return null;
-  return { intervals: prefixes.map((p) => ({ start: p, end: prefixEnd(p) })), constrained: chosen.length };
+  return { intervals: prefixes.map((p) => ({ start: p, end: prefixEnd(p) })), constrained: chosen.length, wholeTuples: chosen.length === index.paths.length };
 }
 
 /**

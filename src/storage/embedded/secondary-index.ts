@@ -110,20 +110,121 @@ export class SecondaryIndex {
     }
   }
 
+  /**
+   * Ids in id order (descending when `reverse`) over intervals that each hold one whole key tuple, whose entries
+   * are therefore already in id order: a k-way merge. Ids may repeat.
+   */
+  *scanById(intervals: KeyInterval[], reverse = false): Generator<string> {
+    if (intervals.length === 1) {
+      yield* this.scan(intervals, reverse);
+      return;
+    }
+    const before = reverse ? (a: string, b: string) => a > b : (a: string, b: string) => a < b;
+    const heap = new IdHeap(before);
+    for (const interval of intervals) heap.push(this.scan([interval], reverse));
+    for (let head = heap.top(); head; head = heap.top()) {
+      yield head.id;
+      heap.advanceTop();
+    }
+  }
+
   private idOf(key: string): string {
     return key.slice(encodedTupleLength(key, this.paths.length));
   }
 
-  /** Number of entries in the intervals, counting no further than `cap`. */
+  /**
+   * Number of entries in the intervals, at most `cap`. O(log n) per interval: the difference of two ranks, each
+   * read from the subtree sizes the B+ tree caches in its internal nodes.
+   */
   countUpTo(intervals: KeyInterval[], cap: number): number {
     let n = 0;
     for (const { start, end } of intervals) {
-      for (const key of this.tree.keys(start)) {
-        if ((end !== null && key >= end) || n >= cap) break;
-        n++;
-      }
+      n += (end === null ? this.tree.size : this.rank(end)) - this.rank(start);
       if (n >= cap) return cap;
     }
     return n;
+  }
+
+  /** Number of keys below `key`. */
+  private rank(key: string): number {
+    let node = (this.tree as unknown as { _root: TreeNode })._root;
+    let below = 0;
+    while (node.children) {
+      const i = lowerBound(node.keys, key);
+      if (i === node.keys.length) return below + node.size();
+      for (let j = 0; j < i; j++) below += node.children[j].size();
+      node = node.children[i];
+    }
+    return below + lowerBound(node.keys, key);
+  }
+}
+
+/**
+ * The node shape of sorted-btree 2.x (pinned in package.json): an internal node's `keys[i]` is the largest key
+ * under `children[i]` and its `size()` is its cached entry count; a leaf has no `children`.
+ */
+interface TreeNode {
+  keys: string[];
+  children?: TreeNode[];
+  size(): number;
+}
+
+/** First position in sorted `keys` whose key is >= `key`. */
+function lowerBound(keys: string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid] < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A binary heap of id streams ordered by each stream's current id. */
+class IdHeap {
+  private readonly items: Array<{ id: string; rest: Iterator<string> }> = [];
+
+  constructor(private readonly before: (a: string, b: string) => boolean) {}
+
+  push(stream: Iterator<string>): void {
+    const next = stream.next();
+    if (next.done) return;
+    this.items.push({ id: next.value, rest: stream });
+    let i = this.items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(this.items[i].id, this.items[parent].id)) break;
+      [this.items[i], this.items[parent]] = [this.items[parent], this.items[i]];
+      i = parent;
+    }
+  }
+
+  top(): { id: string } | undefined {
+    return this.items[0];
+  }
+
+  /** Moves the top stream to its next id, or drops it when it is exhausted. */
+  advanceTop(): void {
+    const top = this.items[0];
+    const next = top.rest.next();
+    if (next.done) {
+      const last = this.items.pop()!;
+      if (this.items.length === 0) return;
+      this.items[0] = last;
+    } else {
+      top.id = next.value;
+    }
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let first = i;
+      if (left < this.items.length && this.before(this.items[left].id, this.items[first].id)) first = left;
+      if (right < this.items.length && this.before(this.items[right].id, this.items[first].id)) first = right;
+      if (first === i) return;
+      [this.items[i], this.items[first]] = [this.items[first], this.items[i]];
+      i = first;
+    }
   }
 }

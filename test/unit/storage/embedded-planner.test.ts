@@ -98,6 +98,41 @@ describe('embedded index planner', () => {
     assert.deepEqual(spread.find(range).map((d) => d._id), ['y']);
   });
 
+  it('yields whole-tuple index matches in _id order, merged over several values, so an _id-sorted page stops early', () => {
+    const big = collectionWith(generateResources(30_000, 3));
+    const refs = ['Patient/p3', 'Patient/p7', 'Patient/p11', 'Patient/p19'];
+    const filter = new CompiledFilter({ type: 'Observation', 'idx.ref': { $elemMatch: { p: 'subject', r: { $in: refs } } } });
+    const plan = choosePlan(filter.conjunction, (big as unknown as { indexes: Map<string, never> }).indexes.values(), [['_id', 1]]).plan;
+    assert.ok(plan.kind === 'index' && plan.sorted && plan.byId, JSON.stringify(plan.kind));
+    const all = big.find(filter).map((d) => d._id).sort();
+    assert.ok(all.length > 30, `only ${all.length} matches`);
+    let tested = 0;
+    const counting = Object.assign(Object.create(filter) as CompiledFilter, { test: (doc: Doc) => (tested++, filter.test(doc)) });
+    assert.deepEqual(big.find(counting, { sort: [['_id', 1]], limit: 10 }).map((d) => d._id), all.slice(0, 10));
+    assert.ok(tested <= 12, `tested ${tested} documents for a page of 10`);
+    assert.deepEqual(big.find(filter, { sort: [['_id', -1]], skip: 3, limit: 5 }).map((d) => d._id), all.slice().reverse().slice(3, 8));
+  });
+
+  it('reads a range scan\'s candidate ids from the index and tests documents in _id order, stopping after the page', () => {
+    const big = collectionWith(generateResources(30_000, 3));
+    const filter = new CompiledFilter({ type: 'Encounter', 'idx.date': { $elemMatch: { p: 'date', lo: { $gte: '2020-01-01T00:00:00.000Z', $lt: '2020-02-01T00:00:00.000Z' } } } });
+    const all = big.find(filter).map((d) => d._id).sort();
+    assert.ok(all.length > 50, `only ${all.length} matches`);
+    let tested = 0;
+    const counting = Object.assign(Object.create(filter) as CompiledFilter, { test: (doc: Doc) => (tested++, filter.test(doc)) });
+    assert.deepEqual(big.find(counting, { sort: [['_id', -1]], limit: 7 }).map((d) => d._id), all.slice().reverse().slice(0, 7));
+    assert.equal(tested, 7);
+  });
+
+  it('tests an _id list in _id order, so an _id-sorted page stops early', () => {
+    const ids = resources.find(new CompiledFilter({ type: 'Patient' })).map((d) => d._id).slice(0, 40);
+    const filter = new CompiledFilter({ _id: { $in: [...ids].reverse() } });
+    let tested = 0;
+    const counting = Object.assign(Object.create(filter) as CompiledFilter, { test: (doc: Doc) => (tested++, filter.test(doc)) });
+    assert.deepEqual(resources.find(counting, { sort: [['_id', 1]], limit: 5 }).map((d) => d._id), [...ids].sort().slice(0, 5));
+    assert.equal(tested, 5);
+  });
+
   it('answers a selective query on 30,000 documents by visiting only its candidates', () => {
     const big = collectionWith(generateResources(30_000, 3));
     const filter = new CompiledFilter({ type: 'Observation', deleted: false, 'idx.ref': { $elemMatch: { p: 'subject', r: 'Patient/p7' } }, 'idx.tok': { $elemMatch: { p: 'code', c: '789-8' } } });
