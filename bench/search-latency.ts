@@ -11,7 +11,7 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Patient } from 'fhir/r4';
-import { ROOT, SERVER_GC_FLAGS, startServerProcess } from './support/processes';
+import { ROOT, START_FLAGS, startServerProcess } from './support/processes';
 import { percentile } from './support/stats';
 import { patientBundle } from './support/population';
 
@@ -100,7 +100,7 @@ async function startPopulatedServer(patients: number): Promise<ChildProcess> {
     execFileSync('touch', [join(dataDir, '.complete')]);
   }
   const started = Date.now();
-  const child = await startServerProcess([HEAP, ...SERVER_GC_FLAGS, '--import', 'tsx', join(ROOT, 'src/main.ts')], {
+  const child = await startServerProcess([HEAP, ...START_FLAGS, '--import', 'tsx', join(ROOT, 'src/main.ts')], {
     DATA_DIR: dataDir,
     PORT: String(18500 + (patients % 100)),
   });

@@ -5,16 +5,11 @@
  * Usage: npx tsx bench/startup.ts [patients=1000] [starts=3]   (builds dist/ first)
  */
 import { execSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { populate } from './support/populate';
-import { median, ROOT, startServerProcess } from './support/processes';
-
-/** The node flags of `npm start` (package.json), read from there so the benchmark starts the server the same way. */
-const START_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
-  .split(/\s+/)
-  .filter((part) => part.startsWith('--'));
+import { median, ROOT, START_FLAGS, startServerProcess } from './support/processes';
 
 async function startOnce(dataDir: string, port: number): Promise<number> {
   const started = process.hrtime.bigint();

@@ -1,15 +1,19 @@
 /** Helpers for benchmarks that run servers in child processes and load them with autocannon. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 
 export const ROOT = join(__dirname, '..', '..');
 
 /**
- * The young-generation sizes `npm start` gives the server (package.json). Each V8 scavenge costs time in
- * proportion to the whole heap (~2.5 ms per GB on this machine), so a large heap wants few, large scavenges.
+ * The node flags of `npm start` (package.json), read from there so benchmarks start the server the same way.
+ * They size the young generation: each V8 scavenge costs time in proportion to the whole heap (~2.5 ms per GB
+ * on this machine), so a large in-memory store wants few, large scavenges.
  */
-export const SERVER_GC_FLAGS = ['--min-semi-space-size=64', '--max-semi-space-size=64'];
+export const START_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  .split(/\s+/)
+  .filter((part) => part.startsWith('--'));
 
 export interface Running {
   child: ChildProcess;

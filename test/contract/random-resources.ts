@@ -14,6 +14,7 @@ export const RESOURCE_INDEXES: IndexSpec[] = [
   { name: 'lastUpdated', keys: [['lastUpdated', -1]] },
   { name: 'num', keys: [['idx.num.p', 1], ['idx.num.v', 1]] },
   { name: 'str_v', keys: [['idx.str.v', 1]] },
+  { name: 'type__id', keys: [['type', 1], ['_id', 1]] },
 ];
 
 import { seededRandom } from '../fixtures/random';
@@ -103,7 +104,15 @@ export function generateQueries(count: number, seed: number): GeneratedQuery[] {
     else if (shape < 0.9) parts.push(pick(conditions)(), pick(conditions)());
     else if (random() < 0.5) parts.push({ lastUpdated: { $gte: '2020-01-01T00:02:00.000Z' } });
     const filter: Filter = random() < 0.5 ? Object.assign({}, ...parts) : { $and: parts };
-    const sorts: Array<SortSpec | undefined> = [undefined, [['lastUpdated', -1]], [['lastUpdated', 1]], [['versionId', 1], ['_id', 1]], [['idx.str.v', 1], ['_id', -1]]];
+    const sorts: Array<SortSpec | undefined> = [
+      undefined,
+      [['lastUpdated', -1]],
+      [['lastUpdated', 1]],
+      [['versionId', 1], ['_id', 1]],
+      [['idx.str.v', 1], ['_id', -1]],
+      [['_id', 1]],
+      [['_id', -1]],
+    ];
     const sort = pick(sorts);
     const options: FindOptions = {};
     if (sort) {

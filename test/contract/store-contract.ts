@@ -225,7 +225,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
           await seed(store, 'indexed', resources.slice(0, 300));
           await seed(store, 'plain', resources);
           await seed(store, 'indexed', resources.slice(300));
-          for (const { filter, options } of generateQueries(250, 7)) {
+          for (const { filter, options } of generateQueries(400, 7)) {
             const label = JSON.stringify({ filter, options });
             const viaIndex = await store.find('indexed', filter, options);
             const viaScan = await store.find('plain', filter, options);

@@ -83,7 +83,7 @@ export class Collection {
     const want = options.limit ? skip + Math.abs(options.limit) : Infinity;
     const sort = options.sort && options.sort.length > 0 ? options.sort : undefined;
     const plan = inIdOrder(choosePlan(filter.conjunction, this.indexes.values(), sort, want).plan, sort, want);
-    const presorted = (plan.kind === 'index' || plan.kind === 'ids') && plan.sorted === true;
+    const presorted = (plan.kind === 'index' || plan.kind === 'ids' || plan.kind === 'intersect') && plan.sorted === true;
     const stopAt = sort && !presorted ? Infinity : want;
     const matches: Doc[] = [];
     for (const doc of this.candidates(plan, overlay)) {
@@ -141,7 +141,7 @@ export class Collection {
  */
 function inIdOrder(plan: Plan, sort: SortSpec | undefined, want: number): Plan {
   if (!sort || sort.length !== 1 || sort[0][0] !== '_id' || want === Infinity) return plan;
-  if (plan.kind === 'scan' || ((plan.kind === 'index' || plan.kind === 'ids') && plan.sorted)) return plan;
+  if (plan.kind === 'scan' || ((plan.kind === 'index' || plan.kind === 'ids' || plan.kind === 'intersect') && plan.sorted)) return plan;
   const ids = [...new Set(planIds(plan))];
   ids.sort(sort[0][1] === -1 ? (a, b) => (a < b ? 1 : a > b ? -1 : 0) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return { kind: 'ids', ids, sorted: true };
@@ -158,6 +158,11 @@ function* planIds(plan: Plan): Generator<string> {
     case 'union':
       for (const sub of plan.plans) yield* planIds(sub);
       return;
+    case 'intersect': {
+      const members = new Set(planIds(plan.build));
+      for (const id of planIds(plan.probe)) if (members.has(id)) yield id;
+      return;
+    }
     case 'scan':
       throw new Error('a full scan has no id list');
   }

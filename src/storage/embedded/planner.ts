@@ -1,7 +1,8 @@
 /**
  * Chooses how to produce candidate documents for a filter: a primary-key lookup, an index scan over the
  * tightest bounds (equality / $in prefix, then one range), a union of index scans for an $or, an ordered index
- * walk that already yields the requested sort order (so sort + limit stops early), or a full scan.
+ * walk that already yields the requested sort order (so sort + limit stops early), an intersection of two index
+ * scans read in id order, or a full scan.
  * Bounds only ever widen the candidate set; the compiled filter re-checks every candidate.
  */
 import type { SortSpec } from '../port';
@@ -17,7 +18,9 @@ export type Plan =
    * its entries are in id order and the scan merges the intervals by id.
    */
   | { kind: 'index'; index: SecondaryIndex; intervals: KeyInterval[]; reverse: boolean; sorted: boolean; byId?: boolean }
-  | { kind: 'union'; plans: Plan[] };
+  | { kind: 'union'; plans: Plan[] }
+  /** Ids of `probe` (an id-ordered scan) that `build` also yields, in id order; read from the indexes alone. */
+  | { kind: 'intersect'; build: Plan; probe: Plan; sorted: true };
 
 export interface CostedPlan {
   plan: Plan;
@@ -41,27 +44,51 @@ const MAX_INTERVALS = 512;
 const MAX_WALK_RATIO = 16;
 /** Safety factor on the expected length of a walk, which assumes matches are spread evenly over it. */
 const WALK_SAFETY = 4;
+/**
+ * Fetching and testing one candidate document costs about as much as reading this many index entries (a
+ * document spreads over many heap objects; an index entry is one string in a B+ tree leaf).
+ */
+const DOCUMENT_COST = 32;
 
 /**
- * `want` is skip + limit of the query (Infinity without a limit). An ordered walk is taken when no filter plan
- * is small, when it visits no more entries than the best filter plan, or when, with matches spread evenly, it
- * reaches `want` matches after far fewer entries (want × walk / candidates) than the filter plan tests and sorts.
+ * `want` is skip + limit of the query (Infinity without a limit). Without a sort, the filter plan with the fewest
+ * candidates. Sorted by `_id` alone: see idOrderPlan. Otherwise an ordered walk is taken when no filter plan is
+ * small, when it visits no more entries than the best filter plan, or when, with matches spread evenly, it reaches
+ * `want` matches after far fewer entries (want × walk / candidates) than the filter plan tests and sorts.
  */
 export function choosePlan(conj: Conjunction, indexes: Iterable<SecondaryIndex>, sort: SortSpec | undefined, want = Infinity): CostedPlan {
   const list = [...indexes];
-  const best = bestFilterPlan(conj, list);
+  const singles = singleIndexPlans(conj.conditions, list);
+  const best = bestFilterPlan(conj, list, singles);
   if (!sort || sort.length === 0) return best;
-  if (sort.length === 1 && sort[0][0] === '_id') {
-    const inIdOrder = idOrdered(best.plan, sort[0][1] === -1);
-    if (inIdOrder) return { plan: inIdOrder, estimate: best.estimate };
-  }
   const walk = bestWalkPlan(conj.conditions, list, sort);
+  if (sort.length === 1 && sort[0][0] === '_id') {
+    const ordered = idOrdered(best.plan, sort[0][1] === -1);
+    if (ordered) return { plan: ordered, estimate: best.estimate };
+    if (Number.isFinite(want)) return idOrderPlan(best, singles, walk, want, sort[0][1] === -1);
+  }
   if (!walk || walk.plan.kind !== 'index') return best;
   if (best.estimate >= ESTIMATE_CAP) return walk;
   const walkSize = walk.plan.index.countUpTo(walk.plan.intervals, best.estimate * MAX_WALK_RATIO + 1);
   if (walkSize <= best.estimate) return { plan: walk.plan, estimate: walkSize };
   const expectedWalk = (want * walkSize * WALK_SAFETY) / Math.max(1, best.estimate);
   return walkSize <= best.estimate * MAX_WALK_RATIO && expectedWalk <= best.estimate ? { plan: walk.plan, estimate: expectedWalk } : best;
+}
+
+/**
+ * A page in `_id` order (the order of every search page) from a plan that does not yield ids in order. In order
+ * of preference: an intersection of two index scans; the best plan, whose ids
+ * Collection.find reads from the index and sorts before testing documents in page order; or a walk of
+ * [type, _id], which tests a document per entry until the page is full, when that is expected to be cheaper.
+ */
+function idOrderPlan(best: CostedPlan, singles: CostedPlan[], walk: CostedPlan | null, want: number, reverse: boolean): CostedPlan {
+  if (!walk || walk.plan.kind !== 'index') return best;
+  const domain = walk.plan.index.countUpTo(walk.plan.intervals, Infinity);
+  const intersection = intersectionPlan(best, singles, domain, want, reverse);
+  if (intersection) return intersection;
+  const filterCost = best.estimate + DOCUMENT_COST * Math.min(best.estimate, want);
+  const walkCost = DOCUMENT_COST * Math.min(domain, (want * domain * WALK_SAFETY) / Math.max(1, best.estimate));
+  return walkCost < filterCost ? { plan: walk.plan, estimate: walkCost } : best;
 }
 
 /**
@@ -72,21 +99,45 @@ function idOrdered(plan: Plan, reverse: boolean): Plan | null {
   return plan.kind === 'index' && plan.byId ? { ...plan, reverse, sorted: true } : null;
 }
 
-function bestFilterPlan(conj: Conjunction, indexes: SecondaryIndex[]): CostedPlan {
+/**
+ * Intersection of the best plan with an id-ordered scan of another index (both read from the indexes alone, no
+ * document touched), for a page in `_id` order. Taken when cheaper than sorting the best plan's ids and testing
+ * documents until the page is full: with matches spread evenly over `domain` entries, that tests about
+ * want × domain / probe documents, while the intersection reads about want × domain / build probe entries and
+ * tests only the page's documents.
+ */
+function intersectionPlan(best: CostedPlan, singles: CostedPlan[], domain: number, want: number, reverse: boolean): CostedPlan | null {
+  if (best.plan.kind !== 'index') return null;
+  const bestIndex = best.plan.index;
+  const probe = singles
+    .filter((p) => p.plan.kind === 'index' && p.plan.byId && p.plan.index !== bestIndex)
+    .sort((a, b) => a.estimate - b.estimate)[0];
+  if (!probe || probe.plan.kind !== 'index') return null;
+  const build = best.estimate;
+  const sortedCost = build + DOCUMENT_COST * Math.min(build, (want * domain) / Math.max(1, probe.estimate));
+  const intersectCost = build + Math.min(probe.estimate, (want * domain) / Math.max(1, build)) + DOCUMENT_COST * want;
+  if (intersectCost >= sortedCost) return null;
+  return { plan: { kind: 'intersect', build: best.plan, probe: { ...probe.plan, reverse, sorted: true }, sorted: true }, estimate: intersectCost };
+}
+
+/** One plan per index that the conditions bound, with its exact number of entries; most constrained first. */
+function singleIndexPlans(conditions: Condition[], indexes: SecondaryIndex[]): CostedPlan[] {
+  return indexes
+    .map((index) => ({ index, bounds: boundsFor(index, conditions) }))
+    .filter((b): b is { index: SecondaryIndex; bounds: Bounds } => b.bounds !== null)
+    .sort((a, b) => b.bounds.constrained - a.bounds.constrained)
+    .map(({ index, bounds }) => ({
+      plan: { kind: 'index', index, intervals: bounds.intervals, reverse: false, sorted: false, byId: bounds.wholeTuples },
+      estimate: index.countUpTo(bounds.intervals, Infinity),
+    }));
+}
+
+function bestFilterPlan(conj: Conjunction, indexes: SecondaryIndex[], singles = singleIndexPlans(conj.conditions, indexes)): CostedPlan {
   const byId = conj.conditions.find((c) => c.path === '_id' && c.points && c.elemPaths.length === 0);
   if (byId?.points) return { plan: { kind: 'ids', ids: [...new Set(byId.points.filter((p): p is string => typeof p === 'string'))] }, estimate: byId.points.length };
 
   let best: CostedPlan = { plan: { kind: 'scan' }, estimate: Infinity };
-  const bounded = indexes
-    .map((index) => ({ index, bounds: boundsFor(index, conj.conditions) }))
-    .filter((b): b is { index: SecondaryIndex; bounds: Bounds } => b.bounds !== null)
-    .sort((a, b) => b.bounds.constrained - a.bounds.constrained);
-  for (const { index, bounds } of bounded) {
-    const estimate = index.countUpTo(bounds.intervals, best.estimate);
-    if (estimate < best.estimate) {
-      best = { plan: { kind: 'index', index, intervals: bounds.intervals, reverse: false, sorted: false, byId: bounds.wholeTuples }, estimate };
-    }
-  }
+  for (const single of singles) if (single.estimate < best.estimate) best = single;
   for (const branches of conj.ors) {
     const plans: Plan[] = [];
     let estimate = 0;

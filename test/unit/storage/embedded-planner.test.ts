@@ -124,6 +124,25 @@ describe('embedded index planner', () => {
     assert.equal(tested, 7);
   });
 
+  it('intersects a range scan with an id-ordered token scan from the indexes alone, testing only the page', () => {
+    const filter = new CompiledFilter({
+      type: 'Observation',
+      'idx.tok': { $elemMatch: { p: 'code', c: '789-8' } },
+      'idx.date': { $elemMatch: { p: 'date', lo: { $gte: '2020-01-01T00:00:00.000Z', $lt: '2020-01-22T00:00:00.000Z' } } },
+    });
+    const indexes = [...RESOURCE_INDEXES, { name: 'type__id', keys: [['type', 1], ['_id', 1]] as SortSpec }];
+    const indexed = collectionWith(generateResources(30_000, 3), indexes);
+    const plan = choosePlan(filter.conjunction, (indexed as unknown as { indexes: Map<string, never> }).indexes.values(), [['_id', 1]], 10).plan;
+    assert.equal(plan.kind, 'intersect');
+    const all = collectionWith(generateResources(30_000, 3), []).find(filter).map((d) => d._id).sort();
+    assert.ok(all.length > 20, `only ${all.length} matches`);
+    let tested = 0;
+    const counting = Object.assign(Object.create(filter) as CompiledFilter, { test: (doc: Doc) => (tested++, filter.test(doc)) });
+    assert.deepEqual(indexed.find(counting, { sort: [['_id', 1]], limit: 10 }).map((d) => d._id), all.slice(0, 10));
+    assert.equal(tested, 10);
+    assert.deepEqual(indexed.find(filter, { sort: [['_id', -1]], limit: 10 }).map((d) => d._id), all.slice().reverse().slice(0, 10));
+  });
+
   it('tests an _id list in _id order, so an _id-sorted page stops early', () => {
     const ids = resources.find(new CompiledFilter({ type: 'Patient' })).map((d) => d._id).slice(0, 40);
     const filter = new CompiledFilter({ _id: { $in: [...ids].reverse() } });
