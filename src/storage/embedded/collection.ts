@@ -142,9 +142,27 @@ export class Collection {
 function inIdOrder(plan: Plan, sort: SortSpec | undefined, want: number): Plan {
   if (!sort || sort.length !== 1 || sort[0][0] !== '_id' || want === Infinity) return plan;
   if (plan.kind === 'scan' || ((plan.kind === 'index' || plan.kind === 'ids' || plan.kind === 'intersect') && plan.sorted)) return plan;
-  const ids = [...new Set(planIds(plan))];
+  const ids = [...collectIds(plan, new Set())];
   ids.sort(sort[0][1] === -1 ? (a, b) => (a < b ? 1 : a > b ? -1 : 0) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return { kind: 'ids', ids, sorted: true };
+}
+
+/** Adds every candidate id of `plan` to `into`, reading index entries without iterators where it can. */
+function collectIds(plan: Plan, into: Set<string>): Set<string> {
+  switch (plan.kind) {
+    case 'ids':
+      for (const id of plan.ids) into.add(id);
+      return into;
+    case 'index':
+      plan.index.forEachId(plan.intervals, plan.byId === true, (id) => into.add(id));
+      return into;
+    case 'union':
+      for (const sub of plan.plans) collectIds(sub, into);
+      return into;
+    default:
+      for (const id of planIds(plan)) into.add(id);
+      return into;
+  }
 }
 
 function* planIds(plan: Plan): Generator<string> {
@@ -159,7 +177,7 @@ function* planIds(plan: Plan): Generator<string> {
       for (const sub of plan.plans) yield* planIds(sub);
       return;
     case 'intersect': {
-      const members = new Set(planIds(plan.build));
+      const members = collectIds(plan.build, new Set());
       for (const id of planIds(plan.probe)) if (members.has(id)) yield id;
       return;
     }

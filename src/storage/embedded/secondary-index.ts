@@ -116,15 +116,45 @@ export class SecondaryIndex {
    */
   *scanById(intervals: KeyInterval[], reverse = false): Generator<string> {
     if (intervals.length === 1) {
-      yield* this.scan(intervals, reverse);
+      yield* this.scanTuple(intervals[0], reverse);
       return;
     }
     const before = reverse ? (a: string, b: string) => a > b : (a: string, b: string) => a < b;
     const heap = new IdHeap(before);
-    for (const interval of intervals) heap.push(this.scan([interval], reverse));
+    for (const interval of intervals) heap.push(this.scanTuple(interval, reverse));
     for (let head = heap.top(); head; head = heap.top()) {
       yield head.id;
       heap.advanceTop();
+    }
+  }
+
+  /** Ids of one whole-tuple interval, whose keys are its start followed by the id. */
+  private *scanTuple({ start, end }: KeyInterval, reverse: boolean): Generator<string> {
+    const at = start.length;
+    if (!reverse) {
+      for (const key of this.tree.keys(start)) {
+        if (end !== null && key >= end) return;
+        yield key.slice(at);
+      }
+      return;
+    }
+    const iterator = end === null ? this.tree.entriesReversed() : this.tree.entriesReversed(end, undefined, true);
+    for (const [key] of iterator) {
+      if (key < start) return;
+      yield key.slice(at);
+    }
+  }
+
+  /**
+   * Calls `fn` with the id of every entry in the intervals (in key order; ids may repeat), without the iterator
+   * overhead of scan(). `wholeTuples`: each interval holds one whole key tuple (its start), so the id is the rest.
+   */
+  forEachId(intervals: KeyInterval[], wholeTuples: boolean, fn: (id: string) => void): void {
+    for (const { start, end } of intervals) {
+      const high = end ?? this.tree.maxKey();
+      if (high === undefined) return;
+      const at = start.length;
+      this.tree.forRange(start, high, end === null, wholeTuples ? (key) => fn(key.slice(at)) : (key) => fn(this.idOf(key)));
     }
   }
 

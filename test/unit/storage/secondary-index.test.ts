@@ -1,7 +1,7 @@
 /**
  * The embedded engine's secondary index: range counts (read from the B+ tree's cached subtree sizes, which the
- * planner relies on) agree with the entries a scan of the same intervals visits, after bulk loading, inserts
- * and deletes that reshape the tree.
+ * planner relies on) and callback visits agree with the entries a scan of the same intervals yields, after bulk
+ * loading, inserts and deletes that reshape the tree.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -23,13 +23,30 @@ function randomIntervals(rand: () => number): KeyInterval[] {
 function assertCountsMatchScans(index: SecondaryIndex, rand: () => number): void {
   for (let i = 0; i < 200; i++) {
     const intervals = randomIntervals(rand);
-    const scanned = [...index.scan(intervals)].length;
-    assert.equal(index.countUpTo(intervals, Infinity), scanned, JSON.stringify(intervals));
-    assert.equal(index.countUpTo(intervals, 7), Math.min(7, scanned));
+    const scanned = [...index.scan(intervals)];
+    assert.equal(index.countUpTo(intervals, Infinity), scanned.length, JSON.stringify(intervals));
+    assert.equal(index.countUpTo(intervals, 7), Math.min(7, scanned.length));
+    const visited: string[] = [];
+    index.forEachId(intervals, false, (id) => visited.push(id));
+    assert.deepEqual(visited, scanned);
   }
 }
 
 describe('embedded secondary index', () => {
+  it('reads whole-tuple intervals in id order, merged across intervals', () => {
+    const rand = seededRandom(11);
+    const index = new SecondaryIndex({ name: 'v', keys: [['v', 1]] });
+    const docs = Array.from({ length: 3000 }, (_, n) => ({ _id: `d${String(Math.floor(rand() * 1e6)).padStart(7, '0')}-${n}`, v: n % 7 }));
+    index.load(docs);
+    const tuples = [2, 5, 6].map((v) => ({ start: encodeKeyValue(v), end: prefixEnd(encodeKeyValue(v)) }));
+    const expected = docs.filter((d) => [2, 5, 6].includes(d.v)).map((d) => d._id).sort();
+    assert.deepEqual([...index.scanById(tuples)], expected);
+    assert.deepEqual([...index.scanById(tuples, true)], expected.slice().reverse());
+    const visited: string[] = [];
+    index.forEachId(tuples, true, (id) => visited.push(id));
+    assert.deepEqual(visited.sort(), expected);
+  });
+
   it('counts the entries of key intervals exactly, after bulk load, inserts and deletes', () => {
     const rand = seededRandom(7);
     const docs = Array.from({ length: 6000 }, (_, n) => docOf(n, rand));
