@@ -96,7 +96,7 @@ async function startPopulatedServer(patients: number): Promise<ChildProcess> {
   if (!existsSync(join(dataDir, '.complete'))) {
     mkdirSync(dataDir, { recursive: true });
     process.stdout.write(`populating ${patients * 100} resources into ${dataDir} ...\n`);
-    execFileSync(process.execPath, [HEAP, '--import', 'tsx', join(ROOT, 'bench/support/populate.ts'), dataDir, String(patients)], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync(process.execPath, [HEAP, ...START_FLAGS, '--import', 'tsx', join(ROOT, 'bench/support/populate.ts'), dataDir, String(patients)], { cwd: ROOT, stdio: 'inherit' });
     execFileSync('touch', [join(dataDir, '.complete')]);
   }
   const started = Date.now();

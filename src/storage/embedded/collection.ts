@@ -7,6 +7,7 @@
 import type { Doc, FindOptions, IndexSpec, SortSpec } from '../port';
 import { StorageConflict } from '../port';
 import type { CompiledFilter } from './compiled-filter';
+import { inOrder } from './ordered-ids';
 import { choosePlan, type Plan } from './planner';
 import { compileProjection } from './projection';
 import { SecondaryIndex } from './secondary-index';
@@ -136,15 +137,13 @@ export class Collection {
 
 /**
  * For a page in `_id` order, the candidate ids of a plan that does not yield them in that order are read from
- * the index alone (or taken from the id list), de-duplicated and sorted, so documents are fetched and tested in
- * page order and the query stops after its page instead of testing every candidate.
+ * the index alone (or taken from the id list), de-duplicated and put in order lazily, so documents are fetched
+ * and tested in page order and the query stops after its page instead of testing every candidate.
  */
 function inIdOrder(plan: Plan, sort: SortSpec | undefined, want: number): Plan {
   if (!sort || sort.length !== 1 || sort[0][0] !== '_id' || want === Infinity) return plan;
   if (plan.kind === 'scan' || ((plan.kind === 'index' || plan.kind === 'ids' || plan.kind === 'intersect') && plan.sorted)) return plan;
-  const ids = [...collectIds(plan, new Set())];
-  ids.sort(sort[0][1] === -1 ? (a, b) => (a < b ? 1 : a > b ? -1 : 0) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return { kind: 'ids', ids, sorted: true };
+  return { kind: 'ids', ids: inOrder([...collectIds(plan, new Set())], sort[0][1] === -1), sorted: true };
 }
 
 /** Adds every candidate id of `plan` to `into`, reading index entries without iterators where it can. */

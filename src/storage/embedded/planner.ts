@@ -12,7 +12,7 @@ import type { KeyInterval, SecondaryIndex } from './secondary-index';
 
 export type Plan =
   | { kind: 'scan' }
-  | { kind: 'ids'; ids: string[]; sorted?: boolean }
+  | { kind: 'ids'; ids: Iterable<string>; sorted?: boolean }
   /**
    * `sorted`: candidates come in the requested sort order. `byId`: every interval holds one whole key tuple, so
    * its entries are in id order and the scan merges the intervals by id.
@@ -21,6 +21,8 @@ export type Plan =
   | { kind: 'union'; plans: Plan[] }
   /** Ids of `probe` (an id-ordered scan) that `build` also yields, in id order; read from the indexes alone. */
   | { kind: 'intersect'; build: Plan; probe: Plan; sorted: true };
+
+type IndexPlan = Extract<Plan, { kind: 'index' }>;
 
 export interface CostedPlan {
   plan: Plan;
@@ -81,10 +83,12 @@ export function choosePlan(conj: Conjunction, indexes: Iterable<SecondaryIndex>,
  * [type, _id], which tests a document per entry until the page is full, when that is expected to be cheaper.
  */
 function idOrderPlan(conj: Conjunction, indexes: SecondaryIndex[], best: CostedPlan, walk: CostedPlan | null, want: number, reverse: boolean): CostedPlan {
-  if (!walk || walk.plan.kind !== 'index') return best;
+  if (best.plan.kind === 'ids' || !walk || walk.plan.kind !== 'index') return best;
   const domain = walk.plan.index.countUpTo(walk.plan.intervals, Infinity);
-  const intersection = intersectionPlan(best, singleIndexPlans(conj.conditions, indexes), domain, want, reverse);
-  if (intersection) return intersection;
+  if (best.plan.kind === 'index') {
+    const intersection = intersectionPlan(best.plan, best.estimate, singleIndexPlans(conj.conditions, indexes), domain, want, reverse);
+    if (intersection) return intersection;
+  }
   const filterCost = best.estimate + DOCUMENT_COST * Math.min(best.estimate, want);
   const walkCost = DOCUMENT_COST * Math.min(domain, (want * domain * WALK_SAFETY) / Math.max(1, best.estimate));
   return walkCost < filterCost ? { plan: walk.plan, estimate: walkCost } : best;
@@ -105,18 +109,15 @@ function idOrdered(plan: Plan, reverse: boolean): Plan | null {
  * want × domain / probe documents, while the intersection reads about want × domain / build probe entries and
  * tests only the page's documents.
  */
-function intersectionPlan(best: CostedPlan, singles: CostedPlan[], domain: number, want: number, reverse: boolean): CostedPlan | null {
-  if (best.plan.kind !== 'index') return null;
-  const bestIndex = best.plan.index;
+function intersectionPlan(best: IndexPlan, build: number, singles: CostedPlan[], domain: number, want: number, reverse: boolean): CostedPlan | null {
   const probe = singles
-    .filter((p) => p.plan.kind === 'index' && p.plan.byId && p.plan.index !== bestIndex)
+    .filter((p) => p.plan.kind === 'index' && p.plan.byId && p.plan.index !== best.index)
     .sort((a, b) => a.estimate - b.estimate)[0];
   if (!probe || probe.plan.kind !== 'index') return null;
-  const build = best.estimate;
   const sortedCost = build + DOCUMENT_COST * Math.min(build, (want * domain) / Math.max(1, probe.estimate));
   const intersectCost = build + Math.min(probe.estimate, (want * domain) / Math.max(1, build)) + DOCUMENT_COST * want;
   if (intersectCost >= sortedCost) return null;
-  return { plan: { kind: 'intersect', build: best.plan, probe: { ...probe.plan, reverse, sorted: true }, sorted: true }, estimate: intersectCost };
+  return { plan: { kind: 'intersect', build: best, probe: { ...probe.plan, reverse, sorted: true }, sorted: true }, estimate: intersectCost };
 }
 
 /** One plan per index that the conditions bound, with its exact number of entries; most constrained first. */
