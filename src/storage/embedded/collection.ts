@@ -8,7 +8,7 @@ import type { Doc, FindOptions, IndexSpec, SortSpec } from '../port';
 import { StorageConflict } from '../port';
 import type { CompiledFilter } from './compiled-filter';
 import { inOrder } from './ordered-ids';
-import { choosePlan, type Plan } from './planner';
+import { choosePlan, yieldsInOrder, type Plan } from './planner';
 import { compileProjection } from './projection';
 import { SecondaryIndex } from './secondary-index';
 import { sortDocuments } from './sort';
@@ -84,7 +84,7 @@ export class Collection {
     const want = options.limit ? skip + Math.abs(options.limit) : Infinity;
     const sort = options.sort && options.sort.length > 0 ? options.sort : undefined;
     const plan = inIdOrder(choosePlan(filter.conjunction, this.indexes.values(), sort, want).plan, sort, want);
-    const presorted = (plan.kind === 'index' || plan.kind === 'ids' || plan.kind === 'intersect') && plan.sorted === true;
+    const presorted = yieldsInOrder(plan);
     const stopAt = sort && !presorted ? Infinity : want;
     const matches: Doc[] = [];
     for (const doc of this.candidates(plan, overlay)) {
@@ -142,7 +142,7 @@ export class Collection {
  */
 function inIdOrder(plan: Plan, sort: SortSpec | undefined, want: number): Plan {
   if (!sort || sort.length !== 1 || sort[0][0] !== '_id' || want === Infinity) return plan;
-  if (plan.kind === 'scan' || ((plan.kind === 'index' || plan.kind === 'ids' || plan.kind === 'intersect') && plan.sorted)) return plan;
+  if (plan.kind === 'scan' || yieldsInOrder(plan)) return plan;
   return { kind: 'ids', ids: inOrder([...collectIds(plan, new Set())], sort[0][1] === -1), sorted: true };
 }
 

@@ -4,6 +4,8 @@
  * that stops after one page therefore costs about one pass over the ids instead of a full sort, which matters
  * when the ids are many and their strings are spread over a large heap.
  */
+import { Heap } from './heap';
+
 const FIRST_BATCH = 32;
 
 export function* inOrder(ids: readonly string[], reverse = false): Generator<string> {
@@ -25,33 +27,10 @@ export function* inOrder(ids: readonly string[], reverse = false): Generator<str
 
 /** The `count` first ids in `before` order, sorted; ids are distinct. */
 function firstOf(ids: readonly string[], count: number, before: (a: string, b: string) => boolean): string[] {
-  // A heap whose root is the last of the ids kept so far.
-  const heap: string[] = [];
-  const after = (a: string, b: string): boolean => before(b, a);
+  const kept = new Heap<string>((a, b) => before(b, a)); // top: the last of the ids kept so far
   for (const id of ids) {
-    if (heap.length < count) {
-      heap.push(id);
-      let i = heap.length - 1;
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        if (!after(heap[i], heap[parent])) break;
-        [heap[i], heap[parent]] = [heap[parent], heap[i]];
-        i = parent;
-      }
-    } else if (before(id, heap[0])) {
-      heap[0] = id;
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        const right = left + 1;
-        let top = i;
-        if (left < heap.length && after(heap[left], heap[top])) top = left;
-        if (right < heap.length && after(heap[right], heap[top])) top = right;
-        if (top === i) break;
-        [heap[i], heap[top]] = [heap[top], heap[i]];
-        i = top;
-      }
-    }
+    if (kept.size < count) kept.push(id);
+    else if (before(id, kept.peek()!)) kept.replaceTop(id);
   }
-  return heap.sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+  return kept.toArray().sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
 }

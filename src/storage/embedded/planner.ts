@@ -24,6 +24,9 @@ export type Plan =
 
 type IndexPlan = Extract<Plan, { kind: 'index' }>;
 
+/** Whether the plan yields its candidates in the order the query asked for. */
+export const yieldsInOrder = (plan: Plan): boolean => 'sorted' in plan && plan.sorted === true;
+
 export interface CostedPlan {
   plan: Plan;
   /** Index entries the plan visits (exact, from the indexes' range counts); Infinity for a full scan. */
@@ -78,8 +81,8 @@ export function choosePlan(conj: Conjunction, indexes: Iterable<SecondaryIndex>,
 
 /**
  * A page in `_id` order (the order of every search page) from a plan that does not yield ids in order. In order
- * of preference: an intersection of two index scans; the best plan, whose ids
- * Collection.find reads from the index and sorts before testing documents in page order; or a walk of
+ * of preference: an intersection of two index scans; the best plan, whose ids Collection.find reads from the
+ * index and puts in order before testing documents in page order; or a walk of
  * [type, _id], which tests a document per entry until the page is full, when that is expected to be cheaper.
  */
 function idOrderPlan(conj: Conjunction, indexes: SecondaryIndex[], best: CostedPlan, walk: CostedPlan | null, want: number, reverse: boolean): CostedPlan {

@@ -7,6 +7,7 @@ import BTree from 'sorted-btree';
 import { bulkLoad } from 'sorted-btree/extended/bulkLoad';
 import type { Doc, IndexSpec } from '../port';
 import { StorageConflict } from '../port';
+import { Heap } from './heap';
 import { KeyGenerator, type PositionShape } from './index-keys';
 import { encodedTupleLength, prefixEnd } from './key-encoding';
 
@@ -119,12 +120,18 @@ export class SecondaryIndex {
       yield* this.scanTuple(intervals[0], reverse);
       return;
     }
-    const before = reverse ? (a: string, b: string) => a > b : (a: string, b: string) => a < b;
-    const heap = new IdHeap(before);
-    for (const interval of intervals) heap.push(this.scanTuple(interval, reverse));
-    for (let head = heap.top(); head; head = heap.top()) {
+    type Stream = { id: string; rest: Iterator<string> };
+    const heap = new Heap<Stream>(reverse ? (a, b) => a.id > b.id : (a, b) => a.id < b.id);
+    for (const interval of intervals) {
+      const rest = this.scanTuple(interval, reverse);
+      const first = rest.next();
+      if (!first.done) heap.push({ id: first.value, rest });
+    }
+    for (let head = heap.peek(); head; head = heap.peek()) {
       yield head.id;
-      heap.advanceTop();
+      const next = head.rest.next();
+      if (next.done) heap.pop();
+      else heap.replaceTop({ id: next.value, rest: head.rest });
     }
   }
 
@@ -209,52 +216,4 @@ function lowerBound(keys: string[], key: string): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** A binary heap of id streams ordered by each stream's current id. */
-class IdHeap {
-  private readonly items: Array<{ id: string; rest: Iterator<string> }> = [];
-
-  constructor(private readonly before: (a: string, b: string) => boolean) {}
-
-  push(stream: Iterator<string>): void {
-    const next = stream.next();
-    if (next.done) return;
-    this.items.push({ id: next.value, rest: stream });
-    let i = this.items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.before(this.items[i].id, this.items[parent].id)) break;
-      [this.items[i], this.items[parent]] = [this.items[parent], this.items[i]];
-      i = parent;
-    }
-  }
-
-  top(): { id: string } | undefined {
-    return this.items[0];
-  }
-
-  /** Moves the top stream to its next id, or drops it when it is exhausted. */
-  advanceTop(): void {
-    const top = this.items[0];
-    const next = top.rest.next();
-    if (next.done) {
-      const last = this.items.pop()!;
-      if (this.items.length === 0) return;
-      this.items[0] = last;
-    } else {
-      top.id = next.value;
-    }
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      const right = left + 1;
-      let first = i;
-      if (left < this.items.length && this.before(this.items[left].id, this.items[first].id)) first = left;
-      if (right < this.items.length && this.before(this.items[right].id, this.items[first].id)) first = right;
-      if (first === i) return;
-      [this.items[i], this.items[first]] = [this.items[first], this.items[i]];
-      i = first;
-    }
-  }
 }
