@@ -5,11 +5,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Express } from 'express';
-import { monotonicClock, type Clock } from './core/clock';
+import { monotonicClock, systemClock, type Clock } from './core/clock';
 import { uuidIds, type IdGenerator } from './core/ids';
 import type { Config } from './config/config';
 import { capabilitiesHandler } from './fhir/capabilities';
 import type { FhirContext } from './fhir/context';
+import { newestLastUpdated } from './fhir/persist';
 import { FhirRouter } from './fhir/router';
 import { activateSearchParameters, searchParameterHook } from './fhir/search-parameters';
 import { buildRoutes, type Route } from './fhir/routes';
@@ -46,13 +47,13 @@ export interface ServerOverrides {
 const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 
 export async function createServer(config: Config, overrides: ServerOverrides = {}): Promise<ServerParts> {
-  const clock = overrides.clock ?? monotonicClock();
   const definitionsDir = path.join(ROOT, 'generated');
   const validator = loadBaseValidator({ definitionsDir: path.join(definitionsDir, 'validation') });
   const registry = SearchRegistry.loadBase({ definitionsDir });
   const store = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir }));
   await store.ensureIndexes(RESOURCES, resourceIndexes);
   await store.ensureIndexes(HISTORY, historyIndexes);
+  const clock = overrides.clock ?? monotonicClock(systemClock, await newestLastUpdated(store));
 
   const logger = overrides.logger ?? jsonLogger();
   const parameters = await activateSearchParameters(registry, store, overrides.profilesDir ?? path.join(ROOT, 'profiles'));

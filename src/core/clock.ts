@@ -6,9 +6,13 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date().toISOString() };
 
-/** A clock that never returns the same or an earlier instant twice (lastUpdated must strictly increase for history order). */
-export function monotonicClock(base: Clock = systemClock): Clock {
-  let last = 0;
+/**
+ * A clock that never returns the same or an earlier instant twice (lastUpdated must strictly increase for history
+ * order and search snapshots), nor one at or before `after` (the newest instant already stored, so a restart
+ * continues after writes whose instants ran ahead of the wall clock, as they do above 1,000 writes per second).
+ */
+export function monotonicClock(base: Clock = systemClock, after?: string): Clock {
+  let last = after ? Date.parse(after) : 0;
   return {
     now() {
       let t = Date.parse(base.now());

@@ -12,6 +12,12 @@ import { HISTORY, RESOURCES, historyKey, resourceKey, type HistoryMethod, type H
 import type { FhirContext } from './context';
 import { assertValid } from './incoming';
 
+/** The newest meta.lastUpdated of any stored version (the history's newest entry), if any. */
+export async function newestLastUpdated(store: Pick<StoreTransaction, 'find'>): Promise<string | undefined> {
+  const [newest] = (await store.find(HISTORY, {}, { sort: [['lastUpdated', -1]], limit: 1, projection: { lastUpdated: 1 } })) as HistoryRecord[];
+  return newest?.lastUpdated;
+}
+
 export async function loadCurrent(tx: Pick<StoreTransaction, 'findOne'>, type: string, id: string): Promise<ResourceRecord | null> {
   return (await tx.findOne(RESOURCES, { _id: resourceKey(type, id) })) as ResourceRecord | null;
 }
