@@ -177,7 +177,12 @@ function* planIds(plan: Plan): Generator<string> {
       return;
     case 'intersect': {
       const members = collectIds(plan.build, new Set());
-      for (const id of planIds(plan.probe)) if (members.has(id)) yield id;
+      const { probe } = plan;
+      if (probe.kind === 'index' && probe.intervals.length === 1 && !probe.reverse) {
+        yield* probe.index.keptIds(probe.intervals[0], (id) => members.has(id));
+        return;
+      }
+      for (const id of planIds(probe)) if (members.has(id)) yield id;
       return;
     }
     case 'scan':

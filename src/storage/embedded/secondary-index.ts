@@ -153,6 +153,32 @@ export class SecondaryIndex {
   }
 
   /**
+   * Ids of one whole-tuple interval, in ascending id order, that `keep` accepts: read in growing batches through
+   * the tree's range callback (no iterator step per entry), for walks that skip most entries.
+   */
+  *keptIds({ start, end }: KeyInterval, keep: (id: string) => boolean): Generator<string> {
+    const at = start.length;
+    const high = end ?? this.tree.maxKey();
+    if (high === undefined) return;
+    let from = start;
+    let resumed = false;
+    for (let batch = 32; ; batch *= 2) {
+      const kept: string[] = [];
+      let last: string | undefined;
+      this.tree.forRange(from, high, end === null, (key) => {
+        if (resumed && key === from) return;
+        last = key;
+        const id = key.slice(at);
+        if (keep(id) && kept.push(id) >= batch) return { break: true };
+      });
+      yield* kept;
+      if (kept.length < batch || last === undefined) return;
+      from = last;
+      resumed = true;
+    }
+  }
+
+  /**
    * Calls `fn` with the id of every entry in the intervals (in key order; ids may repeat), without the iterator
    * overhead of scan(). `wholeTuples`: each interval holds one whole key tuple (its start), so the id is the rest.
    */

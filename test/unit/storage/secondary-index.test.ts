@@ -45,6 +45,12 @@ describe('embedded secondary index', () => {
     const visited: string[] = [];
     index.forEachId(tuples, true, (id) => visited.push(id));
     assert.deepEqual(visited.sort(), expected);
+
+    const keep = (id: string): boolean => id.charCodeAt(id.length - 1) % 3 === 0;
+    const single = tuples[1]!;
+    assert.deepEqual([...index.keptIds(single, keep)], [...index.scanById([single])].filter(keep));
+    assert.ok([...index.keptIds(single, keep)].length > 64, 'spans several batches');
+    assert.deepEqual([...index.keptIds(single, () => false)], []);
   });
 
   it('counts the entries of key intervals exactly, after bulk load, inserts and deletes', () => {
