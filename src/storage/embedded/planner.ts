@@ -63,13 +63,14 @@ const DOCUMENT_COST = 32;
  */
 export function choosePlan(conj: Conjunction, indexes: Iterable<SecondaryIndex>, sort: SortSpec | undefined, want = Infinity): CostedPlan {
   const list = [...indexes];
-  const best = bestFilterPlan(conj, list);
+  let singles: CostedPlan[] | undefined;
+  const best = bestFilterPlan(conj, list, () => (singles ??= singleIndexPlans(conj.conditions, list)));
   if (!sort || sort.length === 0) return best;
   const walk = bestWalkPlan(conj.conditions, list, sort);
   if (sort.length === 1 && sort[0][0] === '_id') {
     const ordered = idOrdered(best.plan, sort[0][1] === -1);
     if (ordered) return { plan: ordered, estimate: best.estimate };
-    if (Number.isFinite(want)) return idOrderPlan(conj, list, best, walk, want, sort[0][1] === -1);
+    if (Number.isFinite(want)) return idOrderPlan(best, singles ?? [], walk, want, sort[0][1] === -1);
   }
   if (!walk || walk.plan.kind !== 'index') return best;
   if (best.estimate >= ESTIMATE_CAP) return walk;
@@ -85,11 +86,11 @@ export function choosePlan(conj: Conjunction, indexes: Iterable<SecondaryIndex>,
  * index and puts in order before testing documents in page order; or a walk of
  * [type, _id], which tests a document per entry until the page is full, when that is expected to be cheaper.
  */
-function idOrderPlan(conj: Conjunction, indexes: SecondaryIndex[], best: CostedPlan, walk: CostedPlan | null, want: number, reverse: boolean): CostedPlan {
+function idOrderPlan(best: CostedPlan, singles: CostedPlan[], walk: CostedPlan | null, want: number, reverse: boolean): CostedPlan {
   if (best.plan.kind === 'ids' || !walk || walk.plan.kind !== 'index') return best;
   const domain = walk.plan.index.countUpTo(walk.plan.intervals, Infinity);
   if (best.plan.kind === 'index') {
-    const intersection = intersectionPlan(best.plan, best.estimate, singleIndexPlans(conj.conditions, indexes), domain, want, reverse);
+    const intersection = intersectionPlan(best.plan, best.estimate, singles, domain, want, reverse);
     if (intersection) return intersection;
   }
   const filterCost = best.estimate + DOCUMENT_COST * Math.min(best.estimate, want);
@@ -135,12 +136,13 @@ function singleIndexPlans(conditions: Condition[], indexes: SecondaryIndex[]): C
     }));
 }
 
-function bestFilterPlan(conj: Conjunction, indexes: SecondaryIndex[]): CostedPlan {
+/** `singles`: the single-index plans of `conj.conditions` (computed once, and not at all for an id lookup). */
+function bestFilterPlan(conj: Conjunction, indexes: SecondaryIndex[], singles = () => singleIndexPlans(conj.conditions, indexes)): CostedPlan {
   const byId = conj.conditions.find((c) => c.path === '_id' && c.points && c.elemPaths.length === 0);
   if (byId?.points) return { plan: { kind: 'ids', ids: [...new Set(byId.points.filter((p): p is string => typeof p === 'string'))] }, estimate: byId.points.length };
 
   let best: CostedPlan = { plan: { kind: 'scan' }, estimate: Infinity };
-  for (const single of singleIndexPlans(conj.conditions, indexes)) if (single.estimate < best.estimate) best = single;
+  for (const single of singles()) if (single.estimate < best.estimate) best = single;
   for (const branches of conj.ors) {
     const plans: Plan[] = [];
     let estimate = 0;
