@@ -3,8 +3,9 @@
  * (https://hl7.org/fhir/R4/http.html#history) over the record layout of src/storage/records.ts.
  * Every resource query carries `type` (and `deleted: false`, too unselective to index), so `type` leads each
  * compound index; each one then crosses a single array (`idx.<kind>`), as MongoDB allows only one array per
- * compound index. Results are ordered by `_id` (after any `_sort` keys), so `type, _id` lets a search that
- * matches many records walk them in order and stop after one page. Rationale per index: docs/search-index.md#indexes.
+ * compound index (one embedded-only index crosses two, see IndexSpec.crossesArrays). Results are ordered by
+ * `_id` (after any `_sort` keys), so `type, _id` lets a search that matches many records walk them in order and
+ * stop after one page. Rationale per index: docs/search-index.md#indexes.
  */
 import type { IndexSpec } from '../storage/port';
 
@@ -25,6 +26,17 @@ export const resourceIndexes: IndexSpec[] = [
   { name: 'type_qty_p_v', keys: [['type', 1], ['idx.qty.p', 1], ['idx.qty.v', 1]] },
   { name: 'type_uri_p_v', keys: [['type', 1], ['idx.uri.p', 1], ['idx.uri.v', 1]] },
   { name: 'type_comp_p', keys: [['type', 1], ['idx.comp.p', 1]] },
+  /**
+   * A token and a date parameter together (`Observation?code=…&date=ge…`, `Encounter?class=…&date=…`): one entry
+   * per (token entry, date entry) pair of a record, so neither the token nor the date range alone has to be read
+   * in full. Without the token system, so that `code=1234-5` is served as well as `code=http://loinc.org|1234-5`.
+   * Embedded engine only (see IndexSpec.crossesArrays).
+   */
+  {
+    name: 'type_tok_p_c_date_p_hi',
+    keys: [['type', 1], ['idx.tok.p', 1], ['idx.tok.c', 1], ['idx.date.p', 1], ['idx.date.hi', 1]],
+    crossesArrays: true,
+  },
 ];
 
 export const historyIndexes: IndexSpec[] = [

@@ -26,6 +26,13 @@ export interface IndexSpec {
   name: string;
   keys: SortSpec;
   unique?: boolean;
+  /**
+   * The keys reach into two different arrays, so a document has one entry per pair of their elements. The
+   * embedded engine builds such an index; MongoDB cannot index parallel arrays
+   * (https://www.mongodb.com/docs/manual/core/indexes/index-types/index-multikey/#compound-multikey-indexes)
+   * and leaves it out, which changes no result, only which plans are available.
+   */
+  crossesArrays?: boolean;
 }
 
 export interface StoreReader {

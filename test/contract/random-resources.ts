@@ -15,6 +15,7 @@ export const RESOURCE_INDEXES: IndexSpec[] = [
   { name: 'num', keys: [['idx.num.p', 1], ['idx.num.v', 1]] },
   { name: 'str_v', keys: [['idx.str.v', 1]] },
   { name: 'type__id', keys: [['type', 1], ['_id', 1]] },
+  { name: 'type_tok_date', keys: [['type', 1], ['idx.tok.p', 1], ['idx.tok.c', 1], ['idx.date.p', 1], ['idx.date.lo', 1]], crossesArrays: true },
 ];
 
 import { seededRandom } from '../fixtures/random';

@@ -22,13 +22,13 @@ export type Plan =
   /** Ids of `probe` (an id-ordered scan) that `build` also yields, in id order; read from the indexes alone. */
   | { kind: 'intersect'; build: Plan; probe: Plan; sorted: true };
 
-type IndexPlan = Extract<Plan, { kind: 'index' }>;
-
 /** Whether the plan yields its candidates in the order the query asked for. */
 export const yieldsInOrder = (plan: Plan): boolean => 'sorted' in plan && plan.sorted === true;
 
 export interface CostedPlan {
   plan: Plan;
+  /** For a single-index plan, the conditions its bounds apply. */
+  used?: Condition[];
   /** Index entries the plan visits (exact, from the indexes' range counts); Infinity for a full scan. */
   estimate: number;
 }
@@ -89,10 +89,8 @@ export function choosePlan(conj: Conjunction, indexes: Iterable<SecondaryIndex>,
 function idOrderPlan(best: CostedPlan, singles: CostedPlan[], walk: CostedPlan | null, want: number, reverse: boolean): CostedPlan {
   if (best.plan.kind === 'ids' || !walk || walk.plan.kind !== 'index') return best;
   const domain = walk.plan.index.countUpTo(walk.plan.intervals, Infinity);
-  if (best.plan.kind === 'index') {
-    const intersection = intersectionPlan(best.plan, best.estimate, singles, domain, want, reverse);
-    if (intersection) return intersection;
-  }
+  const intersection = intersectionPlan(best, singles, domain, want, reverse);
+  if (intersection) return intersection;
   const filterCost = best.estimate + DOCUMENT_COST * Math.min(best.estimate, want);
   const walkCost = DOCUMENT_COST * Math.min(domain, (want * domain * WALK_SAFETY) / Math.max(1, best.estimate));
   return walkCost < filterCost ? { plan: walk.plan, estimate: walkCost } : best;
@@ -113,16 +111,26 @@ function idOrdered(plan: Plan, reverse: boolean): Plan | null {
  * want × domain / probe documents, while the intersection reads about want × domain / build probe entries and
  * tests only the page's documents.
  */
-function intersectionPlan(best: IndexPlan, build: number, singles: CostedPlan[], domain: number, want: number, reverse: boolean): CostedPlan | null {
+function intersectionPlan(best: CostedPlan, singles: CostedPlan[], domain: number, want: number, reverse: boolean): CostedPlan | null {
+  if (best.plan.kind !== 'index') return null;
+  const applied = new Set(best.used?.map(criterionOf));
   const probe = singles
-    .filter((p) => p.plan.kind === 'index' && p.plan.byId && p.plan.index !== best.index)
+    .filter((p) => p.plan.kind === 'index' && p.plan.byId && p.used?.some((c) => !applied.has(criterionOf(c))))
     .sort((a, b) => a.estimate - b.estimate)[0];
   if (!probe || probe.plan.kind !== 'index') return null;
+  const build = best.estimate;
   const sortedCost = build + DOCUMENT_COST * Math.min(build, (want * domain) / Math.max(1, probe.estimate));
   const intersectCost = build + Math.min(probe.estimate, (want * domain) / Math.max(1, build)) + DOCUMENT_COST * want;
   if (intersectCost >= sortedCost) return null;
-  return { plan: { kind: 'intersect', build: best, probe: { ...probe.plan, reverse, sorted: true }, sorted: true }, estimate: intersectCost };
+  return { plan: { kind: 'intersect', build: best.plan, probe: { ...probe.plan, reverse, sorted: true }, sorted: true }, estimate: intersectCost };
 }
+
+/**
+ * The criterion a condition belongs to: its outermost $elemMatch (one search parameter's entry), or its own path.
+ * A probe that only narrows a criterion the build side already applies (say, adds the token system) would
+ * filter little, so it does not count as new.
+ */
+const criterionOf = (c: Condition): string => (c.elemIds.length ? `#${c.elemIds[0]}` : c.path);
 
 /** One plan per index that the conditions bound, with its exact number of entries; most constrained first. */
 function singleIndexPlans(conditions: Condition[], indexes: SecondaryIndex[]): CostedPlan[] {
@@ -133,6 +141,7 @@ function singleIndexPlans(conditions: Condition[], indexes: SecondaryIndex[]): C
     .map(({ index, bounds }) => ({
       plan: { kind: 'index', index, intervals: bounds.intervals, reverse: false, sorted: false, byId: bounds.wholeTuples },
       estimate: index.countUpTo(bounds.intervals, Infinity),
+      used: bounds.used,
     }));
 }
 
@@ -166,6 +175,8 @@ interface Bounds {
   constrained: number;
   /** Every position is fixed to a point: each interval holds one whole key tuple. */
   wholeTuples: boolean;
+  /** The conditions the bounds apply. */
+  used: Condition[];
 }
 
 /** Tightest bounds on `index` implied by the conditions, or null when its first key is unconstrained. */
@@ -185,12 +196,22 @@ function boundsFor(index: SecondaryIndex, conditions: Condition[]): Bounds | nul
     }
     const range = usable.find((c) => c.lo || c.hi);
     if (range) {
-      return { intervals: prefixes.map((p) => rangeInterval(p, rangeOf(index, range, position))), constrained: position + 1, wholeTuples: false };
+      return {
+        intervals: prefixes.map((p) => rangeInterval(p, rangeOf(index, range, position))),
+        constrained: position + 1,
+        wholeTuples: false,
+        used: [...chosen.map((o) => o.condition), range],
+      };
     }
     break;
   }
   if (chosen.length === 0) return null;
-  return { intervals: prefixes.map((p) => ({ start: p, end: prefixEnd(p) })), constrained: chosen.length, wholeTuples: chosen.length === index.paths.length };
+  return {
+    intervals: prefixes.map((p) => ({ start: p, end: prefixEnd(p) })),
+    constrained: chosen.length,
+    wholeTuples: chosen.length === index.paths.length,
+    used: chosen.map((o) => o.condition),
+  };
 }
 
 /**

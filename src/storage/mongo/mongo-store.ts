@@ -73,9 +73,10 @@ class MongoStore implements Store {
   }
 
   async ensureIndexes(collection: string, indexes: IndexSpec[]): Promise<void> {
-    if (indexes.length === 0) return;
+    const buildable = indexes.filter((spec) => !spec.crossesArrays);
+    if (buildable.length === 0) return;
     await this.db.collection<Doc>(collection).createIndexes(
-      indexes.map((spec) => ({
+      buildable.map((spec) => ({
         name: spec.name,
         key: new Map(spec.keys),
         ...(spec.unique ? { unique: true } : {}),

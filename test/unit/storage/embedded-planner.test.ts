@@ -130,8 +130,7 @@ describe('embedded index planner', () => {
       'idx.tok': { $elemMatch: { p: 'code', c: '789-8' } },
       'idx.date': { $elemMatch: { p: 'date', lo: { $gte: '2020-01-01T00:00:00.000Z', $lt: '2020-01-22T00:00:00.000Z' } } },
     });
-    const indexes = [...RESOURCE_INDEXES, { name: 'type__id', keys: [['type', 1], ['_id', 1]] as SortSpec }];
-    const indexed = collectionWith(generateResources(30_000, 3), indexes);
+    const indexed = collectionWith(generateResources(30_000, 3), RESOURCE_INDEXES.filter((spec) => !spec.crossesArrays));
     const plan = choosePlan(filter.conjunction, (indexed as unknown as { indexes: Map<string, never> }).indexes.values(), [['_id', 1]], 10).plan;
     assert.equal(plan.kind, 'intersect');
     const all = collectionWith(generateResources(30_000, 3), []).find(filter).map((d) => d._id).sort();
@@ -141,6 +140,21 @@ describe('embedded index planner', () => {
     assert.deepEqual(indexed.find(counting, { sort: [['_id', 1]], limit: 10 }).map((d) => d._id), all.slice(0, 10));
     assert.equal(tested, 10);
     assert.deepEqual(indexed.find(filter, { sort: [['_id', -1]], limit: 10 }).map((d) => d._id), all.slice().reverse().slice(0, 10));
+  });
+
+  it('serves a token and a date range together from the index that crosses both arrays', () => {
+    const query = {
+      type: 'Observation',
+      'idx.tok': { $elemMatch: { p: 'code', c: '789-8' } },
+      'idx.date': { $elemMatch: { p: 'date', lo: { $gte: '2020-01-01T00:00:00.000Z', $lt: '2020-03-01T00:00:00.000Z' } } },
+    };
+    const plan = planFor(resources, query, [['_id', 1]]);
+    assert.equal(indexName(plan), 'type_tok_date');
+    assert.equal(plan.kind === 'index' && plan.intervals.length, 1);
+    const filter = new CompiledFilter(query);
+    const expected = collectionWith(generateResources(3000, 1), []).find(filter).map((d) => d._id).sort();
+    assert.ok(expected.length > 0);
+    assert.deepEqual(resources.find(filter, { sort: [['_id', 1]], limit: 100 }).map((d) => d._id), expected);
   });
 
   it('tests an _id list in _id order, so an _id-sorted page stops early', () => {
