@@ -83,8 +83,8 @@ export function choosePlan(conj: Conjunction, indexes: Iterable<SecondaryIndex>,
 /**
  * A page in `_id` order (the order of every search page) from a plan that does not yield ids in order. In order
  * of preference: an intersection of two index scans; the best plan, whose ids Collection.find reads from the
- * index and puts in order before testing documents in page order; or a walk of
- * [type, _id], which tests a document per entry until the page is full, when that is expected to be cheaper.
+ * index and puts in order before testing documents in page order; or a walk of [type, _id], which tests a
+ * document per entry until the page is full, when that is expected to be cheaper.
  */
 function idOrderPlan(best: CostedPlan, singles: CostedPlan[], walk: CostedPlan | null, want: number, reverse: boolean): CostedPlan {
   if (best.plan.kind === 'ids' || !walk || walk.plan.kind !== 'index') return best;
