@@ -8,13 +8,16 @@ import { Heap } from './heap';
 
 const FIRST_BATCH = 32;
 
+/** Whether id `a` comes before id `b`, ascending or (`reverse`) descending. */
+export const idBefore = (reverse: boolean): ((a: string, b: string) => boolean) => (reverse ? (a, b) => a > b : (a, b) => a < b);
+
 export function* inOrder(ids: readonly string[], reverse = false): Generator<string> {
-  const before = reverse ? (a: string, b: string) => a > b : (a: string, b: string) => a < b;
+  const before = idBefore(reverse);
   let remaining = ids;
   let batch = FIRST_BATCH;
   while (remaining.length > 0) {
     if (remaining.length <= batch * 2) {
-      yield* [...remaining].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+      yield* [...remaining].sort(comparatorOf(before));
       return;
     }
     const selected = firstOf(remaining, batch, before);
@@ -32,5 +35,10 @@ function firstOf(ids: readonly string[], count: number, before: (a: string, b: s
     if (kept.size < count) kept.push(id);
     else if (before(id, kept.peek()!)) kept.replaceTop(id);
   }
-  return kept.toArray().sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+  return kept.toArray().sort(comparatorOf(before));
 }
+
+const comparatorOf =
+  (before: (a: string, b: string) => boolean) =>
+  (a: string, b: string): number =>
+    before(a, b) ? -1 : before(b, a) ? 1 : 0;

@@ -8,6 +8,7 @@ import { bulkLoad } from 'sorted-btree/extended/bulkLoad';
 import type { Doc, IndexSpec } from '../port';
 import { StorageConflict } from '../port';
 import { Heap } from './heap';
+import { idBefore } from './ordered-ids';
 import { KeyGenerator, type PositionShape } from './index-keys';
 import { encodedTupleLength, prefixEnd } from './key-encoding';
 
@@ -121,7 +122,8 @@ export class SecondaryIndex {
       return;
     }
     type Stream = { id: string; rest: Iterator<string> };
-    const heap = new Heap<Stream>(reverse ? (a, b) => a.id > b.id : (a, b) => a.id < b.id);
+    const before = idBefore(reverse);
+    const heap = new Heap<Stream>((a, b) => before(a.id, b.id));
     for (const interval of intervals) {
       const rest = this.scanTuple(interval, reverse);
       const first = rest.next();
