@@ -132,11 +132,21 @@ function intersectionPlan(best: CostedPlan, singles: CostedPlan[], domain: numbe
  */
 const criterionOf = (c: Condition): string => (c.elemIds.length ? `#${c.elemIds[0]}` : c.path);
 
-/** One plan per index that the conditions bound, with its exact number of entries; most constrained first. */
+/**
+ * One plan per index that the conditions bound, with its exact number of entries; most constrained first.
+ * A plan whose bounds apply only some of the conditions another plan applies is left out (typically the many
+ * indexes bounded by `type` alone next to one bounded by `type` and a parameter): it is never the narrower one,
+ * and counting it costs a descent through a large tree. A whole-tuple plan stays when the one applying more is
+ * not whole-tuple, as it may still serve as an intersection probe.
+ */
 function singleIndexPlans(conditions: Condition[], indexes: SecondaryIndex[]): CostedPlan[] {
-  return indexes
+  const bounded = indexes
     .map((index) => ({ index, bounds: boundsFor(index, conditions) }))
-    .filter((b): b is { index: SecondaryIndex; bounds: Bounds } => b.bounds !== null)
+    .filter((b): b is { index: SecondaryIndex; bounds: Bounds } => b.bounds !== null);
+  const dominated = (b: Bounds): boolean =>
+    bounded.some(({ bounds: other }) => other.used.length > b.used.length && (other.wholeTuples || !b.wholeTuples) && b.used.every((c) => other.used.includes(c)));
+  return bounded
+    .filter(({ bounds }) => !dominated(bounds))
     .sort((a, b) => b.bounds.constrained - a.bounds.constrained)
     .map(({ index, bounds }) => ({
       plan: { kind: 'index', index, intervals: bounds.intervals, reverse: false, sorted: false, byId: bounds.wholeTuples },

@@ -198,29 +198,16 @@ export class SecondaryIndex {
   }
 
   /**
-   * Number of entries in the intervals, at most `cap`. O(log n) per interval: the difference of two ranks, each
-   * read from the subtree sizes the B+ tree caches in its internal nodes.
+   * Number of entries in the intervals, at most `cap`. O(log n) per interval, from the entry counts the B+ tree
+   * caches in its internal nodes (see countInRange).
    */
   countUpTo(intervals: KeyInterval[], cap: number): number {
     let n = 0;
     for (const { start, end } of intervals) {
-      n += (end === null ? this.tree.size : this.rank(end)) - this.rank(start);
+      n += countInRange((this.tree as unknown as { _root: TreeNode })._root, start, end);
       if (n >= cap) return cap;
     }
     return n;
-  }
-
-  /** Number of keys below `key`. */
-  private rank(key: string): number {
-    let node = (this.tree as unknown as { _root: TreeNode })._root;
-    let below = 0;
-    while (node.children) {
-      const i = lowerBound(node.keys, key);
-      if (i === node.keys.length) return below + node.size();
-      for (let j = 0; j < i; j++) below += node.children[j].size();
-      node = node.children[i];
-    }
-    return below + lowerBound(node.keys, key);
   }
 }
 
@@ -232,6 +219,57 @@ interface TreeNode {
   keys: string[];
   children?: TreeNode[];
   size(): number;
+}
+
+/**
+ * Keys in [start, end) under `node` (`end` null: no upper bound). One descent while both bounds fall into the
+ * same child; where they part, the children between them count whole and each bound is ranked within its own
+ * child. Every child visited is a memory access (at millions of entries, a likely cache miss), so each sum over
+ * children reads whichever side of the node has fewer of them.
+ */
+function countInRange(root: TreeNode, start: string, end: string | null): number {
+  let node = root;
+  while (node.children) {
+    const last = node.keys.length;
+    const i = lowerBound(node.keys, start);
+    if (i === last) return 0;
+    const k = end === null ? last : lowerBound(node.keys, end);
+    if (k === i) {
+      node = node.children[i];
+      continue;
+    }
+    const first = node.children[i];
+    let n = first.size() - keysBelow(first, start) + childrenSize(node, i + 1, k);
+    if (k < last && end !== null) n += keysBelow(node.children[k], end);
+    return n;
+  }
+  return (end === null ? node.keys.length : lowerBound(node.keys, end)) - lowerBound(node.keys, start);
+}
+
+/** Keys below `key` under `node`. */
+function keysBelow(root: TreeNode, key: string): number {
+  let node = root;
+  let below = 0;
+  while (node.children) {
+    const i = lowerBound(node.keys, key);
+    if (i === node.keys.length) return below + node.size();
+    below += childrenSize(node, 0, i);
+    node = node.children[i];
+  }
+  return below + lowerBound(node.keys, key);
+}
+
+/** Entries under children [from, to) of an internal node: summed directly or as the node's size minus the rest. */
+function childrenSize(node: TreeNode, from: number, to: number): number {
+  const children = node.children!;
+  let n = 0;
+  if (to - from <= children.length - (to - from)) {
+    for (let j = from; j < to; j++) n += children[j].size();
+    return n;
+  }
+  for (let j = 0; j < from; j++) n += children[j].size();
+  for (let j = to; j < children.length; j++) n += children[j].size();
+  return node.size() - n;
 }
 
 /** First position in sorted `keys` whose key is >= `key`. */
