@@ -8,7 +8,7 @@ import type { Doc, FindOptions, IndexSpec, SortSpec } from '../port';
 import { StorageConflict } from '../port';
 import type { CompiledFilter } from './compiled-filter';
 import { inOrder } from './ordered-ids';
-import { choosePlan, yieldsInOrder, type Plan } from './planner';
+import { choosePlan, enforcedBy, yieldsInOrder, type Plan } from './planner';
 import { compileProjection } from './projection';
 import { SecondaryIndex } from './secondary-index';
 import { sortDocuments } from './sort';
@@ -83,12 +83,14 @@ export class Collection {
     const skip = Math.max(0, options.skip ?? 0);
     const want = options.limit ? skip + Math.abs(options.limit) : Infinity;
     const sort = options.sort && options.sort.length > 0 ? options.sort : undefined;
-    const plan = inIdOrder(choosePlan(filter.conjunction, this.indexes.values(), sort, want).plan, sort, want);
+    const chosen = choosePlan(filter.conjunction, this.indexes.values(), sort, want).plan;
+    const test = filter.residual(enforcedBy(chosen));
+    const plan = inIdOrder(chosen, sort, want);
     const presorted = yieldsInOrder(plan);
     const stopAt = sort && !presorted ? Infinity : want;
     const matches: Doc[] = [];
     for (const doc of this.candidates(plan, overlay)) {
-      if (!filter.test(doc)) continue;
+      if (!test(doc)) continue;
       matches.push(doc);
       if (matches.length >= stopAt) break;
     }
@@ -109,12 +111,13 @@ export class Collection {
 
   count(filter: CompiledFilter, limit?: number, overlay?: Overlay): number {
     const { plan } = choosePlan(filter.conjunction, this.indexes.values(), undefined);
+    const test = filter.residual(enforcedBy(plan));
     const cap = limit && limit > 0 ? limit : Infinity;
     let n = 0;
     if (overlay) for (const doc of overlay.values()) if (doc && filter.test(doc)) n++;
     if (n >= cap) return cap;
     for (const doc of this.candidates(plan, overlay)) {
-      if (filter.test(doc) && ++n >= cap) break;
+      if (test(doc) && ++n >= cap) break;
     }
     return n;
   }

@@ -1,46 +1,78 @@
 /**
  * A filter compiled once per call: the predicate that re-checks candidates and the planner's view of it.
- * The predicate is a plain function (./matcher.ts) when every operator is in the compiled subset, a mingo
- * `Query` otherwise.
+ * Each top-level clause is compiled on its own, to a plain function (./matcher.ts) when every operator is in
+ * the compiled subset, to a mingo `Query` otherwise, so that candidates from exact index bounds are tested only
+ * against the clauses those bounds do not already guarantee (residual).
  * A filter that is only an `_id` equality or `$in` of strings (reads by id, the most frequent query) is
  * answered by a set lookup, without compiling a mingo query
  * (https://www.mongodb.com/docs/manual/reference/operator/query/in/).
  */
 import { Query } from 'mingo';
 import type { Doc, Filter } from '../port';
-import { extractConjunction, type Conjunction } from './conditions';
-import { compileMatcher, type Predicate } from './matcher';
+import { extractConjunction, isExactClause, topLevelClauses, type Condition, type Conjunction } from './conditions';
+import { allOf, compileMatcher, type Predicate } from './matcher';
 import { isPlainObject } from './values';
+
+interface Clause {
+  test: Predicate;
+  /** The clause holds for any document whose index entries meet its conditions as points (isExactClause). */
+  exact: boolean;
+}
 
 export class CompiledFilter {
   readonly conjunction: Conjunction;
-  private readonly predicate: Predicate | null;
+  private readonly clauses: Clause[];
+  private readonly predicate: Predicate;
   /** The ids of a filter that is only an `_id` equality or `$in`; null otherwise. */
   readonly ids: ReadonlySet<string> | null;
-  /** Whether candidates are re-checked by the compiled predicate rather than by mingo. */
-  readonly compiled: boolean = true;
+  /** Whether candidates are re-checked by compiled predicates only, without mingo. */
+  readonly compiled: boolean;
 
   constructor(filter: Filter) {
     const ids = idsOnly(filter);
     if (ids) {
-      this.ids = new Set(ids);
-      this.predicate = null;
-      this.conjunction = { conditions: [{ path: '_id', elemPaths: [], elemIds: [], points: ids, boundsOnOneValue: false }], ors: [] };
+      const set = new Set(ids);
+      this.ids = set;
+      this.clauses = [];
+      this.predicate = (doc) => set.has((doc as Doc)._id);
+      this.compiled = true;
+      this.conjunction = { conditions: [{ path: '_id', elemPaths: [], elemIds: [], points: ids, boundsOnOneValue: false, clause: 0 }], ors: [] };
       return;
     }
     this.ids = null;
-    const compiled = compileMatcher(filter);
-    this.compiled = compiled !== null;
-    if (compiled) this.predicate = compiled;
-    else {
-      const query = new Query(filter);
-      this.predicate = (doc) => query.test(doc as Doc);
-    }
+    let compiledAll = true;
+    this.clauses = topLevelClauses(filter).map((clause) => {
+      const compiled = compileMatcher(clause);
+      if (compiled) return { test: compiled, exact: isExactClause(clause) };
+      compiledAll = false;
+      const query = new Query(clause);
+      return { test: (doc) => query.test(doc as Doc), exact: false };
+    });
+    this.compiled = compiledAll;
+    this.predicate = allOf(this.clauses.map((c) => c.test));
     this.conjunction = extractConjunction(filter);
   }
 
   test(doc: Doc): boolean {
-    return this.ids ? this.ids.has(doc._id) : this.predicate!(doc);
+    return this.predicate(doc);
+  }
+
+  /**
+   * The predicate left for candidates that are known to meet `enforced` (planner.ts, enforcedBy): the clauses
+   * of which some condition is not enforced, or that are not exact.
+   */
+  residual(enforced: readonly Condition[]): Predicate {
+    if (enforced.length === 0) return this.predicate;
+    if (this.ids) return enforced.some((c) => c.path === '_id' && c.elemPaths.length === 0) ? () => true : this.predicate;
+    const met = new Set(enforced);
+    const unmet = new Set<number>();
+    const covered = new Set<number>();
+    for (const condition of this.conjunction.conditions) {
+      if (condition.clause < 0) continue;
+      (met.has(condition) ? covered : unmet).add(condition.clause);
+    }
+    const left = this.clauses.filter((clause, i) => !(clause.exact && covered.has(i) && !unmet.has(i)));
+    return left.length === this.clauses.length ? this.predicate : allOf(left.map((c) => c.test));
   }
 }
 

@@ -25,6 +25,8 @@ export interface Condition {
   hi?: RangeBound;
   /** Both range bounds apply to the same value even when the path holds an array ($elemMatch over scalars). */
   boundsOnOneValue: boolean;
+  /** Position of the top-level clause (see topLevelClauses) the condition comes from; -1 inside an $or. */
+  clause: number;
 }
 
 export interface Conjunction {
@@ -43,22 +45,80 @@ const isScalar = (v: unknown): v is Scalar =>
   typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && !Number.isNaN(v));
 const isRangeValue = (v: unknown): v is string | number => typeof v === 'string' || (typeof v === 'number' && !Number.isNaN(v));
 
-/** `ids` numbers the $elemMatch operators across $or branches so that ids never collide. */
+/**
+ * The clauses a filter is the conjunction of: its fields, one `{field: condition}` each, with top-level `$and`
+ * operands flattened in, and each other top-level operator (`$or`, ...) as one clause.
+ */
+export function topLevelClauses(filter: Filter): Filter[] {
+  const out: Filter[] = [];
+  const visit = (part: Record<string, unknown>): void => {
+    for (const [key, value] of Object.entries(part)) {
+      if (key === '$and' && Array.isArray(value) && value.every(isPlainObject)) for (const operand of value) visit(operand);
+      else out.push({ [key]: value });
+    }
+  };
+  visit(filter);
+  return out;
+}
+
+/**
+ * Whether a clause holds exactly for the documents whose index entries satisfy its conditions as points:
+ * `{path: scalar}`, `{path: {$eq: scalar}}`, `{path: {$in: [scalar, ...]}}`, or `{path: {$elemMatch: {...}}}`
+ * whose fields are all such equalities. The planner adds what the index itself must guarantee (see
+ * planner.ts, exactPoints).
+ */
+export function isExactClause(clause: Filter): boolean {
+  const [path, ...more] = Object.keys(clause);
+  if (path === undefined || more.length > 0 || path.startsWith('$')) return false;
+  const value = clause[path];
+  if (isPlainObject(value) && Object.keys(value).length === 1 && isPlainObject(value.$elemMatch)) {
+    const fields = Object.entries(value.$elemMatch);
+    return fields.length > 0 && fields.every(([field, condition]) => !field.startsWith('$') && isEquality(condition));
+  }
+  return isEquality(value);
+}
+
+function isEquality(condition: unknown): boolean {
+  if (isScalar(condition)) return true;
+  if (!isPlainObject(condition)) return false;
+  const operators = Object.keys(condition);
+  if (operators.length !== 1) return false;
+  const operand = condition[operators[0]];
+  return (operators[0] === '$eq' && isScalar(operand)) || (operators[0] === '$in' && Array.isArray(operand) && operand.every(isScalar));
+}
+
+/**
+ * `ids` numbers the $elemMatch operators across $or branches so that ids never collide. Conditions are tagged
+ * with the position of their clause in topLevelClauses(filter).
+ */
 export function extractConjunction(filter: Filter, ids: { next: number } = { next: 0 }): Conjunction {
   const out: Conjunction = { conditions: [], ors: [] };
-  const visit = (clause: Record<string, unknown>, scope: Scope, topLevel: boolean): void => {
-    for (const [key, value] of Object.entries(clause)) {
+  let clause = -1;
+  topLevelClauses(filter).forEach((part, position) => {
+    clause = position;
+    const [key] = Object.keys(part);
+    const value = part[key];
+    if (key === '$or') {
+      if (Array.isArray(value) && value.length > 0 && value.every(isPlainObject)) {
+        out.ors.push(value.map((branch) => withoutClauses(extractConjunction(branch as Filter, ids))));
+      }
+    } else if (!key.startsWith('$')) {
+      visitField(key, value, { prefix: '', elemPaths: [], elemIds: [] });
+    }
+  });
+  return out;
+
+  function visit(part: Record<string, unknown>, scope: Scope): void {
+    for (const [key, value] of Object.entries(part)) {
       if (key === '$and' && Array.isArray(value)) {
-        for (const part of value) if (isPlainObject(part)) visit(part, scope, topLevel);
-      } else if (key === '$or' && Array.isArray(value) && topLevel) {
-        if (value.length > 0 && value.every(isPlainObject)) out.ors.push(value.map((branch) => extractConjunction(branch as Filter, ids)));
+        for (const operand of value) if (isPlainObject(operand)) visit(operand, scope);
       } else if (!key.startsWith('$')) {
         visitField(scope.prefix + key, value, scope);
       }
     }
-  };
-  const visitField = (path: string, value: unknown, scope: Scope): void => {
-    const base = { path, elemPaths: scope.elemPaths, elemIds: scope.elemIds };
+  }
+  function visitField(path: string, value: unknown, scope: Scope): void {
+    const base = { path, elemPaths: scope.elemPaths, elemIds: scope.elemIds, clause };
     if (isScalar(value)) {
       out.conditions.push({ ...base, points: [value], boundsOnOneValue: false });
       return;
@@ -97,8 +157,8 @@ export function extractConjunction(filter: Filter, ids: { next: number } = { nex
     }
     if (range.lo && range.hi && typeRank(range.lo.value) !== typeRank(range.hi.value)) delete range.hi;
     if (range.lo || range.hi) out.conditions.push({ ...base, ...range, boundsOnOneValue: false });
-  };
-  const visitElemMatch = (path: string, body: Record<string, unknown>, scope: Scope): void => {
+  }
+  function visitElemMatch(path: string, body: Record<string, unknown>, scope: Scope): void {
     const inner: Scope = {
       prefix: path + '.',
       elemPaths: [...scope.elemPaths, path],
@@ -111,8 +171,12 @@ export function extractConjunction(filter: Filter, ids: { next: number } = { nex
       for (let i = before; i < out.conditions.length; i++) out.conditions[i].boundsOnOneValue = true;
       return;
     }
-    visit(body, inner, false);
-  };
-  visit(filter, { prefix: '', elemPaths: [], elemIds: [] }, true);
-  return out;
+    visit(body, inner);
+  }
+}
+
+/** An $or branch's conditions belong to no top-level clause. */
+function withoutClauses(conj: Conjunction): Conjunction {
+  for (const condition of conj.conditions) condition.clause = -1;
+  return conj;
 }

@@ -15,6 +15,8 @@ interface PathNode {
   children: Map<string, PathNode>;
   /** `children` as a list, iterated for every indexed document. */
   childList: Array<[segment: string, child: PathNode]>;
+  /** An embedded document stood on its own at this path (recorded in the shapes once). */
+  objectSeen?: boolean;
 }
 
 /** What key generation has seen at one index position; used by the planner to decide which bounds are sound. */
@@ -28,6 +30,16 @@ export interface PositionShape {
   leafArray: boolean;
   /** A value whose encoded order differs from MongoDB sort order (an embedded document) was indexed. */
   unordered: boolean;
+  /**
+   * An array held an array somewhere along `path`. Keys flatten nested arrays, which a MongoDB path does not
+   * descend into, so entries may then match documents the query does not.
+   */
+  nestedArrays: boolean;
+  /**
+   * Prefixes of `path` where an embedded document stood on its own (not as an array element). An `$elemMatch`
+   * there matches nothing, while the keys index the document's fields as usual.
+   */
+  objectPrefixes: Set<string>;
 }
 
 export class KeyGenerator {
@@ -37,7 +49,15 @@ export class KeyGenerator {
 
   constructor(paths: string[]) {
     this.width = paths.length;
-    this.shapes = paths.map((path) => ({ path, arrayPrefixes: new Set<string>(), multikey: false, leafArray: false, unordered: false }));
+    this.shapes = paths.map((path) => ({
+      path,
+      arrayPrefixes: new Set<string>(),
+      multikey: false,
+      leafArray: false,
+      unordered: false,
+      nestedArrays: false,
+      objectPrefixes: new Set<string>(),
+    }));
     this.root = { ends: [], positions: [], children: new Map(), childList: [] };
     paths.forEach((path, position) => {
       let node = this.root;
@@ -86,19 +106,22 @@ export class KeyGenerator {
     return result;
   }
 
-  private expandValue(value: unknown, trie: PathNode, path: string): string[][] {
+  /** `element`: the value is an element of an array at `path`. */
+  private expandValue(value: unknown, trie: PathNode, path: string, element = false): string[][] {
     if (Array.isArray(value)) {
       for (const position of trie.positions) {
         const shape = this.shapes[position];
         shape.multikey = true;
         shape.arrayPrefixes.add(path);
+        if (element) shape.nestedArrays = true;
       }
       for (const position of trie.ends) this.shapes[position].leafArray = true;
       if (value.length === 0) return [this.nulls(trie)];
       const out: string[][] = [];
-      for (const element of value) for (const tuple of this.expandValue(element, trie, path)) out.push(tuple);
+      for (const item of value) for (const tuple of this.expandValue(item, trie, path, true)) out.push(tuple);
       return out;
     }
+    if (!element && !trie.objectSeen && isPlainObject(value)) this.sawObject(trie, path);
     if (trie.ends.length === 0 && isPlainObject(value)) return this.expandObject(value, trie, path + '.');
     const own = new Array<string>(this.width);
     if (trie.ends.length) {
@@ -111,6 +134,12 @@ export class KeyGenerator {
     if (trie.children.size === 0) return [own];
     const below = isPlainObject(value) ? this.expandObject(value, trie, path + '.') : [this.nulls(trie)];
     return below.map((tuple) => merge(tuple, own));
+  }
+
+  private sawObject(trie: PathNode, path: string): void {
+    if (trie.objectSeen) return;
+    trie.objectSeen = true;
+    for (const position of trie.positions) this.shapes[position].objectPrefixes.add(path);
   }
 
   private nulls(trie: PathNode): string[] {

@@ -218,7 +218,7 @@ function not(predicate: Predicate): Predicate {
   return (doc) => !predicate(doc);
 }
 
-function allOf(parts: Predicate[]): Predicate {
+export function allOf(parts: Predicate[]): Predicate {
   if (parts.length === 0) return () => true;
   if (parts.length === 1) return parts[0];
   if (parts.length === 2) {

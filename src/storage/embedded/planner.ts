@@ -12,15 +12,41 @@ import type { KeyInterval, SecondaryIndex } from './secondary-index';
 
 export type Plan =
   | { kind: 'scan' }
-  | { kind: 'ids'; ids: Iterable<string>; sorted?: boolean }
+  /** `exact`: conditions every candidate meets (see enforcedBy). */
+  | { kind: 'ids'; ids: Iterable<string>; sorted?: boolean; exact?: Condition[] }
   /**
    * `sorted`: candidates come in the requested sort order. `byId`: every interval holds one whole key tuple, so
-   * its entries are in id order and the scan merges the intervals by id.
+   * its entries are in id order and the scan merges the intervals by id. `exact`: see enforcedBy.
    */
-  | { kind: 'index'; index: SecondaryIndex; intervals: KeyInterval[]; reverse: boolean; sorted: boolean; byId?: boolean }
+  | {
+      kind: 'index';
+      index: SecondaryIndex;
+      intervals: KeyInterval[];
+      reverse: boolean;
+      sorted: boolean;
+      byId?: boolean;
+      exact?: Condition[];
+    }
   | { kind: 'union'; plans: Plan[] }
   /** Ids of `probe` (an id-ordered scan) that `build` also yields, in id order; read from the indexes alone. */
   | { kind: 'intersect'; build: Plan; probe: Plan; sorted: true };
+
+/**
+ * Conditions that every candidate of the plan meets, because the plan's index bounds fix them to points and the
+ * index holds no entry for a document that fails them (see exactPoints). A clause made only of such conditions
+ * need not be tested again (CompiledFilter.residual), as MongoDB skips predicates whose index bounds are exact.
+ */
+export function enforcedBy(plan: Plan): readonly Condition[] {
+  switch (plan.kind) {
+    case 'ids':
+    case 'index':
+      return plan.exact ?? [];
+    case 'intersect':
+      return [...enforcedBy(plan.build), ...enforcedBy(plan.probe)];
+    default:
+      return [];
+  }
+}
 
 /** Whether the plan yields its candidates in the order the query asked for. */
 export const yieldsInOrder = (plan: Plan): boolean => 'sorted' in plan && plan.sorted === true;
@@ -149,7 +175,7 @@ function singleIndexPlans(conditions: Condition[], indexes: SecondaryIndex[]): C
     .filter(({ bounds }) => !dominated(bounds))
     .sort((a, b) => b.bounds.constrained - a.bounds.constrained)
     .map(({ index, bounds }) => ({
-      plan: { kind: 'index', index, intervals: bounds.intervals, reverse: false, sorted: false, byId: bounds.wholeTuples },
+      plan: { kind: 'index', index, intervals: bounds.intervals, reverse: false, sorted: false, byId: bounds.wholeTuples, exact: bounds.exact },
       estimate: index.countUpTo(bounds.intervals, Infinity),
       used: bounds.used,
     }));
@@ -158,7 +184,10 @@ function singleIndexPlans(conditions: Condition[], indexes: SecondaryIndex[]): C
 /** `singles`: the single-index plans of `conj.conditions` (computed once, and not at all for an id lookup). */
 function bestFilterPlan(conj: Conjunction, indexes: SecondaryIndex[], singles = () => singleIndexPlans(conj.conditions, indexes)): CostedPlan {
   const byId = conj.conditions.find((c) => c.path === '_id' && c.points && c.elemPaths.length === 0);
-  if (byId?.points) return { plan: { kind: 'ids', ids: [...new Set(byId.points.filter((p): p is string => typeof p === 'string'))] }, estimate: byId.points.length };
+  if (byId?.points) {
+    const ids = [...new Set(byId.points.filter((p): p is string => typeof p === 'string'))];
+    return { plan: { kind: 'ids', ids, exact: [byId] }, estimate: byId.points.length };
+  }
 
   let best: CostedPlan = { plan: { kind: 'scan' }, estimate: Infinity };
   for (const single of singles()) if (single.estimate < best.estimate) best = single;
@@ -187,6 +216,8 @@ interface Bounds {
   wholeTuples: boolean;
   /** The conditions the bounds apply. */
   used: Condition[];
+  /** The conditions the bounds apply exactly (exactPoints). */
+  exact: Condition[];
 }
 
 /** Tightest bounds on `index` implied by the conditions, or null when its first key is unconstrained. */
@@ -211,6 +242,7 @@ function boundsFor(index: SecondaryIndex, conditions: Condition[]): Bounds | nul
         constrained: position + 1,
         wholeTuples: false,
         used: [...chosen.map((o) => o.condition), range],
+        exact: exactPoints(index, chosen),
       };
     }
     break;
@@ -221,7 +253,23 @@ function boundsFor(index: SecondaryIndex, conditions: Condition[]): Bounds | nul
     constrained: chosen.length,
     wholeTuples: chosen.length === index.paths.length,
     used: chosen.map((o) => o.condition),
+    exact: exactPoints(index, chosen),
   };
+}
+
+/**
+ * The point conditions whose index entries exist only for documents that meet them: no nested arrays along the
+ * path (keys flatten them, MongoDB paths do not descend into them), and every enclosing `$elemMatch` path always
+ * held an array (keys index a lone embedded document's fields too; `$elemMatch` never matches it). Equality of
+ * encoded keys is equality of values (key-encoding.ts).
+ */
+function exactPoints(index: SecondaryIndex, chosen: Array<{ condition: Condition; position: number }>): Condition[] {
+  return chosen
+    .filter(({ condition, position }) => {
+      const shape = index.shapes[position];
+      return !shape.nestedArrays && condition.elemPaths.every((path) => !shape.objectPrefixes.has(path));
+    })
+    .map((o) => o.condition);
 }
 
 /**

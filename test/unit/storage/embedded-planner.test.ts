@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Collection, CompiledFilter } from '../../../src/storage/embedded/collection';
-import { choosePlan, type Plan } from '../../../src/storage/embedded/planner';
+import { choosePlan, enforcedBy, type Plan } from '../../../src/storage/embedded/planner';
 import type { Doc, Filter, SortSpec } from '../../../src/storage/port';
 import { RESOURCE_INDEXES, generateResources } from '../../contract/random-resources';
 
@@ -23,9 +23,22 @@ function collectionWith(docs: Doc[], indexes = RESOURCE_INDEXES): Collection {
   return collection;
 }
 
-function planFor(collection: Collection, filter: Filter, sort?: SortSpec): Plan {
+function planFor(collection: Collection, filter: Filter | CompiledFilter, sort?: SortSpec): Plan {
   const indexes = (collection as unknown as { indexes: Map<string, never> }).indexes.values();
-  return choosePlan(new CompiledFilter(filter).conjunction, indexes, sort).plan;
+  const compiled = filter instanceof CompiledFilter ? filter : new CompiledFilter(filter);
+  return choosePlan(compiled.conjunction, indexes, sort).plan;
+}
+
+/** A filter that counts the candidate documents find() tests (with whatever predicate the plan leaves). */
+function countingTests(filter: CompiledFilter): { counting: CompiledFilter; tested: () => number } {
+  let n = 0;
+  const counting = Object.assign(Object.create(filter) as CompiledFilter, {
+    residual: (enforced: Parameters<CompiledFilter['residual']>[0]) => {
+      const predicate = filter.residual(enforced);
+      return (doc: unknown) => (n++, predicate(doc));
+    },
+  });
+  return { counting, tested: () => n };
 }
 
 const indexName = (plan: Plan): string | undefined => (plan.kind === 'index' ? plan.index.spec.name : undefined);
@@ -106,10 +119,9 @@ describe('embedded index planner', () => {
     assert.ok(plan.kind === 'index' && plan.sorted && plan.byId, JSON.stringify(plan.kind));
     const all = big.find(filter).map((d) => d._id).sort();
     assert.ok(all.length > 30, `only ${all.length} matches`);
-    let tested = 0;
-    const counting = Object.assign(Object.create(filter) as CompiledFilter, { test: (doc: Doc) => (tested++, filter.test(doc)) });
+    const { counting, tested } = countingTests(filter);
     assert.deepEqual(big.find(counting, { sort: [['_id', 1]], limit: 10 }).map((d) => d._id), all.slice(0, 10));
-    assert.ok(tested <= 12, `tested ${tested} documents for a page of 10`);
+    assert.ok(tested() <= 12, `tested ${tested()} documents for a page of 10`);
     assert.deepEqual(big.find(filter, { sort: [['_id', -1]], skip: 3, limit: 5 }).map((d) => d._id), all.slice().reverse().slice(3, 8));
   });
 
@@ -118,10 +130,9 @@ describe('embedded index planner', () => {
     const filter = new CompiledFilter({ type: 'Encounter', 'idx.date': { $elemMatch: { p: 'date', lo: { $gte: '2020-01-01T00:00:00.000Z', $lt: '2020-02-01T00:00:00.000Z' } } } });
     const all = big.find(filter).map((d) => d._id).sort();
     assert.ok(all.length > 50, `only ${all.length} matches`);
-    let tested = 0;
-    const counting = Object.assign(Object.create(filter) as CompiledFilter, { test: (doc: Doc) => (tested++, filter.test(doc)) });
+    const { counting, tested } = countingTests(filter);
     assert.deepEqual(big.find(counting, { sort: [['_id', -1]], limit: 7 }).map((d) => d._id), all.slice().reverse().slice(0, 7));
-    assert.equal(tested, 7);
+    assert.equal(tested(), 7);
   });
 
   it('intersects a range scan with an id-ordered token scan from the indexes alone, testing only the page', () => {
@@ -135,10 +146,9 @@ describe('embedded index planner', () => {
     assert.equal(plan.kind, 'intersect');
     const all = collectionWith(generateResources(30_000, 3), []).find(filter).map((d) => d._id).sort();
     assert.ok(all.length > 20, `only ${all.length} matches`);
-    let tested = 0;
-    const counting = Object.assign(Object.create(filter) as CompiledFilter, { test: (doc: Doc) => (tested++, filter.test(doc)) });
+    const { counting, tested } = countingTests(filter);
     assert.deepEqual(indexed.find(counting, { sort: [['_id', 1]], limit: 10 }).map((d) => d._id), all.slice(0, 10));
-    assert.equal(tested, 10);
+    assert.equal(tested(), 10);
     assert.deepEqual(indexed.find(filter, { sort: [['_id', -1]], limit: 10 }).map((d) => d._id), all.slice().reverse().slice(0, 10));
   });
 
@@ -160,19 +170,50 @@ describe('embedded index planner', () => {
   it('tests an _id list in _id order, so an _id-sorted page stops early', () => {
     const ids = resources.find(new CompiledFilter({ type: 'Patient' })).map((d) => d._id).slice(0, 40);
     const filter = new CompiledFilter({ _id: { $in: [...ids].reverse() } });
-    let tested = 0;
-    const counting = Object.assign(Object.create(filter) as CompiledFilter, { test: (doc: Doc) => (tested++, filter.test(doc)) });
+    const { counting, tested } = countingTests(filter);
     assert.deepEqual(resources.find(counting, { sort: [['_id', 1]], limit: 5 }).map((d) => d._id), [...ids].sort().slice(0, 5));
-    assert.equal(tested, 5);
+    assert.equal(tested(), 5);
+  });
+
+  it('does not test candidates again against clauses their index bounds fix exactly (MongoDB exact bounds)', () => {
+    const filter = new CompiledFilter({ type: 'Observation', deleted: false, 'idx.tok': { $elemMatch: { p: 'code', c: { $in: ['789-8', '1234-5'] } } } });
+    const plan = planFor(resources, filter);
+    assert.equal(indexName(plan), 'type_tok');
+    const residual = filter.residual(enforcedBy(plan));
+    assert.equal(residual({ _id: 'x', deleted: false }), true, 'type and token clauses are left to the index');
+    assert.equal(residual({ _id: 'x', deleted: true }), false, '`deleted` is not in the index and is still tested');
+    const ranged = new CompiledFilter({ type: 'Observation', 'idx.date': { $elemMatch: { p: 'date', lo: { $gte: '2020-01-01T00:00:00.000Z' } } } });
+    assert.equal(ranged.residual(enforcedBy(planFor(resources, ranged)))({ _id: 'x', type: 'Observation' }), false, 'a range clause is tested');
+  });
+
+  it('keeps testing clauses whose index entries may belong to non-matching documents (nested arrays, lone documents)', () => {
+    const docs: Doc[] = [
+      { _id: 'match', type: 'T', idx: { tok: [{ p: 'code', c: '1' }] } },
+      { _id: 'lone', type: 'T', idx: { tok: { p: 'code', c: '1' } } },
+      { _id: 'nested', type: 'T', idx: { tok: [[{ p: 'code', c: '1' }]] } },
+      { _id: 'leaf', type: 'T', idx: { tok: [{ p: [['code']], c: '1' }] } },
+    ];
+    const indexed = collectionWith(docs.map((d) => ({ ...d })), [{ name: 'type_tok', keys: [['type', 1], ['idx.tok.p', 1], ['idx.tok.c', 1]] }]);
+    const scanned = collectionWith(docs.map((d) => ({ ...d })), []);
+    for (const query of [
+      { type: 'T', 'idx.tok': { $elemMatch: { p: 'code', c: '1' } } },
+      { type: 'T', 'idx.tok.p': 'code', 'idx.tok.c': '1' },
+      { type: 'T', 'idx.tok.p': { $in: ['code'] } },
+    ]) {
+      const expected = scanned.find(new CompiledFilter(query)).map((d) => d._id).sort();
+      assert.deepEqual(indexed.find(new CompiledFilter(query)).map((d) => d._id).sort(), expected, JSON.stringify(query));
+      assert.deepEqual(indexed.find(new CompiledFilter(query), { sort: [['_id', 1]], limit: 10 }).map((d) => d._id), expected, JSON.stringify(query));
+      assert.equal(indexed.count(new CompiledFilter(query)), expected.length, JSON.stringify(query));
+    }
+    assert.deepEqual(scanned.find(new CompiledFilter({ type: 'T', 'idx.tok': { $elemMatch: { p: 'code', c: '1' } } })).map((d) => d._id), ['match']);
   });
 
   it('answers a selective query on 30,000 documents by visiting only its candidates', () => {
     const big = collectionWith(generateResources(30_000, 3));
     const filter = new CompiledFilter({ type: 'Observation', deleted: false, 'idx.ref': { $elemMatch: { p: 'subject', r: 'Patient/p7' } }, 'idx.tok': { $elemMatch: { p: 'code', c: '789-8' } } });
-    let tested = 0;
-    const counting = Object.assign(Object.create(filter) as CompiledFilter, { test: (doc: Doc) => (tested++, filter.test(doc)) });
+    const { counting, tested } = countingTests(filter);
     const found = big.find(counting, { sort: [['lastUpdated', -1]], limit: 20 });
     assert.equal(found.length, 20);
-    assert.ok(tested < 1_000, `tested ${tested} documents`);
+    assert.ok(tested() < 1_000, `tested ${tested()} documents`);
   });
 });
