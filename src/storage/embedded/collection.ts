@@ -127,10 +127,12 @@ export class Collection {
       for (const doc of this.docs.values()) if (!overlay?.has(doc._id)) yield doc;
       return;
     }
-    const seen = new Set<string>();
+    const seen = repeatsIds(plan) ? new Set<string>() : null;
     for (const id of planIds(plan)) {
-      if (seen.has(id)) continue;
-      seen.add(id);
+      if (seen) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+      }
       if (overlay?.has(id)) continue;
       const doc = this.docs.get(id);
       if (doc) yield doc;
@@ -147,6 +149,17 @@ function inIdOrder(plan: Plan, sort: SortSpec | undefined, want: number): Plan {
   if (!sort || sort.length !== 1 || sort[0][0] !== '_id' || want === Infinity) return plan;
   if (plan.kind === 'scan' || yieldsInOrder(plan)) return plan;
   return { kind: 'ids', ids: inOrder([...collectIds(plan, new Set())], sort[0][1] === -1), sorted: true };
+}
+
+/**
+ * Whether a plan may yield an id more than once: id lists are de-duplicated when made, and one whole-tuple
+ * interval holds each document once (an index key is its tuple followed by the id).
+ */
+function repeatsIds(plan: Plan): boolean {
+  if (plan.kind === 'ids') return false;
+  if (plan.kind === 'index') return !(plan.byId && plan.intervals.length === 1);
+  if (plan.kind === 'intersect') return repeatsIds(plan.probe);
+  return true;
 }
 
 /** Adds every candidate id of `plan` to `into`, reading index entries without iterators where it can. */

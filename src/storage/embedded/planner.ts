@@ -12,7 +12,7 @@ import type { KeyInterval, SecondaryIndex } from './secondary-index';
 
 export type Plan =
   | { kind: 'scan' }
-  /** `exact`: conditions every candidate meets (see enforcedBy). */
+  /** Distinct ids. `exact`: conditions every candidate meets (see enforcedBy). */
   | { kind: 'ids'; ids: Iterable<string>; sorted?: boolean; exact?: Condition[] }
   /**
    * `sorted`: candidates come in the requested sort order. `byId`: every interval holds one whole key tuple, so
@@ -220,22 +220,31 @@ interface Bounds {
   exact: Condition[];
 }
 
-/** Tightest bounds on `index` implied by the conditions, or null when its first key is unconstrained. */
+/**
+ * Tightest bounds on `index` implied by the conditions, or null when its first key is unconstrained. Runs for
+ * every index on every query, so it loops rather than allocating filtered lists.
+ */
 function boundsFor(index: SecondaryIndex, conditions: Condition[]): Bounds | null {
   const chosen: Array<{ condition: Condition; position: number }> = [];
   let prefixes = [''];
   for (let position = 0; position < index.paths.length; position++) {
-    const usable = conditions.filter(
-      (c) => c.path === index.paths[position] && chosen.every((o) => correlated(index, o.condition, o.position, c, position)),
-    );
-    const points = usable.filter((c) => c.points).sort((a, b) => a.points!.length - b.points!.length)[0];
+    const path = index.paths[position];
+    let points: Condition | undefined;
+    let range: Condition | undefined;
+    for (const c of conditions) {
+      if (c.path !== path || !correlatedWithAll(index, chosen, c, position)) continue;
+      if (c.points) {
+        if (!points || c.points.length < points.points!.length) points = c;
+      } else if (!range && (c.lo || c.hi)) {
+        range = c;
+      }
+    }
     if (points?.points) {
       if (prefixes.length * points.points.length > MAX_INTERVALS) break;
       prefixes = extend(prefixes, points.points);
       chosen.push({ condition: points, position });
       continue;
     }
-    const range = usable.find((c) => c.lo || c.hi);
     if (range) {
       return {
         intervals: prefixes.map((p) => rangeInterval(p, rangeOf(index, range, position))),
@@ -255,6 +264,11 @@ function boundsFor(index: SecondaryIndex, conditions: Condition[]): Bounds | nul
     used: chosen.map((o) => o.condition),
     exact: exactPoints(index, chosen),
   };
+}
+
+function correlatedWithAll(index: SecondaryIndex, chosen: Array<{ condition: Condition; position: number }>, c: Condition, position: number): boolean {
+  for (const o of chosen) if (!correlated(index, o.condition, o.position, c, position)) return false;
+  return true;
 }
 
 /**
@@ -325,12 +339,17 @@ function bestWalkPlan(conditions: Condition[], indexes: SecondaryIndex[], sort: 
  */
 function correlated(index: SecondaryIndex, a: Condition, aPosition: number, b: Condition, bPosition: number): boolean {
   const bPrefixes = index.shapes[bPosition].arrayPrefixes;
-  const shared = [...index.shapes[aPosition].arrayPrefixes].filter((p) => bPrefixes.has(p));
-  if (shared.length === 0) return true;
-  let depth = 0;
-  while (depth < a.elemIds.length && depth < b.elemIds.length && a.elemIds[depth] === b.elemIds[depth]) depth++;
-  const anchor = depth > 0 ? a.elemPaths[depth - 1] : '';
-  return shared.every((p) => covers(anchor, p));
+  let anchor: string | undefined;
+  for (const shared of index.shapes[aPosition].arrayPrefixes) {
+    if (!bPrefixes.has(shared)) continue;
+    if (anchor === undefined) {
+      let depth = 0;
+      while (depth < a.elemIds.length && depth < b.elemIds.length && a.elemIds[depth] === b.elemIds[depth]) depth++;
+      anchor = depth > 0 ? a.elemPaths[depth - 1] : '';
+    }
+    if (!covers(anchor, shared)) return false;
+  }
+  return true;
 }
 
 const covers = (anchor: string, arrayPath: string): boolean => anchor === arrayPath || anchor.startsWith(arrayPath + '.');
@@ -350,9 +369,25 @@ function rangeInterval(prefix: string, { lo, hi }: Pick<Condition, 'lo' | 'hi'>)
   return { start, end };
 }
 
-function extend(prefixes: string[], points: Array<string | number | boolean>): string[] {
-  const encoded = [...new Set(points.map(encodeKeyValue))];
+/**
+ * Each prefix followed by each point, in key order: both lists are sorted and encoded values are
+ * self-delimiting, so the nested loop yields sorted keys.
+ */
+function extend(prefixes: string[], points: Condition['points'] & {}): string[] {
+  const encoded = encodedPoints(points);
+  if (prefixes.length === 1 && prefixes[0] === '') return encoded;
   const out: string[] = [];
   for (const p of prefixes) for (const e of encoded) out.push(p + e);
-  return out.sort();
+  return out;
+}
+
+/** Distinct encoded points in key order, computed once per list (every index on a query re-reads them). */
+const encodedPointCache = new WeakMap<object, string[]>();
+function encodedPoints(points: Condition['points'] & {}): string[] {
+  let encoded = encodedPointCache.get(points);
+  if (!encoded) {
+    encoded = [...new Set(points.map(encodeKeyValue))].sort();
+    encodedPointCache.set(points, encoded);
+  }
+  return encoded;
 }

@@ -7,6 +7,8 @@ import type { Doc } from '../port';
 import { isPlainObject } from './values';
 
 type FieldTree = Map<string, FieldTree | true>;
+/** A FieldTree as nested lists: iterated per projected document without allocating iterators. */
+type FieldList = ReadonlyArray<readonly [field: string, sub: FieldList | true]>;
 
 export type CompiledProjection = (doc: Doc) => Doc;
 
@@ -19,7 +21,7 @@ export function compileProjection(projection: Record<string, 0 | 1> | undefined)
   if (fields.some(([, v]) => (v === 1) !== inclusion)) {
     throw new Error('a projection cannot mix inclusion and exclusion (except for _id)');
   }
-  const tree = buildTree(fields.map(([path]) => path));
+  const tree = toList(buildTree(fields.map(([path]) => path)));
   if (inclusion) {
     return (doc) => {
       const out = include(doc, tree);
@@ -54,9 +56,14 @@ function buildTree(paths: string[]): FieldTree {
   return root;
 }
 
-function include(source: Record<string, unknown>, tree: FieldTree): Record<string, unknown> {
+function toList(tree: FieldTree): FieldList {
+  return [...tree].map(([field, sub]) => [field, sub === true ? true : toList(sub)] as const);
+}
+
+function include(source: Record<string, unknown>, tree: FieldList): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, sub] of tree) {
+  for (let i = 0; i < tree.length; i++) {
+    const [key, sub] = tree[i];
     if (!(key in source)) continue;
     const value = source[key];
     if (sub === true) out[key] = value;
@@ -66,9 +73,10 @@ function include(source: Record<string, unknown>, tree: FieldTree): Record<strin
   return out;
 }
 
-function exclude(source: Record<string, unknown>, tree: FieldTree): Record<string, unknown> {
+function exclude(source: Record<string, unknown>, tree: FieldList): Record<string, unknown> {
   const out: Record<string, unknown> = { ...source };
-  for (const [key, sub] of tree) {
+  for (let i = 0; i < tree.length; i++) {
+    const [key, sub] = tree[i];
     if (!(key in out)) continue;
     const value = out[key];
     if (sub === true) delete out[key];
