@@ -51,6 +51,17 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
           } catch {
             // frozen results reject mutation; either way the stored copy must stay intact
           }
+          const [projected] = (await store.find('things', { _id: 'a' }, { projection: { 'nested.list': 1 } })) as Array<{ nested: { list: number[] } } & Doc>;
+          try {
+            projected.nested.list.push(5);
+          } catch {
+            // as above
+          }
+          try {
+            projected.nested.list = [];
+          } catch {
+            // as above
+          }
           assert.deepEqual(await store.findOne('things', { _id: 'a' }), { _id: 'a', nested: { list: [1, 2] } });
         }));
 

@@ -2,6 +2,9 @@
  * Inclusion / exclusion projections with MongoDB semantics
  * (https://www.mongodb.com/docs/manual/tutorial/project-fields-from-query-results/): dotted paths descend into
  * embedded documents and arrays of documents; `_id` is kept unless excluded.
+ * A projection builds only new containers around values of the stored document, which stay deep-frozen, so a
+ * caller that changes a projected result changes its own copy and never the store; the new containers are not
+ * frozen (freezing them cost more than the rest of the projection).
  */
 import type { Doc } from '../port';
 import { isPlainObject } from './values';
@@ -16,7 +19,7 @@ export function compileProjection(projection: Record<string, 0 | 1> | undefined)
   if (!projection) return null;
   const fields = Object.entries(projection).filter(([path]) => path !== '_id');
   const keepId = projection._id !== 0;
-  if (fields.length === 0) return keepId ? null : (doc) => freeze(withoutId(doc)) as Doc;
+  if (fields.length === 0) return keepId ? null : (doc) => withoutId(doc) as Doc;
   const inclusion = fields[0][1] === 1;
   if (fields.some(([, v]) => (v === 1) !== inclusion)) {
     throw new Error('a projection cannot mix inclusion and exclusion (except for _id)');
@@ -26,13 +29,13 @@ export function compileProjection(projection: Record<string, 0 | 1> | undefined)
     return (doc) => {
       const out = include(doc, tree);
       if (keepId) out._id = doc._id;
-      return freeze(out) as Doc;
+      return out as Doc;
     };
   }
   return (doc) => {
     const out = exclude(doc, tree);
     if (!keepId) delete out._id;
-    return freeze(out) as Doc;
+    return out as Doc;
   };
 }
 
