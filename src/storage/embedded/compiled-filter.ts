@@ -9,7 +9,7 @@
  */
 import { Query } from 'mingo';
 import type { Doc, Filter } from '../port';
-import { extractConjunction, isExactClause, topLevelClauses, type Condition, type Conjunction } from './conditions';
+import { extractConjunction, isExactClause, newCondition, topLevelClauses, type Condition, type Conjunction } from './conditions';
 import { allOf, compileMatcher, type Predicate } from './matcher';
 import { isPlainObject } from './values';
 
@@ -36,7 +36,7 @@ export class CompiledFilter {
       this.clauses = [];
       this.predicate = (doc) => set.has((doc as Doc)._id);
       this.compiled = true;
-      this.conjunction = { conditions: [{ path: '_id', elemPaths: [], elemIds: [], points: ids, boundsOnOneValue: false, clause: 0 }], ors: [] };
+      this.conjunction = { conditions: [newCondition('_id', { elemPaths: [], elemIds: [] }, 0, { points: ids })], ors: [] };
       return;
     }
     this.ids = null;

@@ -27,6 +27,31 @@ export interface Condition {
   boundsOnOneValue: boolean;
   /** Position of the top-level clause (see topLevelClauses) the condition comes from; -1 inside an $or. */
   clause: number;
+  /** `points` encoded as index keys, distinct and sorted; filled by the planner on first use. */
+  encoded?: string[];
+}
+
+/**
+ * A condition with every field present, so that all conditions share one object shape (the planner reads them
+ * for every index on every query).
+ */
+export function newCondition(
+  path: string,
+  scope: { elemPaths: string[]; elemIds: number[] },
+  clause: number,
+  bounds: Pick<Condition, 'points' | 'lo' | 'hi'>,
+): Condition {
+  return {
+    path,
+    elemPaths: scope.elemPaths,
+    elemIds: scope.elemIds,
+    points: bounds.points,
+    lo: bounds.lo,
+    hi: bounds.hi,
+    boundsOnOneValue: false,
+    clause,
+    encoded: undefined,
+  };
 }
 
 export interface Conjunction {
@@ -118,9 +143,8 @@ export function extractConjunction(filter: Filter, ids: { next: number } = { nex
     }
   }
   function visitField(path: string, value: unknown, scope: Scope): void {
-    const base = { path, elemPaths: scope.elemPaths, elemIds: scope.elemIds, clause };
     if (isScalar(value)) {
-      out.conditions.push({ ...base, points: [value], boundsOnOneValue: false });
+      out.conditions.push(newCondition(path, scope, clause, { points: [value] }));
       return;
     }
     if (!isPlainObject(value)) return;
@@ -130,14 +154,14 @@ export function extractConjunction(filter: Filter, ids: { next: number } = { nex
     for (const [op, operand] of Object.entries(value)) {
       switch (op) {
         case '$eq':
-          if (isScalar(operand)) out.conditions.push({ ...base, points: [operand], boundsOnOneValue: false });
+          if (isScalar(operand)) out.conditions.push(newCondition(path, scope, clause, { points: [operand] }));
           break;
         case '$in':
-          if (Array.isArray(operand) && operand.every(isScalar)) out.conditions.push({ ...base, points: operand, boundsOnOneValue: false });
+          if (Array.isArray(operand) && operand.every(isScalar)) out.conditions.push(newCondition(path, scope, clause, { points: operand }));
           break;
         case '$all':
           if (Array.isArray(operand)) {
-            for (const v of operand) if (isScalar(v)) out.conditions.push({ ...base, points: [v], boundsOnOneValue: false });
+            for (const v of operand) if (isScalar(v)) out.conditions.push(newCondition(path, scope, clause, { points: [v] }));
           }
           break;
         case '$gt':
@@ -156,7 +180,7 @@ export function extractConjunction(filter: Filter, ids: { next: number } = { nex
       }
     }
     if (range.lo && range.hi && typeRank(range.lo.value) !== typeRank(range.hi.value)) delete range.hi;
-    if (range.lo || range.hi) out.conditions.push({ ...base, ...range, boundsOnOneValue: false });
+    if (range.lo || range.hi) out.conditions.push(newCondition(path, scope, clause, range));
   }
   function visitElemMatch(path: string, body: Record<string, unknown>, scope: Scope): void {
     const inner: Scope = {

@@ -241,7 +241,7 @@ function boundsFor(index: SecondaryIndex, conditions: Condition[]): Bounds | nul
     }
     if (points?.points) {
       if (prefixes.length * points.points.length > MAX_INTERVALS) break;
-      prefixes = extend(prefixes, points.points);
+      prefixes = extend(prefixes, points);
       chosen.push({ condition: points, position });
       continue;
     }
@@ -370,24 +370,13 @@ function rangeInterval(prefix: string, { lo, hi }: Pick<Condition, 'lo' | 'hi'>)
 }
 
 /**
- * Each prefix followed by each point, in key order: both lists are sorted and encoded values are
+ * Each prefix followed by each point of `condition`, in key order: both lists are sorted and encoded values are
  * self-delimiting, so the nested loop yields sorted keys.
  */
-function extend(prefixes: string[], points: Condition['points'] & {}): string[] {
-  const encoded = encodedPoints(points);
+function extend(prefixes: string[], condition: Condition): string[] {
+  const encoded = (condition.encoded ??= [...new Set(condition.points!.map(encodeKeyValue))].sort());
   if (prefixes.length === 1 && prefixes[0] === '') return encoded;
   const out: string[] = [];
   for (const p of prefixes) for (const e of encoded) out.push(p + e);
   return out;
-}
-
-/** Distinct encoded points in key order, computed once per list (every index on a query re-reads them). */
-const encodedPointCache = new WeakMap<object, string[]>();
-function encodedPoints(points: Condition['points'] & {}): string[] {
-  let encoded = encodedPointCache.get(points);
-  if (!encoded) {
-    encoded = [...new Set(points.map(encodeKeyValue))].sort();
-    encodedPointCache.set(points, encoded);
-  }
-  return encoded;
 }
