@@ -41,7 +41,8 @@ export class CompiledFilter {
     }
     this.ids = null;
     let compiledAll = true;
-    this.clauses = topLevelClauses(filter).map((clause) => {
+    const clauses = topLevelClauses(filter);
+    this.clauses = clauses.map((clause) => {
       const compiled = compileMatcher(clause);
       if (compiled) return { test: compiled, exact: isExactClause(clause) };
       compiledAll = false;
@@ -50,7 +51,7 @@ export class CompiledFilter {
     });
     this.compiled = compiledAll;
     this.predicate = allOf(this.clauses.map((c) => c.test));
-    this.conjunction = extractConjunction(filter);
+    this.conjunction = extractConjunction(filter, undefined, clauses);
   }
 
   test(doc: Doc): boolean {

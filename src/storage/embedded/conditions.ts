@@ -114,12 +114,12 @@ function isEquality(condition: unknown): boolean {
 
 /**
  * `ids` numbers the $elemMatch operators across $or branches so that ids never collide. Conditions are tagged
- * with the position of their clause in topLevelClauses(filter).
+ * with the position of their clause in `clauses`, topLevelClauses(filter).
  */
-export function extractConjunction(filter: Filter, ids: { next: number } = { next: 0 }): Conjunction {
+export function extractConjunction(filter: Filter, ids: { next: number } = { next: 0 }, clauses = topLevelClauses(filter)): Conjunction {
   const out: Conjunction = { conditions: [], ors: [] };
   let clause = -1;
-  topLevelClauses(filter).forEach((part, position) => {
+  clauses.forEach((part, position) => {
     clause = position;
     const [key] = Object.keys(part);
     const value = part[key];

@@ -111,12 +111,22 @@ function compileOperator(segments: string[], operator: string, operand: unknown)
  * (which may address array positions) and names an object inherits from Object.prototype.
  */
 function pathSegments(path: string): string[] | null {
-  const segments = path.split('.');
-  for (const segment of segments) {
-    if (segment === '' || segment.startsWith('$') || /^\d+$/.test(segment) || segment in Object.prototype) return null;
+  let segments = segmentCache.get(path);
+  if (segments === undefined) {
+    segments = path.split('.');
+    for (const segment of segments) {
+      if (segment === '' || segment.startsWith('$') || /^\d+$/.test(segment) || segment in Object.prototype) segments = null;
+      if (segments === null) break;
+    }
+    if (segmentCache.size >= SEGMENT_CACHE_LIMIT) segmentCache.clear();
+    segmentCache.set(path, segments);
   }
   return segments;
 }
+
+/** Paths seen recently (a server queries a few hundred distinct paths); segment lists are never mutated. */
+const segmentCache = new Map<string, string[] | null>();
+const SEGMENT_CACHE_LIMIT = 10_000;
 
 /** `$elemMatch` over documents (field conditions and `$and`/`$or`/`$nor`), not over scalars. */
 function isDocumentQuery(query: Record<string, unknown>): boolean {
