@@ -2,12 +2,16 @@
  * Search latency over HTTP on the embedded store, with the deterministic synthetic population
  * (bench/support/population.ts, ~100 resources per patient). Prints p50/p95 per query shape.
  * Goals (issue 3): p50 <= 5 ms and p95 <= 20 ms at 100,000 resources; p50 at 1,000,000 <= 1.5x p50 at 100,000.
- * Usage: npx tsx bench/search-latency.ts [patients=1000] [samples=200] [passes=2]
+ * Usage: npx tsx bench/search-latency.ts [patients=1000] [samples=200] [passes=2] [--baseline=<patients>]
  *   Every pass measures every shape; the first pass after start-up also meets the collection of the freshly
- *   loaded heap (seconds on a 13 GB heap), so the figures to quote are those of the last pass.
+ *   loaded heap (seconds on a 13 GB heap).
  *   (1000 patients = 100,000 resources; 10000 = 1,000,000. The data directory is kept in .bench-data/ and reused.)
- *   With BENCH_SERVER_URL (e.g. http://127.0.0.1:18600/fhir) the queries go to a server already running on that
- *   population instead (to profile it, or to measure again without another start-up).
+ *   With --baseline=1000, a second server on that population is measured in the same run, the two taking turns
+ *   request by request, and the p50 ratio per shape is printed per pass and as the median over passes: the
+ *   figure for the 1.5x goal (`npx tsx bench/search-latency.ts 10000 200 5 --baseline=1000`; needs ~15 GB).
+ *   With BENCH_SERVER_URL (and BENCH_BASELINE_URL for the baseline), e.g. http://127.0.0.1:18600/fhir, the
+ *   queries go to a server already running on that population instead (to profile it, or to measure again
+ *   without another start-up).
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -56,52 +60,103 @@ async function timeGet(base: string, path: string): Promise<{ ms: number; body: 
   return { ms, body };
 }
 
+interface Target {
+  patients: number;
+  base: string;
+  child?: ChildProcess;
+}
+
+/** A server on `patients` patients: the one at `url` when given, else one started here on `port`. */
+async function target(patients: number, url: string | undefined, port: number): Promise<Target> {
+  if (url) return { patients, base: url };
+  return { patients, base: `http://127.0.0.1:${port}/fhir`, child: await startPopulatedServer(patients, port) };
+}
+
 async function main(): Promise<void> {
-  const [patients = 1000, samples = 200, passes = 2] = process.argv.slice(2).map(Number);
-  const external = process.env.BENCH_SERVER_URL;
-  const child = external ? undefined : await startPopulatedServer(patients);
-  const base = external ?? `http://127.0.0.1:${18500 + (patients % 100)}/fhir`;
+  const args = process.argv.slice(2);
+  const baselineArg = args.find((a) => a.startsWith('--baseline='));
+  const [patients = 1000, samples = 200, passes = 2] = args.filter((a) => !a.startsWith('--')).map(Number);
+  const baselinePatients = baselineArg ? Number(baselineArg.slice('--baseline='.length)) : undefined;
+  const targets: Target[] = [];
   try {
+    if (baselinePatients !== undefined) targets.push(await target(baselinePatients, process.env.BENCH_BASELINE_URL, 18501));
+    targets.push(await target(patients, process.env.BENCH_SERVER_URL, 18500));
+    const ratios = new Map<string, number[]>();
     for (let pass = 1; pass <= passes; pass++) {
       process.stdout.write(`pass ${pass} of ${passes}\n`);
-      await measure(base, patients, samples);
+      for (const [name, ratio] of await measure(targets, samples)) ratios.set(name, [...(ratios.get(name) ?? []), ratio]);
     }
+    if (targets.length === 2) printRatios(ratios, targets);
   } finally {
-    child?.kill('SIGTERM');
+    for (const t of targets) t.child?.kill('SIGTERM');
   }
 }
 
-/** One pass: p50/p95 of every query shape, then of the pages of a `_count=20` walk. */
-async function measure(base: string, patients: number, samples: number): Promise<void> {
-  process.stdout.write(`${'query'.padEnd(48)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'hits'.padStart(6)}\n`);
-  for (const shape of shapes(patients)) {
-    for (let i = 0; i < 10; i++) await timeGet(base, shape.url(i + 100000));
-    const times: number[] = [];
-    let hits = 0;
+/**
+ * One pass: p50/p95 of every query shape, then of the pages of a `_count=20` walk. With a baseline, the two
+ * servers take turns request by request, so that load and drift on the machine fall on both alike, and the
+ * p50 ratio is printed. Returns the ratio per shape (empty without a baseline).
+ */
+async function measure(targets: Target[], samples: number): Promise<Map<string, number>> {
+  const columns = targets.map((t) => `${(t.patients * 100).toLocaleString('en')}`.padStart(18)).join('');
+  process.stdout.write(`${'query'.padEnd(48)}${columns}${targets.length === 2 ? '   ratio' : ''}  (p50 / p95 ms, hits)\n`);
+  const ratios = new Map<string, number>();
+  const report = (name: string, times: number[][], hits: number[]): void => {
+    const cells = times.map((t, k) => {
+      t.sort((a, b) => a - b);
+      const hitText = hits[k] >= 0 ? ` ${(hits[k] / samples).toFixed(0).padStart(3)}` : '    ';
+      return `${percentile(t, 50).toFixed(2).padStart(6)} /${percentile(t, 95).toFixed(2).padStart(6)}${hitText}`;
+    });
+    let line = `${name.padEnd(48)}${cells.join('')}`;
+    if (times.length === 2) {
+      const ratio = percentile(times[1], 50) / percentile(times[0], 50);
+      ratios.set(name, ratio);
+      line += `${ratio.toFixed(2).padStart(8)}`;
+    }
+    process.stdout.write(`${line}\n`);
+  };
+  const shapeLists = targets.map((t) => shapes(t.patients));
+  for (let s = 0; s < shapeLists[0].length; s++) {
+    for (let i = 0; i < 10; i++) for (let k = 0; k < targets.length; k++) await timeGet(targets[k].base, shapeLists[k][s].url(i + 100000));
+    const times = targets.map(() => [] as number[]);
+    const hits = targets.map(() => 0);
     for (let i = 0; i < samples; i++) {
-      const { ms, body } = await timeGet(base, shape.url(i));
-      times.push(ms);
-      hits += body.entry?.length ?? 0;
+      for (let k = 0; k < targets.length; k++) {
+        const { ms, body } = await timeGet(targets[k].base, shapeLists[k][s].url(i));
+        times[k].push(ms);
+        hits[k] += body.entry?.length ?? 0;
+      }
     }
-    times.sort((a, b) => a - b);
-    process.stdout.write(`${shape.name.padEnd(48)} ${percentile(times, 50).toFixed(2).padStart(8)} ${percentile(times, 95).toFixed(2).padStart(8)} ${(hits / samples).toFixed(1).padStart(6)}\n`);
+    report(shapeLists[0][s].name, times, hits);
   }
-  const pageTimes: number[] = [];
+  const pageTimes = targets.map(() => [] as number[]);
   for (let i = 0; i < Math.max(20, samples / 10); i++) {
-    let next: string | undefined = `/Observation?patient=p${(i * 7919) % patients}&_count=20`;
-    while (next) {
-      const { ms, body } = await timeGet(base, next);
-      pageTimes.push(ms);
-      const link = body.link?.find((l) => l.relation === 'next')?.url;
-      next = link ? link.slice(link.indexOf('/fhir') + 5) : undefined;
+    for (let k = 0; k < targets.length; k++) {
+      let next: string | undefined = `/Observation?patient=p${(i * 7919) % targets[k].patients}&_count=20`;
+      while (next) {
+        const { ms, body } = await timeGet(targets[k].base, next);
+        pageTimes[k].push(ms);
+        const link = body.link?.find((l) => l.relation === 'next')?.url;
+        next = link ? link.slice(link.indexOf('/fhir') + 5) : undefined;
+      }
     }
   }
-  pageTimes.sort((a, b) => a - b);
-  process.stdout.write(`${'_count=20 page walk (per page)'.padEnd(48)} ${percentile(pageTimes, 50).toFixed(2).padStart(8)} ${percentile(pageTimes, 95).toFixed(2).padStart(8)}\n`);
+  report('_count=20 page walk (per page)', pageTimes, targets.map(() => -1));
+  return ratios;
+}
+
+/** Per shape: the p50 ratio of every pass and their median (the figure the issue's goal is judged by). */
+function printRatios(ratios: Map<string, number[]>, targets: Target[]): void {
+  const [baseline, measured] = targets.map((t) => (t.patients * 100).toLocaleString('en'));
+  process.stdout.write(`\np50 at ${measured} / p50 at ${baseline}, per pass and median over passes\n`);
+  for (const [name, values] of ratios) {
+    const median = [...values].sort((a, b) => a - b)[values.length >> 1];
+    process.stdout.write(`${name.padEnd(48)}${values.map((v) => v.toFixed(2).padStart(6)).join('')}   median ${median.toFixed(2)}\n`);
+  }
 }
 
 /** Starts the server on the cached population of `patients` patients, writing it first when missing. */
-async function startPopulatedServer(patients: number): Promise<ChildProcess> {
+async function startPopulatedServer(patients: number, port: number): Promise<ChildProcess> {
   const dataDir = join(ROOT, '.bench-data', `population-${patients}`);
   if (!existsSync(join(dataDir, '.complete'))) {
     mkdirSync(dataDir, { recursive: true });
@@ -112,7 +167,7 @@ async function startPopulatedServer(patients: number): Promise<ChildProcess> {
   const started = Date.now();
   const child = await startServerProcess([HEAP, ...START_FLAGS, '--import', 'tsx', join(ROOT, 'src/main.ts')], {
     DATA_DIR: dataDir,
-    PORT: String(18500 + (patients % 100)),
+    PORT: String(port),
   });
   process.stdout.write(`server up in ${Date.now() - started} ms on ${patients * 100} resources\n`);
   return child;

@@ -142,13 +142,16 @@ export class Collection {
 
 /**
  * For a page in `_id` order, the candidate ids of a plan that does not yield them in that order are read from
- * the index alone (or taken from the id list), de-duplicated and put in order lazily, so documents are fetched
- * and tested in page order and the query stops after its page instead of testing every candidate.
+ * the index alone (or taken from the id list) and put in order lazily, repeats dropped as they come out side
+ * by side, so documents are fetched and tested in page order and the query stops after its page instead of
+ * testing every candidate.
  */
 function inIdOrder(plan: Plan, sort: SortSpec | undefined, want: number): Plan {
   if (!sort || sort.length !== 1 || sort[0][0] !== '_id' || want === Infinity) return plan;
   if (plan.kind === 'scan' || yieldsInOrder(plan)) return plan;
-  return { kind: 'ids', ids: inOrder([...collectIds(plan, new Set())], sort[0][1] === -1), sorted: true };
+  const ids: string[] = [];
+  forEachId(plan, (id) => ids.push(id));
+  return { kind: 'ids', ids: withoutRepeats(inOrder(ids, sort[0][1] === -1)), sorted: true };
 }
 
 /**
@@ -162,21 +165,29 @@ function repeatsIds(plan: Plan): boolean {
   return true;
 }
 
-/** Adds every candidate id of `plan` to `into`, reading index entries without iterators where it can. */
-function collectIds(plan: Plan, into: Set<string>): Set<string> {
+/** Calls `fn` with every candidate id of `plan` (ids may repeat), reading index entries without iterators. */
+function forEachId(plan: Plan, fn: (id: string) => void): void {
   switch (plan.kind) {
     case 'ids':
-      for (const id of plan.ids) into.add(id);
-      return into;
+      for (const id of plan.ids) fn(id);
+      return;
     case 'index':
-      plan.index.forEachId(plan.intervals, plan.byId === true, (id) => into.add(id));
-      return into;
+      plan.index.forEachId(plan.intervals, plan.byId === true, fn);
+      return;
     case 'union':
-      for (const sub of plan.plans) collectIds(sub, into);
-      return into;
+      for (const sub of plan.plans) forEachId(sub, fn);
+      return;
     default:
-      for (const id of planIds(plan)) into.add(id);
-      return into;
+      for (const id of planIds(plan)) fn(id);
+  }
+}
+
+/** An ordered id stream without its repeats (equal ids are adjacent once ordered). */
+function* withoutRepeats(ids: Iterable<string>): Generator<string> {
+  let previous: string | undefined;
+  for (const id of ids) {
+    if (id !== previous) yield id;
+    previous = id;
   }
 }
 
@@ -192,7 +203,8 @@ function* planIds(plan: Plan): Generator<string> {
       for (const sub of plan.plans) yield* planIds(sub);
       return;
     case 'intersect': {
-      const members = collectIds(plan.build, new Set());
+      const members = new Set<string>();
+      forEachId(plan.build, (id) => members.add(id));
       const { probe } = plan;
       if (probe.kind === 'index' && probe.intervals.length === 1 && !probe.reverse) {
         yield* probe.index.keptIds(probe.intervals[0], (id) => members.has(id));

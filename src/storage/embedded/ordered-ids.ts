@@ -2,7 +2,7 @@
  * Ids in ascending (or descending) order, produced lazily from an unsorted list: each round selects the next
  * batch of smallest ids with a bounded heap (about one comparison per id) and sorts only that batch. A query
  * that stops after one page therefore costs about one pass over the ids instead of a full sort, which matters
- * when the ids are many and their strings are spread over a large heap.
+ * when the ids are many and their strings are spread over a large heap. Repeated ids come out side by side.
  */
 import { Heap } from './heap';
 
@@ -28,7 +28,7 @@ export function* inOrder(ids: readonly string[], reverse = false): Generator<str
   }
 }
 
-/** The `count` first ids in `before` order, sorted; ids are distinct. */
+/** The `count` first ids in `before` order (a repeated id may fill several places), sorted. */
 function firstOf(ids: readonly string[], count: number, before: (a: string, b: string) => boolean): string[] {
   const kept = new Heap<string>((a, b) => before(b, a)); // top: the last of the ids kept so far
   for (const id of ids) {

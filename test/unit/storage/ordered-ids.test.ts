@@ -24,4 +24,15 @@ describe('embedded lazily ordered ids', () => {
     }
     assert.deepEqual(first, [...ids].sort().slice(0, 10));
   });
+
+  it('keeps repeated ids side by side, so that dropping neighbours that are equal leaves each id once', () => {
+    const rand = seededRandom(9);
+    for (const size of [50, 300, 3000]) {
+      const distinct = Array.from({ length: size }, (_, i) => `Patient/p${String(i).padStart(6, '0')}`);
+      const ids = Array.from({ length: size * 3 }, () => distinct[Math.floor(rand() * size)]);
+      const out = [...inOrder(ids)];
+      for (let i = 1; i < out.length; i++) assert.ok(out[i - 1] <= out[i], `ordered at ${i}`);
+      assert.deepEqual(out.filter((id, i) => id !== out[i - 1]), [...new Set(ids)].sort(), `size ${size}`);
+    }
+  });
 });
