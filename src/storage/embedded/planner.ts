@@ -77,7 +77,9 @@ const MAX_WALK_RATIO = 16;
 const WALK_SAFETY = 4;
 /**
  * Fetching and testing one candidate document costs about as much as reading this many index entries (a
- * document spreads over many heap objects; an index entry is one string in a B+ tree leaf).
+ * document spreads over many heap objects; an index entry is one string in a B+ tree leaf). Measured at 1M
+ * records: 3–5 µs per document tested in a walk, 0.2–0.3 µs per id read for ordering (ratio 11–18); the value
+ * leans towards index-only work, whose cost does not depend on where matches fall in id order.
  */
 const DOCUMENT_COST = 32;
 
