@@ -1,7 +1,8 @@
 /**
  * Extracts from a MongoDB filter the conditions an index can serve: equality / $in points and
  * $gt/$gte/$lt/$lte ranges on scalar values, top-level $and, $elemMatch (whose conditions hold for one array
- * element) and $or branches. Everything else is left to the full predicate, which always re-checks candidates.
+ * element) and $or branches. Everything else is left to the predicate, which re-checks candidates (all but the
+ * clauses exact index bounds guarantee, see isExactClause).
  */
 import type { Filter } from '../port';
 import { isPlainObject, typeRank } from './values';

@@ -1,6 +1,6 @@
 /**
- * The embedded store: MongoDB query semantics over in-memory collections (mingo re-checks every candidate the
- * index planner yields), made durable by an append-only journal with group commit and periodic snapshots.
+ * The embedded store: MongoDB query semantics over in-memory collections (a compiled matcher, or mingo,
+ * re-checks the candidates the index planner yields), made durable by an append-only journal with group commit and periodic snapshots.
  * Writers are serialised; readers never wait for them and see only durable commits. Without a data directory
  * it runs purely in memory (for tests).
  */

@@ -3,7 +3,8 @@
  * tightest bounds (equality / $in prefix, then one range), a union of index scans for an $or, an ordered index
  * walk that already yields the requested sort order (so sort + limit stops early), an intersection of two index
  * scans read in id order, or a full scan.
- * Bounds only ever widen the candidate set; the compiled filter re-checks every candidate.
+ * Bounds only ever widen the candidate set; the compiled filter re-checks every candidate, except for the
+ * clauses that exact bounds already guarantee (enforcedBy).
  */
 import type { SortSpec } from '../port';
 import type { Condition, Conjunction } from './conditions';
