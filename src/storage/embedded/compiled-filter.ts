@@ -33,8 +33,8 @@ export class CompiledFilter {
     if (ids) {
       const set = new Set(ids);
       this.ids = set;
-      this.clauses = [];
       this.predicate = (doc) => set.has((doc as Doc)._id);
+      this.clauses = [{ test: this.predicate, exact: true }];
       this.compiled = true;
       this.conjunction = { conditions: [newCondition('_id', { elemPaths: [], elemIds: [] }, 0, { points: ids })], ors: [] };
       return;
@@ -64,7 +64,6 @@ export class CompiledFilter {
    */
   residual(enforced: readonly Condition[]): Predicate {
     if (enforced.length === 0) return this.predicate;
-    if (this.ids) return enforced.some((c) => c.path === '_id' && c.elemPaths.length === 0) ? () => true : this.predicate;
     const met = new Set(enforced);
     const unmet = new Set<number>();
     const covered = new Set<number>();
