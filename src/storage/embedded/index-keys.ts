@@ -137,7 +137,6 @@ export class KeyGenerator {
   }
 
   private sawObject(trie: PathNode, path: string): void {
-    if (trie.objectSeen) return;
     trie.objectSeen = true;
     for (const position of trie.positions) this.shapes[position].objectPrefixes.add(path);
   }

@@ -113,11 +113,9 @@ function compileOperator(segments: string[], operator: string, operand: unknown)
 function pathSegments(path: string): string[] | null {
   let segments = segmentCache.get(path);
   if (segments === undefined) {
-    segments = path.split('.');
-    for (const segment of segments) {
-      if (segment === '' || segment.startsWith('$') || /^\d+$/.test(segment) || segment in Object.prototype) segments = null;
-      if (segments === null) break;
-    }
+    const split = path.split('.');
+    const unsafe = split.some((segment) => segment === '' || segment.startsWith('$') || /^\d+$/.test(segment) || segment in Object.prototype);
+    segments = unsafe ? null : split;
     if (segmentCache.size >= SEGMENT_CACHE_LIMIT) segmentCache.clear();
     segmentCache.set(path, segments);
   }
