@@ -18,6 +18,7 @@ export type ErrorCategory =
   | 'unsupported-media-type' // 415
   | 'unprocessable' // 422: valid syntax, but breaks FHIR rules (validation, business rules)
   | 'busy' // 503
+  | 'insufficient-storage' // 507: the server cannot store data now (disk full); reads still work
   | 'fault'; // 500: our own bug; never caused by the client
 
 export class FhirError extends Error {
@@ -61,6 +62,8 @@ export function defaultIssueCode(category: ErrorCategory): OperationOutcomeIssue
       return 'processing';
     case 'busy':
       return 'transient';
+    case 'insufficient-storage':
+      return 'no-store';
     case 'fault':
       return 'exception';
   }

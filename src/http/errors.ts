@@ -18,6 +18,7 @@ const STATUS: Record<ErrorCategory, number> = {
   unprocessable: 422,
   fault: 500,
   busy: 503,
+  'insufficient-storage': 507,
 };
 
 export interface ErrorResponse {
