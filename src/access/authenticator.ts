@@ -1,0 +1,63 @@
+/**
+ * Who is asking: the Authorization header turned into an AccessToken. JWTs are verified against the configured
+ * key set (AUTH_JWKS, a URL or a file) or, by default, the server's own key in DATA_DIR; opaque tokens go to
+ * RFC 7662 introspection when AUTH_INTROSPECTION_URL is set. Turning this off takes AUTH_MODE=off.
+ */
+import { readFileSync } from 'node:fs';
+import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { TokenIntrospector } from './introspection';
+import { loadOrCreateLocalKey, localKeySet } from './local-key';
+import { TokenVerifier, unauthorized, type AccessToken } from './tokens';
+
+export interface AuthSettings {
+  /** JWKS URL or file path; absent = the local key in `dataDir`. */
+  jwks?: string;
+  issuer: string;
+  audience: string;
+  introspectionUrl?: string;
+  introspectionClientId?: string;
+  introspectionClientSecret?: string;
+  dataDir: string;
+}
+
+export interface Authenticator {
+  authenticate(authorization: string | undefined): Promise<AccessToken>;
+  /** Where the keys come from, for the start-up line and smart-configuration. */
+  readonly keySource: string;
+}
+
+const JWT_SHAPE = /^[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*$/;
+
+export async function createAuthenticator(settings: AuthSettings): Promise<Authenticator> {
+  const { keys, keySource } = await keySet(settings);
+  const verifier = new TokenVerifier({ keys, issuer: settings.issuer, audience: settings.audience });
+  const introspector = settings.introspectionUrl
+    ? new TokenIntrospector({
+        url: settings.introspectionUrl,
+        audience: settings.audience,
+        ...(settings.introspectionClientId !== undefined ? { clientId: settings.introspectionClientId } : {}),
+        ...(settings.introspectionClientSecret !== undefined ? { clientSecret: settings.introspectionClientSecret } : {}),
+      })
+    : null;
+  return {
+    keySource,
+    authenticate: async (authorization) => {
+      const bearer = /^Bearer +(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+      if (bearer !== undefined && !JWT_SHAPE.test(bearer)) {
+        if (!introspector) throw unauthorized('The access token is not a JWT and this server has no introspection endpoint configured');
+        return introspector.introspect(bearer);
+      }
+      return verifier.verify(authorization);
+    },
+  };
+}
+
+async function keySet(settings: AuthSettings): Promise<{ keys: JWTVerifyGetKey; keySource: string }> {
+  if (settings.jwks === undefined) {
+    return { keys: localKeySet(await loadOrCreateLocalKey(settings.dataDir)), keySource: 'local key in DATA_DIR' };
+  }
+  if (/^https?:\/\//.test(settings.jwks)) return { keys: createRemoteJWKSet(new URL(settings.jwks)), keySource: settings.jwks };
+  const set = JSON.parse(readFileSync(settings.jwks, 'utf8')) as JSONWebKeySet;
+  if (!Array.isArray(set.keys)) throw new Error(`AUTH_JWKS file ${settings.jwks} does not hold a JWKS ({"keys": [...]})`);
+  return { keys: createLocalJWKSet(set), keySource: settings.jwks };
+}
