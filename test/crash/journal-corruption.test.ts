@@ -12,7 +12,7 @@ import { after, describe, it } from 'node:test';
 import { openEmbeddedStore } from '../../src/storage/embedded/embedded-store';
 import { FRAME_HEADER_BYTES, scanFrames } from '../../src/storage/embedded/framing';
 import { StorageCorrupt, type StoreWarning } from '../../src/storage/port';
-import { spawnServer } from '../fixtures/process';
+import { freePort, spawnServer, stopServer } from '../fixtures/process';
 
 const scratch = mkdtempSync(join(tmpdir(), 'journal-corruption-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -128,6 +128,34 @@ describe('embedded store recovery: torn tail versus corruption', () => {
     const first = join(dataDir, 'journal-000001.log');
     cpSync(first, join(dataDir, 'journal-000003.log'));
     await assert.rejects(openEmbeddedStore({ dataDir }), /journal .*journal-000002\.log is missing/);
+  });
+
+  it('logs the cut-off torn tail at server start-up as a warn line with the file and byte count', async () => {
+    const { dataDir, journal, frames } = await storeWithJournal();
+    const last = frames[frames.length - 1];
+    flipByte(journal, last.start + FRAME_HEADER_BYTES);
+    const child = spawnServer({ DATA_DIR: dataDir, PORT: String(await freePort()) });
+    let stdout = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout?.on('data', (d) => {
+          stdout += String(d);
+          if (stdout.includes('"listening"')) resolve();
+        });
+        child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+      });
+    } finally {
+      child.removeAllListeners('exit');
+      await stopServer(child);
+    }
+    const warning = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((record) => /torn last record/.test(String(record.msg)));
+    assert.ok(warning, stdout);
+    assert.equal(warning.level, 'warn');
+    assert.deepEqual([warning.file, warning.offset, warning.bytes], [journal, last.start, last.end - last.start]);
   });
 
   it('stops server start-up with exit code 1 and one line naming the damaged file and offset', async () => {
