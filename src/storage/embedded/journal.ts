@@ -73,7 +73,10 @@ export class Journal {
   }
 
   append(payload: string, onDurable: () => void, onFailed: (error: Error) => void = () => undefined): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failure) {
+      onFailed(this.failure);
+      return Promise.reject(this.failure);
+    }
     const body = Buffer.from(payload, 'utf8');
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ payload: body, onDurable, onFailed, resolve, reject });
@@ -149,19 +152,20 @@ export class Journal {
       await this.handle.truncate(this.bytes);
       await this.handle.datasync();
     } catch (truncateError) {
-      this.poison(truncateError, failed);
+      this.poison(truncateError, failed, true);
       return;
     }
     for (const p of failed) p.reject(failure);
   }
 
-  private poison(error: unknown, batch: PendingAppend[]): void {
+  /** `told`: the appends of `batch` already heard of their failure (onFailed). */
+  private poison(error: unknown, batch: PendingAppend[], told = false): void {
     const cause = error instanceof Error ? error.message : String(error);
     this.failure = new StorageUnavailable(`journal write failed, the store accepts no more writes until it is restarted: ${cause}`);
-    const failed = [...batch, ...this.queue];
+    const queued = this.queue;
     this.queue = [];
-    for (const p of failed) p.onFailed(this.failure);
-    for (const p of failed) p.reject(this.failure);
+    for (const p of told ? queued : [...batch, ...queued]) p.onFailed(this.failure);
+    for (const p of [...batch, ...queued]) p.reject(this.failure);
   }
 }
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openEmbeddedStore } from '../../../src/storage/embedded/embedded-store';
-import { StorageFull, type Store, type StoreWarning } from '../../../src/storage/port';
+import { StorageFull, StorageUnavailable, type Store, type StoreWarning } from '../../../src/storage/port';
 import { FullDisk } from '../../fixtures/full-disk';
 
 const scratch = mkdtempSync(join(tmpdir(), 'embedded-disk-full-'));
@@ -77,6 +77,28 @@ describe('embedded store on a full disk', () => {
     await store.close();
     const { ids: stored } = await reopen(dataDir);
     assert.deepEqual(stored, ['after', 'base']);
+  });
+
+  it('treats a quota (EDQUOT) like a full disk, and stops writing after an I/O error (EIO) until reopened', async () => {
+    const dataDir = freshDir();
+    const disk = new FullDisk();
+    const store = await openEmbeddedStore({ dataDir, files: disk });
+    await insert(store, 'a');
+    disk.code = 'EDQUOT';
+    disk.fill(10);
+    await assert.rejects(insert(store, 'quota'), StorageFull);
+    disk.free();
+    await insert(store, 'b');
+    disk.code = 'EIO';
+    disk.fill(10);
+    await assert.rejects(insert(store, 'io'), (e: unknown) => e instanceof StorageUnavailable && !(e instanceof StorageFull));
+    disk.free();
+    await assert.rejects(insert(store, 'c'), StorageUnavailable);
+    assert.deepEqual(await ids(store), ['a', 'b']);
+    await store.close();
+    const reopened = await reopen(dataDir);
+    assert.deepEqual(reopened.ids, ['a', 'b']);
+    assert.equal(reopened.warnings.length, 1, 'the partial frame the I/O error left is cut off at the next open');
   });
 
   it('removes snapshot.tmp when a compaction runs out of space, and compacts once space is back', async () => {
