@@ -101,6 +101,23 @@ describe('embedded store on a full disk', () => {
     assert.equal(reopened.warnings.length, 1, 'the partial frame the I/O error left is cut off at the next open');
   });
 
+  it('keeps writing its journal when the next journal file cannot be created for a compaction, and removes that file', async () => {
+    const dataDir = freshDir();
+    const disk = new FullDisk(/journal-000002\.log$/);
+    disk.fill();
+    const errors: Error[] = [];
+    const store = await openEmbeddedStore({ dataDir, files: disk, compactAfterBytes: 1024, onBackgroundError: (e) => errors.push(e) });
+    for (let i = 0; i < 30; i++) await insert(store, `d${String(i).padStart(2, '0')}`);
+    assert.ok(errors.length > 0 && errors.every((e) => e instanceof StorageFull), errors.map((e) => e.message).join('; '));
+    assert.ok(errors.length < 30, `compaction was retried after every commit (${errors.length} times)`);
+    assert.deepEqual(readdirSync(dataDir).filter((n) => n.startsWith('journal-')), ['journal-000001.log']);
+    disk.free();
+    for (let i = 30; i < 60; i++) await insert(store, `d${i}`);
+    await store.close();
+    assert.ok(readdirSync(dataDir).includes('snapshot.db'));
+    assert.equal((await reopen(dataDir)).ids.length, 60);
+  });
+
   it('removes snapshot.tmp when a compaction runs out of space, and compacts once space is back', async () => {
     const dataDir = freshDir();
     const disk = new FullDisk(/snapshot\.tmp$/);
