@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync, readdirSync } from 'node:fs';
-import { StorageUnavailable, type Doc, type Filter, type FindOptions, type IndexSpec, type Store, type StoreTransaction, type StoreWarning } from '../port';
+import { StorageFull, StorageUnavailable, type Doc, type Filter, type FindOptions, type IndexSpec, type Store, type StoreTransaction, type StoreWarning } from '../port';
 import { Collection } from './collection';
 import { CompiledFilter } from './compiled-filter';
 import { fsyncDirectory, journalFile, journalGenerations, nodeFileSystem, pathIn, type StoreFileSystem } from './data-files';
@@ -65,6 +65,8 @@ class EmbeddedStore implements Store {
   /** Commits whose journal write failed, and the last failure: a transaction that overlapped one fails too. */
   private failedCommits = 0;
   private lastCommitFailure: Error | null = null;
+  /** A commit failed for lack of space and none has succeeded since (told to the operator once per episode). */
+  private diskFull = false;
   private closed = false;
   private readonly files: StoreFileSystem;
 
@@ -218,11 +220,19 @@ class EmbeddedStore implements Store {
       () => {
         this.apply(list);
         settle();
+        if (this.diskFull) {
+          this.diskFull = false;
+          this.warn({ msg: 'writes are stored again: disk space was freed' });
+        }
       },
       (error) => {
         settle();
         this.failedCommits++;
         this.lastCommitFailure = error;
+        if (error instanceof StorageFull && !this.diskFull) {
+          this.diskFull = true;
+          this.warn({ msg: 'the disk is full: writes are refused until space is freed in the data directory (reads go on)', error: error.message });
+        }
       },
     );
   }

@@ -35,7 +35,8 @@ describe('embedded store on a full disk', () => {
   it('fails a journal write with StorageFull, keeps reading, and writes again once space is freed', async () => {
     const dataDir = freshDir();
     const disk = new FullDisk();
-    const store = await openEmbeddedStore({ dataDir, files: disk });
+    const warnings: StoreWarning[] = [];
+    const store = await openEmbeddedStore({ dataDir, files: disk, onWarning: (w) => warnings.push(w) });
     await insert(store, 'a');
     disk.fill(50); // a short write of a partial frame, then ENOSPC
     await assert.rejects(insert(store, 'b'), StorageFull);
@@ -47,6 +48,11 @@ describe('embedded store on a full disk', () => {
     await store.transaction((tx) => tx.replace('docs', { _id: 'a', text: 'changed' }));
     assert.deepEqual(await ids(store), ['a', 'd']);
     await store.close();
+    assert.deepEqual(
+      warnings.map((w) => w.msg),
+      ['the disk is full: writes are refused until space is freed in the data directory (reads go on)', 'writes are stored again: disk space was freed'],
+      'the operator hears once that the disk is full and once that it is no longer',
+    );
 
     const reopened = await reopen(dataDir);
     assert.deepEqual(reopened.ids, ['a', 'd']);
