@@ -23,7 +23,7 @@ import { historyIndexes, resourceIndexes } from './search/indexes';
 import { SearchRegistry } from './search/registry';
 import { SearchService } from './search/service';
 import { createStore } from './storage/create-store';
-import type { Store } from './storage/port';
+import type { Store, StoreWarning } from './storage/port';
 import { HISTORY, RESOURCES } from './storage/records';
 import { loadBaseValidator } from './validation/validator';
 
@@ -50,12 +50,13 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   const definitionsDir = path.join(ROOT, 'generated');
   const validator = loadBaseValidator({ definitionsDir: path.join(definitionsDir, 'validation') });
   const registry = SearchRegistry.loadBase({ definitionsDir });
-  const store = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir }));
+  const logger = overrides.logger ?? jsonLogger();
+  const onWarning = (warning: StoreWarning): void => logger.log({ level: 'warn', ...warning, msg: `storage: ${warning.msg}` });
+  const store = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir, onWarning }));
   await store.ensureIndexes(RESOURCES, resourceIndexes);
   await store.ensureIndexes(HISTORY, historyIndexes);
   const clock = overrides.clock ?? monotonicClock(systemClock, await newestLastUpdated(store));
 
-  const logger = overrides.logger ?? jsonLogger();
   const parameters = await activateSearchParameters(registry, store, overrides.profilesDir ?? path.join(ROOT, 'profiles'));
   for (const { id, reason } of parameters.skipped) logger.log({ level: 'warn', msg: 'stored SearchParameter not activated', id, reason });
   const criteria = new CriteriaCompiler({ store, registry, baseUrl: config.baseUrl });

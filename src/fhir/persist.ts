@@ -7,7 +7,7 @@
  */
 import type { Resource } from 'fhir/r4';
 import { FhirError } from '../core/errors';
-import { StorageConflict, type StoreTransaction } from '../storage/port';
+import { StorageConflict, StorageFull, type StoreTransaction } from '../storage/port';
 import { HISTORY, RESOURCES, historyKey, resourceKey, type HistoryMethod, type HistoryRecord, type ResourceRecord } from '../storage/records';
 import type { FhirContext } from './context';
 import { assertValid } from './incoming';
@@ -82,6 +82,9 @@ export async function inTransaction<T>(ctx: FhirContext, work: (tx: StoreTransac
       throw new FhirError('conflict', [
         { severity: 'error', code: 'conflict', diagnostics: 'Another request changed this resource at the same time; read it again and retry' },
       ]);
+    }
+    if (err instanceof StorageFull) {
+      throw new FhirError('insufficient-storage', 'The server cannot store data right now: its storage is full. Reads still work; retry the write later');
     }
     throw err;
   }

@@ -1,7 +1,7 @@
 /** Builds the configured storage adapter: MongoDB when a URI is given, else the embedded engine. */
 import { openEmbeddedStore } from './embedded/embedded-store';
 import { openMongoStore } from './mongo/mongo-store';
-import type { Store } from './port';
+import type { Store, StoreWarning } from './port';
 
 export interface StoreOptions {
   /** MongoDB connection string; the deployment must support transactions (replica set or sharded cluster). */
@@ -9,9 +9,11 @@ export interface StoreOptions {
   mongodbDb?: string;
   /** Data directory of the embedded store; undefined = in memory only (tests). */
   dataDir?: string;
+  /** Told what the embedded store repaired at open, and about failed background compactions. */
+  onWarning?: (warning: StoreWarning) => void;
 }
 
 export async function createStore(options: StoreOptions): Promise<Store> {
   if (options.mongodbUri) return openMongoStore({ uri: options.mongodbUri, dbName: options.mongodbDb });
-  return openEmbeddedStore({ dataDir: options.dataDir });
+  return openEmbeddedStore({ dataDir: options.dataDir, onWarning: options.onWarning });
 }

@@ -68,6 +68,9 @@ export interface Store extends StoreReader {
   close(): Promise<void>;
 }
 
+/** Something a store repaired or could not do in the background, for the operator's log (the store goes on working). */
+export type StoreWarning = { msg: string } & Record<string, unknown>;
+
 /** A write lost a race: duplicate `_id` on insert, or the `expect` precondition of a replace no longer holds. */
 export class StorageConflict extends Error {
   constructor(message: string) {
@@ -81,5 +84,24 @@ export class StorageUnavailable extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'StorageUnavailable';
+  }
+}
+
+/**
+ * The store cannot write now because its disk (or quota) is full: ENOSPC, EDQUOT, EFBIG. Nothing of the failed
+ * write was kept; reads go on working, and writes succeed again once space is freed.
+ */
+export class StorageFull extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StorageFull';
+  }
+}
+
+/** The stored data is damaged beyond what a crash can leave behind; the store refuses to open. */
+export class StorageCorrupt extends StorageUnavailable {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StorageCorrupt';
   }
 }

@@ -23,12 +23,18 @@ interface Round {
   acked: Map<number, number>;
 }
 
-/** Starts the writer, kills it `killAfterMs` after it is ready, and collects what it acknowledged. */
-function runAndKill(dataDir: string, firstTx: number, killAfterMs: number, compactAfterBytes: number): Promise<Round> {
+/**
+ * Starts the writer, kills it `killAfterMs` after it is ready (with `stallSnapshots`: after its first
+ * compaction started, which never finishes), and collects what it acknowledged.
+ */
+function runAndKill(dataDir: string, firstTx: number, killAfterMs: number, compactAfterBytes: number, stallSnapshots = false): Promise<Round> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dataDir, String(firstTx), String(compactAfterBytes)], {
+    const args = [WRITER, dataDir, String(firstTx), String(compactAfterBytes), ...(stallSnapshots ? ['stall-snapshots'] : [])];
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const killOn = stallSnapshots ? 'compacting' : 'ready';
+    let killing = false;
     const acked = new Map<number, number>();
     let buffered = '';
     let stderr = '';
@@ -38,7 +44,10 @@ function runAndKill(dataDir: string, firstTx: number, killAfterMs: number, compa
       const lines = buffered.split('\n');
       buffered = lines.pop() ?? '';
       for (const line of lines) {
-        if (line === 'ready') setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+        if (line === killOn && !killing) {
+          killing = true;
+          setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+        }
         const m = /^ack (\d+) (\d+)$/.exec(line);
         if (m) acked.set(Number(m[1]), Number(m[2]));
       }
@@ -81,6 +90,22 @@ describe('embedded store crash safety', () => {
     }
     assert.ok(totalAcked > 100, `the writer acknowledged only ${totalAcked} transactions`);
     assert.ok(existsSync(join(dataDir, 'snapshot.db')), 'compaction never ran');
+  });
+
+  it('keeps journals bounded when every compaction is killed before it finishes (compaction at open)', async () => {
+    const dataDir = freshDir();
+    const acked = new Map<number, number>();
+    const journalCounts: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const { acked: roundAcked } = await runAndKill(dataDir, round * 1_000_000, 30, 32 * 1024, true);
+      for (const [tx, parts] of roundAcked) acked.set(tx, parts);
+      journalCounts.push(readdirSync(dataDir).filter((n) => n.startsWith('journal-')).length);
+      const store = await openEmbeddedStore({ dataDir, compactAfterBytes: 32 * 1024, onWarning: () => undefined });
+      await assertConsistent(store, acked);
+      await store.close();
+      assert.ok(readdirSync(dataDir).filter((n) => n.startsWith('journal-')).length <= 1, `the open did not compact the interrupted journals: ${readdirSync(dataDir).join(', ')}`);
+    }
+    assert.ok(journalCounts.every((n) => n <= 2), `journals piled up across crashes: ${journalCounts.join(', ')}`);
   });
 
   it('ignores and cuts off a torn record or garbage at the end of the journal', async () => {

@@ -5,15 +5,15 @@
  * it runs purely in memory (for tests).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdirSync, readdirSync, unlinkSync } from 'node:fs';
-import { StorageUnavailable, type Doc, type Filter, type FindOptions, type IndexSpec, type Store, type StoreTransaction } from '../port';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { StorageFull, StorageUnavailable, type Doc, type Filter, type FindOptions, type IndexSpec, type Store, type StoreTransaction, type StoreWarning } from '../port';
 import { Collection } from './collection';
 import { CompiledFilter } from './compiled-filter';
-import { fsyncDirectory, journalFile, journalGenerations, pathIn } from './data-files';
+import { fsyncDirectory, journalFile, journalGenerations, nodeFileSystem, pathIn, type StoreFileSystem } from './data-files';
 import { Journal } from './journal';
 import { acquireLock } from './lock';
 import { freeze } from './projection';
-import { recover } from './recovery';
+import { recover, type RecoveredState } from './recovery';
 import { writeSnapshot } from './snapshot';
 import { EmbeddedTransaction, type StagedWrite } from './transaction';
 
@@ -25,8 +25,12 @@ export interface EmbeddedStoreOptions {
    * snapshot if that is more, so recovery reads at most about twice the live data. Default 64 MiB.
    */
   compactAfterBytes?: number;
-  /** Told about failures of background compaction (the store keeps working on its journal). */
+  /** Told about failures of background compaction (the store keeps working on its journal); default: onWarning. */
   onBackgroundError?: (error: Error) => void;
+  /** Told what recovery repaired at open (a torn journal tail cut off, with its byte count); default: process warning. */
+  onWarning?: (warning: StoreWarning) => void;
+  /** The file operations writes go through (tests inject a full disk here); default node:fs. */
+  files?: StoreFileSystem;
 }
 
 const DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
@@ -56,10 +60,19 @@ class EmbeddedStore implements Store {
   private releaseLock: (() => void) | null = null;
   private compaction: Promise<void> | null = null;
   private snapshotBytes = 0;
+  /** Compaction is not tried again before the journal reaches this size after a failed attempt. */
+  private compactionBackoffBytes = 0;
+  /** Commits whose journal write failed, and the last failure: a transaction that overlapped one fails too. */
+  private failedCommits = 0;
+  private lastCommitFailure: Error | null = null;
+  /** A commit failed for lack of space and none has succeeded since (told to the operator once per episode). */
+  private diskFull = false;
   private closed = false;
+  private readonly files: StoreFileSystem;
 
   constructor(private readonly options: EmbeddedStoreOptions) {
     this.compactAfterBytes = options.compactAfterBytes ?? DEFAULT_COMPACT_AFTER_BYTES;
+    this.files = options.files ?? nodeFileSystem;
   }
 
   async open(): Promise<void> {
@@ -68,16 +81,20 @@ class EmbeddedStore implements Store {
     mkdirSync(dir, { recursive: true });
     this.releaseLock = acquireLock(dir);
     try {
-      const state = recover(dir, {
-        put: (collection, doc) => this.collectionFor(collection).put(freeze(doc)),
-        delete: (collection, id) => void this.collections.get(collection)?.delete(id),
-      });
+      const state = recover(
+        dir,
+        {
+          put: (collection, doc) => this.collectionFor(collection).put(freeze(doc)),
+          delete: (collection, id) => void this.collections.get(collection)?.delete(id),
+        },
+        (warning) => this.warn(warning),
+      );
       this.snapshotBytes = state.snapshotBytes;
       const afterBatch = (): Promise<void> => this.maybeCompact();
-      this.journal =
-        state.resumeGeneration !== null
-          ? await Journal.resume(dir, state.resumeGeneration, state.journalBytes, afterBatch)
-          : await Journal.create(dir, state.nextGeneration, afterBatch);
+      const files = { dir, files: this.files };
+      if (await this.compactOnOpen(dir, state)) this.journal = await Journal.create(files, state.nextGeneration, afterBatch);
+      else if (state.resumeGeneration !== null) this.journal = await Journal.resume(files, state.resumeGeneration, state.journalBytes, afterBatch);
+      else this.journal = await Journal.create(files, state.nextGeneration, afterBatch);
     } catch (error) {
       this.releaseLock();
       this.releaseLock = null;
@@ -112,6 +129,7 @@ class EmbeddedStore implements Store {
       throw new Error('transaction() called inside a transaction of the same store; use the transaction passed to work');
     }
     const release = await this.acquireWriter();
+    const failuresBefore = this.failedCommits;
     let durable: Promise<void>;
     let result: T;
     const tx = new EmbeddedTransaction({
@@ -124,7 +142,8 @@ class EmbeddedStore implements Store {
       this.assertOpen();
       result = await this.activeTransaction.run(this, () => work(tx));
       tx.finish();
-      durable = this.commit(tx.writes);
+      this.assertNoCommitFailedSince(failuresBefore);
+      durable = this.commit(tx.writes, failuresBefore);
     } catch (error) {
       tx.finish();
       release();
@@ -169,14 +188,16 @@ class EmbeddedStore implements Store {
    * Makes staged writes the next commit. In memory they apply at once; on disk they are in flight (visible to
    * later transactions, not to readers) until the journal frame holding them is durable, then they apply.
    */
-  private commit(writes: Map<string, Map<string, StagedWrite>>): Promise<void> {
+  private commit(writes: Map<string, Map<string, StagedWrite>>, failuresBefore: number): Promise<void> {
     const list: CommitWrites = [];
     for (const [collection, byId] of writes) for (const [id, write] of byId) list.push([collection, id, write]);
     if (!this.journal) {
       this.apply(list);
       return Promise.resolve();
     }
-    if (list.length === 0) return this.inFlight.size === 0 ? Promise.resolve() : this.journal.drain();
+    if (list.length === 0) {
+      return this.inFlight.size === 0 ? Promise.resolve() : this.journal.drain().then(() => this.assertNoCommitFailedSince(failuresBefore));
+    }
     const seq = ++this.commitSeq;
     for (const [collection, id, write] of list) {
       let byId = this.inFlight.get(collection);
@@ -187,14 +208,41 @@ class EmbeddedStore implements Store {
       byId.set(id, { doc: write.doc, seq });
     }
     const payload = '{"w":[' + list.map(([c, id, w]) => `[${JSON.stringify(c)},${JSON.stringify(id)},${w.json ?? 'null'}]`).join(',') + ']}';
-    return this.journal.append(payload, () => {
-      this.apply(list);
+    const settle = (): void => {
       for (const [collection, id] of list) {
         const byId = this.inFlight.get(collection);
         if (byId && (byId.get(id)?.seq ?? Infinity) <= seq) byId.delete(id);
         if (byId?.size === 0) this.inFlight.delete(collection);
       }
-    });
+    };
+    return this.journal.append(
+      payload,
+      () => {
+        this.apply(list);
+        settle();
+        if (this.diskFull) {
+          this.diskFull = false;
+          this.warn({ msg: 'writes are stored again: disk space was freed' });
+        }
+      },
+      (error) => {
+        settle();
+        this.failedCommits++;
+        this.lastCommitFailure = error;
+        if (error instanceof StorageFull && !this.diskFull) {
+          this.diskFull = true;
+          this.warn({ msg: 'the disk is full: writes are refused until space is freed in the data directory (reads go on)', error: error.message });
+        }
+      },
+    );
+  }
+
+  /**
+   * A commit failed (disk full) while this transaction ran: it may have read that commit's writes, which are
+   * gone, so it fails the same way instead of committing on top of them.
+   */
+  private assertNoCommitFailedSince(failuresBefore: number): void {
+    if (this.failedCommits !== failuresBefore && this.lastCommitFailure) throw this.lastCommitFailure;
   }
 
   private apply(list: CommitWrites): void {
@@ -220,23 +268,58 @@ class EmbeddedStore implements Store {
     const journal = this.journal;
     const dir = this.options.dataDir;
     if (!journal || dir === undefined || this.compaction || this.closed) return;
-    if (journal.size < Math.max(this.compactAfterBytes, this.snapshotBytes)) return;
+    const threshold = Math.max(this.compactAfterBytes, this.snapshotBytes);
+    if (journal.size < Math.max(threshold, this.compactionBackoffBytes)) return;
     const generation = journal.generation + 1;
-    await journal.rotate(generation);
-    const collections: Array<[string, Doc[]]> = [...this.collections].map(([name, c]) => [name, [...c.values()]]);
-    this.compaction = writeSnapshot(dir, { journalGeneration: generation, collections })
-      .then(async (bytes) => {
-        this.snapshotBytes = bytes;
-        for (const old of journalGenerations(readdirSync(dir)).filter((g) => g < generation)) unlinkSync(pathIn(dir, journalFile(old)));
-        await fsyncDirectory(dir);
-      })
-      .catch((error: unknown) => {
-        const failure = error instanceof Error ? error : new Error(String(error));
-        (this.options.onBackgroundError ?? ((e: Error) => process.emitWarning(`embedded store compaction failed: ${e.message}`)))(failure);
-      })
+    try {
+      await journal.rotate(generation);
+    } catch (error) {
+      this.compactionBackoffBytes = journal.size + threshold;
+      this.reportBackgroundError(error);
+      return;
+    }
+    this.compaction = this.installSnapshot(dir, generation)
+      .catch((error: unknown) => this.reportBackgroundError(error))
       .finally(() => {
         this.compaction = null;
       });
+  }
+
+  /**
+   * Compaction at open, when the journals replayed are past the compaction threshold: after crashes that kept
+   * interrupting background compaction, journals would otherwise pile up and every start-up read them all.
+   * The snapshot names a generation no journal has yet, so a crash at any point leaves a directory that opens
+   * the same. Resolves to whether it ran; when it fails (a full disk), the store opens on its journals.
+   */
+  private async compactOnOpen(dir: string, state: RecoveredState): Promise<boolean> {
+    if (state.replayedBytes === 0 || state.replayedBytes < Math.max(this.compactAfterBytes, state.snapshotBytes)) return false;
+    try {
+      await this.installSnapshot(dir, state.nextGeneration);
+      return true;
+    } catch (error) {
+      this.reportBackgroundError(error);
+      return false;
+    }
+  }
+
+  /** Writes the current state as the snapshot before journal `generation`, then removes the journals it replaces. */
+  private async installSnapshot(dir: string, generation: number): Promise<void> {
+    const collections: Array<[string, Doc[]]> = [...this.collections].map(([name, c]) => [name, [...c.values()]]);
+    this.snapshotBytes = await writeSnapshot(dir, { journalGeneration: generation, collections }, this.files);
+    this.compactionBackoffBytes = 0;
+    for (const old of journalGenerations(readdirSync(dir)).filter((g) => g < generation)) await this.files.unlink(pathIn(dir, journalFile(old)));
+    await fsyncDirectory(dir, this.files);
+  }
+
+  private reportBackgroundError(error: unknown): void {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    if (this.options.onBackgroundError) this.options.onBackgroundError(failure);
+    else this.warn({ msg: 'compaction failed; the store goes on writing its journal and tries again later', error: failure.message });
+  }
+
+  private warn(warning: StoreWarning): void {
+    if (this.options.onWarning) this.options.onWarning(warning);
+    else process.emitWarning(`embedded store: ${JSON.stringify(warning)}`);
   }
 
   private assertOpen(): void {

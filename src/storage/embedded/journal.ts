@@ -1,23 +1,40 @@
 /**
  * The append-only journal of an embedded store, with group commit: appends that arrive while a write + fsync
- * is in flight are written together by the next single write + fsync. Each transaction is one frame, so it
- * is recovered whole or not at all. A failed write or fsync poisons the journal: what was acknowledged stays
- * acknowledged, everything after it is rejected.
+ * is in flight are written together by the next single write + fsync, as ONE frame (a lone transaction's
+ * record, or `{"t":[record, ...]}` for several). Only the frame being written can be torn by a crash, so a
+ * damaged frame with an intact one after it is corruption, never a crash (recovery.ts relies on this).
+ *
+ * A write that fails for lack of space (StorageFull) is undone: the partial frame is truncated away and
+ * fsynced before its appends and every append queued behind it are rejected, so none of them reappears
+ * later, and the journal takes the next append as if nothing happened. Any other failure poisons the
+ * journal: what was acknowledged stays acknowledged, everything after it is rejected.
  */
-import { open, type FileHandle } from 'node:fs/promises';
-import { StorageUnavailable } from '../port';
-import { fsyncDirectory, journalFile, pathIn } from './data-files';
-import { encodeFrame } from './framing';
+import { StorageFull, StorageUnavailable } from '../port';
+import { fsyncDirectory, journalFile, nodeFileSystem, pathIn, removeQuietly, writeFailure, writeFully, type StoreFile, type StoreFileSystem } from './data-files';
+import { encodeFrame, encodeFrameParts } from './framing';
 
 interface PendingAppend {
-  frame: Buffer;
+  payload: Buffer;
   /** Runs once the frame is durable, in append order, before any promise resolves. */
   onDurable: () => void;
+  /** Runs synchronously when the frame is known to fail, before any later append can be made. */
+  onFailed: (error: Error) => void;
   resolve: () => void;
   reject: (error: Error) => void;
 }
 
 export const journalHeader = (generation: number): string => JSON.stringify({ journal: 1, generation });
+
+/** Group commit stops adding appends to a frame at this size (frames over MAX_FRAME_BYTES read as corrupt). */
+const BATCH_LIMIT_BYTES = 64 << 20;
+const BATCH_OPEN = Buffer.from('{"t":[');
+const BATCH_SEPARATOR = Buffer.from(',');
+const BATCH_CLOSE = Buffer.from(']}');
+
+export interface JournalFiles {
+  dir: string;
+  files?: StoreFileSystem;
+}
 
 export class Journal {
   private queue: PendingAppend[] = [];
@@ -26,7 +43,8 @@ export class Journal {
 
   private constructor(
     private readonly dir: string,
-    private handle: FileHandle,
+    private readonly files: StoreFileSystem,
+    private handle: StoreFile,
     private gen: number,
     private bytes: number,
     /** Called between batches (no write in flight); may rotate the journal. */
@@ -34,16 +52,16 @@ export class Journal {
   ) {}
 
   /** Creates a new, empty journal file for `generation` and makes it durable. */
-  static async create(dir: string, generation: number, afterBatch: () => Promise<void>): Promise<Journal> {
-    const handle = await createJournalFile(dir, generation);
+  static async create({ dir, files = nodeFileSystem }: JournalFiles, generation: number, afterBatch: () => Promise<void>): Promise<Journal> {
+    const handle = await createJournalFile(dir, files, generation);
     const { size } = await handle.stat();
-    return new Journal(dir, handle, generation, size, afterBatch);
+    return new Journal(dir, files, handle, generation, size, afterBatch);
   }
 
   /** Continues an existing journal file whose intact content is `validBytes` long (already truncated). */
-  static async resume(dir: string, generation: number, validBytes: number, afterBatch: () => Promise<void>): Promise<Journal> {
-    const handle = await open(pathIn(dir, journalFile(generation)), 'r+');
-    return new Journal(dir, handle, generation, validBytes, afterBatch);
+  static async resume({ dir, files = nodeFileSystem }: JournalFiles, generation: number, validBytes: number, afterBatch: () => Promise<void>): Promise<Journal> {
+    const handle = await files.open(pathIn(dir, journalFile(generation)), 'r+');
+    return new Journal(dir, files, handle, generation, validBytes, afterBatch);
   }
 
   get generation(): number {
@@ -54,11 +72,14 @@ export class Journal {
     return this.bytes;
   }
 
-  append(payload: string, onDurable: () => void): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    const frame = encodeFrame(payload);
+  append(payload: string, onDurable: () => void, onFailed: (error: Error) => void = () => undefined): Promise<void> {
+    if (this.failure) {
+      onFailed(this.failure);
+      return Promise.reject(this.failure);
+    }
+    const body = Buffer.from(payload, 'utf8');
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ frame, onDurable, resolve, reject });
+      this.queue.push({ payload: body, onDurable, onFailed, resolve, reject });
       this.flushing ??= this.flush();
     });
   }
@@ -70,10 +91,11 @@ export class Journal {
 
   /**
    * Switches to a fresh journal file for `generation`. Only call from `afterBatch`, when no write is in flight;
-   * the previous file is complete and durable.
+   * the previous file is complete and durable. If the new file cannot be made, it is removed and this journal
+   * stays as it was.
    */
   async rotate(generation: number): Promise<void> {
-    const next = await createJournalFile(this.dir, generation);
+    const next = await createJournalFile(this.dir, this.files, generation);
     const previous = this.handle;
     this.handle = next;
     this.gen = generation;
@@ -89,23 +111,22 @@ export class Journal {
   private async flush(): Promise<void> {
     try {
       while (this.queue.length > 0 && !this.failure) {
-        const batch = this.queue;
-        this.queue = [];
+        const batch = takeBatch(this.queue);
         try {
-          const data = batch.length === 1 ? batch[0].frame : Buffer.concat(batch.map((p) => p.frame));
+          const data = encodeBatch(batch);
           await writeFully(this.handle, data, this.bytes);
           await this.handle.datasync();
           this.bytes += data.length;
           for (const p of batch) p.onDurable();
         } catch (error) {
-          this.fail(error, batch);
-          return;
+          await this.undo(error, batch);
+          continue;
         }
         for (const p of batch) p.resolve();
         try {
           await this.afterBatch();
         } catch (error) {
-          this.fail(error, []);
+          this.poison(error, []);
           return;
         }
       }
@@ -114,27 +135,68 @@ export class Journal {
     }
   }
 
-  private fail(error: unknown, batch: PendingAppend[]): void {
-    const cause = error instanceof Error ? error.message : String(error);
-    this.failure = new StorageUnavailable(`journal write failed, the store accepts no more writes: ${cause}`);
-    for (const p of [...batch, ...this.queue]) p.reject(this.failure);
+  /**
+   * A batch failed: its appends and all queued behind it (which may have read its writes) fail now. For lack
+   * of space the file is cut back to its last durable frame, durably, before anyone hears of the failure.
+   */
+  private async undo(error: unknown, batch: PendingAppend[]): Promise<void> {
+    const failure = writeFailure(error, 'journal write');
+    if (!(failure instanceof StorageFull)) {
+      this.poison(failure, batch);
+      return;
+    }
+    const failed = [...batch, ...this.queue];
     this.queue = [];
+    for (const p of failed) p.onFailed(failure);
+    try {
+      await this.handle.truncate(this.bytes);
+      await this.handle.datasync();
+    } catch (truncateError) {
+      this.poison(truncateError, failed, true);
+      return;
+    }
+    for (const p of failed) p.reject(failure);
+  }
+
+  /** `told`: the appends of `batch` already heard of their failure (onFailed). */
+  private poison(error: unknown, batch: PendingAppend[], told = false): void {
+    const cause = error instanceof Error ? error.message : String(error);
+    this.failure = new StorageUnavailable(`journal write failed, the store accepts no more writes until it is restarted: ${cause}`);
+    const queued = this.queue;
+    this.queue = [];
+    for (const p of told ? queued : [...batch, ...queued]) p.onFailed(this.failure);
+    for (const p of [...batch, ...queued]) p.reject(this.failure);
   }
 }
 
-async function createJournalFile(dir: string, generation: number): Promise<FileHandle> {
-  const handle = await open(pathIn(dir, journalFile(generation)), 'w+');
-  const header = encodeFrame(journalHeader(generation));
-  await writeFully(handle, header, 0);
-  await handle.sync();
-  await fsyncDirectory(dir);
-  return handle;
+/** Takes the appends of the next frame off the queue: all of them, unless that makes a frame over BATCH_LIMIT_BYTES. */
+function takeBatch(queue: PendingAppend[]): PendingAppend[] {
+  let count = 0;
+  for (let bytes = 0; count < queue.length && (count === 0 || bytes + queue[count].payload.length <= BATCH_LIMIT_BYTES); count++) {
+    bytes += queue[count].payload.length;
+  }
+  return queue.splice(0, count);
 }
 
-async function writeFully(handle: FileHandle, data: Buffer, position: number): Promise<void> {
-  let written = 0;
-  while (written < data.length) {
-    const { bytesWritten } = await handle.write(data, written, data.length - written, position + written);
-    written += bytesWritten;
+function encodeBatch(batch: PendingAppend[]): Buffer {
+  if (batch.length === 1) return encodeFrameParts([batch[0].payload]);
+  const parts: Buffer[] = [BATCH_OPEN];
+  batch.forEach((p, i) => parts.push(...(i === 0 ? [p.payload] : [BATCH_SEPARATOR, p.payload])));
+  parts.push(BATCH_CLOSE);
+  return encodeFrameParts(parts);
+}
+
+async function createJournalFile(dir: string, files: StoreFileSystem, generation: number): Promise<StoreFile> {
+  const path = pathIn(dir, journalFile(generation));
+  const handle = await files.open(path, 'w+');
+  try {
+    await writeFully(handle, encodeFrame(journalHeader(generation)), 0);
+    await handle.sync();
+    await fsyncDirectory(dir, files);
+    return handle;
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await removeQuietly(files, path);
+    throw writeFailure(error, `creating journal ${path}`);
   }
 }

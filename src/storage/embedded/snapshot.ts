@@ -1,13 +1,12 @@
 /**
  * Snapshots: the full content of every collection, written to a temporary file, fsynced, then renamed over
- * the previous snapshot and the directory fsynced, so a crash leaves either the old or the new snapshot.
+ * the previous snapshot and the directory fsynced, so a crash leaves either the old or the new snapshot. A
+ * write that fails (a full disk) removes the temporary file, so a failed compaction uses up no space.
  * Layout: a header frame { snapshot: 1, journalGeneration } naming the first journal to replay on top,
  * then frames of up to SNAPSHOT_CHUNK documents { c: collection, d: [documents] }.
  */
-import { rename } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
-import { StorageUnavailable, type Doc } from '../port';
-import { SNAPSHOT_FILE, SNAPSHOT_TEMP_FILE, fsyncDirectory, pathIn } from './data-files';
+import { StorageCorrupt, type Doc } from '../port';
+import { SNAPSHOT_FILE, SNAPSHOT_TEMP_FILE, fsyncDirectory, nodeFileSystem, pathIn, removeQuietly, writeFailure, writeFully, type StoreFileSystem } from './data-files';
 import { encodeFrame, scanFrames } from './framing';
 
 const SNAPSHOT_CHUNK = 1_000;
@@ -18,32 +17,33 @@ export interface SnapshotContent {
 }
 
 /** Writes and installs a snapshot; resolves with its size in bytes once it is durable. */
-export async function writeSnapshot(dir: string, content: SnapshotContent): Promise<number> {
+export async function writeSnapshot(dir: string, content: SnapshotContent, files: StoreFileSystem = nodeFileSystem): Promise<number> {
   const tempPath = pathIn(dir, SNAPSHOT_TEMP_FILE);
-  const handle = await open(tempPath, 'w');
   let bytes = 0;
   try {
-    const writeFrame = async (payload: string): Promise<void> => {
-      const frame = encodeFrame(payload);
-      let written = 0;
-      while (written < frame.length) {
-        const { bytesWritten } = await handle.write(frame, written, frame.length - written, bytes + written);
-        written += bytesWritten;
+    const handle = await files.open(tempPath, 'w');
+    try {
+      const writeFrame = async (payload: string): Promise<void> => {
+        const frame = encodeFrame(payload);
+        await writeFully(handle, frame, bytes);
+        bytes += frame.length;
+      };
+      await writeFrame(JSON.stringify({ snapshot: 1, journalGeneration: content.journalGeneration }));
+      for (const [name, docs] of content.collections) {
+        for (let i = 0; i < docs.length; i += SNAPSHOT_CHUNK) {
+          await writeFrame(JSON.stringify({ c: name, d: docs.slice(i, i + SNAPSHOT_CHUNK) }));
+        }
       }
-      bytes += frame.length;
-    };
-    await writeFrame(JSON.stringify({ snapshot: 1, journalGeneration: content.journalGeneration }));
-    for (const [name, docs] of content.collections) {
-      for (let i = 0; i < docs.length; i += SNAPSHOT_CHUNK) {
-        await writeFrame(JSON.stringify({ c: name, d: docs.slice(i, i + SNAPSHOT_CHUNK) }));
-      }
+      await handle.sync();
+    } finally {
+      await handle.close();
     }
-    await handle.sync();
-  } finally {
-    await handle.close();
+    await files.rename(tempPath, pathIn(dir, SNAPSHOT_FILE));
+  } catch (error) {
+    await removeQuietly(files, tempPath);
+    throw writeFailure(error, `writing snapshot ${tempPath}`);
   }
-  await rename(tempPath, pathIn(dir, SNAPSHOT_FILE));
-  await fsyncDirectory(dir);
+  await fsyncDirectory(dir, files);
   return bytes;
 }
 
@@ -58,8 +58,10 @@ export function readSnapshot(path: string, onDoc: (collection: string, doc: Doc)
     }
     for (const doc of frame.d as Doc[]) onDoc(frame.c, doc);
   });
-  if (scan.validBytes !== scan.totalBytes || journalGeneration < 1) {
-    throw new StorageUnavailable(`snapshot ${path} is damaged at byte ${scan.validBytes} of ${scan.totalBytes}; restore the data directory from a backup`);
+  if (scan.validBytes !== scan.totalBytes || !Number.isInteger(journalGeneration) || journalGeneration < 1) {
+    throw new StorageCorrupt(
+      `snapshot ${path} is damaged at byte ${scan.validBytes} of ${scan.totalBytes} (a snapshot is complete before it is installed, so this is not a crash); restore the data directory from a backup`,
+    );
   }
   return { journalGeneration, bytes: scan.totalBytes };
 }
