@@ -3,6 +3,7 @@
  * and batch/transaction entries are replayed through the same router in process.
  */
 import type { Resource } from 'fhir/r4';
+import type { RequestAccess } from '../access/request-access';
 
 export type FhirMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -27,6 +28,8 @@ export interface FhirRequest {
   ifModifiedSince?: string;
   ifNoneExist?: string;
   prefer: Preferences;
+  /** Who is asking and what decided their access (src/access); absent only for internal requests. */
+  access?: RequestAccess;
 }
 
 export interface FhirResponse {

@@ -1,0 +1,19 @@
+/**
+ * Who is asking, and what decided their access: carried by every FhirRequest (src/fhir/types.ts) from the HTTP
+ * edge (or a bundle entry, which inherits its bundle's) through the interaction, and read by the audit trail.
+ */
+import type { AccessToken } from './tokens';
+
+export interface RequestAccess {
+  /** The verified token; null only when the operator turned access control off (AUTH_MODE=off). */
+  token: AccessToken | null;
+  /** Network address of the client, as the HTTP edge saw it. */
+  clientAddress?: string;
+  /**
+   * What decided, filled in while the request runs: `Consent/<id>` for a patient's consent, `implicit:permit` or
+   * `implicit:deny` for the policy applied where no consent is on file, `scope` for a scope-only decision.
+   */
+  decidedBy: Set<string>;
+  /** Set when a break-the-glass request was allowed to override a consent denial. */
+  breakTheGlass?: { justification: string };
+}
