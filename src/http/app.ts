@@ -9,7 +9,7 @@ import type { FhirRouter } from '../fhir/router';
 import { errorResponse } from './errors';
 import { routeTemplate, type Logger } from './logger';
 import { FHIR_JSON, responseType, type ResponseType } from './negotiate';
-import { pathSegments, queryPairs, toFhirRequest } from './request';
+import { pathSegments, queryPairs, toFhirRequest, type RequestBounds } from './request';
 import { sendFhir } from './respond';
 import { securityHeaders } from './security-headers';
 
@@ -19,6 +19,8 @@ export interface AppOptions {
   maxBodyBytes: number;
   /** The OpenAPI document served at /openapi.yaml. */
   openapi: string;
+  /** Parameter count and JSON nesting, checked before parsing. */
+  bounds: RequestBounds;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -62,10 +64,10 @@ export function createApp(options: AppOptions): express.Express {
     let type: ResponseType;
     let fhirRequest;
     try {
-      const query = queryPairs(req.originalUrl);
+      const query = queryPairs(req.originalUrl, options.bounds.maxParameters);
       type = responseType(query.find(([n]) => n === '_format')?.[1], req.headers.accept);
       res.locals.responseType = type;
-      fhirRequest = toFhirRequest(req, req.path, query);
+      fhirRequest = toFhirRequest(req, req.path, query, options.bounds);
     } catch (err) {
       next(err);
       return;

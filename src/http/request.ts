@@ -2,15 +2,47 @@
 import type { Request } from 'express';
 import { FhirError, invalid } from '../core/errors';
 import type { FhirMethod, FhirRequest, Preferences } from '../fhir/types';
+import { tooManyParameters } from '../search/limits/input';
+import { nestsDeeperThan } from './json-depth';
 import { assertReadableBody, FORM_TYPE, mediaType } from './negotiate';
+
+/** Bounds checked while a request is read, before its parameters or body are parsed. */
+export interface RequestBounds {
+  /** Query and form parameters together. */
+  maxParameters: number;
+  /** Nesting of objects and arrays in a JSON body. */
+  maxJsonDepth: number;
+}
 
 const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Query pairs in order; `+` is a space as in HTML forms, so clients send a literal plus as %2B. */
-export function queryPairs(rawUrl: string): Array<[string, string]> {
+/**
+ * Query pairs in order; `+` is a space as in HTML forms, so clients send a literal plus as %2B. More than
+ * `maxPairs` named pairs is a 400, decided by counting separators before anything is decoded.
+ */
+export function queryPairs(rawUrl: string, maxPairs: number): Array<[string, string]> {
   const q = rawUrl.indexOf('?');
   if (q < 0) return [];
-  return [...new URLSearchParams(rawUrl.slice(q + 1))].filter(([name]) => name !== '');
+  return formPairs(rawUrl.slice(q + 1), maxPairs, maxPairs);
+}
+
+/** `room`: the pairs still allowed; `limit`: the request's whole allowance, named in the error. */
+function formPairs(text: string, room: number, limit: number): Array<[string, string]> {
+  if (namedPairsExceed(text, room)) throw tooManyParameters(limit);
+  return [...new URLSearchParams(text)].filter(([name]) => name !== '');
+}
+
+/** Whether `a=1&b=2&...` holds more than `max` pairs with a name (as URLSearchParams splits it), without decoding. */
+function namedPairsExceed(text: string, max: number): boolean {
+  let count = 0;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('&', start);
+    if (end < 0) end = text.length;
+    if (end > start && text.charCodeAt(start) !== 0x3d && ++count > max) return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 export function pathSegments(path: string): string[] {
@@ -34,12 +66,24 @@ export function parsePrefer(header: string | undefined): Preferences {
   return prefer;
 }
 
-/** Parses the raw body by media type; form bodies (POST _search) are merged into the query. */
-function parseBody(raw: Buffer, type: string | undefined, allowForm: boolean): { body?: unknown; form?: Array<[string, string]> } {
+/**
+ * Parses the raw body by media type; form bodies (POST _search) are merged into the query, and count with it
+ * towards the parameter bound. JSON nesting is checked on the text, before JSON.parse.
+ */
+function parseBody(
+  raw: Buffer,
+  type: string | undefined,
+  allowForm: boolean,
+  bounds: RequestBounds,
+  queryLength: number,
+): { body?: unknown; form?: Array<[string, string]> } {
   if (raw.length === 0) return {};
   assertReadableBody(type, allowForm);
   const text = raw.toString('utf8');
-  if (type === FORM_TYPE) return { form: [...new URLSearchParams(text)].filter(([name]) => name !== '') };
+  if (type === FORM_TYPE) return { form: formPairs(text, Math.max(0, bounds.maxParameters - queryLength), bounds.maxParameters) };
+  if (nestsDeeperThan(text, bounds.maxJsonDepth)) {
+    throw new FhirError('incorrect', [{ severity: 'error', code: 'too-costly', diagnostics: `JSON nesting deeper than ${bounds.maxJsonDepth} levels in the body` }]);
+  }
   try {
     return { body: JSON.parse(text) };
   } catch (err) {
@@ -49,7 +93,7 @@ function parseBody(raw: Buffer, type: string | undefined, allowForm: boolean): {
 }
 
 /** `query` is the request's query pairs (queryPairs of the original URL), parsed once by the caller. */
-export function toFhirRequest(req: Request, relativePath: string, query: Array<[string, string]>): FhirRequest {
+export function toFhirRequest(req: Request, relativePath: string, query: Array<[string, string]>, bounds: RequestBounds): FhirRequest {
   if (!METHODS.has(req.method)) throw new FhirError('not-allowed', `HTTP method ${req.method} is not part of the FHIR REST API`);
   const method = req.method as FhirMethod;
   const path = pathSegments(relativePath);
@@ -57,7 +101,7 @@ export function toFhirRequest(req: Request, relativePath: string, query: Array<[
   assertUtf8(req.headers['content-type']);
   const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   const isSearchPost = method === 'POST' && path[path.length - 1] === '_search';
-  const { body, form } = method === 'GET' || method === 'HEAD' || method === 'DELETE' ? {} : parseBody(raw, contentType, isSearchPost);
+  const { body, form } = method === 'GET' || method === 'HEAD' || method === 'DELETE' ? {} : parseBody(raw, contentType, isSearchPost, bounds, query.length);
   const header = (name: string): string | undefined => {
     const value = req.headers[name];
     return Array.isArray(value) ? value.join(', ') : value;
