@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { FhirError } from '../core/errors';
 import type { FhirRouter } from '../fhir/router';
+import { bodyGuard } from './body-guard';
 import { errorResponse } from './errors';
 import { routeTemplate, type Logger } from './logger';
 import { FHIR_JSON, responseType, type ResponseType } from './negotiate';
@@ -54,7 +55,8 @@ export function createApp(options: AppOptions): express.Express {
   });
   app.use(securityHeaders());
   const readBody = express.raw({ type: () => true, limit: options.maxBodyBytes });
-  app.use((req, res, next) => (METHODS_WITHOUT_BODY.has(req.method) ? next() : readBody(req, res, next)));
+  const guardBody = bodyGuard(options.bounds);
+  app.use((req, res, next) => (METHODS_WITHOUT_BODY.has(req.method) ? next() : guardBody(req, res, () => readBody(req, res, next))));
 
   app.get('/openapi.yaml', (_req, res) => {
     res.type('application/yaml').send(options.openapi);

@@ -3,7 +3,9 @@ import type { Request } from 'express';
 import { FhirError, invalid } from '../core/errors';
 import type { FhirMethod, FhirRequest, Preferences } from '../fhir/types';
 import { tooManyParameters } from '../search/limits/input';
-import { nestsDeeperThan } from './json-depth';
+import { encodedBody } from './body-guard';
+import { pairsExceed } from './form-pairs';
+import { nestsDeeperThan, tooDeep } from './json-depth';
 import { assertReadableBody, FORM_TYPE, mediaType } from './negotiate';
 
 /** Bounds checked while a request is read, before its parameters or body are parsed. */
@@ -27,22 +29,10 @@ export function queryPairs(rawUrl: string, maxPairs: number): Array<[string, str
 }
 
 /** `room`: the pairs still allowed; `limit`: the request's whole allowance, named in the error. */
-function formPairs(text: string, room: number, limit: number): Array<[string, string]> {
-  if (namedPairsExceed(text, room)) throw tooManyParameters(limit);
-  return [...new URLSearchParams(text)].filter(([name]) => name !== '');
-}
-
-/** Whether `a=1&b=2&...` holds more than `max` pairs with a name (as URLSearchParams splits it), without decoding. */
-function namedPairsExceed(text: string, max: number): boolean {
-  let count = 0;
-  let start = 0;
-  while (start <= text.length) {
-    let end = text.indexOf('&', start);
-    if (end < 0) end = text.length;
-    if (end > start && text.charCodeAt(start) !== 0x3d && ++count > max) return true;
-    start = end + 1;
-  }
-  return false;
+/** `room`: the pairs still allowed; `limit`: the request's whole allowance, named in the error. */
+function formPairs(text: string | Buffer, room: number, limit: number): Array<[string, string]> {
+  if (pairsExceed(text, room)) throw tooManyParameters(limit);
+  return [...new URLSearchParams(typeof text === 'string' ? text : text.toString('utf8'))].filter(([name]) => name !== '');
 }
 
 export function pathSegments(path: string): string[] {
@@ -68,22 +58,21 @@ export function parsePrefer(header: string | undefined): Preferences {
 
 /**
  * Parses the raw body by media type; form bodies (POST _search) are merged into the query, and count with it
- * towards the parameter bound. JSON nesting is checked on the text, before JSON.parse.
+ * towards the parameter bound. JSON nesting is checked before JSON.parse: while the body arrived
+ * (src/http/body-guard.ts), or here once decoded when it came with a Content-Encoding.
  */
 function parseBody(
   raw: Buffer,
   type: string | undefined,
   allowForm: boolean,
-  bounds: RequestBounds,
+  bounds: RequestBounds & { encoded: boolean },
   queryLength: number,
 ): { body?: unknown; form?: Array<[string, string]> } {
   if (raw.length === 0) return {};
   assertReadableBody(type, allowForm);
+  if (type === FORM_TYPE) return { form: formPairs(raw, Math.max(0, bounds.maxParameters - queryLength), bounds.maxParameters) };
+  if (bounds.encoded && nestsDeeperThan(raw, bounds.maxJsonDepth)) throw tooDeep(bounds.maxJsonDepth);
   const text = raw.toString('utf8');
-  if (type === FORM_TYPE) return { form: formPairs(text, Math.max(0, bounds.maxParameters - queryLength), bounds.maxParameters) };
-  if (nestsDeeperThan(text, bounds.maxJsonDepth)) {
-    throw new FhirError('incorrect', [{ severity: 'error', code: 'too-costly', diagnostics: `JSON nesting deeper than ${bounds.maxJsonDepth} levels in the body` }]);
-  }
   try {
     return { body: JSON.parse(text) };
   } catch (err) {
@@ -101,7 +90,7 @@ export function toFhirRequest(req: Request, relativePath: string, query: Array<[
   assertUtf8(req.headers['content-type']);
   const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   const isSearchPost = method === 'POST' && path[path.length - 1] === '_search';
-  const { body, form } = method === 'GET' || method === 'HEAD' || method === 'DELETE' ? {} : parseBody(raw, contentType, isSearchPost, bounds, query.length);
+  const { body, form } = method === 'GET' || method === 'HEAD' || method === 'DELETE' ? {} : parseBody(raw, contentType, isSearchPost, { ...bounds, encoded: encodedBody(req) }, query.length);
   const header = (name: string): string | undefined => {
     const value = req.headers[name];
     return Array.isArray(value) ? value.join(', ') : value;

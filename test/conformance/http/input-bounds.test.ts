@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { FHIR_JSON, patient, startTestServer, type TestServer } from '../../fixtures/server';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -85,6 +86,17 @@ describe('input bounds (defaults)', () => {
   it('a 4.8 MB nested-array body is refused from the raw text, before JSON.parse', async () => {
     const body = `{"resourceType":"Patient","extension":${'['.repeat(2_400_000)}${']'.repeat(2_400_000)}}`;
     const res = await s.http.post('/fhir/Patient').set('Content-Type', FHIR_JSON).send(body);
+    assertTooCostly(res, 400, /JSON nesting deeper than 64 levels in the body/);
+  });
+
+  it('a gzip-compressed nested body is refused once decoded, before JSON.parse', async () => {
+    const body = gzipSync(`{"resourceType":"Patient","extension":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    const res = await s.http
+      .post('/fhir/Patient')
+      .set('Content-Type', FHIR_JSON)
+      .set('Content-Encoding', 'gzip')
+      .serialize((bytes: Buffer) => bytes as unknown as string)
+      .send(body);
     assertTooCostly(res, 400, /JSON nesting deeper than 64 levels in the body/);
   });
 
