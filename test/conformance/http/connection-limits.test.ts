@@ -126,6 +126,26 @@ describe('connection limits (src/http/listen.ts)', () => {
   });
 });
 
+describe('the request timeout', () => {
+  it('cuts off a request whose body keeps trickling past HTTP_REQUEST_TIMEOUT', async () => {
+    const s = await startTestServer({ env: { ...LIMITS, HTTP_HEADERS_TIMEOUT: '200ms', HTTP_REQUEST_TIMEOUT: '600ms', HTTP_BODY_TIMEOUT: '10s' } });
+    const server = listen(s.app, { ...s.config, port: 0, host: '127.0.0.1' });
+    try {
+      const socket = await open(await listening(server));
+      const done = closed(socket);
+      socket.write('POST /fhir/Patient HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/fhir+json\r\nContent-Length: 1000\r\n\r\n');
+      trickle(socket, ' '.repeat(1000), 50);
+      const result = await done;
+      assert.ok(result.ms >= 550 && result.ms < 3000, `closed after ${result.ms} ms`);
+      assert.match(result.data, /^HTTP\/1\.1 408/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await s.close();
+    }
+  });
+});
+
 describe('the idle timeout spares a response being computed', () => {
   it('a handler slower than the idle timeout still answers', async () => {
     const app = express();
