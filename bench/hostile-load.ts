@@ -105,19 +105,25 @@ async function holdConnections(port: number, until: { done: boolean }, statuses:
   for (const socket of sockets) socket.destroy();
 }
 
-/** Sequential reads for `seconds`; latencies in ms, ascending. */
-async function readLatencies(port: number, path: string, seconds: number): Promise<number[]> {
-  const agent = agentFor();
+/** Sequential reads for `seconds`: latencies in ms, ascending, and the reads that failed (reset or not 200). */
+async function readLatencies(port: number, path: string, seconds: number): Promise<{ latencies: number[]; failed: number }> {
+  let agent = agentFor();
   const latencies: number[] = [];
+  let failed = 0;
   const end = Date.now() + seconds * 1000;
   while (Date.now() < end) {
     const started = process.hrtime.bigint();
-    const status = await request(port, agent, 'GET', path);
-    if (status !== 200) throw new Error(`read answered ${status}`);
+    const status = await request(port, agent, 'GET', path).catch(() => 0);
+    if (status !== 200) {
+      failed++;
+      agent.destroy();
+      agent = agentFor();
+      continue;
+    }
     latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
   agent.destroy();
-  return latencies.sort((a, b) => a - b);
+  return { latencies: latencies.sort((a, b) => a - b), failed };
 }
 
 async function startServer(serverRoot: string, port: number): Promise<{ child: ChildProcess; dataDir: string }> {
@@ -152,6 +158,7 @@ async function clients(kind: string, port: number): Promise<void> {
     hostile === 'connections' ? holdConnections(port, until, statuses) : hostile ? loopRequests(port, hostile, until, statuses) : Promise.resolve(),
   );
   await Promise.all(loops);
+  process.stdout.on('error', () => undefined);
   process.stdout.write(`${JSON.stringify([...statuses])}\n`);
 }
 
@@ -186,11 +193,12 @@ async function main(): Promise<void> {
         results.set(kind, result);
         const hostile = startClients(kind, port);
         await new Promise((resolve) => setTimeout(resolve, 1000));
-        const latencies = await readLatencies(port, '/fhir/Patient/example', seconds);
+        const { latencies, failed } = await readLatencies(port, '/fhir/Patient/example', seconds);
+        if (failed) result.statuses.set('failed reads', (result.statuses.get('failed reads') ?? 0) + failed);
         for (const [status, n] of await hostile.stop()) result.statuses.set(status, (result.statuses.get(status) ?? 0) + n);
-        result.p50.push(percentile(latencies, 50));
-        result.p99.push(percentile(latencies, 99));
-        result.max.push(latencies[latencies.length - 1] as number);
+        result.p50.push(latencies.length ? percentile(latencies, 50) : NaN);
+        result.p99.push(latencies.length ? percentile(latencies, 99) : NaN);
+        result.max.push(latencies.length ? (latencies[latencies.length - 1] as number) : NaN);
         result.reads.push(latencies.length);
       }
     } finally {
@@ -198,7 +206,7 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(`read-by-id latency while ${CLIENTS} clients loop a hostile request (${rounds} rounds x ${seconds} s, server ${serverRoot === ROOT ? 'this build' : serverRoot})\n`);
-  process.stdout.write(`  ${'hostile request'.padEnd(48)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'reads'.padStart(7)}  hostile answers (all rounds)\n`);
+  process.stdout.write(`  ${'hostile request'.padEnd(48)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'reads'.padStart(7)}  hostile answers, failed reads (all rounds)\n`);
   for (const [kind, r] of results) {
     const answers = [...r.statuses].map(([status, n]) => `${status}: ${n}`).join(', ') || '-';
     process.stdout.write(
