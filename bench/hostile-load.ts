@@ -105,7 +105,7 @@ async function holdConnections(port: number, until: { done: boolean }, statuses:
   for (const socket of sockets) socket.destroy();
 }
 
-/** Sequential reads for `seconds`: latencies in ms, ascending, and the reads that failed (reset or not 200). */
+/** Sequential reads for `seconds`: latencies in ms, ascending (failed ones included), and how many failed (reset or not 200). */
 async function readLatencies(port: number, path: string, seconds: number): Promise<{ latencies: number[]; failed: number }> {
   let agent = agentFor();
   const latencies: number[] = [];
@@ -114,13 +114,13 @@ async function readLatencies(port: number, path: string, seconds: number): Promi
   while (Date.now() < end) {
     const started = process.hrtime.bigint();
     const status = await request(port, agent, 'GET', path).catch(() => 0);
+    // A failed read counts with the time the client waited for it (a server blocked past its keep-alive timeout resets the connection).
+    latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
     if (status !== 200) {
       failed++;
       agent.destroy();
       agent = agentFor();
-      continue;
     }
-    latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
   agent.destroy();
   return { latencies: latencies.sort((a, b) => a - b), failed };
