@@ -29,7 +29,6 @@ export function queryPairs(rawUrl: string, maxPairs: number): Array<[string, str
 }
 
 /** `room`: the pairs still allowed; `limit`: the request's whole allowance, named in the error. */
-/** `room`: the pairs still allowed; `limit`: the request's whole allowance, named in the error. */
 function formPairs(text: string | Buffer, room: number, limit: number): Array<[string, string]> {
   if (pairsExceed(text, room)) throw tooManyParameters(limit);
   return [...new URLSearchParams(typeof text === 'string' ? text : text.toString('utf8'))].filter(([name]) => name !== '');
