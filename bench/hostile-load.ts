@@ -1,6 +1,6 @@
 /**
- * Read latency under hostile load (issue 14): p50/p99 of a plain read-by-id on one keep-alive connection while
- * 4 clients loop one kind of hostile request against the built server, started as `npm start` starts it
+ * Read latency under hostile load (issue 14): p50/p99 of a plain read-by-id, issued at 50 reads/s whatever the
+ * answers (open loop, timed from when each read was due), while 4 clients loop one kind of hostile request against the built server, started as `npm start` starts it
  * (`node <start flags> dist/src/main.js`, default configuration, fresh embedded store). Kinds: none (baseline),
  * a POST _search form of 100,000 parameters, a 4.8 MB nested-array body, a 33,000-character name:contains,
  * and idle plus trickling connections (each client holds 25 silent sockets and 25 sending a body at 1 byte/s,
@@ -19,6 +19,7 @@ import { median, ROOT, START_FLAGS, startServerProcess } from './support/process
 import { percentile } from './support/stats';
 
 const CLIENTS = 4;
+const READS_PER_SECOND = 50;
 const FORM = 'application/x-www-form-urlencoded';
 
 interface Hostile {
@@ -105,25 +106,30 @@ async function holdConnections(port: number, until: { done: boolean }, statuses:
   for (const socket of sockets) socket.destroy();
 }
 
-/** Sequential reads for `seconds`: latencies in ms, ascending (failed ones included), and how many failed (reset or not 200). */
+/**
+ * Reads issued at a fixed rate for `seconds`, whether or not earlier ones have been answered (open loop, so a
+ * stalled server delays every read due meanwhile, as it would real users), each timed from when it was due:
+ * latencies in ms, ascending (failed ones included), and how many failed (reset or not 200).
+ */
 async function readLatencies(port: number, path: string, seconds: number): Promise<{ latencies: number[]; failed: number }> {
-  let agent = agentFor();
-  const latencies: number[] = [];
-  let failed = 0;
-  const end = Date.now() + seconds * 1000;
-  while (Date.now() < end) {
-    const started = process.hrtime.bigint();
-    const status = await request(port, agent, 'GET', path).catch(() => 0);
-    // A failed read counts with the time the client waited for it (a server blocked past its keep-alive timeout resets the connection).
-    latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
-    if (status !== 200) {
-      failed++;
-      agent.destroy();
-      agent = agentFor();
-    }
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const interval = 1000 / READS_PER_SECOND;
+  const start = performance.now();
+  const pending: Array<Promise<{ ms: number; ok: boolean }>> = [];
+  for (let i = 0; i < seconds * READS_PER_SECOND; i++) {
+    const due = start + i * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    pending.push(
+      request(port, agent, 'GET', path).then(
+        (status) => ({ ms: performance.now() - due, ok: status === 200 }),
+        () => ({ ms: performance.now() - due, ok: false }),
+      ),
+    );
   }
+  const results = await Promise.all(pending);
   agent.destroy();
-  return { latencies: latencies.sort((a, b) => a - b), failed };
+  return { latencies: results.map((r) => r.ms).sort((a, b) => a - b), failed: results.filter((r) => !r.ok).length };
 }
 
 async function startServer(serverRoot: string, port: number): Promise<{ child: ChildProcess; dataDir: string }> {
