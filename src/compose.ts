@@ -73,6 +73,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     clock,
     definitionsDir,
     ...(config.pageTokenSecret ? { pageTokenSecret: config.pageTokenSecret } : {}),
+    limits: { maxParameters: config.bounds.maxParameters, maxValueLength: config.bounds.maxValueLength, maxQueries: config.bounds.maxSearchQueries, maxRecords: config.bounds.maxSearchRecords },
   });
   const ctx: FhirContext = {
     store,
@@ -102,6 +103,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     logger,
     maxBodyBytes: config.maxBodyBytes,
     openapi: fs.readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8'),
+    bounds: { maxParameters: config.bounds.maxParameters, maxJsonDepth: config.bounds.maxJsonDepth },
   });
   return { app, router, store, close: () => store.close() };
 }

@@ -6,10 +6,11 @@ import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { FhirError } from '../core/errors';
 import type { FhirRouter } from '../fhir/router';
+import { bodyGuard } from './body-guard';
 import { errorResponse } from './errors';
 import { routeTemplate, type Logger } from './logger';
 import { FHIR_JSON, responseType, type ResponseType } from './negotiate';
-import { pathSegments, queryPairs, toFhirRequest } from './request';
+import { pathSegments, queryPairs, toFhirRequest, type RequestBounds } from './request';
 import { sendFhir } from './respond';
 import { securityHeaders } from './security-headers';
 
@@ -19,6 +20,8 @@ export interface AppOptions {
   maxBodyBytes: number;
   /** The OpenAPI document served at /openapi.yaml. */
   openapi: string;
+  /** Parameter count and JSON nesting, checked before parsing. */
+  bounds: RequestBounds;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -52,7 +55,8 @@ export function createApp(options: AppOptions): express.Express {
   });
   app.use(securityHeaders());
   const readBody = express.raw({ type: () => true, limit: options.maxBodyBytes });
-  app.use((req, res, next) => (METHODS_WITHOUT_BODY.has(req.method) ? next() : readBody(req, res, next)));
+  const guardBody = bodyGuard(options.bounds);
+  app.use((req, res, next) => (METHODS_WITHOUT_BODY.has(req.method) ? next() : guardBody(req, res, () => readBody(req, res, next))));
 
   app.get('/openapi.yaml', (_req, res) => {
     res.type('application/yaml').send(options.openapi);
@@ -62,10 +66,10 @@ export function createApp(options: AppOptions): express.Express {
     let type: ResponseType;
     let fhirRequest;
     try {
-      const query = queryPairs(req.originalUrl);
+      const query = queryPairs(req.originalUrl, options.bounds.maxParameters);
       type = responseType(query.find(([n]) => n === '_format')?.[1], req.headers.accept);
       res.locals.responseType = type;
-      fhirRequest = toFhirRequest(req, req.path, query);
+      fhirRequest = toFhirRequest(req, req.path, query, options.bounds);
     } catch (err) {
       next(err);
       return;
