@@ -16,6 +16,8 @@ import { activateSearchParameters, searchParameterHook } from './fhir/search-par
 import { buildRoutes, type Route } from './fhir/routes';
 import { createApp } from './http/app';
 import { jsonLogger, type Logger } from './http/logger';
+import { ServerMetrics } from './http/metrics';
+import { Probes } from './http/probes';
 import { CompartmentDefinitions } from './search/compartments';
 import { CriteriaCompiler } from './search/criteria';
 import { IndexExtractor } from './search/extract';
@@ -31,6 +33,10 @@ export interface ServerParts {
   app: Express;
   router: FhirRouter;
   store: Store;
+  /** Present when metrics are on (METRICS_PORT): serve with metricsListener, watch the public listener. */
+  metrics?: ServerMetrics;
+  probes: Probes;
+  logger: Logger;
   close(): Promise<void>;
 }
 
@@ -50,12 +56,14 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   const definitionsDir = path.join(ROOT, 'generated');
   const validator = loadBaseValidator({ definitionsDir: path.join(definitionsDir, 'validation') });
   const registry = SearchRegistry.loadBase({ definitionsDir });
-  const store = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir }));
+  const opened = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir }));
+  const metrics = config.metricsPort !== undefined ? new ServerMetrics() : undefined;
+  const store = metrics ? metrics.observe(opened) : opened;
   await store.ensureIndexes(RESOURCES, resourceIndexes);
   await store.ensureIndexes(HISTORY, historyIndexes);
   const clock = overrides.clock ?? monotonicClock(systemClock, await newestLastUpdated(store));
 
-  const logger = overrides.logger ?? jsonLogger();
+  const logger = overrides.logger ?? jsonLogger({ level: config.logLevel });
   const parameters = await activateSearchParameters(registry, store, overrides.profilesDir ?? path.join(ROOT, 'profiles'));
   for (const { id, reason } of parameters.skipped) logger.log({ level: 'warn', msg: 'stored SearchParameter not activated', id, reason });
   const criteria = new CriteriaCompiler({ store, registry, baseUrl: config.baseUrl });
@@ -96,11 +104,18 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     }),
   );
   const router = new FhirRouter(ctx, routes);
+  const probes = new Probes({
+    store,
+    definitions: { resourceTypes: validator.resourceTypes.length, searchParameters: registry.resourceTypes().reduce((n, type) => n + registry.forType(type).length, 0) },
+  });
   const app = createApp({
     router,
     logger,
     maxBodyBytes: config.maxBodyBytes,
     openapi: fs.readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8'),
+    probes,
+    baseUrl: config.baseUrl,
+    ...(metrics ? { metrics } : {}),
   });
-  return { app, router, store, close: () => store.close() };
+  return { app, router, store, probes, logger, ...(metrics ? { metrics } : {}), close: () => store.close() };
 }

@@ -16,7 +16,18 @@ export interface Config {
   search: { defaultCount: number; maxCount: number };
   /** Key that signs search paging links; set it when several instances serve one store or links must survive restarts. */
   pageTokenSecret?: string;
+  /** Lowest level written to the log (LOG_LEVEL). */
+  logLevel: LogLevel;
+  /** Port of the separate GET /metrics listener (METRICS_PORT); metrics are off when unset. */
+  metricsPort?: number;
+  /** Interface of the metrics listener (METRICS_HOST, default 127.0.0.1). */
+  metricsHost: string;
+  /** How long a shutdown waits for in-flight requests before closing their connections (SHUTDOWN_TIMEOUT_MS). */
+  shutdownTimeoutMs: number;
 }
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -74,6 +85,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (defaultCount > maxCount) throw new ConfigError(`SEARCH_DEFAULT_COUNT (${defaultCount}) must not exceed SEARCH_MAX_COUNT (${maxCount})`);
   const pageTokenSecret = env.PAGE_TOKEN_SECRET || undefined;
   if (pageTokenSecret !== undefined && pageTokenSecret.length < 32) throw new ConfigError('PAGE_TOKEN_SECRET must be at least 32 characters');
+  const logLevel = (env.LOG_LEVEL || 'info').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${env.LOG_LEVEL}'`);
+  const metricsPort = env.METRICS_PORT ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined;
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) throw new ConfigError('METRICS_PORT must differ from PORT: metrics are served off the public port');
   return {
     port,
     host,
@@ -84,5 +99,29 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: byteSize(env, 'MAX_BODY_SIZE', 5 * 1024 * 1024),
     search: { defaultCount, maxCount },
     ...(pageTokenSecret ? { pageTokenSecret } : {}),
+    logLevel,
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
+    metricsHost: env.METRICS_HOST || '127.0.0.1',
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
   };
+}
+
+/** The configuration for the start-up log line: no secrets (PAGE_TOKEN_SECRET is only said to be set), no credentials. */
+export function configSummary(config: Config): Record<string, unknown> {
+  return {
+    baseUrl: config.baseUrl,
+    listen: `${config.host}:${config.port}`,
+    store: config.mongodbUri ? { kind: 'mongodb', hosts: mongoHosts(config.mongodbUri), db: config.mongodbDb } : { kind: 'embedded', dataDir: config.dataDir },
+    maxBodyBytes: config.maxBodyBytes,
+    search: config.search,
+    pageTokenSecret: config.pageTokenSecret ? 'set' : 'unset (paging links end with the process)',
+    logLevel: config.logLevel,
+    metrics: config.metricsPort !== undefined ? `${config.metricsHost}:${config.metricsPort}` : 'off',
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+  };
+}
+
+/** The host list of a MongoDB URI, without user, password or options. */
+function mongoHosts(uri: string): string {
+  return uri.replace(/^mongodb(\+srv)?:\/\//, '').replace(/^[^@/]*@/, '').split(/[/?]/)[0] ?? '';
 }

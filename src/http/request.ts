@@ -37,6 +37,10 @@ export function parsePrefer(header: string | undefined): Preferences {
 /** Parses the raw body by media type; form bodies (POST _search) are merged into the query. */
 function parseBody(raw: Buffer, type: string | undefined, allowForm: boolean): { body?: unknown; form?: Array<[string, string]> } {
   if (raw.length === 0) return {};
+  if (allowForm && type !== FORM_TYPE) {
+    // https://hl7.org/fhir/R4/http.html#search: POST _search carries its parameters as a form.
+    throw new FhirError('unsupported-media-type', `POST _search takes its parameters as ${FORM_TYPE}, not ${type?.slice(0, 80) ?? 'a body without Content-Type'}`);
+  }
   assertReadableBody(type, allowForm);
   const text = raw.toString('utf8');
   if (type === FORM_TYPE) return { form: [...new URLSearchParams(text)].filter(([name]) => name !== '') };
