@@ -85,7 +85,8 @@ export class SearchService {
   private readonly limits: SearchLimits;
   private readonly tokens: PageTokens;
   private readonly indexer: SnapshotIndexer;
-  private readonly subsetter: ResourceSubsetter;
+  /** `_summary`/`_elements` trimming, also used by read and vread (src/fhir/subset.ts). */
+  readonly subsetter: ResourceSubsetter;
   private readonly resourceTypes: Set<string>;
   private readonly indexedCompartments: Set<string>;
 
