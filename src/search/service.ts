@@ -121,7 +121,7 @@ export class SearchService {
 
     const identity = JSON.stringify([targetPath(target), [...criteria].sort(compareParams), params.echo]);
     const cursor: PageCursor = params.page
-      ? this.tokens.open(params.page, identity)
+      ? this.tokens.open(params.page, identity, this.deps.clock.now())
       : { snapshot: this.deps.clock.now(), direction: 'next' };
     const view = new SnapshotView(
       {
