@@ -17,6 +17,7 @@ import { buildRoutes, type Route } from './fhir/routes';
 import { createApp } from './http/app';
 import { jsonLogger, type Logger } from './http/logger';
 import { ServerMetrics } from './http/metrics';
+import { openApiText } from './http/openapi';
 import { Probes } from './http/probes';
 import { CompartmentDefinitions } from './search/compartments';
 import { CriteriaCompiler } from './search/criteria';
@@ -112,7 +113,14 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     router,
     logger,
     maxBodyBytes: config.maxBodyBytes,
-    openapi: fs.readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8'),
+    openapi: openApiText({
+      routes,
+      registry,
+      supportsSearchParam: (type, def) => criteria.supports(type, def),
+      resourceTypes: validator.resourceTypes,
+      baseUrl: config.baseUrl,
+      version: pkg.version,
+    }),
     probes,
     baseUrl: config.baseUrl,
     ...(metrics ? { metrics } : {}),

@@ -14,13 +14,14 @@ import { FHIR_JSON, responseType, type ResponseType } from './negotiate';
 import { pathSegments, queryPairs, toFhirRequest } from './request';
 import { sendFhir } from './respond';
 import { helmetOptionsFor, securityHeaders } from './security-headers';
+import { swaggerUi } from './swagger-ui';
 
 export interface AppOptions {
   router: FhirRouter;
   logger: Logger;
   maxBodyBytes: number;
-  /** The OpenAPI document served at /openapi.yaml. */
-  openapi: string;
+  /** The OpenAPI document (JSON text) served at /openapi.json and /openapi.yaml (src/http/openapi.ts). */
+  openapi: () => string;
   /** Request counts and latencies, when metrics are on (METRICS_PORT). */
   metrics?: ServerMetrics;
   /** GET /health and GET /ready. */
@@ -81,9 +82,13 @@ export function createApp(options: AppOptions): express.Express {
     app.get('/ready', probe(() => probes.ready()));
   }
 
-  app.get('/openapi.yaml', (_req, res) => {
-    res.type('application/yaml').send(options.openapi);
+  app.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send(options.openapi());
   });
+  app.get('/openapi.yaml', (_req, res) => {
+    res.type('application/yaml').send(options.openapi());
+  });
+  app.use('/docs', swaggerUi());
 
   app.use('/fhir', (req, res, next) => {
     let type: ResponseType;
