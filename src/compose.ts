@@ -9,6 +9,10 @@ import { monotonicClock, systemClock, type Clock } from './core/clock';
 import { uuidIds, type IdGenerator } from './core/ids';
 import type { Config } from './config/config';
 import { capabilitiesHandler } from './fhir/capabilities';
+import { referentialIntegrityHook, REFERRER_INDEX } from './fhir/integrity/hook';
+import type { WriteHook } from './fhir/write-hooks';
+import { loadReferenceElements } from './fhir/integrity/reference-elements';
+import { ReferenceFinder } from './fhir/integrity/references';
 import type { FhirContext } from './fhir/context';
 import { newestLastUpdated } from './fhir/persist';
 import { FhirRouter } from './fhir/router';
@@ -82,6 +86,12 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     definitionsDir,
     ...(config.pageTokenSecret ? { pageTokenSecret: config.pageTokenSecret } : {}),
   });
+  const integrity: WriteHook[] = [];
+  if (config.referentialIntegrity !== 'off') {
+    const finder = new ReferenceFinder(loadReferenceElements(definitionsDir), config.baseUrl, (type) => validator.isResourceType(type));
+    integrity.push(referentialIntegrityHook(config.referentialIntegrity, finder));
+    if (config.referentialIntegrity === 'write-delete') await store.ensureIndexes(RESOURCES, [REFERRER_INDEX]);
+  }
   const ctx: FhirContext = {
     store,
     clock,
@@ -90,7 +100,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     paging: config.search,
     validator,
     indexer,
-    hooks: [searchParameterHook(registry)],
+    hooks: [searchParameterHook(registry), ...integrity],
     search,
   };
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };

@@ -24,6 +24,8 @@ export interface Config {
   metricsHost: string;
   /** How long a shutdown waits for in-flight requests before closing their connections (SHUTDOWN_TIMEOUT_MS). */
   shutdownTimeoutMs: number;
+  /** REFERENTIAL_INTEGRITY: check references on write, and on delete too (src/fhir/integrity/hook.ts). */
+  referentialIntegrity: 'off' | 'write' | 'write-delete';
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -45,6 +47,13 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got '${raw}'`);
+  return raw as T;
 }
 
 /** Sizes like 5mb, 512kb or plain bytes. */
@@ -103,6 +112,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...(metricsPort !== undefined ? { metricsPort } : {}),
     metricsHost: env.METRICS_HOST || '127.0.0.1',
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+    referentialIntegrity: oneOf(env, 'REFERENTIAL_INTEGRITY', ['off', 'write', 'write-delete'] as const, 'off'),
   };
 }
 
@@ -118,6 +128,7 @@ export function configSummary(config: Config): Record<string, unknown> {
     logLevel: config.logLevel,
     metrics: config.metricsPort !== undefined ? `${config.metricsHost}:${config.metricsPort}` : 'off',
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    referentialIntegrity: config.referentialIntegrity,
   };
 }
 
