@@ -10,7 +10,7 @@ import express from 'express';
 import { loadConfig } from '../../src/config/config';
 import { createServer } from '../../src/compose';
 import pino from 'pino';
-import { jsonLogger } from '../../src/http/logger';
+import { jsonLogger, silentLogger } from '../../src/http/logger';
 
 async function main(): Promise<void> {
   const mode = process.argv[2];
@@ -30,10 +30,13 @@ async function main(): Promise<void> {
     return;
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-read-'));
-  // As in production: metrics on (METRICS_PORT) and one JSON log line per request, written synchronously to a file.
-  const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, METRICS_PORT: '0' });
+  // As in production: metrics on (METRICS_PORT) and one JSON log line per request, written synchronously to a
+  // file; `fhir quiet`: both off, to show what they cost.
+  const quiet = process.argv[3] === 'quiet';
+  const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, ...(quiet ? {} : { METRICS_PORT: '0' }) });
   const logFile = join(dataDir, 'server.log');
-  const server = await createServer(config, { logger: jsonLogger({ destination: pino.destination({ dest: logFile, sync: true }) }) });
+  const logger = quiet ? silentLogger : jsonLogger({ destination: pino.destination({ dest: logFile, sync: true }) });
+  const server = await createServer(config, { logger });
   const example = JSON.parse(readFileSync(require.resolve('hl7.fhir.r4.examples/Patient-example.json'), 'utf8'));
   const result = await server.router.route({ method: 'PUT', path: ['Patient', example.id], query: [], body: example, prefer: {} });
   if (result.status !== 201) throw new Error(`seeding failed: ${result.status}`);

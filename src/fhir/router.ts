@@ -60,17 +60,17 @@ export class FhirRouter {
   }
 
   /**
-   * The template of the first route `path` matches, for logs and metrics: '/fhir/:type/:id', or with
-   * `types` '/fhir/Patient/:id' (only resource types this server knows; anything else stays ':type').
-   * Never contains a value from the request other than a known type name.
+   * The template of the first route `path` matches, for metrics and logs: `generic` '/fhir/:type/:id' and `typed`
+   * '/fhir/Patient/:id' (only resource types this server knows are filled in; anything else stays ':type').
+   * Neither contains a value from the request other than a known type name.
    */
-  template(path: string[], types = false): string | undefined {
+  template(path: string[]): { generic: string; typed: string } | undefined {
     for (const route of this.routes) {
       const params = match(route, path);
       if (!params) continue;
-      const known = (name: string | undefined): boolean => types && name !== undefined && this.knownTypes.has(name);
-      const segments = route.path.map((s) => (s === ':type' && known(params.type) ? params.type : s === ':compartment' && known(params.compartment) ? params.compartment : s));
-      return ['/fhir', ...segments].join('/');
+      const known = (name: string | undefined): name is string => name !== undefined && this.knownTypes.has(name);
+      const typed = route.path.map((s) => (s === ':type' && known(params.type) ? params.type : s === ':compartment' && known(params.compartment) ? params.compartment : s));
+      return { generic: ['/fhir', ...route.path].join('/'), typed: ['/fhir', ...typed].join('/') };
     }
     return undefined;
   }

@@ -49,14 +49,14 @@ export function createApp(options: AppOptions): express.Express {
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const status = res.statusCode;
-      const path = req.originalUrl.split('?')[0] ?? '';
-      options.metrics?.request(req.method, routeOf(options.router, path, false), status, seconds);
+      const route = routeOf(options.router, req.originalUrl.split('?')[0] ?? '');
+      options.metrics?.request(req.method, route.generic, status, seconds);
       options.logger.log({
         level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
         msg: 'request',
         requestId: id,
         method: req.method,
-        route: routeOf(options.router, path, true),
+        route: route.typed,
         status,
         ms: seconds * 1000,
         client: req.socket.remoteAddress,
@@ -142,15 +142,16 @@ function fromExpressError(err: unknown): unknown {
 
 const OTHER_PATHS: ReadonlySet<string> = new Set(['/health', '/ready', '/openapi.yaml', '/openapi.json', '/docs']);
 
-/** The route template of a request path for logs and metrics: no query string, no ids, nothing the client chose. */
-function routeOf(router: FhirRouter, path: string, types: boolean): string {
-  if (OTHER_PATHS.has(path)) return path;
-  if (path.startsWith('/docs/')) return '/docs/*';
-  if (path !== '/fhir' && !path.startsWith('/fhir/')) return '(other)';
+/** The route template of a request path for metrics (`generic`) and logs (`typed`): no query string, no ids. */
+function routeOf(router: FhirRouter, path: string): { generic: string; typed: string } {
+  const fixed = (template: string) => ({ generic: template, typed: template });
+  if (OTHER_PATHS.has(path)) return fixed(path);
+  if (path.startsWith('/docs/')) return fixed('/docs/*');
+  if (path !== '/fhir' && !path.startsWith('/fhir/')) return fixed('(other)');
   try {
-    return router.template(pathSegments(path.slice(5)), types) ?? '/fhir/(unmatched)';
+    return router.template(pathSegments(path.slice(5))) ?? fixed('/fhir/(unmatched)');
   } catch {
-    return '/fhir/(invalid)';
+    return fixed('/fhir/(invalid)');
   }
 }
 

@@ -49,9 +49,19 @@ export class ServerMetrics {
     });
   }
 
+  /** Label children by key, so a request costs a map lookup instead of prom-client hashing its labels. */
+  private readonly counted = new Map<string, { inc(): void }>();
+  private readonly timed = new Map<string, { observe(value: number): void }>();
+
   request(method: string, route: string, status: number, seconds: number): void {
-    this.requests.inc({ method, route, status: String(status) });
-    this.latency.observe({ method, route }, seconds);
+    const key = `${method} ${route}`;
+    const countKey = `${key} ${status}`;
+    let counter = this.counted.get(countKey);
+    if (!counter) this.counted.set(countKey, (counter = this.requests.labels({ method, route, status: String(status) })));
+    counter.inc();
+    let timer = this.timed.get(key);
+    if (!timer) this.timed.set(key, (timer = this.latency.labels({ method, route })));
+    timer.observe(seconds);
   }
 
   /** Counts the open connections of the public HTTP server. */
@@ -62,31 +72,37 @@ export class ServerMetrics {
     });
   }
 
-  /** The same store, with each write transaction timed and counted while in flight. Store internals are untouched. */
+  /**
+   * The same store, with each write transaction timed and counted while in flight. Store internals are untouched:
+   * every other member is the store's own (a Proxy, so methods added to the port later pass through too).
+   */
   observe(store: Store): Store {
     const metrics = this;
-    return {
-      kind: store.kind,
-      find: (c, f, o) => store.find(c, f, o),
-      findOne: (c, f, o) => store.findOne(c, f, o),
-      count: (c, f, l) => store.count(c, f, l),
-      ensureIndexes: (c, i) => store.ensureIndexes(c, i),
-      close: () => store.close(),
-      async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
-        const end = metrics.commits.startTimer();
-        metrics.queued.inc();
-        try {
-          const result = await store.transaction(work);
-          end({ outcome: 'committed' });
-          return result;
-        } catch (err) {
-          end({ outcome: 'failed' });
-          throw err;
-        } finally {
-          metrics.queued.dec();
-        }
+    async function transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+      const end = metrics.commits.startTimer();
+      metrics.queued.inc();
+      try {
+        const result = await store.transaction(work);
+        end({ outcome: 'committed' });
+        return result;
+      } catch (err) {
+        end({ outcome: 'failed' });
+        throw err;
+      } finally {
+        metrics.queued.dec();
+      }
+    }
+    const bound = new Map<PropertyKey, unknown>([['transaction', transaction]]);
+    return new Proxy(store, {
+      get(target, property) {
+        if (bound.has(property)) return bound.get(property);
+        const value: unknown = Reflect.get(target, property, target);
+        if (typeof value !== 'function') return value;
+        const method = value.bind(target);
+        bound.set(property, method);
+        return method;
       },
-    };
+    });
   }
 
   text(): Promise<string> {
