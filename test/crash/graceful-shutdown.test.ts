@@ -5,12 +5,40 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { freePort, spawnServer, startServer, stopServer } from '../fixtures/process';
 
 const SECRET = 'Secret-page-token-key-0123456789abcdef';
+
+/**
+ * A PUT on its own connection whose body is sent in two halves: `finish` sends the second. `halfSent` resolves
+ * once the server has parsed the headers (it answered `Expect: 100-continue`) and the first half is written.
+ */
+function startUpload(port: number, id: string): { halfSent: Promise<void>; finish(): void; status: Promise<number> } {
+  const body = Buffer.from(JSON.stringify({ resourceType: 'Patient', id, text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${'x'.repeat(200_000)}</div>` } }));
+  const half = Math.floor(body.length / 2);
+  const req = request({
+    host: '127.0.0.1',
+    port,
+    method: 'PUT',
+    path: `/fhir/Patient/${id}`,
+    agent: false,
+    headers: { 'Content-Type': 'application/fhir+json', 'Content-Length': String(body.length), Prefer: 'return=minimal', Expect: '100-continue' },
+  });
+  const status = new Promise<number>((resolve, reject) => {
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+  });
+  const halfSent = new Promise<void>((resolve) => req.once('continue', () => req.write(body.subarray(0, half), () => resolve())));
+  req.flushHeaders();
+  return { halfSent, finish: () => req.end(body.subarray(half)), status };
+}
 
 describe('graceful shutdown (SIGTERM during writes)', () => {
   it('exits 0 after finishing in-flight writes; every acknowledged write is there after a restart', async () => {
@@ -41,23 +69,14 @@ describe('graceful shutdown (SIGTERM during writes)', () => {
       };
       const writers = Array.from({ length: 8 }, (_, w) => writer(w));
       await new Promise((resolve) => setTimeout(resolve, 600));
-      // Large uploads still in progress when the signal arrives must be finished and answered, not cut off.
-      const div = `<div xmlns="http://www.w3.org/1999/xhtml">${'x'.repeat(1_000_000)}</div>`;
-      const uploads = Array.from({ length: 4 }, (_, u) =>
-        fetch(`${base}/Patient/big-${u}`, {
-          method: 'PUT',
-          headers: { 'Content-Type': 'application/fhir+json', Prefer: 'return=minimal' },
-          body: JSON.stringify({ resourceType: 'Patient', id: `big-${u}`, text: { status: 'generated', div } }),
-        }),
-      );
-      await new Promise((resolve) => setTimeout(resolve, 40));
+      // Uploads in progress when the signal arrives (headers and half the body sent) must be finished and answered.
+      const uploads = Array.from({ length: 4 }, (_, u) => startUpload(Number(env.PORT), `big-${u}`));
+      await Promise.all(uploads.map((u) => u.halfSent));
       const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
       server.kill('SIGTERM');
-      const answered = await Promise.all(uploads);
-      assert.deepEqual(
-        answered.map((r) => r.status),
-        [201, 201, 201, 201],
-      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      for (const upload of uploads) upload.finish();
+      assert.deepEqual(await Promise.all(uploads.map((u) => u.status)), [201, 201, 201, 201]);
       for (let u = 0; u < 4; u++) acknowledged.set(`big-${u}`, 1);
       const code = await exited;
       stop = true;
