@@ -9,6 +9,10 @@ import { monotonicClock, systemClock, type Clock } from './core/clock';
 import { uuidIds, type IdGenerator } from './core/ids';
 import type { Config } from './config/config';
 import { capabilitiesHandler } from './fhir/capabilities';
+import { referentialIntegrityHook, REFERRER_INDEX } from './fhir/integrity/hook';
+import type { WriteHook } from './fhir/write-hooks';
+import { loadReferenceElements } from './fhir/integrity/reference-elements';
+import { ReferenceFinder } from './fhir/integrity/references';
 import type { FhirContext } from './fhir/context';
 import { newestLastUpdated } from './fhir/persist';
 import { FhirRouter } from './fhir/router';
@@ -16,6 +20,9 @@ import { activateSearchParameters, searchParameterHook } from './fhir/search-par
 import { buildRoutes, type Route } from './fhir/routes';
 import { createApp } from './http/app';
 import { jsonLogger, type Logger } from './http/logger';
+import { ServerMetrics } from './http/metrics';
+import { openApiText } from './http/openapi';
+import { Probes } from './http/probes';
 import { CompartmentDefinitions } from './search/compartments';
 import { CriteriaCompiler } from './search/criteria';
 import { IndexExtractor } from './search/extract';
@@ -31,6 +38,10 @@ export interface ServerParts {
   app: Express;
   router: FhirRouter;
   store: Store;
+  /** Present when metrics are on (METRICS_PORT): serve with metricsListener, watch the public listener. */
+  metrics?: ServerMetrics;
+  probes: Probes;
+  logger: Logger;
   close(): Promise<void>;
 }
 
@@ -50,9 +61,11 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   const definitionsDir = path.join(ROOT, 'generated');
   const validator = loadBaseValidator({ definitionsDir: path.join(definitionsDir, 'validation') });
   const registry = SearchRegistry.loadBase({ definitionsDir });
-  const logger = overrides.logger ?? jsonLogger();
+  const logger = overrides.logger ?? jsonLogger({ level: config.logLevel });
   const onWarning = (warning: StoreWarning): void => logger.log({ level: 'warn', ...warning, msg: `storage: ${warning.msg}` });
-  const store = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir, onWarning }));
+  const opened = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir, onWarning }));
+  const metrics = config.metricsPort !== undefined ? new ServerMetrics() : undefined;
+  const store = metrics ? metrics.observe(opened) : opened;
   await store.ensureIndexes(RESOURCES, resourceIndexes);
   await store.ensureIndexes(HISTORY, historyIndexes);
   const clock = overrides.clock ?? monotonicClock(systemClock, await newestLastUpdated(store));
@@ -75,6 +88,12 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     ...(config.pageTokenSecret ? { pageTokenSecret: config.pageTokenSecret } : {}),
     limits: { maxParameters: config.bounds.maxParameters, maxValueLength: config.bounds.maxValueLength, maxQueries: config.bounds.maxSearchQueries, maxRecords: config.bounds.maxSearchRecords },
   });
+  const integrity: WriteHook[] = [];
+  if (config.referentialIntegrity !== 'off') {
+    const finder = new ReferenceFinder(loadReferenceElements(definitionsDir), config.baseUrl, (type) => validator.isResourceType(type));
+    integrity.push(referentialIntegrityHook(config.referentialIntegrity, finder));
+    if (config.referentialIntegrity === 'write-delete') await store.ensureIndexes(RESOURCES, [REFERRER_INDEX]);
+  }
   const ctx: FhirContext = {
     store,
     clock,
@@ -83,7 +102,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     paging: config.search,
     validator,
     indexer,
-    hooks: [searchParameterHook(registry)],
+    hooks: [searchParameterHook(registry), ...integrity],
     search,
   };
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -98,12 +117,26 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     }),
   );
   const router = new FhirRouter(ctx, routes);
+  const probes = new Probes({
+    store,
+    definitions: { resourceTypes: validator.resourceTypes.length, searchParameters: registry.resourceTypes().reduce((n, type) => n + registry.forType(type).length, 0) },
+  });
   const app = createApp({
     router,
     logger,
     maxBodyBytes: config.maxBodyBytes,
-    openapi: fs.readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8'),
     bounds: { maxParameters: config.bounds.maxParameters, maxJsonDepth: config.bounds.maxJsonDepth },
+    openapi: openApiText({
+      routes,
+      registry,
+      supportsSearchParam: (type, def) => criteria.supports(type, def),
+      resourceTypes: validator.resourceTypes,
+      baseUrl: config.baseUrl,
+      version: pkg.version,
+    }),
+    probes,
+    baseUrl: config.baseUrl,
+    ...(metrics ? { metrics } : {}),
   });
-  return { app, router, store, close: () => store.close() };
+  return { app, router, store, probes, logger, ...(metrics ? { metrics } : {}), close: () => store.close() };
 }

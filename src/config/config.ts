@@ -16,6 +16,16 @@ export interface Config {
   search: { defaultCount: number; maxCount: number };
   /** Key that signs search paging links; set it when several instances serve one store or links must survive restarts. */
   pageTokenSecret?: string;
+  /** Lowest level written to the log (LOG_LEVEL). */
+  logLevel: LogLevel;
+  /** Port of the separate GET /metrics listener (METRICS_PORT); metrics are off when unset. */
+  metricsPort?: number;
+  /** Interface of the metrics listener (METRICS_HOST, default 127.0.0.1). */
+  metricsHost: string;
+  /** How long a shutdown waits for in-flight requests before closing their connections (SHUTDOWN_TIMEOUT_MS). */
+  shutdownTimeoutMs: number;
+  /** REFERENTIAL_INTEGRITY: check references on write, and on delete too (src/fhir/integrity/hook.ts). */
+  referentialIntegrity: 'off' | 'write' | 'write-delete';
   /** Connection limits of the HTTP server (src/http/listen.ts); durations in milliseconds. */
   connections: ConnectionLimits;
   /** Bounds on hostile input, answered with a 4xx before expensive work. */
@@ -50,6 +60,9 @@ export interface InputBounds {
   maxSearchRecords: number;
 }
 
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -66,6 +79,13 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got '${raw}'`);
+  return raw as T;
 }
 
 /** Sizes like 5mb, 512kb or plain bytes. */
@@ -146,6 +166,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (defaultCount > maxCount) throw new ConfigError(`SEARCH_DEFAULT_COUNT (${defaultCount}) must not exceed SEARCH_MAX_COUNT (${maxCount})`);
   const pageTokenSecret = env.PAGE_TOKEN_SECRET || undefined;
   if (pageTokenSecret !== undefined && pageTokenSecret.length < 32) throw new ConfigError('PAGE_TOKEN_SECRET must be at least 32 characters');
+  const logLevel = (env.LOG_LEVEL || 'info').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${env.LOG_LEVEL}'`);
+  const metricsPort = env.METRICS_PORT ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined;
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) throw new ConfigError('METRICS_PORT must differ from PORT: metrics are served off the public port');
   return {
     port,
     host,
@@ -158,5 +182,31 @@ export function loadConfig(env: Env = process.env): Config {
     ...(pageTokenSecret ? { pageTokenSecret } : {}),
     connections: connectionLimits(env),
     bounds: inputBounds(env),
+    logLevel,
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
+    metricsHost: env.METRICS_HOST || '127.0.0.1',
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+    referentialIntegrity: oneOf(env, 'REFERENTIAL_INTEGRITY', ['off', 'write', 'write-delete'] as const, 'off'),
   };
+}
+
+/** The configuration for the start-up log line: no secrets (PAGE_TOKEN_SECRET is only said to be set), no credentials. */
+export function configSummary(config: Config): Record<string, unknown> {
+  return {
+    baseUrl: config.baseUrl,
+    listen: `${config.host}:${config.port}`,
+    store: config.mongodbUri ? { kind: 'mongodb', hosts: mongoHosts(config.mongodbUri), db: config.mongodbDb } : { kind: 'embedded', dataDir: config.dataDir },
+    maxBodyBytes: config.maxBodyBytes,
+    search: config.search,
+    pageTokenSecret: config.pageTokenSecret ? 'set' : 'unset (paging links end with the process)',
+    logLevel: config.logLevel,
+    metrics: config.metricsPort !== undefined ? `${config.metricsHost}:${config.metricsPort}` : 'off',
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    referentialIntegrity: config.referentialIntegrity,
+  };
+}
+
+/** The host list of a MongoDB URI, without user, password or options. */
+function mongoHosts(uri: string): string {
+  return uri.replace(/^mongodb(\+srv)?:\/\//, '').replace(/^[^@/]*@/, '').split(/[/?]/)[0] ?? '';
 }

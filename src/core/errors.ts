@@ -35,6 +35,16 @@ export class FhirError extends Error {
   }
 }
 
+/** 405 with the methods the path does support (the Allow header, https://www.rfc-editor.org/rfc/rfc9110#status.405). */
+export class NotAllowed extends FhirError {
+  constructor(
+    message: string,
+    readonly allowed: string[],
+  ) {
+    super('not-allowed', message);
+  }
+}
+
 /** Default OperationOutcome.issue.code per category (https://hl7.org/fhir/R4/valueset-issue-type.html). */
 export function defaultIssueCode(category: ErrorCategory): OperationOutcomeIssue['code'] {
   switch (category) {

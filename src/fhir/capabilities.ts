@@ -51,22 +51,24 @@ export function buildCapabilityStatement(ctx: FhirContext, inputs: CapabilityInp
       definition: `${ctx.baseUrl}/OperationDefinition/${name}`,
     }));
 
+  // R4 forbids empty arrays (https://hl7.org/fhir/R4/json.html#arrays): `nonEmpty` leaves an empty list out.
   const resource: CapabilityStatementRestResource[] = ctx.validator.resourceTypes.map((type) => ({
     type,
     profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
-    interaction: typeInteractions.map((code) => ({ code })),
+    ...nonEmpty('interaction', typeInteractions.map((code) => ({ code }))),
     versioning: 'versioned-update',
     readHistory: true,
     updateCreate: true,
     conditionalCreate: true,
-    conditionalRead: 'modified-since',
+    // If-Modified-Since and If-None-Match both answer 304 (src/fhir/preconditions.ts).
+    conditionalRead: 'full-support',
     conditionalUpdate: conditional.has('update'),
     conditionalDelete: conditional.has('delete') ? 'single' : 'not-supported',
     referencePolicy: ['literal', 'logical'],
     searchInclude: ['*', ...referenceParams(inputs, type).map((code) => `${type}:${code}`)],
-    searchRevInclude: revIncludes(inputs, type),
-    searchParam: searchParams(inputs, type),
-    operation: operations('type'),
+    ...nonEmpty('searchRevInclude', revIncludes(inputs, type)),
+    ...nonEmpty('searchParam', searchParams(inputs, type)),
+    ...nonEmpty('operation', operations('type')),
   }));
 
   return {
@@ -85,8 +87,8 @@ export function buildCapabilityStatement(ctx: FhirContext, inputs: CapabilityInp
         mode: 'server',
         documentation: `Base: ${ctx.baseUrl}. Resources are validated against the FHIR R4 base definitions on every write.`,
         resource,
-        interaction: systemInteractions.map((code) => ({ code })),
-        operation: operations('system'),
+        ...nonEmpty('interaction', systemInteractions.map((code) => ({ code }))),
+        ...nonEmpty('operation', operations('system')),
         ...(compartmentSearch ? { compartment: ['http://hl7.org/fhir/CompartmentDefinition/patient'] } : {}),
       },
     ],
@@ -125,3 +127,5 @@ function revIncludes(inputs: CapabilityInputs, type: string): string[] {
 }
 
 const unique = <T>(items: T[]): T[] => [...new Set(items)];
+
+const nonEmpty = <K extends string, T>(key: K, items: T[]): Partial<Record<K, T[]>> => (items.length ? ({ [key]: items } as Record<K, T[]>) : {});

@@ -71,9 +71,11 @@ async function movePreviousBodyToHistory(tx: StoreTransaction, previous: Resourc
 export async function inTransaction<T>(ctx: FhirContext, work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
   let written: ResourceRecord[] = [];
   try {
-    const result = await ctx.store.transaction((tx) => {
+    const result = await ctx.store.transaction(async (tx) => {
       written = [];
-      return work(recordingWrites(tx, written));
+      const value = await work(recordingWrites(tx, written));
+      for (const hook of ctx.hooks) await hook.beforeCommit?.(tx, written);
+      return value;
     });
     for (const hook of ctx.hooks) hook.afterCommit?.(written);
     return result;

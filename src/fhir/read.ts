@@ -3,6 +3,7 @@ import { FhirError, notFound } from '../core/errors';
 import type { FhirContext } from './context';
 import { loadCurrent } from './persist';
 import { notModified } from './preconditions';
+import { subsetForRead } from './subset';
 import { assertId, assertResourceType } from './target';
 import type { FhirRequest, FhirResponse } from './types';
 
@@ -16,5 +17,5 @@ export async function read(ctx: FhirContext, req: FhirRequest, type: string, id:
     throw new FhirError('deleted', [{ severity: 'error', code: 'deleted', diagnostics: `${type}/${id} was deleted (version ${record.versionId})` }]);
   }
   if (notModified(record, req.ifNoneMatch, req.ifModifiedSince)) return { status: 304, ...meta };
-  return { status: 200, resource: record.resource, ...meta };
+  return { status: 200, resource: subsetForRead(ctx, req, record.resource), ...meta };
 }

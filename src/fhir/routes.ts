@@ -7,6 +7,7 @@ import type { FhirContext } from './context';
 import { create } from './create';
 import { conditionalDelete, remove } from './delete';
 import { history } from './history';
+import { readOperationDefinition } from './operations/definitions';
 import { reindex } from './operations/reindex';
 import { conditionalPatch, patch } from './patch';
 import { read } from './read';
@@ -62,6 +63,7 @@ export function buildRoutes(capabilities: (ctx: FhirContext, req: FhirRequest) =
     { method: 'DELETE', path: [':type'], interaction: 'delete', conditional: true, handle: (ctx, req, p) => conditionalDelete(ctx, req, p.type) },
     { method: 'GET', path: [':type', ':id', '_history', ':vid'], interaction: 'vread', handle: (ctx, req, p) => vread(ctx, req, p.type, p.id, p.vid) },
     { method: 'GET', path: [':type', ':id', '_history'], interaction: 'history-instance', handle: (ctx, req, p) => history(ctx, req, { type: p.type, id: p.id }) },
+    { method: 'GET', path: ['OperationDefinition', ':id'], interaction: 'read', handle: (ctx, req, p) => readOperationDefinition(ctx, req, p.id) },
     { method: 'GET', path: [':type', ':id'], interaction: 'read', handle: (ctx, req, p) => read(ctx, req, p.type, p.id) },
     { method: 'PUT', path: [':type', ':id'], interaction: 'update', handle: (ctx, req, p) => update(ctx, req, p.type, p.id) },
     { method: 'PATCH', path: [':type', ':id'], interaction: 'patch', handle: (ctx, req, p) => patch(ctx, req, p.type, p.id) },

@@ -3,10 +3,11 @@ import { FhirError, notFound } from '../core/errors';
 import { withBodies } from '../storage/history-bodies';
 import { HISTORY, historyKey, type HistoryRecord } from '../storage/records';
 import type { FhirContext } from './context';
+import { subsetForRead } from './subset';
 import { assertId, assertResourceType, parseVersionId } from './target';
 import type { FhirRequest, FhirResponse } from './types';
 
-export async function vread(ctx: FhirContext, _req: FhirRequest, type: string, id: string, vid: string): Promise<FhirResponse> {
+export async function vread(ctx: FhirContext, req: FhirRequest, type: string, id: string, vid: string): Promise<FhirResponse> {
   assertResourceType(ctx, type);
   assertId(id);
   const versionId = parseVersionId(vid);
@@ -16,5 +17,5 @@ export async function vread(ctx: FhirContext, _req: FhirRequest, type: string, i
   if (version.deleted || !version.resource) {
     throw new FhirError('deleted', [{ severity: 'error', code: 'deleted', diagnostics: `Version ${vid} of ${type}/${id} is a deletion` }]);
   }
-  return { status: 200, resource: version.resource, versionId: String(version.versionId), lastUpdated: version.lastUpdated };
+  return { status: 200, resource: subsetForRead(ctx, req, version.resource), versionId: String(version.versionId), lastUpdated: version.lastUpdated };
 }

@@ -68,6 +68,10 @@ function parseBody(
   queryLength: number,
 ): { body?: unknown; form?: Array<[string, string]> } {
   if (raw.length === 0) return {};
+  if (allowForm && type !== FORM_TYPE) {
+    // https://hl7.org/fhir/R4/http.html#search: POST _search carries its parameters as a form.
+    throw new FhirError('unsupported-media-type', `POST _search takes its parameters as ${FORM_TYPE}, not ${type?.slice(0, 80) ?? 'a body without Content-Type'}`);
+  }
   assertReadableBody(type, allowForm);
   if (type === FORM_TYPE) return { form: formPairs(raw, Math.max(0, bounds.maxParameters - queryLength), bounds.maxParameters) };
   if (bounds.encoded && nestsDeeperThan(raw, bounds.maxJsonDepth)) throw tooDeep(bounds.maxJsonDepth);

@@ -91,7 +91,8 @@ export class SearchService {
   private readonly limits: SearchLimits;
   private readonly tokens: PageTokens;
   private readonly indexer: SnapshotIndexer;
-  private readonly subsetter: ResourceSubsetter;
+  /** `_summary`/`_elements` trimming, also used by read and vread (src/fhir/subset.ts). */
+  readonly subsetter: ResourceSubsetter;
   private readonly resourceTypes: Set<string>;
   private readonly indexedCompartments: Set<string>;
 
@@ -129,7 +130,7 @@ export class SearchService {
 
     const identity = JSON.stringify([targetPath(target), [...criteria].sort(compareParams), params.echo]);
     const cursor: PageCursor = params.page
-      ? this.tokens.open(params.page, identity)
+      ? this.tokens.open(params.page, identity, this.deps.clock.now())
       : { snapshot: this.deps.clock.now(), direction: 'next' };
     const view = new SnapshotView(
       {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../../src/config/config';
+import { ConfigError, configSummary, loadConfig } from '../../../src/config/config';
 
 describe('configuration from the environment', () => {
   it('defaults: 127.0.0.1:8080, base URL /fhir, ./data, embedded store', () => {
@@ -48,5 +48,30 @@ describe('configuration from the environment', () => {
     assert.equal(set.connections.keepAliveTimeout, 3000);
     assert.equal(set.connections.headersTimeout, 750);
     assert.equal(set.bounds.maxParameters, 20);
+  });
+
+  it('operator settings: LOG_LEVEL, METRICS_PORT, SHUTDOWN_TIMEOUT_MS, REFERENTIAL_INTEGRITY with their defaults', () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.logLevel, 'info');
+    assert.equal(defaults.metricsPort, undefined);
+    assert.equal(defaults.shutdownTimeoutMs, 10000);
+    assert.equal(defaults.referentialIntegrity, 'off');
+    const set = loadConfig({ LOG_LEVEL: 'WARN', METRICS_PORT: '9464', SHUTDOWN_TIMEOUT_MS: '2500', REFERENTIAL_INTEGRITY: 'write-delete' });
+    assert.deepEqual([set.logLevel, set.metricsPort, set.metricsHost, set.shutdownTimeoutMs, set.referentialIntegrity], ['warn', 9464, '127.0.0.1', 2500, 'write-delete']);
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of debug, info, warn, error, silent/],
+      [{ METRICS_PORT: '8080' }, /METRICS_PORT must differ from PORT/],
+      [{ REFERENTIAL_INTEGRITY: 'strict' }, /REFERENTIAL_INTEGRITY must be one of off, write, write-delete/],
+      [{ SHUTDOWN_TIMEOUT_MS: 'soon' }, /SHUTDOWN_TIMEOUT_MS must be a whole number/],
+    ];
+    for (const [env, message] of cases) assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+  });
+
+  it('the start-up summary names the settings but no secret or credential', () => {
+    const secret = 'x'.repeat(40);
+    const summary = JSON.stringify(configSummary(loadConfig({ PAGE_TOKEN_SECRET: secret, MONGODB_URI: 'mongodb://admin:hunter2@db1:27017,db2/fhir?replicaSet=rs0' })));
+    assert.ok(!summary.includes(secret) && !summary.includes('hunter2') && !summary.includes('admin'));
+    assert.match(summary, /"hosts":"db1:27017,db2"/);
+    assert.match(summary, /"pageTokenSecret":"set"/);
   });
 });
