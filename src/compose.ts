@@ -18,6 +18,9 @@ import { newestLastUpdated } from './fhir/persist';
 import { FhirRouter } from './fhir/router';
 import { activateSearchParameters, searchParameterHook } from './fhir/search-parameters';
 import { buildRoutes, type Route } from './fhir/routes';
+import { openAudit } from './audit/open-trail';
+import type { AuditTrail } from './audit/trail';
+import { auditRoutes, guardAuditEvents } from './fhir/audit-events';
 import { createApp } from './http/app';
 import { jsonLogger, type Logger } from './http/logger';
 import { ServerMetrics } from './http/metrics';
@@ -53,6 +56,8 @@ export interface ServerOverrides {
   store?: Store;
   /** Folder of local profiles and SearchParameters (default: profiles/ of the project). */
   profilesDir?: string;
+  /** An already open audit trail (tests: LmdbAuditTrail.temporary()); otherwise opened from the configuration. */
+  auditTrail?: AuditTrail;
 }
 
 const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
@@ -106,6 +111,12 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     search,
   };
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+  const audit =
+    config.audit === 'on'
+      ? await openAudit(config, { ...(overrides.auditTrail ? { trail: overrides.auditTrail } : {}), clock, logger, serverName: pkg.name, compartmentsOf: (r) => indexer.extract(r).compartments })
+      : undefined;
+  if (audit) ctx.audit = audit.auditor;
+  else logger.log({ level: 'warn', msg: 'AUDIT=off: requests are not recorded in the audit trail' });
   let routes: Route[] = [];
   routes = buildRoutes(
     capabilitiesHandler({
@@ -116,9 +127,11 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       startedAt: clock.now(),
     }),
   );
+  guardAuditEvents(routes, auditRoutes);
   const router = new FhirRouter(ctx, routes);
   const probes = new Probes({
     store,
+    ...(audit ? { audit: audit.problem } : {}),
     definitions: { resourceTypes: validator.resourceTypes.length, searchParameters: registry.resourceTypes().reduce((n, type) => n + registry.forType(type).length, 0) },
   });
   const app = createApp({
@@ -138,5 +151,9 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     baseUrl: config.baseUrl,
     ...(metrics ? { metrics } : {}),
   });
-  return { app, router, store, probes, logger, ...(metrics ? { metrics } : {}), close: () => store.close() };
+  return { app, router, store, probes, logger, ...(metrics ? { metrics } : {}), close: async () => {
+      await audit?.auditor.trail.close();
+      await store.close();
+    },
+  };
 }

@@ -30,6 +30,8 @@ export interface Config {
   connections: ConnectionLimits;
   /** Bounds on hostile input, answered with a 4xx before expensive work. */
   bounds: InputBounds;
+  /** AUDIT: the tamper-evident audit trail (src/audit); on unless the operator turns it off (logged as a warning). */
+  audit: 'on' | 'off';
 }
 
 export interface ConnectionLimits {
@@ -187,6 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsHost: env.METRICS_HOST || '127.0.0.1',
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     referentialIntegrity: oneOf(env, 'REFERENTIAL_INTEGRITY', ['off', 'write', 'write-delete'] as const, 'off'),
+    audit: oneOf(env, 'AUDIT', ['on', 'off'] as const, 'on'),
   };
 }
 

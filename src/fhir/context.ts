@@ -7,6 +7,7 @@ import type { SearchService } from '../search/service';
 import type { IndexFields } from '../search/index-fields';
 import type { ResourceValidator } from '../validation/validator';
 import type { WriteHook } from './write-hooks';
+import type { Auditor } from '../audit/auditor';
 
 /** Write-time extraction of search index entries (src/search/extract). */
 export interface Indexer {
@@ -27,4 +28,6 @@ export interface FhirContext {
   hooks: WriteHook[];
   /** Search, also used to resolve conditional-interaction criteria (https://hl7.org/fhir/R4/http.html#cond-update). */
   search: SearchService;
+  /** The audit trail: one AuditEvent per routed call (src/audit); absent when AUDIT=off. */
+  audit?: Auditor;
 }

@@ -40,23 +40,8 @@ export class FhirRouter {
     this.knownTypes = new Set(ctx.validator.resourceTypes);
   }
 
-  async route(req: FhirRequest): Promise<FhirResponse> {
-    const method = req.method === 'HEAD' ? 'GET' : req.method;
-    const allowed: string[] = [];
-    for (const route of this.routes) {
-      const params = match(route, req.path);
-      if (!params) continue;
-      if (route.method === method) return route.handle(this.ctx, req, params);
-      allowed.push(route.method);
-    }
-    if (allowed.length) {
-      if (allowed.includes('GET')) allowed.push('HEAD');
-      throw new NotAllowed(`${req.method} is not supported on /${req.path.join('/')}`, [...new Set(allowed)]);
-    }
-    if (req.path.some((s) => s.startsWith('$'))) {
-      throw new FhirError('not-found', `The operation ${req.path.find((s) => s.startsWith('$'))} is not supported by this server`);
-    }
-    throw new FhirError('not-found', `No FHIR endpoint at /${req.path.join('/')}`);
+  route(req: FhirRequest): Promise<FhirResponse> {
+    return dispatch(this.routes, this.ctx, req);
   }
 
   /**
@@ -74,4 +59,30 @@ export class FhirRouter {
     }
     return undefined;
   }
+}
+
+/** Runs the interaction `req` names with `ctx`; with an audit trail, the call leaves one AuditEvent (src/audit/auditor.ts). */
+export function dispatch(routes: readonly Route[], ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  const allowed: string[] = [];
+  for (const route of routes) {
+    const params = match(route, req.path);
+    if (!params) continue;
+    if (route.method === method) {
+      const run = () => route.handle(ctx, req, params);
+      return ctx.audit ? ctx.audit.around({ req, interaction: route.interaction, ...(route.operation ? { operation: route.operation } : {}), params }, run) : run();
+    }
+    allowed.push(route.method);
+  }
+  const refuse = async (): Promise<FhirResponse> => {
+    if (allowed.length) {
+      if (allowed.includes('GET')) allowed.push('HEAD');
+      throw new NotAllowed(`${req.method} is not supported on /${req.path.join('/')}`, [...new Set(allowed)]);
+    }
+    if (req.path.some((s) => s.startsWith('$'))) {
+      throw new FhirError('not-found', `The operation ${req.path.find((s) => s.startsWith('$'))} is not supported by this server`);
+    }
+    throw new FhirError('not-found', `No FHIR endpoint at /${req.path.join('/')}`);
+  };
+  return ctx.audit ? ctx.audit.around({ req, params: {} }, refuse) : refuse();
 }

@@ -41,4 +41,6 @@ export interface FhirResponse {
   lastUpdated?: string;
   /** Absolute URL of the created/updated version (Location on create/update). */
   location?: string;
+  /** A body sent line by line instead of `resource` (NDJSON, e.g. GET AuditEvent/$archive). */
+  stream?: { contentType: string; lines: AsyncIterable<string> };
 }
