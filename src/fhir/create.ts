@@ -3,6 +3,7 @@
  * (any id in the body is ignored). Conditional create with If-None-Exist: https://hl7.org/fhir/R4/http.html#ccreate
  */
 import { FhirError, preconditionFailed } from '../core/errors';
+import { matchInTransaction } from './conditional';
 import type { FhirContext } from './context';
 import { parseCriteria } from './criteria';
 import { expectResourceBody } from './incoming';
@@ -17,7 +18,7 @@ export async function create(ctx: FhirContext, req: FhirRequest, type: string): 
   const criteria = req.ifNoneExist !== undefined ? parseCriteria(req.ifNoneExist, 'If-None-Exist') : undefined;
   return inTransaction(ctx, async (tx) => {
     if (criteria) {
-      const matches = await ctx.search.matchCriteria(type, criteria, 2);
+      const matches = await matchInTransaction(ctx, tx, type, criteria);
       if (matches.length > 1) throw preconditionFailed(`If-None-Exist matched ${matches.length}+ ${type} resources; make the criteria more selective`);
       const [existing] = matches;
       if (existing) {

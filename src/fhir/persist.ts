@@ -94,6 +94,7 @@ function recordingWrites(tx: StoreTransaction, written: ResourceRecord[]): Store
     findOne: (c, f, o) => tx.findOne(c, f, o),
     count: (c, f, l) => tx.count(c, f, l),
     delete: (c, id) => tx.delete(c, id),
+    guard: (key) => tx.guard(key),
     insert: async (c, doc) => {
       await tx.insert(c, doc);
       if (c === RESOURCES) written.push(doc as ResourceRecord);

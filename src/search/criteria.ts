@@ -63,6 +63,8 @@ interface Scope {
   types: string[] | undefined;
   depth: number;
   now: string;
+  /** Where chains, `_has` and `_list` read: the store, or an open transaction (conditional interactions). */
+  links: LinkContext;
 }
 
 export class CriteriaCompiler {
@@ -90,12 +92,14 @@ export class CriteriaCompiler {
   /**
    * Filter parameters only (result parameters like _sort/_count/_include/_revinclude/_summary/_elements/_total/
    * _contained/_format/_pretty are the caller's and ignored here). resourceType undefined = system-level search
-   * (then `_type` narrows). Always includes { deleted: false }.
+   * (then `_type` narrows). Always includes { deleted: false }. `reader` (default: the store) is what linked
+   * criteria (chains, `_has`, `_list`) read, e.g. the write transaction of a conditional interaction.
    */
-  async compile(resourceType: string | undefined, params: Array<[string, string]>, handling: 'strict' | 'lenient'): Promise<CriteriaResult> {
+  async compile(resourceType: string | undefined, params: Array<[string, string]>, handling: 'strict' | 'lenient', reader?: StoreReader): Promise<CriteriaResult> {
     const filters = params.filter(([name]) => !isResultParameter(name));
     const types = this.searchedTypes(resourceType, filters);
-    const scope: Scope = { types, depth: 0, now: this.clock.now() };
+    const links = reader ? { ...this.links, store: reader } : this.links;
+    const scope: Scope = { types, depth: 0, now: this.clock.now(), links };
     const warnings: OperationOutcomeIssue[] = [];
     const clauses: Filter[] = [];
     for (const [name, value] of filters) {
@@ -124,9 +128,10 @@ export class CriteriaCompiler {
   /** The resource types a search covers: the type searched, narrowed (or, system-level, chosen) by `_type`. */
   private searchedTypes(resourceType: string | undefined, params: Array<[string, string]>): string[] | undefined {
     let types = resourceType === undefined ? undefined : [resourceType];
-    const known = new Set(this.registry.resourceTypes());
+    let known: Set<string> | undefined;
     for (const [name, value] of params) {
       if (name !== '_type') continue;
+      known ??= new Set(this.registry.resourceTypes());
       const listed = splitEscaped(value, ',').map(unescapeValue);
       for (const type of listed) if (!known.has(type)) throw invalid(`Unknown resource type '${type}' in search parameter '_type'`, '_type');
       types = types === undefined ? listed : types.filter((t) => listed.includes(t));
@@ -137,7 +142,7 @@ export class CriteriaCompiler {
   /** The filter of the criteria `params` over resources of `type` (for chains and _has); unknown parameters propagate. */
   private async nested(scope: Scope, type: string, params: Array<[string, string]>): Promise<Filter> {
     if (scope.depth + 1 > MAX_DEPTH) throw invalid(`Search chains may nest at most ${MAX_DEPTH} levels deep`);
-    const inner: Scope = { types: [type], depth: scope.depth + 1, now: scope.now };
+    const inner: Scope = { types: [type], depth: scope.depth + 1, now: scope.now, links: scope.links };
     const clauses: Filter[] = [];
     for (const [name, value] of params) clauses.push(await this.parameter(inner, name, value));
     return withBase([type], clauses);
@@ -175,7 +180,7 @@ export class CriteriaCompiler {
           if (id.startsWith('$')) throw new UnsupportedParameter(name, `Functional list '${id}' in '_list' is not supported`);
           if (!isValidId(id)) throw invalid(`Invalid List id '${id}' in search parameter '_list'`, name);
         }
-        return { _id: { $in: await listItems(values, scope.types, this.links) } };
+        return { _id: { $in: await listItems(values, scope.types, scope.links) } };
       }
     }
   }
@@ -250,7 +255,7 @@ export class CriteriaCompiler {
     if (def.type !== 'reference') throw new UnsupportedParameter(name, `Unknown search parameter '${name}' ('${def.code}' is not a reference, so it cannot be chained)`);
     const targets = this.chainTargetTypes(name, def, modifier, chain);
     const inner = await Promise.all(targets.map((target) => this.nested(scope, target, [[chain, value]])));
-    const keys = await chainTargets(name, inner.length === 1 ? (inner[0] as Filter) : { $or: inner }, this.links);
+    const keys = await chainTargets(name, inner.length === 1 ? (inner[0] as Filter) : { $or: inner }, scope.links);
     return { 'idx.ref': { $elemMatch: { p: def.code, r: { $in: keys } } } };
   }
 
@@ -290,7 +295,7 @@ export class CriteriaCompiler {
     if (!ref) throw new UnsupportedParameter(name, `Unknown search parameter '${parsed.reference}' for resource type ${parsed.type} in '${name}'`);
     if (ref.type !== 'reference') throw invalid(`Search parameter '${parsed.reference}' of ${parsed.type} is not a reference ('${name}')`, name);
     const inner = await this.nested(scope, parsed.type, [[parsed.inner, value]]);
-    const keys = await referencedBy(name, inner, ref.code, scope.types, this.links);
+    const keys = await referencedBy(name, inner, ref.code, scope.types, scope.links);
     return { _id: { $in: keys } };
   }
 

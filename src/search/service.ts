@@ -10,7 +10,7 @@ import type { Clock } from '../core/clock';
 import { FhirError, invalid } from '../core/errors';
 import { isValidId } from '../core/ids';
 import { outcome, type OperationOutcomeIssue } from '../core/outcome';
-import type { Filter, Store } from '../storage/port';
+import type { Filter, Store, StoreReader } from '../storage/port';
 import { RESOURCES, type ResourceRecord } from '../storage/records';
 import { CompartmentDefinitions } from './compartments';
 import type { CriteriaCompiler } from './criteria';
@@ -170,13 +170,23 @@ export class SearchService {
     };
   }
 
-  /** Records matching conditional-interaction criteria, at most `limit` (https://hl7.org/fhir/R4/http.html#cond-update). */
-  async matchCriteria(resourceType: string, query: Array<[string, string]>, limit: number, options: SearchOptions = {}): Promise<ResourceRecord[]> {
+  /**
+   * Records matching conditional-interaction criteria, at most `limit` (https://hl7.org/fhir/R4/http.html#cond-update).
+   * `options.reader` is the write transaction deciding on the match, so it sees its own writes and those it is
+   * ordered after (src/fhir/conditional.ts); without one, the committed store.
+   */
+  async matchCriteria(
+    resourceType: string,
+    query: Array<[string, string]>,
+    limit: number,
+    options: SearchOptions & { reader?: StoreReader } = {},
+  ): Promise<ResourceRecord[]> {
     this.checkTarget({ resourceType });
     const { criteria } = splitQuery(query);
-    const compiled = await this.deps.criteria.compile(resourceType, criteria, 'strict');
+    const reader = options.reader ?? this.deps.store;
+    const compiled = await this.deps.criteria.compile(resourceType, criteria, 'strict', reader);
     const filter = and([liveFilter(options.scope), { type: resourceType }, compiled.filter]);
-    return (await this.deps.store.find(RESOURCES, filter, { sort: [['_id', 1]], limit })) as ResourceRecord[];
+    return (await reader.find(RESOURCES, filter, { sort: [['_id', 1]], limit })) as ResourceRecord[];
   }
 
   /** The page at `cursor`, with whether records exist before and after it in the walk's order. */

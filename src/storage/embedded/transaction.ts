@@ -90,6 +90,11 @@ export class EmbeddedTransaction implements StoreTransaction {
     return true;
   }
 
+  /** Writers of the embedded store are serialised (one transaction at a time), so any two are already ordered. */
+  async guard(_key: string): Promise<void> {
+    this.assertActive();
+  }
+
   private put(collection: string, staged: { doc: Doc; json: string }): void {
     const stored = this.base.collection(collection);
     if (stored?.hasUniqueIndex) {
