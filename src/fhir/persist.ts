@@ -7,7 +7,7 @@
  */
 import type { Resource } from 'fhir/r4';
 import { FhirError } from '../core/errors';
-import { StorageConflict, type StoreTransaction } from '../storage/port';
+import { StorageConflict, type StoreReader, type StoreTransaction } from '../storage/port';
 import { HISTORY, RESOURCES, historyKey, resourceKey, type HistoryMethod, type HistoryRecord, type ResourceRecord } from '../storage/records';
 import type { FhirContext } from './context';
 import { assertValid } from './incoming';
@@ -64,11 +64,17 @@ async function movePreviousBodyToHistory(tx: StoreTransaction, previous: Resourc
   await tx.replace(HISTORY, { ...entry, resource: previous.resource }, { versionId: previous.versionId, resource: null });
 }
 
+/** Where an interaction reads: the transaction it joined (a transaction Bundle's entry), else the store. */
+export const readerOf = (ctx: FhirContext): StoreReader => ctx.transaction ?? ctx.store;
+
 /**
  * Runs a write transaction; a lost race becomes 409 so the client can re-read and retry. Once the commit is
- * durable, the write hooks hear which resource versions it wrote.
+ * durable, the write hooks hear which resource versions it wrote. This is the one place a store transaction is
+ * opened: an interaction running inside an open one (`ctx.transaction`, the entries of a transaction Bundle) joins
+ * it, and the outer call records its writes and runs the hooks once for the whole store transaction.
  */
 export async function inTransaction<T>(ctx: FhirContext, work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+  if (ctx.transaction) return work(ctx.transaction);
   let written: ResourceRecord[] = [];
   try {
     const result = await ctx.store.transaction((tx) => {

@@ -35,6 +35,8 @@ export interface SearchTarget {
 export interface SearchOptions {
   /** Access scope ANDed into every query of the search (matches, totals, includes); `{}` when unrestricted. */
   scope?: Filter;
+  /** What the search reads: an open write transaction (a transaction Bundle's GET entries), else the store. */
+  reader?: StoreReader;
 }
 
 /** Server limits of one search; defaults in DEFAULT_SEARCH_LIMITS. */
@@ -112,7 +114,8 @@ export class SearchService {
       maxCount: this.deps.maxCount,
       problems,
     });
-    const compiled = await this.deps.criteria.compile(target.resourceType, split.criteria, handling);
+    const reader = options.reader ?? this.deps.store;
+    const compiled = await this.deps.criteria.compile(target.resourceType, split.criteria, handling, options.reader);
     const ignored = new Set(compiled.warnings.flatMap((w) => w.expression ?? []));
     const criteria = split.criteria.filter(([name]) => !ignored.has(name));
     const live = liveFilter(options.scope);
@@ -124,7 +127,7 @@ export class SearchService {
       : { snapshot: this.deps.clock.now(), direction: 'next' };
     const view = new SnapshotView(
       {
-        store: this.deps.store,
+        store: reader,
         indexer: this.indexer,
         strings: this.deps.store.kind === 'mongodb' ? 'code-point' : 'utf-16',
         maxChangedSinceSnapshot: this.limits.maxChangedSinceSnapshot,
@@ -136,7 +139,7 @@ export class SearchService {
     const page = params.count > 0 ? await this.readPage(view, keys, cursor, params.count) : { matches: [], before: false, after: false };
     const total = cursor.total ?? (params.page ? undefined : await this.totalOf(view, params, page));
     const included = params.includes.length
-      ? await findIncluded(this.deps.store, live, page.matches, params.includes, {
+      ? await findIncluded(reader, live, page.matches, params.includes, {
           maxIncluded: this.limits.maxIncluded,
           maxIterations: this.limits.maxIncludeIterations,
         })
@@ -179,7 +182,7 @@ export class SearchService {
     resourceType: string,
     query: Array<[string, string]>,
     limit: number,
-    options: SearchOptions & { reader?: StoreReader } = {},
+    options: SearchOptions = {},
   ): Promise<ResourceRecord[]> {
     this.checkTarget({ resourceType });
     const { criteria } = splitQuery(query);
