@@ -25,7 +25,7 @@ describe('transaction (http.html#transaction)', () => {
   });
   after(() => s.close());
 
-  const post = (bundle: unknown, prefer?: string) => {
+  const post = (bundle: object, prefer?: string) => {
     const req = s.http.post('/fhir').set('Content-Type', FHIR_JSON);
     return (prefer ? req.set('Prefer', prefer) : req).send(bundle);
   };
