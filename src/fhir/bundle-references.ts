@@ -21,9 +21,13 @@ const LOCAL_URN = /^urn:(?:uuid|oid):/;
 const CONDITIONAL = /^([A-Z][A-Za-z]{1,63})\?(.+)$/;
 const NARRATIVE_LINK = /\b(href|src)="(urn:(?:uuid|oid):[^"]+)"/g;
 
-/** Rewrites the references of the resources of a transaction in place, resolving conditional ones once per Bundle. */
+/**
+ * Rewrites the references of the resources of a transaction in place, resolving conditional ones once per Bundle.
+ * Every change is logged, so `restore` can give back the Bundle as sent when a store re-runs the transaction.
+ */
 export class ReferenceRewriter {
   private readonly conditional = new Map<string, Promise<string>>();
+  private readonly changes: Array<{ holder: Record<string, unknown> | unknown[]; key: string | number; was: unknown }> = [];
 
   constructor(
     private readonly identities: Identities,
@@ -34,7 +38,21 @@ export class ReferenceRewriter {
   async rewrite(resource: Resource, index: number): Promise<void> {
     const pending: Array<{ holder: Record<string, unknown>; key: string; reference: string }> = [];
     this.visit(resource, index, pending);
-    for (const { holder, key, reference } of pending) holder[key] = await this.resolveConditional(reference, index);
+    for (const { holder, key, reference } of pending) this.set(holder, key, await this.resolveConditional(reference, index));
+  }
+
+  /** Undoes every rewrite, newest first. */
+  restore(): void {
+    for (let i = this.changes.length - 1; i >= 0; i--) {
+      const { holder, key, was } = this.changes[i] as (typeof this.changes)[number];
+      (holder as Record<string | number, unknown>)[key] = was;
+    }
+    this.changes.length = 0;
+  }
+
+  private set(holder: Record<string, unknown> | unknown[], key: string | number, value: string): void {
+    this.changes.push({ holder, key, was: (holder as Record<string | number, unknown>)[key] });
+    (holder as Record<string | number, unknown>)[key] = value;
   }
 
   private visit(node: unknown, index: number, pending: Array<{ holder: Record<string, unknown>; key: string; reference: string }>): void {
@@ -43,7 +61,7 @@ export class ReferenceRewriter {
         const item: unknown = node[i];
         if (typeof item === 'string') {
           const target = this.identities.get(item);
-          if (target !== undefined) node[i] = target;
+          if (target !== undefined) this.set(node, i, target);
         } else if (typeof item === 'object' && item !== null) this.visit(item, index, pending);
       }
       return;
@@ -57,12 +75,14 @@ export class ReferenceRewriter {
       }
       if (typeof value !== 'string') continue;
       const target = this.identities.get(value);
-      if (target !== undefined) holder[key] = target;
-      else if (key === 'div') holder[key] = value.replace(NARRATIVE_LINK, (whole, attribute: string, urn: string) => {
-        const linked = this.identities.get(urn);
-        return linked === undefined ? whole : `${attribute}="${linked}"`;
-      });
-      else if (key === 'reference') {
+      if (target !== undefined) this.set(holder, key, target);
+      else if (key === 'div' && value.includes('urn:')) {
+        const linked = value.replace(NARRATIVE_LINK, (whole, attribute: string, urn: string) => {
+          const id = this.identities.get(urn);
+          return id === undefined ? whole : `${attribute}="${id}"`;
+        });
+        if (linked !== value) this.set(holder, key, linked);
+      } else if (key === 'reference') {
         if (LOCAL_URN.test(value)) {
           throw invalid(`Bundle.entry[${index}] refers to ${value.slice(0, 100)}, which is the fullUrl of no entry in this Bundle`, `Bundle.entry[${index}].resource`);
         }

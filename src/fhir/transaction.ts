@@ -35,7 +35,10 @@ export async function transaction(ctx: FhirContext, outer: FhirRequest, entries:
   const deletes = firstAfterDeletes < 0 ? ordered : ordered.slice(0, firstAfterDeletes);
   const rest = firstAfterDeletes < 0 ? [] : ordered.slice(firstAfterDeletes);
 
+  // A store may re-run the work after a transient conflict (MongoDB): it starts again from the Bundle as sent.
+  let previousAttempt: ReferenceRewriter | undefined;
   const results = await inTransaction(ctx, async (tx) => {
+    previousAttempt?.restore();
     const joined: FhirContext = { ...ctx, transaction: tx };
     const answered: BundleEntry[] = new Array<BundleEntry>(requests.length);
     const run = async (e: EntryRequest, id?: string): Promise<void> => {
@@ -47,6 +50,7 @@ export async function transaction(ctx: FhirContext, outer: FhirRequest, entries:
     const rewriter = new ReferenceRewriter(identities, async (type, criteria) =>
       (await ctx.search.matchCriteria(type, criteria, 2, { reader: tx })).map((r) => `${r.type}/${r.id}`),
     );
+    previousAttempt = rewriter;
     for (const e of requests) {
       if ((e.req.method === 'POST' || e.req.method === 'PUT') && typeof e.req.body === 'object' && e.req.body !== null) {
         await atEntry(e, () => rewriter.rewrite(e.req.body as Resource, e.index));

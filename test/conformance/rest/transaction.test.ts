@@ -307,3 +307,46 @@ describe('MAX_BUNDLE_ENTRIES', () => {
     }
   });
 });
+
+describe('a transaction the store re-runs (storage port: work may be re-run after a transient conflict)', () => {
+  it('starts again from the Bundle as sent: references point at the resources of the attempt that committed', async () => {
+    const store = await openTestStore();
+    class Rerun extends Error {}
+    let attempts = 0;
+    const rerunning: Store = Object.assign(Object.create(store) as Store, {
+      async transaction<T>(work: Parameters<Store['transaction']>[0]): Promise<T> {
+        attempts++;
+        try {
+          await store.transaction(async (tx) => {
+            await work(tx);
+            throw new Rerun();
+          });
+        } catch (err) {
+          if (!(err instanceof Rerun)) throw err;
+        }
+        return store.transaction(work) as Promise<T>;
+      },
+    });
+    const s = await startTestServer({ store: rerunning });
+    try {
+      const urn = 'urn:uuid:e0000000-0000-4000-8000-000000000001';
+      const res = await s.http
+        .post('/fhir')
+        .set('Content-Type', FHIR_JSON)
+        .send(
+          transaction([
+            { fullUrl: urn, resource: patient({ identifier: mrn('tx-rerun') }), request: { method: 'POST', url: 'Patient' } },
+            { resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: urn } }, request: { method: 'POST', url: 'Observation' } },
+          ]),
+        );
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(attempts, 1);
+      const reference = res.body.entry[1].resource.subject.reference;
+      assert.equal(`${BASE_URL}/${reference}`, res.body.entry[0].fullUrl);
+      assert.equal((await s.http.get(`/fhir/${reference}`)).status, 200);
+      assert.equal((await s.http.get('/fhir/Patient?identifier=http://example.org/mrn|tx-rerun&_summary=count')).body.total, 1);
+    } finally {
+      await s.close();
+    }
+  });
+});
