@@ -10,6 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { seededRandom as random } from '../../test/fixtures/random';
 
 type Json = Record<string, unknown>;
 
@@ -27,18 +28,6 @@ const LOINC = 'http://loinc.org';
 const SNOMED = 'http://snomed.info/sct';
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 const CVX = 'http://hl7.org/fhir/sid/cvx';
-
-/** A small seeded PRNG (mulberry32), so the same seed gives the same Bundles. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A v4-shaped UUID from the PRNG. */
 function uuid(rand: () => number): string {
