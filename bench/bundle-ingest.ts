@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { patientTransaction, sharedBatch } from './bundles/generate';
+import { cpuSeconds } from './support/cpu';
 import { median, START_FLAGS, startServerProcess } from './support/processes';
 
 function freePort(): Promise<number> {
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
     // Warm-up: a few patients through the same path.
     for (let i = 0; i < 4; i++) await post(base, JSON.stringify(patientTransaction(i, perPatient, undefined, 0)));
     const rates: number[] = [];
+    const perCpuSecond: number[] = [];
     let resourcesPerBundle = 0;
     for (let round = 1; round <= rounds; round++) {
       const bodies = Array.from({ length: patients }, (_, i) => {
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
       let next = 0;
       let resources = 0;
       const started = performance.now();
+      const cpuBefore = cpuSeconds(server.pid);
       await Promise.all(
         Array.from({ length: uploaders }, async () => {
           while (next < bodies.length) {
@@ -62,12 +65,17 @@ async function main(): Promise<void> {
         }),
       );
       const seconds = (performance.now() - started) / 1000;
+      const cpu = cpuSeconds(server.pid) - cpuBefore;
       rates.push(resources / seconds);
-      process.stdout.write(`  round ${round}: ${resources} resources in ${seconds.toFixed(2)} s = ${(resources / seconds).toFixed(0)} resources/s\n`);
+      perCpuSecond.push(resources / cpu);
+      process.stdout.write(
+        `  round ${round}: ${resources} resources in ${seconds.toFixed(2)} s = ${(resources / seconds).toFixed(0)} resources/s; ` +
+          `server CPU ${cpu.toFixed(2)} s = ${(resources / cpu).toFixed(0)} resources per CPU-second\n`,
+      );
     }
     process.stdout.write(
       `bundle ingest, on-disk embedded store, ${uploaders} uploaders, ${patients} patient transactions of ${resourcesPerBundle} resources per round: ` +
-        `${median(rates).toFixed(0)} resources/s (median of ${rounds}; goal >= 4000)\n`,
+        `${median(rates).toFixed(0)} resources/s (median of ${rounds}; goal >= 4000); ${median(perCpuSecond).toFixed(0)} resources per server CPU-second\n`,
     );
   } finally {
     const exited = new Promise((resolve) => server.once('exit', resolve));
