@@ -188,7 +188,8 @@ export class SearchService {
     const { criteria } = splitQuery(query);
     const reader = options.reader ?? this.deps.store;
     const compiled = await this.deps.criteria.compile(resourceType, criteria, 'strict', reader);
-    const filter = and([liveFilter(options.scope), { type: resourceType }, compiled.filter]);
+    // The compiled filter already holds { type, deleted: false }; wrapping it again doubles the planner's work.
+    const filter = and([options.scope ?? {}, compiled.filter]);
     return (await reader.find(RESOURCES, filter, { sort: [['_id', 1]], limit })) as ResourceRecord[];
   }
 
