@@ -294,8 +294,21 @@ describe('transaction (http.html#transaction)', () => {
   });
 });
 
-describe('MAX_BUNDLE_ENTRIES', () => {
-  it('a Bundle with more entries is refused with 413 naming the limit', async () => {
+describe('Bundle size limits', () => {
+  it('a Bundle larger than MAX_BODY_SIZE is refused with 413 naming the limit', async () => {
+    const s = await startTestServer({ env: { MAX_BODY_SIZE: '2kb' } });
+    try {
+      const entries = Array.from({ length: 20 }, () => ({ resource: patient(), request: { method: 'POST', url: 'Patient' } }));
+      const res = await s.http.post('/fhir').set('Content-Type', FHIR_JSON).send(transaction(entries));
+      assert.equal(res.status, 413);
+      assert.equal(res.body.resourceType, 'OperationOutcome');
+      assert.match(res.body.issue[0].diagnostics, /larger than the limit of 2048 bytes/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a Bundle with more entries than MAX_BUNDLE_ENTRIES is refused with 413 naming the limit', async () => {
     const s = await startTestServer({ env: { MAX_BUNDLE_ENTRIES: '3' } });
     try {
       const entries = Array.from({ length: 4 }, () => ({ resource: patient(), request: { method: 'POST', url: 'Patient' } }));
