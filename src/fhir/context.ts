@@ -2,7 +2,7 @@
 import type { Resource } from 'fhir/r4';
 import type { Clock } from '../core/clock';
 import type { IdGenerator } from '../core/ids';
-import type { Store, StoreTransaction } from '../storage/port';
+import type { Store, StoreReader, StoreTransaction } from '../storage/port';
 import type { SearchService } from '../search/service';
 import type { IndexFields } from '../search/index-fields';
 import type { ResourceValidator } from '../validation/validator';
@@ -35,3 +35,6 @@ export interface FhirContext {
    */
   transaction?: StoreTransaction;
 }
+
+/** Where an interaction reads: the transaction it joined (a transaction Bundle's entry), else the store. */
+export const readerOf = (ctx: FhirContext): StoreReader => ctx.transaction ?? ctx.store;

@@ -7,7 +7,7 @@
  */
 import type { Resource } from 'fhir/r4';
 import { FhirError } from '../core/errors';
-import { StorageConflict, type StoreReader, type StoreTransaction } from '../storage/port';
+import { StorageConflict, type StoreTransaction } from '../storage/port';
 import { HISTORY, RESOURCES, historyKey, resourceKey, type HistoryMethod, type HistoryRecord, type ResourceRecord } from '../storage/records';
 import type { FhirContext } from './context';
 import { assertValid } from './incoming';
@@ -63,9 +63,6 @@ async function movePreviousBodyToHistory(tx: StoreTransaction, previous: Resourc
   if (entry.resource) return;
   await tx.replace(HISTORY, { ...entry, resource: previous.resource }, { versionId: previous.versionId, resource: null });
 }
-
-/** Where an interaction reads: the transaction it joined (a transaction Bundle's entry), else the store. */
-export const readerOf = (ctx: FhirContext): StoreReader => ctx.transaction ?? ctx.store;
 
 /**
  * Runs a write transaction; a lost race becomes 409 so the client can re-read and retry. Once the commit is

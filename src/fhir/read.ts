@@ -1,7 +1,7 @@
 /** read: https://hl7.org/fhir/R4/http.html#read — 410 for deleted, 304 for conditional reads. */
 import { FhirError, notFound } from '../core/errors';
-import type { FhirContext } from './context';
-import { loadCurrent, readerOf } from './persist';
+import { readerOf, type FhirContext } from './context';
+import { loadCurrent } from './persist';
 import { notModified } from './preconditions';
 import { assertId, assertResourceType } from './target';
 import type { FhirRequest, FhirResponse } from './types';

@@ -2,8 +2,7 @@
 import { FhirError, notFound } from '../core/errors';
 import { withBodies } from '../storage/history-bodies';
 import { HISTORY, historyKey, type HistoryRecord } from '../storage/records';
-import type { FhirContext } from './context';
-import { readerOf } from './persist';
+import { readerOf, type FhirContext } from './context';
 import { assertId, assertResourceType, parseVersionId } from './target';
 import type { FhirRequest, FhirResponse } from './types';
 
