@@ -52,7 +52,7 @@ export function expectBundle(ctx: FhirContext, body: unknown): { kind: BundleKin
   return { kind: bundle.type, entries };
 }
 
-/** The request entry `index` makes; `outer` (the Bundle's own request) gives its preferences. */
+/** The request entry `index` makes; `outer` (the Bundle's own request) gives its preferences and requester. */
 export function entryRequest(ctx: FhirContext, entry: BundleEntry, index: number, outer: FhirRequest): EntryRequest {
   const at = `Bundle.entry[${index}]`;
   if (typeof entry !== 'object' || entry === null) throw invalid(`${at} must be an object`, at);
@@ -66,10 +66,10 @@ export function entryRequest(ctx: FhirContext, entry: BundleEntry, index: number
   const { path, query } = splitUrl(ctx, request.url, `${at}.request.url`);
   if (path.length === 0 && method !== 'GET' && method !== 'HEAD') throw invalid(`${at}: a Bundle entry cannot be another batch or transaction`, `${at}.request.url`);
   const req: FhirRequest = {
+    ...requestScoped(outer),
     method,
     path,
     query,
-    prefer: outer.prefer,
     ...optional('ifMatch', request.ifMatch),
     ...optional('ifNoneMatch', request.ifNoneMatch),
     ...optional('ifModifiedSince', request.ifModifiedSince),
@@ -77,6 +77,15 @@ export function entryRequest(ctx: FhirContext, entry: BundleEntry, index: number
     ...entryBody(method, entry, at),
   };
   return { index, url: request.url, ...(typeof entry.fullUrl === 'string' ? { fullUrl: entry.fullUrl } : {}), req };
+}
+
+/**
+ * What an entry inherits from the Bundle's own request: everything that is not about one interaction (preferences,
+ * and who is asking, so access control and audit apply to each entry as to a single request).
+ */
+function requestScoped(outer: FhirRequest): Omit<FhirRequest, 'method' | 'path' | 'query'> {
+  const { method: _method, path: _path, query: _query, body: _body, contentType: _type, ifMatch: _a, ifNoneMatch: _b, ifModifiedSince: _c, ifNoneExist: _d, ...scoped } = outer;
+  return scoped;
 }
 
 /** `Patient/1?x=y`, `/Patient/1` or `<this server's base>/Patient/1` as path segments and query pairs. */
