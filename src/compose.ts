@@ -104,6 +104,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     indexer,
     hooks: [searchParameterHook(registry), ...integrity],
     search,
+    maxBundleEntries: config.maxBundleEntries,
   };
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
   let routes: Route[] = [];

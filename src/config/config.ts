@@ -13,6 +13,8 @@ export interface Config {
   mongodbDb: string;
   /** Largest accepted request body in bytes (413 above). */
   maxBodyBytes: number;
+  /** Most entries in one batch or transaction Bundle (413 above). */
+  maxBundleEntries: number;
   search: { defaultCount: number; maxCount: number };
   /** Key that signs search paging links; set it when several instances serve one store or links must survive restarts. */
   pageTokenSecret?: string;
@@ -178,6 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
     mongodbUri,
     mongodbDb,
     maxBodyBytes: byteSize(env, 'MAX_BODY_SIZE', 5 * 1024 * 1024),
+    maxBundleEntries: integer(env, 'MAX_BUNDLE_ENTRIES', 10_000, 1, 1_000_000),
     search: { defaultCount, maxCount },
     ...(pageTokenSecret ? { pageTokenSecret } : {}),
     connections: connectionLimits(env),

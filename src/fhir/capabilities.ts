@@ -21,9 +21,9 @@ export interface CapabilityInputs {
 }
 
 type TypeInteraction = NonNullable<CapabilityStatementRestResource['interaction']>[number]['code'];
-type SystemInteraction = 'history-system' | 'search-system';
+type SystemInteraction = 'history-system' | 'search-system' | 'batch' | 'transaction';
 const TYPE_LEVEL: ReadonlySet<InteractionCode> = new Set(['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type']);
-const SYSTEM_LEVEL: ReadonlySet<InteractionCode> = new Set(['history-system', 'search-system']);
+const SYSTEM_LEVEL: ReadonlySet<InteractionCode> = new Set(['history-system', 'search-system', 'batch', 'transaction']);
 const isTypeInteraction = (i: InteractionCode): i is TypeInteraction => TYPE_LEVEL.has(i);
 const isSystemInteraction = (i: InteractionCode): i is SystemInteraction => SYSTEM_LEVEL.has(i);
 
@@ -42,7 +42,7 @@ export function buildCapabilityStatement(ctx: FhirContext, inputs: CapabilityInp
   const routes = inputs.routes();
   const plain = routes.filter((r) => !r.conditional);
   const typeInteractions = unique(plain.map((r) => r.interaction).filter(isTypeInteraction));
-  const systemInteractions = unique(plain.map((r) => r.interaction).filter(isSystemInteraction));
+  const systemInteractions = unique(plain.flatMap((r) => [r.interaction, ...(r.alsoServes ?? [])]).filter(isSystemInteraction));
   const conditional = new Set(routes.filter((r) => r.conditional).map((r) => r.interaction));
   const compartmentSearch = routes.some((r) => r.path[0] === ':compartment');
   const operations = (level: 'system' | 'type') =>

@@ -2,7 +2,7 @@
 import type { Resource } from 'fhir/r4';
 import type { Clock } from '../core/clock';
 import type { IdGenerator } from '../core/ids';
-import type { Store } from '../storage/port';
+import type { Store, StoreReader, StoreTransaction } from '../storage/port';
 import type { SearchService } from '../search/service';
 import type { IndexFields } from '../search/index-fields';
 import type { ResourceValidator } from '../validation/validator';
@@ -27,4 +27,14 @@ export interface FhirContext {
   hooks: WriteHook[];
   /** Search, also used to resolve conditional-interaction criteria (https://hl7.org/fhir/R4/http.html#cond-update). */
   search: SearchService;
+  /** Most entries accepted in one batch or transaction Bundle (MAX_BUNDLE_ENTRIES). */
+  maxBundleEntries: number;
+  /**
+   * An open store transaction that interactions join instead of opening their own (the entries of a transaction
+   * Bundle, src/fhir/transaction.ts); reads go through it too. Set only by src/fhir/persist.ts inTransaction callers.
+   */
+  transaction?: StoreTransaction;
 }
+
+/** Where an interaction reads: the transaction it joined (a transaction Bundle's entry), else the store. */
+export const readerOf = (ctx: FhirContext): StoreReader => ctx.transaction ?? ctx.store;

@@ -1,6 +1,6 @@
 /** read: https://hl7.org/fhir/R4/http.html#read — 410 for deleted, 304 for conditional reads. */
 import { FhirError, notFound } from '../core/errors';
-import type { FhirContext } from './context';
+import { readerOf, type FhirContext } from './context';
 import { loadCurrent } from './persist';
 import { notModified } from './preconditions';
 import { subsetForRead } from './subset';
@@ -10,7 +10,7 @@ import type { FhirRequest, FhirResponse } from './types';
 export async function read(ctx: FhirContext, req: FhirRequest, type: string, id: string): Promise<FhirResponse> {
   assertResourceType(ctx, type);
   assertId(id);
-  const record = await loadCurrent(ctx.store, type, id);
+  const record = await loadCurrent(readerOf(ctx), type, id);
   if (!record) throw notFound(`${type}/${id} does not exist`);
   const meta = { versionId: String(record.versionId), lastUpdated: record.lastUpdated };
   if (record.deleted || !record.resource) {

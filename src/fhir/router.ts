@@ -1,6 +1,6 @@
 /**
  * The in-process FHIR router: matches a FhirRequest against the route table and runs the interaction.
- * Independent of HTTP; batch/transaction bundles will call `route` for each entry.
+ * Independent of HTTP; batch/transaction bundles replay each entry through `dispatch`.
  */
 import { FhirError, NotAllowed } from '../core/errors';
 import type { FhirContext } from './context';
@@ -40,23 +40,8 @@ export class FhirRouter {
     this.knownTypes = new Set(ctx.validator.resourceTypes);
   }
 
-  async route(req: FhirRequest): Promise<FhirResponse> {
-    const method = req.method === 'HEAD' ? 'GET' : req.method;
-    const allowed: string[] = [];
-    for (const route of this.routes) {
-      const params = match(route, req.path);
-      if (!params) continue;
-      if (route.method === method) return route.handle(this.ctx, req, params);
-      allowed.push(route.method);
-    }
-    if (allowed.length) {
-      if (allowed.includes('GET')) allowed.push('HEAD');
-      throw new NotAllowed(`${req.method} is not supported on /${req.path.join('/')}`, [...new Set(allowed)]);
-    }
-    if (req.path.some((s) => s.startsWith('$'))) {
-      throw new FhirError('not-found', `The operation ${req.path.find((s) => s.startsWith('$'))} is not supported by this server`);
-    }
-    throw new FhirError('not-found', `No FHIR endpoint at /${req.path.join('/')}`);
+  route(req: FhirRequest): Promise<FhirResponse> {
+    return dispatch(this.routes, this.ctx, req);
   }
 
   /**
@@ -74,4 +59,24 @@ export class FhirRouter {
     }
     return undefined;
   }
+}
+
+/** Runs the interaction `req` names with `ctx` (batch and transaction entries pass a context of their own). */
+export async function dispatch(routes: readonly Route[], ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  const allowed: string[] = [];
+  for (const route of routes) {
+    const params = match(route, req.path);
+    if (!params) continue;
+    if (route.method === method) return route.handle(ctx, req, params);
+    allowed.push(route.method);
+  }
+  if (allowed.length) {
+    if (allowed.includes('GET')) allowed.push('HEAD');
+    throw new NotAllowed(`${req.method} is not supported on /${req.path.join('/')}`, [...new Set(allowed)]);
+  }
+  if (req.path.some((s) => s.startsWith('$'))) {
+    throw new FhirError('not-found', `The operation ${req.path.find((s) => s.startsWith('$'))} is not supported by this server`);
+  }
+  throw new FhirError('not-found', `No FHIR endpoint at /${req.path.join('/')}`);
 }

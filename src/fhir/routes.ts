@@ -1,14 +1,16 @@
 /**
  * The route table of the FHIR REST API (https://hl7.org/fhir/R4/http.html#summary). One table drives request
  * dispatch (src/fhir/router.ts) and the CapabilityStatement (src/fhir/capabilities.ts), so the statement
- * always describes what is really implemented. Batch and transaction entries will replay through it too.
+ * always describes what is really implemented. Batch and transaction entries replay through it too.
  */
+import { bundleInteraction } from './bundle';
 import type { FhirContext } from './context';
 import { create } from './create';
 import { conditionalDelete, remove } from './delete';
 import { history } from './history';
 import { readOperationDefinition } from './operations/definitions';
 import { reindex } from './operations/reindex';
+import { dispatch } from './router';
 import { conditionalPatch, patch } from './patch';
 import { read } from './read';
 import { searchInteraction } from './search';
@@ -29,6 +31,8 @@ export type InteractionCode =
   | 'search-type'
   | 'history-system'
   | 'search-system'
+  | 'batch'
+  | 'transaction'
   | 'capabilities'
   | 'operation';
 
@@ -39,6 +43,8 @@ export interface Route {
   method: FhirMethod;
   path: Segment[];
   interaction: InteractionCode;
+  /** Further interactions the same route serves (POST [base] is both batch and transaction). */
+  alsoServes?: InteractionCode[];
   /** Set for the conditional form of an interaction (criteria in the query or If-None-Exist). */
   conditional?: boolean;
   /** For interaction 'operation': the operation's name without '$'. */
@@ -47,13 +53,20 @@ export interface Route {
 }
 
 export function buildRoutes(capabilities: (ctx: FhirContext, req: FhirRequest) => Promise<FhirResponse>): Route[] {
-  return [
+  const routes: Route[] = [
     { method: 'GET', path: ['metadata'], interaction: 'capabilities', handle: (ctx, req) => capabilities(ctx, req) },
     { method: 'GET', path: ['_history'], interaction: 'history-system', handle: (ctx, req) => history(ctx, req, {}) },
     { method: 'POST', path: ['$reindex'], interaction: 'operation', operation: 'reindex', handle: (ctx, req) => reindex(ctx, req) },
     { method: 'POST', path: [':type', '$reindex'], interaction: 'operation', operation: 'reindex', handle: (ctx, req, p) => reindex(ctx, req, p.type) },
     { method: 'GET', path: [], interaction: 'search-system', handle: (ctx, req) => searchInteraction(ctx, req, {}) },
     { method: 'POST', path: ['_search'], interaction: 'search-system', handle: (ctx, req) => searchInteraction(ctx, req, {}) },
+    {
+      method: 'POST',
+      path: [],
+      interaction: 'transaction',
+      alsoServes: ['batch'],
+      handle: (ctx, req) => bundleInteraction(ctx, req, (entryCtx, entryReq) => dispatch(routes, entryCtx, entryReq)),
+    },
     { method: 'GET', path: [':type', '_history'], interaction: 'history-type', handle: (ctx, req, p) => history(ctx, req, { type: p.type }) },
     { method: 'POST', path: [':type', '_search'], interaction: 'search-type', handle: (ctx, req, p) => searchInteraction(ctx, req, { resourceType: p.type }) },
     { method: 'GET', path: [':type'], interaction: 'search-type', handle: (ctx, req, p) => searchInteraction(ctx, req, { resourceType: p.type }) },
@@ -75,4 +88,5 @@ export function buildRoutes(capabilities: (ctx: FhirContext, req: FhirRequest) =
       handle: (ctx, req, p) => searchInteraction(ctx, req, { resourceType: p.type, compartment: { type: p.compartment, id: p.id } }),
     },
   ];
+  return routes;
 }

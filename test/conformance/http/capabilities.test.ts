@@ -33,7 +33,7 @@ describe('capabilities (http.html#capabilities)', () => {
     assert.equal(patientResource.conditionalUpdate, true);
     assert.equal(patientResource.conditionalDelete, 'single');
     assert.equal(patientResource.versioning, 'versioned-update');
-    assert.deepEqual(rest.interaction.map((i: { code: string }) => i.code).sort(), ['history-system', 'search-system']);
+    assert.deepEqual(rest.interaction.map((i: { code: string }) => i.code).sort(), ['batch', 'history-system', 'search-system', 'transaction']);
   });
 
   it('lists the supported search parameters per type with type and documentation', async () => {
