@@ -16,6 +16,10 @@ export interface Config {
   search: { defaultCount: number; maxCount: number };
   /** Key that signs search paging links; set it when several instances serve one store or links must survive restarts. */
   pageTokenSecret?: string;
+  /** Sync feeds: how far the visibility horizon is held back for writers in other instances (src/fhir/visibility.ts). */
+  sync: { settleMs: number };
+  /** Bulk Data $export: where NDJSON files go (default DATA_DIR/exports), how long they stay, resources read per page. */
+  bulkExport: { dir?: string; retentionSeconds: number; pageSize: number };
 }
 
 export class ConfigError extends Error {
@@ -84,5 +88,11 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: byteSize(env, 'MAX_BODY_SIZE', 5 * 1024 * 1024),
     search: { defaultCount, maxCount },
     ...(pageTokenSecret ? { pageTokenSecret } : {}),
+    sync: { settleMs: integer(env, 'SYNC_SETTLE_MS', 0, 0, 600_000) },
+    bulkExport: {
+      ...(env.EXPORT_DIR ? { dir: env.EXPORT_DIR } : {}),
+      retentionSeconds: integer(env, 'EXPORT_RETENTION_SECONDS', 3600, 1, 30 * 24 * 3600),
+      pageSize: integer(env, 'EXPORT_PAGE_SIZE', 1000, 1, 10000),
+    },
   };
 }

@@ -45,11 +45,12 @@ export function buildCapabilityStatement(ctx: FhirContext, inputs: CapabilityInp
   const systemInteractions = unique(plain.map((r) => r.interaction).filter(isSystemInteraction));
   const conditional = new Set(routes.filter((r) => r.conditional).map((r) => r.interaction));
   const compartmentSearch = routes.some((r) => r.path[0] === ':compartment');
-  const operations = (level: 'system' | 'type') =>
-    unique(routes.filter((r) => r.operation && (r.path[0] === ':type') === (level === 'type')).map((r) => r.operation as string)).map((name) => ({
-      name,
-      definition: `${ctx.baseUrl}/OperationDefinition/${name}`,
-    }));
+  /** Operations of one resource type (routes under ':type' or that type), or of the system (routes of one segment). */
+  const operations = (type?: string) => {
+    const listed = routes.filter((r) => r.operation && (type ? r.path[0] === ':type' || r.path[0] === type : r.path.length === 1));
+    const byName = new Map(listed.map((r) => [r.operation as string, r.definition ?? `${ctx.baseUrl}/OperationDefinition/${r.operation}`]));
+    return [...byName].map(([name, definition]) => ({ name, definition }));
+  };
 
   const resource: CapabilityStatementRestResource[] = ctx.validator.resourceTypes.map((type) => ({
     type,
@@ -66,7 +67,7 @@ export function buildCapabilityStatement(ctx: FhirContext, inputs: CapabilityInp
     searchInclude: ['*', ...referenceParams(inputs, type).map((code) => `${type}:${code}`)],
     searchRevInclude: revIncludes(inputs, type),
     searchParam: searchParams(inputs, type),
-    operation: operations('type'),
+    operation: operations(type),
   }));
 
   return {
@@ -86,7 +87,7 @@ export function buildCapabilityStatement(ctx: FhirContext, inputs: CapabilityInp
         documentation: `Base: ${ctx.baseUrl}. Resources are validated against the FHIR R4 base definitions on every write.`,
         resource,
         interaction: systemInteractions.map((code) => ({ code })),
-        operation: operations('system'),
+        operation: operations(),
         ...(compartmentSearch ? { compartment: ['http://hl7.org/fhir/CompartmentDefinition/patient'] } : {}),
       },
     ],

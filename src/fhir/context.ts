@@ -6,6 +6,8 @@ import type { Store } from '../storage/port';
 import type { SearchService } from '../search/service';
 import type { IndexFields } from '../search/index-fields';
 import type { ResourceValidator } from '../validation/validator';
+import type { ExportRunner } from './operations/export/runner';
+import type { VisibilityHorizon } from './visibility';
 import type { WriteHook } from './write-hooks';
 
 /** Write-time extraction of search index entries (src/search/extract). */
@@ -27,4 +29,8 @@ export interface FhirContext {
   hooks: WriteHook[];
   /** Search, also used to resolve conditional-interaction criteria (https://hl7.org/fhir/R4/http.html#cond-update). */
   search: SearchService;
+  /** Up to which instant every write is visible: the snapshot of sync feeds (src/fhir/visibility.ts). */
+  visibility: VisibilityHorizon;
+  /** Bulk Data export jobs (src/fhir/operations/export). */
+  bulkExport: ExportRunner;
 }

@@ -1,0 +1,136 @@
+/**
+ * Runs one Bulk Data export job (https://hl7.org/fhir/uv/bulkdata/export.html): for each resource type, the
+ * matching current resources are read from the store a page at a time in `_id` order (a keyset cursor, so memory
+ * does not grow with the export) and appended to that type's NDJSON file. Each page query is the same live filter
+ * search uses (src/search/service.ts `criteriaFilter`, which takes the access scope), narrowed to the job: changed
+ * after `_since`, not after `transactionTime`, and for Patient and Group exports in a member's Patient compartment.
+ * Progress is saved after every type, so a job interrupted by a restart resumes with the type it was writing.
+ */
+import { open, rm, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Filter, Store } from '../../../storage/port';
+import { RESOURCES, type ResourceRecord } from '../../../storage/records';
+import type { SearchService } from '../../../search/service';
+import type { ExportJob } from './jobs';
+
+/** Group members whose compartments one page query covers (an `$in` the compartment index serves). */
+const MEMBERS_PER_QUERY = 100;
+
+export interface WriteJobDeps {
+  store: Store;
+  search: SearchService;
+  /** Resources read per page. */
+  pageSize: number;
+  /** The job's directory. */
+  dir: string;
+  /** Access scope ANDed into every query (`{}` until access control lands). */
+  scope: Filter;
+}
+
+export interface JobControl {
+  /** Checked between pages: true once the job was cancelled or the server is stopping. */
+  interrupted(): boolean;
+  /** Resources written so far in the current type. */
+  progress(type: string, written: number): void;
+  /** Saves the job after a finished type. */
+  save(job: ExportJob): Promise<void>;
+}
+
+export class Interrupted extends Error {}
+
+export async function writeJob(deps: WriteJobDeps, job: ExportJob, control: JobControl): Promise<ExportJob> {
+  await mkdir(deps.dir, { recursive: true });
+  let current = job;
+  for (const type of job.types.slice(doneTypes(job))) {
+    const file = `${type}.ndjson`;
+    const count = await writeType(deps, current, type, join(deps.dir, file), control);
+    if (count === 0) await rm(join(deps.dir, file), { force: true });
+    current = {
+      ...current,
+      typesDone: doneTypes(current) + 1,
+      exported: current.exported + count,
+      output: count > 0 ? [...current.output, { type, file, count }] : current.output,
+    };
+    await control.save(current);
+  }
+  return current;
+}
+
+const doneTypes = (job: ExportJob): number => job.typesDone ?? 0;
+
+async function writeType(deps: WriteJobDeps, job: ExportJob, type: string, path: string, control: JobControl): Promise<number> {
+  const alternatives = await typeFilters(deps, job, type);
+  const handle = await open(path, 'w');
+  let written = 0;
+  try {
+    for (const { filter, keep } of selections(job, alternatives)) {
+      let after = '';
+      for (;;) {
+        if (control.interrupted()) throw new Interrupted();
+        const rows = (await deps.store.find(RESOURCES, { $and: [filter, { _id: { $gt: after } }] }, {
+          sort: [['_id', 1]],
+          limit: deps.pageSize,
+          projection: keep ? { resource: 1, compartments: 1 } : { resource: 1 },
+        })) as ResourceRecord[];
+        if (rows.length === 0) break;
+        after = rows[rows.length - 1]?._id as string;
+        let lines = '';
+        for (const row of rows) {
+          if (keep && !keep(row)) continue;
+          lines += `${JSON.stringify(row.resource)}\n`;
+          written++;
+        }
+        if (lines) await handle.write(lines);
+        control.progress(type, written);
+        if (rows.length < deps.pageSize) break;
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+  return written;
+}
+
+/** The filters of a type: live records within the scope, one per `_typeFilter` alternative (or one without criteria). */
+async function typeFilters(deps: WriteJobDeps, job: ExportJob, type: string): Promise<Filter[]> {
+  const queries = job.typeFilters[type] ?? [''];
+  const filters: Filter[] = [];
+  // Checked at kick-off; anything unsupported was reported there and is ignored here.
+  for (const query of queries) filters.push((await deps.search.criteriaFilter(type, [...new URLSearchParams(query)], 'lenient', { scope: deps.scope })).filter);
+  const changed: Filter = job.since ? { lastUpdated: { $gt: job.since, $lte: job.transactionTime } } : { lastUpdated: { $lte: job.transactionTime } };
+  return filters.map((criteria) => ({ $and: [criteria, changed] }));
+}
+
+interface Selection {
+  filter: Filter;
+  /** A check on each record, when the filter alone would repeat records across selections. */
+  keep?: (record: ResourceRecord) => boolean;
+}
+
+/**
+ * The page queries of a type: system level reads the filter as it is; Patient level adds membership of some
+ * Patient compartment; Group level walks the members a slice at a time, and keeps a record in the slice of its
+ * first member only, so a resource in two members' compartments is written once. `_typeFilter` alternatives are
+ * ORed into one filter.
+ */
+function* selections(job: ExportJob, alternatives: Filter[]): Generator<Selection> {
+  const criteria = alternatives.length === 1 ? (alternatives[0] as Filter) : { $or: alternatives };
+  if (job.level === 'system') {
+    yield { filter: criteria };
+    return;
+  }
+  if (job.level === 'patient') {
+    yield { filter: { $and: [criteria, { compartments: { $elemMatch: { $gte: 'Patient/', $lt: 'Patient0' } } }] } };
+    return;
+  }
+  const members = job.patients ?? [];
+  const slice = new Map(members.map((key, i) => [key, Math.floor(i / MEMBERS_PER_QUERY)]));
+  for (let start = 0; start < members.length; start += MEMBERS_PER_QUERY) {
+    const index = start / MEMBERS_PER_QUERY;
+    const keys = members.slice(start, start + MEMBERS_PER_QUERY);
+    yield {
+      filter: { $and: [criteria, { compartments: { $in: keys } }] },
+      keep: (record) => Math.min(...record.compartments.map((c) => slice.get(c) ?? Infinity)) === index,
+    };
+  }
+}
