@@ -175,10 +175,11 @@ export class ExportRunner {
     for (const job of expired) await this.remove(job._id);
   }
 
+  /** Files first, then the job: once the status URL answers 404, the files are gone too. */
   private async remove(id: string): Promise<void> {
-    await this.options.store.transaction((tx) => tx.delete(EXPORT_JOBS, id));
     await this.drainedFor(id);
     await rm(this.directory(id), { recursive: true, force: true });
+    await this.options.store.transaction((tx) => tx.delete(EXPORT_JOBS, id));
   }
 
   /** Waits until the job is no longer running (a cancelled job stops at its next page). */

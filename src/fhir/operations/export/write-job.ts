@@ -6,7 +6,7 @@
  * after `_since`, not after `transactionTime`, and for Patient and Group exports in a member's Patient compartment.
  * Progress is saved after every type, so a job interrupted by a restart resumes with the type it was writing.
  */
-import { open, rm, mkdir } from 'node:fs/promises';
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Filter, Store } from '../../../storage/port';
 import { RESOURCES, type ResourceRecord } from '../../../storage/records';
@@ -44,7 +44,7 @@ export async function writeJob(deps: WriteJobDeps, job: ExportJob, control: JobC
   for (const type of job.types.slice(doneTypes(job))) {
     const file = `${type}.ndjson`;
     const count = await writeType(deps, current, type, join(deps.dir, file), control);
-    if (count === 0) await rm(join(deps.dir, file), { force: true });
+    if (count === 0) await rm(join(deps.dir, file), { force: true }); // left by an interrupted earlier run
     current = {
       ...current,
       typesDone: doneTypes(current) + 1,
@@ -60,10 +60,11 @@ const doneTypes = (job: ExportJob): number => job.typesDone ?? 0;
 
 async function writeType(deps: WriteJobDeps, job: ExportJob, type: string, path: string, control: JobControl): Promise<number> {
   const alternatives = await typeFilters(deps, job, type);
-  const handle = await open(path, 'w');
+  // Opened with the first resource (most types of a system export have none), truncating what a previous run left.
+  let handle: FileHandle | undefined;
   let written = 0;
   try {
-    for (const { filter, keep } of selections(job, alternatives)) {
+    for (const { filter, keep } of selections(job, type, alternatives)) {
       let after = '';
       for (;;) {
         if (control.interrupted()) throw new Interrupted();
@@ -80,13 +81,16 @@ async function writeType(deps: WriteJobDeps, job: ExportJob, type: string, path:
           lines += `${JSON.stringify(row.resource)}\n`;
           written++;
         }
-        if (lines) await handle.write(lines);
+        if (lines) {
+          handle ??= await open(path, 'w');
+          await handle.write(lines);
+        }
         control.progress(type, written);
         if (rows.length < deps.pageSize) break;
       }
     }
   } finally {
-    await handle.close();
+    await handle?.close();
   }
   return written;
 }
@@ -113,8 +117,9 @@ interface Selection {
  * first member only, so a resource in two members' compartments is written once. `_typeFilter` alternatives are
  * ORed into one filter.
  */
-function* selections(job: ExportJob, alternatives: Filter[]): Generator<Selection> {
-  const criteria = alternatives.length === 1 ? (alternatives[0] as Filter) : { $or: alternatives };
+function* selections(job: ExportJob, type: string, alternatives: Filter[]): Generator<Selection> {
+  // The type is repeated outside the alternatives so that the planner can walk the `type, _id` index.
+  const criteria = alternatives.length === 1 ? (alternatives[0] as Filter) : { $and: [{ type }, { $or: alternatives }] };
   if (job.level === 'system') {
     yield { filter: criteria };
     return;
