@@ -12,19 +12,17 @@
  *   server's node flags: node --max-old-space-size=20000 --min-semi-space-size=64 --max-semi-space-size=64
  *   --import tsx bench/export.ts 10000 1 --in-process
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/config';
 import { createServer } from '../src/compose';
 import { silentLogger } from '../src/http/logger';
 import { createStore } from '../src/storage/create-store';
-import { ROOT, START_FLAGS, startServerProcess } from './support/processes';
+import { startPopulatedServer } from './support/populated-server';
 import { seedPopulation } from './support/seed-population';
 import { median } from './support/stats';
 
-const HEAP = '--max-old-space-size=20000';
 const PORT = 18520;
 
 interface Manifest {
@@ -41,22 +39,9 @@ interface Target {
   stop(): Promise<void>;
 }
 
-/** The real server process on the cached on-disk population (written first when missing). */
+/** The real server process on the cached on-disk population. */
 async function serverProcess(patients: number, exportDir: string): Promise<Target> {
-  const dataDir = join(ROOT, '.bench-data', `population-${patients}`);
-  if (!existsSync(join(dataDir, '.complete'))) {
-    mkdirSync(dataDir, { recursive: true });
-    process.stdout.write(`populating ${patients * 100} resources into ${dataDir} ...\n`);
-    execFileSync(process.execPath, [HEAP, ...START_FLAGS, '--import', 'tsx', join(ROOT, 'bench/support/populate.ts'), dataDir, String(patients)], { cwd: ROOT, stdio: 'inherit' });
-    execFileSync('touch', [join(dataDir, '.complete')]);
-  }
-  const started = Date.now();
-  const child = await startServerProcess([HEAP, ...START_FLAGS, '--import', 'tsx', join(ROOT, 'src/main.ts')], {
-    DATA_DIR: dataDir,
-    PORT: String(PORT),
-    EXPORT_DIR: exportDir,
-  });
-  process.stdout.write(`server up in ${Date.now() - started} ms on ${patients * 100} resources\n`);
+  const child = await startPopulatedServer(patients, PORT, { EXPORT_DIR: exportDir });
   return { pid: child.pid as number, stop: async () => void child.kill('SIGTERM') };
 }
 
