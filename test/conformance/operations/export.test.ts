@@ -82,10 +82,20 @@ describe('Bulk Data $export (bulkdata/export.html)', () => {
     const since = new Date().toISOString();
     await new Promise((resolve) => setTimeout(resolve, 5));
     await putAll(s.router, [{ resourceType: 'Patient', id: 'p2', name: [{ family: 'Renamed' }] } as Resource, { resourceType: 'Practitioner', id: 'dr2', name: [{ family: 'New' }] } as Resource]);
-    const changed = await download(client, await completed(await kickOff(client, `/fhir/$export?_since=${encodeURIComponent(since)}&_outputFormat=ndjson`)));
+    assert.equal((await s.http.delete('/fhir/Practitioner/dr-unused')).status, 204);
+    const sinceManifest = await completed(await kickOff(client, `/fhir/$export?_since=${encodeURIComponent(since)}&_outputFormat=ndjson`));
+    const changed = await download(client, sinceManifest);
     assert.deepEqual([...changed.keys()].sort(), ['Patient', 'Practitioner']);
     assert.deepEqual(ids(changed.get('Patient')), ['p2']);
     assert.deepEqual(ids(changed.get('Practitioner')), ['dr2']);
+    // Deletions since then: transaction Bundles of DELETE entries (manifest `deleted`).
+    const deleted = (sinceManifest as Manifest & { deleted?: Manifest['output'] }).deleted ?? [];
+    assert.deepEqual(deleted.map((f) => [f.type, f.count]), [['Bundle', 1]]);
+    const bundle = JSON.parse((await client.get(pathOf(deleted[0]?.url ?? ''))).text.trim()) as { type: string; entry: Array<{ request: unknown }> };
+    assert.equal(bundle.type, 'transaction');
+    assert.deepEqual(bundle.entry.map((e) => e.request), [{ method: 'DELETE', url: 'Practitioner/dr-unused' }]);
+    const full = (await completed(await kickOff(client, '/fhir/$export?_type=Practitioner'))) as Manifest & { deleted?: unknown };
+    assert.equal(full.deleted, undefined, 'an export without _since lists no deletions');
   });
 
   it('_typeFilter keeps the resources of a type that match one of its searches', async () => {

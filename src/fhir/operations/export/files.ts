@@ -13,7 +13,8 @@ export const fileUrl = (ctx: FhirContext, job: string, file: string): string => 
 
 export async function exportFile(ctx: FhirContext, _req: FhirRequest, id: string, file: string): Promise<FhirResponse> {
   const job = await existingJob(ctx.store, id);
-  const listed = job.status === 'completed' && (job.output.some((f) => f.file === file) || (file === ERROR_FILE && job.issues.length > 0));
+  const files = [...job.output, ...(job.deleted ?? [])].map((f) => f.file);
+  const listed = job.status === 'completed' && (files.includes(file) || (file === ERROR_FILE && job.issues.length > 0));
   if (!listed) throw notFound(`Export ${id.slice(0, 64)} has no file ${file.slice(0, 80)}`);
   return { status: 200, content: { file: join(ctx.bulkExport.directory(job._id), file), contentType: 'application/fhir+ndjson' } };
 }

@@ -45,6 +45,8 @@ export interface ExportJob extends Doc {
   typesDone: number;
   /** Files of the types finished so far (all types once completed). */
   output: ExportOutputFile[];
+  /** Files of deletions (transaction Bundles of DELETE entries) of the types finished so far, for `_since` system exports. */
+  deleted?: ExportOutputFile[];
   /** Resources written so far (completed types). */
   exported: number;
   acceptedAt: string;

@@ -46,6 +46,7 @@ function manifest(ctx: FhirContext, job: ExportJob): Record<string, unknown> {
     request: job.request,
     requiresAccessToken: false,
     output: job.output.map((f) => ({ type: f.type, url: fileUrl(ctx, job._id, f.file), count: f.count })),
+    ...(job.deleted?.length ? { deleted: job.deleted.map((f) => ({ type: f.type, url: fileUrl(ctx, job._id, f.file), count: f.count })) } : {}),
     error: job.issues.length ? [{ type: 'OperationOutcome', url: fileUrl(ctx, job._id, ERROR_FILE), count: job.issues.length }] : [],
   };
 }

@@ -5,13 +5,15 @@
  * search uses (src/search/service.ts `criteriaFilter`, which takes the access scope), narrowed to the job: changed
  * after `_since`, not after `transactionTime`, and for Patient and Group exports in a member's Patient compartment.
  * Progress is saved after every type, so a job interrupted by a restart resumes with the type it was writing.
+ * System exports with `_since` also list the resources deleted since then (reportsDeletions).
  */
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import type { Bundle } from 'fhir/r4';
 import { join } from 'node:path';
 import type { Filter, Store } from '../../../storage/port';
 import { RESOURCES, type ResourceRecord } from '../../../storage/records';
 import type { SearchService } from '../../../search/service';
-import type { ExportJob } from './jobs';
+import type { ExportJob, ExportOutputFile } from './jobs';
 
 /** Group members whose compartments one page query covers (an `$in` the compartment index serves). */
 const MEMBERS_PER_QUERY = 100;
@@ -41,57 +43,95 @@ export class Interrupted extends Error {}
 export async function writeJob(deps: WriteJobDeps, job: ExportJob, control: JobControl): Promise<ExportJob> {
   await mkdir(deps.dir, { recursive: true });
   let current = job;
-  for (const type of job.types.slice(doneTypes(job))) {
+  for (const type of job.types.slice(job.typesDone)) {
     const file = `${type}.ndjson`;
-    const count = await writeType(deps, current, type, join(deps.dir, file), control);
-    if (count === 0) await rm(join(deps.dir, file), { force: true }); // left by an interrupted earlier run
+    const alternatives = await typeFilters(deps, job, type);
+    const count = await writePages(deps, selections(job, type, alternatives), join(deps.dir, file), control, {
+      projection: job.level === 'group' ? { resource: 1, compartments: 1 } : { resource: 1 },
+      lines: (rows) => rows.map((row) => `${JSON.stringify(row.resource)}\n`).join(''),
+      progress: (written) => control.progress(type, written),
+    });
+    const deleted = reportsDeletions(job) ? await writeDeletions(deps, job, type, control) : undefined;
     current = {
       ...current,
-      typesDone: doneTypes(current) + 1,
+      typesDone: current.typesDone + 1,
       exported: current.exported + count,
       output: count > 0 ? [...current.output, { type, file, count }] : current.output,
+      ...(deleted ? { deleted: [...(current.deleted ?? []), deleted] } : {}),
     };
     await control.save(current);
   }
   return current;
 }
 
-const doneTypes = (job: ExportJob): number => job.typesDone ?? 0;
+/**
+ * Deletions are reported for system-level exports with `_since` (https://hl7.org/fhir/uv/bulkdata/export.html#response---complete-status,
+ * `deleted`): a tombstone keeps no compartments nor search index, so Patient and Group exports cannot tell whose it was.
+ */
+export const reportsDeletions = (job: ExportJob): boolean => job.level === 'system' && job.since !== undefined;
 
-async function writeType(deps: WriteJobDeps, job: ExportJob, type: string, path: string, control: JobControl): Promise<number> {
-  const alternatives = await typeFilters(deps, job, type);
-  // Opened with the first resource (most types of a system export have none), truncating what a previous run left.
+/** The type's resources deleted after `_since` (up to transactionTime), as transaction Bundles of DELETE entries, one per page. */
+async function writeDeletions(deps: WriteJobDeps, job: ExportJob, type: string, control: JobControl): Promise<ExportOutputFile | undefined> {
+  const file = `${type}.deleted.ndjson`;
+  const filter: Filter = { $and: [deps.scope, { type, deleted: true, lastUpdated: { $gt: job.since, $lte: job.transactionTime } }] };
+  const count = await writePages(deps, [{ filter }], join(deps.dir, file), control, {
+    projection: { type: 1, id: 1, lastUpdated: 1 },
+    lines: (rows) => `${JSON.stringify(deletionBundle(rows))}\n`,
+    progress: () => undefined,
+  });
+  return count > 0 ? { type: 'Bundle', file, count } : undefined;
+}
+
+function deletionBundle(rows: ResourceRecord[]): Bundle {
+  return {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: rows.map((row) => ({ request: { method: 'DELETE', url: `${row.type}/${row.id}` } })),
+  };
+}
+
+interface PageWriter {
+  projection: Record<string, 1>;
+  /** NDJSON text of one page of records (each line ending in a newline). */
+  lines(rows: ResourceRecord[]): string;
+  /** Records written so far. */
+  progress(written: number): void;
+}
+
+/**
+ * Writes the records of `selections` to `path` a page at a time (a keyset over `_id`), so memory holds one page.
+ * The file is opened with the first record (most types of a system export have none), truncating what an
+ * interrupted earlier run left, and removed when nothing was written. Resolves with the number of records.
+ */
+async function writePages(deps: WriteJobDeps, selected: Iterable<Selection>, path: string, control: JobControl, writer: PageWriter): Promise<number> {
   let handle: FileHandle | undefined;
   let written = 0;
   try {
-    for (const { filter, keep } of selections(job, type, alternatives)) {
+    for (const { filter, keep } of selected) {
       let after = '';
       for (;;) {
         if (control.interrupted()) throw new Interrupted();
         const rows = (await deps.store.find(RESOURCES, { $and: [filter, { _id: { $gt: after } }] }, {
           sort: [['_id', 1]],
           limit: deps.pageSize,
-          projection: keep ? { resource: 1, compartments: 1 } : { resource: 1 },
+          projection: writer.projection,
         })) as ResourceRecord[];
         if (rows.length === 0) break;
         after = rows[rows.length - 1]?._id as string;
-        let lines = '';
-        for (const row of rows) {
-          if (keep && !keep(row)) continue;
-          lines += `${JSON.stringify(row.resource)}\n`;
-          written++;
-        }
-        if (lines) {
+        const kept = keep ? rows.filter(keep) : rows;
+        if (kept.length) {
           handle ??= await open(path, 'w');
-          await handle.write(lines);
+          await handle.write(writer.lines(kept));
+          written += kept.length;
         }
-        control.progress(type, written);
+        writer.progress(written);
         if (rows.length < deps.pageSize) break;
       }
     }
   } finally {
     await handle?.close();
   }
+  if (written === 0) await rm(path, { force: true });
   return written;
 }
 
