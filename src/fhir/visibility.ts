@@ -65,7 +65,9 @@ export class VisibilityHorizon {
       instant = started;
       break;
     }
-    instant ??= this.clock.now();
+    // Nothing running: every instant issued so far is done, and any later stamp will be newer. (Not a fresh
+    // instant, so that polling feeds do not push the monotonic clock ahead of the wall clock.)
+    instant ??= this.lastIssued;
     return this.settleMs > 0 ? earlierOf(instant, new Date(Date.now() - this.settleMs).toISOString()) : instant;
   }
 }

@@ -28,7 +28,7 @@ describe('VisibilityHorizon', () => {
     assert.equal(horizon.horizon(), during, 'a later transaction that finished first does not move the horizon past the running one');
     release();
     await writing;
-    assert.ok(horizon.horizon() > stamp, 'with nothing running, every issued stamp is visible');
+    assert.ok(horizon.horizon() >= stamp, 'with nothing running, every issued stamp is visible');
   });
 
   it('a failed transaction releases the horizon too', async () => {
@@ -41,7 +41,7 @@ describe('VisibilityHorizon', () => {
         throw new Error('invalid');
       }),
     );
-    assert.ok(horizon.horizon() > stamp);
+    assert.ok(horizon.horizon() >= stamp);
   });
 
   it('settleMs holds the horizon back from the wall clock', () => {
