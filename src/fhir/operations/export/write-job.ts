@@ -73,7 +73,8 @@ export const reportsDeletions = (job: ExportJob): boolean => job.level === 'syst
 /** The type's resources deleted after `_since` (up to transactionTime), as transaction Bundles of DELETE entries, one per page. */
 async function writeDeletions(deps: WriteJobDeps, job: ExportJob, type: string, control: JobControl): Promise<ExportOutputFile | undefined> {
   const file = `${type}.deleted.ndjson`;
-  const filter: Filter = { $and: [deps.scope, { type, deleted: true, lastUpdated: { $gt: job.since, $lte: job.transactionTime } }] };
+  const tombstones: Filter = { type, deleted: true, lastUpdated: { $gt: job.since, $lte: job.transactionTime } };
+  const filter = Object.keys(deps.scope).length ? { $and: [deps.scope, tombstones] } : tombstones;
   const count = await writePages(deps, [{ filter }], join(deps.dir, file), control, {
     projection: { type: 1, id: 1, lastUpdated: 1 },
     lines: (rows) => `${JSON.stringify(deletionBundle(rows))}\n`,
