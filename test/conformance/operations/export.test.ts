@@ -1,6 +1,6 @@
 /** Bulk Data export (https://hl7.org/fhir/uv/bulkdata/export.html): kick-off, status, manifest, files, cancel. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -212,6 +212,44 @@ describe('Bulk Data export files expire (EXPORT_RETENTION_SECONDS)', () => {
       await served.close();
       await s.close();
       rmSync(exportDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Bulk Data export that fails', () => {
+  it('an EXPORT_DIR that is no directory stops start-up with a message naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'export-test-'));
+    try {
+      writeFileSync(join(dir, 'file'), '');
+      await assert.rejects(startTestServer({ env: { EXPORT_DIR: join(dir, 'file') } }), /export directory .*\(EXPORT_DIR\) cannot be used/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+
+  it('the status URL answers 500 with an OperationOutcome, and DELETE removes the job', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'export-test-'));
+    const exportDir = join(dir, 'exports');
+    const s = await startTestServer({ env: { EXPORT_DIR: exportDir } });
+    const served = await listen(s.app);
+    try {
+      rmSync(exportDir, { recursive: true });
+      writeFileSync(exportDir, 'a file where the export directory should be');
+      const client = fetchClient(served.origin);
+      await putAll(s.router, SHARED);
+      const statusPath = await kickOff(client, '/fhir/$export');
+      const failed = await poll(client, statusPath);
+      assert.equal(failed.status, 500);
+      const outcome = JSON.parse(failed.text) as { resourceType: string; issue: Array<{ diagnostics: string }> };
+      assert.equal(outcome.resourceType, 'OperationOutcome');
+      assert.match(outcome.issue[0]?.diagnostics ?? '', /export failed/);
+      assert.equal((await client.del(statusPath)).status, 202);
+      assert.equal((await client.get(statusPath)).status, 404);
+    } finally {
+      await served.close();
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -5,7 +5,7 @@
  * the retention time has passed (https://hl7.org/fhir/uv/bulkdata/export.html#response---complete-status:
  * `Expires`). One server instance should run export jobs per store.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OperationOutcome } from 'fhir/r4';
 import type { Clock } from '../../../core/clock';
@@ -57,6 +57,9 @@ export class ExportRunner {
 
   /** Removes expired jobs and queues every job that was accepted or running when the last process stopped. */
   async start(): Promise<void> {
+    await mkdir(this.options.dir, { recursive: true }).catch((err: Error) => {
+      throw new Error(`the export directory ${this.options.dir} (EXPORT_DIR) cannot be used: ${err.message}`);
+    });
     await this.sweep();
     const pending = (await this.options.store.find(EXPORT_JOBS, { status: { $in: ['accepted', 'running'] } }, { sort: [['acceptedAt', 1], ['_id', 1]] })) as ExportJob[];
     for (const job of pending) this.queue.push(job._id);
@@ -178,7 +181,9 @@ export class ExportRunner {
   /** Files first, then the job: once the status URL answers 404, the files are gone too. */
   private async remove(id: string): Promise<void> {
     await this.drainedFor(id);
-    await rm(this.directory(id), { recursive: true, force: true });
+    await rm(this.directory(id), { recursive: true, force: true }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOTDIR') throw err; // a parent is no directory: there is nothing to remove
+    });
     await this.options.store.transaction((tx) => tx.delete(EXPORT_JOBS, id));
   }
 
