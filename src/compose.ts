@@ -3,6 +3,7 @@
  * No module-level singletons elsewhere; tests build their own server with injected clock, ids and store.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Express } from 'express';
 import { monotonicClock, systemClock, type Clock } from './core/clock';
@@ -14,10 +15,12 @@ import type { WriteHook } from './fhir/write-hooks';
 import { loadReferenceElements } from './fhir/integrity/reference-elements';
 import { ReferenceFinder } from './fhir/integrity/references';
 import type { FhirContext } from './fhir/context';
+import { ExportRunner } from './fhir/operations/export/runner';
 import { newestLastUpdated } from './fhir/persist';
 import { FhirRouter } from './fhir/router';
 import { activateSearchParameters, searchParameterHook } from './fhir/search-parameters';
 import { buildRoutes, type Route } from './fhir/routes';
+import { VisibilityHorizon } from './fhir/visibility';
 import { createApp } from './http/app';
 import { jsonLogger, type Logger } from './http/logger';
 import { ServerMetrics } from './http/metrics';
@@ -94,9 +97,24 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     integrity.push(referentialIntegrityHook(config.referentialIntegrity, finder));
     if (config.referentialIntegrity === 'write-delete') await store.ensureIndexes(RESOURCES, [REFERRER_INDEX]);
   }
+  // Writes go through the horizon's clock and store, so sync feeds know which stamps are committed (src/fhir/visibility.ts).
+  const visibility = new VisibilityHorizon(clock, config.sync.settleMs);
+  const tracked = visibility.track(store);
+  // Export files go under DATA_DIR, or EXPORT_DIR; an injected store (tests) gets a temporary directory.
+  const exportDir = config.bulkExport.dir ?? (overrides.store ? fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-export-')) : path.join(config.dataDir, 'exports'));
+  const bulkExport = new ExportRunner({
+    store: tracked,
+    search,
+    clock: visibility.clock,
+    logger,
+    dir: exportDir,
+    pageSize: config.bulkExport.pageSize,
+    retentionMs: config.bulkExport.retentionSeconds * 1000,
+    patientCompartmentTypes: validator.resourceTypes.filter((t) => t === 'Patient' || compartments.paramsFor('Patient', t).length > 0),
+  });
   const ctx: FhirContext = {
-    store,
-    clock,
+    store: tracked,
+    clock: visibility.clock,
     ids: overrides.ids ?? uuidIds,
     baseUrl: config.baseUrl,
     paging: config.search,
@@ -105,6 +123,8 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     hooks: [searchParameterHook(registry), ...integrity],
     search,
     maxBundleEntries: config.maxBundleEntries,
+    visibility,
+    bulkExport,
   };
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
   let routes: Route[] = [];
@@ -139,5 +159,11 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     baseUrl: config.baseUrl,
     ...(metrics ? { metrics } : {}),
   });
-  return { app, router, store, probes, logger, ...(metrics ? { metrics } : {}), close: () => store.close() };
+  await bulkExport.start();
+  const close = async (): Promise<void> => {
+    await bulkExport.stop();
+    await store.close();
+    if (!config.bulkExport.dir && overrides.store) fs.rmSync(exportDir, { recursive: true, force: true });
+  };
+  return { app, router, store, probes, logger, ...(metrics ? { metrics } : {}), close };
 }

@@ -32,6 +32,10 @@ export interface Config {
   connections: ConnectionLimits;
   /** Bounds on hostile input, answered with a 4xx before expensive work. */
   bounds: InputBounds;
+  /** Sync feeds: how far the visibility horizon is held back for writers in other instances (src/fhir/visibility.ts). */
+  sync: { settleMs: number };
+  /** Bulk Data $export: where NDJSON files go (default DATA_DIR/exports), how long they stay, resources read per page. */
+  bulkExport: { dir?: string; retentionSeconds: number; pageSize: number };
 }
 
 export interface ConnectionLimits {
@@ -190,6 +194,12 @@ export function loadConfig(env: Env = process.env): Config {
     metricsHost: env.METRICS_HOST || '127.0.0.1',
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     referentialIntegrity: oneOf(env, 'REFERENTIAL_INTEGRITY', ['off', 'write', 'write-delete'] as const, 'off'),
+    sync: { settleMs: integer(env, 'SYNC_SETTLE_MS', 0, 0, 600_000) },
+    bulkExport: {
+      ...(env.EXPORT_DIR ? { dir: env.EXPORT_DIR } : {}),
+      retentionSeconds: integer(env, 'EXPORT_RETENTION_SECONDS', 3600, 1, 30 * 24 * 3600),
+      pageSize: integer(env, 'EXPORT_PAGE_SIZE', 1000, 1, 10000),
+    },
   };
 }
 

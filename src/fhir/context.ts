@@ -6,6 +6,8 @@ import type { Store, StoreReader, StoreTransaction } from '../storage/port';
 import type { SearchService } from '../search/service';
 import type { IndexFields } from '../search/index-fields';
 import type { ResourceValidator } from '../validation/validator';
+import type { ExportRunner } from './operations/export/runner';
+import type { VisibilityHorizon } from './visibility';
 import type { WriteHook } from './write-hooks';
 
 /** Write-time extraction of search index entries (src/search/extract). */
@@ -34,6 +36,10 @@ export interface FhirContext {
    * Bundle, src/fhir/transaction.ts); reads go through it too. Set only by src/fhir/persist.ts inTransaction callers.
    */
   transaction?: StoreTransaction;
+  /** Up to which instant every write is visible: the snapshot of sync feeds (src/fhir/visibility.ts). */
+  visibility: VisibilityHorizon;
+  /** Bulk Data export jobs (src/fhir/operations/export). */
+  bulkExport: ExportRunner;
 }
 
 /** Where an interaction reads: the transaction it joined (a transaction Bundle's entry), else the store. */

@@ -7,7 +7,7 @@ import type { FhirContext } from './context';
 import type { Route } from './routes';
 import type { FhirRequest, FhirResponse } from './types';
 
-const CAPTURES = new Set([':type', ':id', ':vid', ':compartment']);
+const CAPTURES = new Set([':type', ':id', ':vid', ':compartment', ':job', ':file']);
 
 /** A captured segment is never one of the reserved words ('_history', '_search', 'metadata') or an operation ('$x'). */
 function capturable(segment: string): boolean {

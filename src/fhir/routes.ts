@@ -9,6 +9,10 @@ import { create } from './create';
 import { conditionalDelete, remove } from './delete';
 import { history } from './history';
 import { readOperationDefinition } from './operations/definitions';
+import { everything } from './operations/everything';
+import { exportFile } from './operations/export/files';
+import { exportKickOff } from './operations/export/kick-off';
+import { cancelExport, exportStatus } from './operations/export/status';
 import { reindex } from './operations/reindex';
 import { dispatch } from './router';
 import { conditionalPatch, patch } from './patch';
@@ -36,7 +40,7 @@ export type InteractionCode =
   | 'capabilities'
   | 'operation';
 
-/** Path segments: literals match themselves; ':type', ':id', ':vid', ':compartment' capture. */
+/** Path segments: literals match themselves; ':type', ':id', ':vid', ':compartment', ':job', ':file' capture. */
 export type Segment = string;
 
 export interface Route {
@@ -49,8 +53,13 @@ export interface Route {
   conditional?: boolean;
   /** For interaction 'operation': the operation's name without '$'. */
   operation?: string;
+  /** Canonical URL of the operation's OperationDefinition, when it is defined elsewhere than on this server. */
+  definition?: string;
   handle(ctx: FhirContext, req: FhirRequest, params: Record<string, string>): Promise<FhirResponse>;
 }
+
+const EXPORT_BASE = 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition';
+const EXPORT = `${EXPORT_BASE}/export`;
 
 export function buildRoutes(capabilities: (ctx: FhirContext, req: FhirRequest) => Promise<FhirResponse>): Route[] {
   const routes: Route[] = [
@@ -58,6 +67,17 @@ export function buildRoutes(capabilities: (ctx: FhirContext, req: FhirRequest) =
     { method: 'GET', path: ['_history'], interaction: 'history-system', handle: (ctx, req) => history(ctx, req, {}) },
     { method: 'POST', path: ['$reindex'], interaction: 'operation', operation: 'reindex', handle: (ctx, req) => reindex(ctx, req) },
     { method: 'POST', path: [':type', '$reindex'], interaction: 'operation', operation: 'reindex', handle: (ctx, req, p) => reindex(ctx, req, p.type) },
+    // Bulk Data export (https://hl7.org/fhir/uv/bulkdata/export.html): kick-off, then the status and file URLs it hands out.
+    { method: 'GET', path: ['$export'], interaction: 'operation', operation: 'export', definition: EXPORT, handle: (ctx, req) => exportKickOff(ctx, req, 'system') },
+    { method: 'POST', path: ['$export'], interaction: 'operation', operation: 'export', definition: EXPORT, handle: (ctx, req) => exportKickOff(ctx, req, 'system') },
+    { method: 'GET', path: ['Patient', '$export'], interaction: 'operation', operation: 'export', definition: `${EXPORT_BASE}/patient-export`, handle: (ctx, req) => exportKickOff(ctx, req, 'patient') },
+    { method: 'POST', path: ['Patient', '$export'], interaction: 'operation', operation: 'export', definition: `${EXPORT_BASE}/patient-export`, handle: (ctx, req) => exportKickOff(ctx, req, 'patient') },
+    { method: 'GET', path: ['Group', ':id', '$export'], interaction: 'operation', operation: 'export', definition: `${EXPORT_BASE}/group-export`, handle: (ctx, req, p) => exportKickOff(ctx, req, 'group', p.id) },
+    { method: 'POST', path: ['Group', ':id', '$export'], interaction: 'operation', operation: 'export', definition: `${EXPORT_BASE}/group-export`, handle: (ctx, req, p) => exportKickOff(ctx, req, 'group', p.id) },
+    { method: 'GET', path: ['$export-status', ':job'], interaction: 'operation', handle: (ctx, req, p) => exportStatus(ctx, req, p.job) },
+    { method: 'DELETE', path: ['$export-status', ':job'], interaction: 'operation', handle: (ctx, req, p) => cancelExport(ctx, req, p.job) },
+    { method: 'GET', path: ['$export-file', ':job', ':file'], interaction: 'operation', handle: (ctx, req, p) => exportFile(ctx, req, p.job, p.file) },
+    { method: 'GET', path: ['Patient', ':id', '$everything'], interaction: 'operation', operation: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything', handle: (ctx, req, p) => everything(ctx, req, p.id) },
     { method: 'GET', path: [], interaction: 'search-system', handle: (ctx, req) => searchInteraction(ctx, req, {}) },
     { method: 'POST', path: ['_search'], interaction: 'search-system', handle: (ctx, req) => searchInteraction(ctx, req, {}) },
     {

@@ -204,6 +204,23 @@ export class SearchService {
     return (await reader.find(RESOURCES, filter, { sort: [['_id', 1]], limit })) as ResourceRecord[];
   }
 
+  /**
+   * The store filter of `resourceType?query` criteria (live records of that type within `options.scope`), for
+   * readers that page on their own, such as Bulk Data `_typeFilter` (https://hl7.org/fhir/uv/bulkdata/export.html).
+   * Result parameters (`_count`, `_sort`, ...) have no meaning there and are left out.
+   */
+  async criteriaFilter(
+    resourceType: string,
+    query: Array<[string, string]>,
+    handling: Handling,
+    options: SearchOptions = {},
+  ): Promise<{ filter: Filter; warnings: OperationOutcomeIssue[] }> {
+    this.checkTarget({ resourceType });
+    const { criteria } = splitQuery(query);
+    const compiled = await this.deps.criteria.compile(resourceType, criteria, handling);
+    return { filter: and([liveFilter(options.scope), { type: resourceType }, compiled.filter]), warnings: compiled.warnings };
+  }
+
   /** The page at `cursor`, with whether records exist before and after it in the walk's order. */
   private async readPage(view: SnapshotView, keys: SortKey[], cursor: PageCursor, count: number): Promise<{ matches: ResourceRecord[]; before: boolean; after: boolean }> {
     if (cursor.direction === 'next') {
@@ -267,7 +284,7 @@ export class SearchService {
 }
 
 /** Filters that every query of a search carries: not deleted, and within the caller's access scope. */
-function liveFilter(scope: Filter | undefined): Filter {
+export function liveFilter(scope: Filter | undefined): Filter {
   return and([scope ?? {}, { deleted: false }]);
 }
 

@@ -18,6 +18,15 @@ describe('configuration from the environment', () => {
     assert.equal(c.baseUrl, 'https://fhir.example.org/r4');
   });
 
+  it('sync feeds and Bulk Data export: defaults and overrides', () => {
+    const d = loadConfig({});
+    assert.deepEqual(d.sync, { settleMs: 0 });
+    assert.deepEqual(d.bulkExport, { retentionSeconds: 3600, pageSize: 1000 });
+    const c = loadConfig({ SYNC_SETTLE_MS: '2000', EXPORT_DIR: '/var/exports', EXPORT_RETENTION_SECONDS: '60', EXPORT_PAGE_SIZE: '500' });
+    assert.deepEqual(c.sync, { settleMs: 2000 });
+    assert.deepEqual(c.bulkExport, { dir: '/var/exports', retentionSeconds: 60, pageSize: 500 });
+  });
+
   it('invalid values stop start-up with one clear message naming the variable', () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ PORT: 'eighty' }, /PORT must be a whole number/],
@@ -32,6 +41,9 @@ describe('configuration from the environment', () => {
       [{ HTTP_MAX_CONNECTIONS: '0' }, /HTTP_MAX_CONNECTIONS must be between/],
       [{ SEARCH_MAX_VALUE_LENGTH: '100000' }, /SEARCH_MAX_VALUE_LENGTH must be between/],
       [{ MAX_JSON_DEPTH: '65' }, /MAX_JSON_DEPTH must be between/],
+      [{ EXPORT_RETENTION_SECONDS: '0' }, /EXPORT_RETENTION_SECONDS must be between/],
+      [{ EXPORT_PAGE_SIZE: 'many' }, /EXPORT_PAGE_SIZE must be a whole number/],
+      [{ SYNC_SETTLE_MS: '-5' }, /SYNC_SETTLE_MS must be a whole number/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message) && !err.message.includes('\n'));
