@@ -25,12 +25,14 @@ import { SearchService } from './search/service';
 import { createStore } from './storage/create-store';
 import type { Store } from './storage/port';
 import { HISTORY, RESOURCES } from './storage/records';
+import { Subscriptions } from './subscriptions/subscriptions';
 import { loadBaseValidator } from './validation/validator';
 
 export interface ServerParts {
   app: Express;
   router: FhirRouter;
   store: Store;
+  subscriptions: Subscriptions;
   close(): Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     definitionsDir,
     ...(config.pageTokenSecret ? { pageTokenSecret: config.pageTokenSecret } : {}),
   });
+  const subscriptions = new Subscriptions({ store, criteria, indexer, isResourceType: (t) => validator.isResourceType(t), logger, config: config.subscriptions });
   const ctx: FhirContext = {
     store,
     clock,
@@ -81,7 +84,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     paging: config.search,
     validator,
     indexer,
-    hooks: [searchParameterHook(registry)],
+    hooks: [searchParameterHook(registry), subscriptions.hook],
     search,
   };
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -96,11 +99,16 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     }),
   );
   const router = new FhirRouter(ctx, routes);
+  await subscriptions.start((req) => router.route(req));
   const app = createApp({
     router,
     logger,
     maxBodyBytes: config.maxBodyBytes,
     openapi: fs.readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8'),
   });
-  return { app, router, store, close: () => store.close() };
+  const close = async (): Promise<void> => {
+    await subscriptions.close();
+    await store.close();
+  };
+  return { app, router, store, subscriptions, close };
 }

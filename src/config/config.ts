@@ -16,6 +16,17 @@ export interface Config {
   search: { defaultCount: number; maxCount: number };
   /** Key that signs search paging links; set it when several instances serve one store or links must survive restarts. */
   pageTokenSecret?: string;
+  /** Subscription notifications (src/subscriptions). */
+  subscriptions: SubscriptionConfig;
+}
+
+export interface SubscriptionConfig {
+  /** Endpoint URL prefixes notifications may go to, besides 127.0.0.1 and localhost (always allowed). */
+  allowedEndpoints: string[];
+  /** Delay before the first retry of a failed notification; each further retry waits twice as long. */
+  retryBaseMs: number;
+  /** Attempts per notification before it is dropped (the Subscription keeps status error). */
+  maxAttempts: number;
 }
 
 export class ConfigError extends Error {
@@ -60,6 +71,17 @@ function httpUrl(name: string, raw: string): string {
   return raw.replace(/\/+$/, '');
 }
 
+/** Comma-separated http(s) URL prefixes, each without query or fragment. */
+function endpointPrefixes(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => httpUrl(name, entry));
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const host = env.HOST || '127.0.0.1';
@@ -84,5 +106,10 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: byteSize(env, 'MAX_BODY_SIZE', 5 * 1024 * 1024),
     search: { defaultCount, maxCount },
     ...(pageTokenSecret ? { pageTokenSecret } : {}),
+    subscriptions: {
+      allowedEndpoints: endpointPrefixes(env, 'SUBSCRIPTION_ALLOWED_ENDPOINTS'),
+      retryBaseMs: integer(env, 'SUBSCRIPTION_RETRY_BASE_MS', 1000, 1, 3_600_000),
+      maxAttempts: integer(env, 'SUBSCRIPTION_MAX_ATTEMPTS', 10, 1, 100),
+    },
   };
 }

@@ -1,0 +1,278 @@
+/**
+ * The history collection as the queue of subscription notifications: every write already leaves a history entry
+ * in its own transaction, so the feed adds no work to the write. A cursor (the lastUpdated of the last entry
+ * processed, plus the ids processed at or after `position - lookbackMs`) is kept in the store; after a restart
+ * the feed resumes from it. afterCommit only nudges the feed; it reads what was written since the cursor, tests
+ * each version against the subscriptions on its type, and stores the matches as pending notifications
+ * (./deliveries.ts) in the same transaction that moves the cursor. A cursor move without matches is stored at
+ * most once a second: entries read again after a crash match again, the notifications they made were stored
+ * with the cursor that covers them.
+ *
+ * Ordering: on the embedded store writers are serialised and lastUpdated increases in commit order, so the entries
+ * after the cursor are exactly the unprocessed ones (lookbackMs 0). MongoDB transactions may commit out of
+ * lastUpdated order; there the feed re-reads a window of lookbackMs before its position and skips the ids it has
+ * processed, so a commit that becomes visible up to that long after a later one is still seen.
+ *
+ * The registry follows the feed: a Subscription version takes effect for the entries after it. At start-up it is
+ * rebuilt from the Subscription versions at or before the cursor.
+ * Deletes are matched against the version they delete; updates and creates against the version written.
+ */
+import type { Subscription } from 'fhir/r4';
+import type { Logger } from '../http/logger';
+import type { Indexer } from '../fhir/context';
+import { withBodies } from '../storage/history-bodies';
+import type { Doc, Filter, Store } from '../storage/port';
+import { HISTORY, RESOURCES, historyKey, resourceKey, type HistoryRecord, type ResourceRecord } from '../storage/records';
+import { isLive, type SubscriptionDefinition } from './definition';
+import { DELIVERIES, type DeliveryQueue, type PendingNotification } from './deliveries';
+import type { SubscriptionRegistry } from './registry';
+
+export const FEED_STATE = 'subscription_feed';
+const CURSOR_ID = 'cursor';
+const BATCH = 500;
+/** A nudge waits this long so that a burst of writes is read in one pass. */
+const NUDGE_DELAY_MS = 2;
+const CURSOR_SAVE_INTERVAL_MS = 1000;
+
+interface Cursor extends Doc {
+  position: string;
+  /** Ids of entries at or after position - lookbackMs already processed. */
+  recent: Array<[string, string]>;
+}
+
+export interface FeedOptions {
+  store: Store;
+  registry: SubscriptionRegistry;
+  deliveries: DeliveryQueue;
+  indexer: Indexer;
+  logger: Logger;
+  lookbackMs: number;
+  /** Reads a Subscription version; undefined when it cannot take effect (logged). */
+  define(resource: Subscription): SubscriptionDefinition | undefined;
+  /** Called with each `requested` Subscription version the feed passes. */
+  accept(id: string, versionId: number): void;
+}
+
+export class NotificationFeed {
+  private position = '';
+  private readonly recent = new Map<string, string>();
+  private saved = true;
+  private stored = false;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private nudgeTimer: NodeJS.Timeout | undefined;
+  private saveTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: FeedOptions) {}
+
+  /** Loads the cursor and the registry as of it; the first nudge starts reading. */
+  async start(): Promise<void> {
+    const cursor = (await this.options.store.findOne(FEED_STATE, { _id: CURSOR_ID })) as Cursor | null;
+    if (cursor) {
+      this.stored = true;
+      this.position = cursor.position;
+      for (const [id, at] of cursor.recent) this.recent.set(id, at);
+    } else {
+      const [newest] = (await this.options.store.find(HISTORY, {}, { sort: [['lastUpdated', -1]], limit: 1, projection: { lastUpdated: 1 } })) as HistoryRecord[];
+      this.position = newest?.lastUpdated ?? '';
+      await this.save(this.current(), []);
+    }
+    await this.loadRegistry();
+  }
+
+  /** Something was committed: read the feed soon. */
+  nudge(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.nudgeTimer ??= setTimeout(() => {
+      this.nudgeTimer = undefined;
+      this.running = this.run().finally(() => (this.running = undefined));
+    }, NUDGE_DELAY_MS);
+  }
+
+  /** Resolves once everything committed so far has been read (tests, shutdown). */
+  async settle(): Promise<void> {
+    for (;;) {
+      if (this.nudgeTimer) {
+        clearTimeout(this.nudgeTimer);
+        this.nudgeTimer = undefined;
+        this.running ??= this.run().finally(() => (this.running = undefined));
+      }
+      if (!this.running) return;
+      await this.running;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.settle();
+    this.closed = true;
+    clearTimeout(this.saveTimer);
+    if (!this.saved) await this.save(this.current(), []);
+  }
+
+  private async run(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        while (await this.pass());
+      } while (this.again && !this.closed);
+    } catch (err) {
+      this.options.logger.log({ level: 'error', msg: 'subscription feed stopped; it resumes with the next write', error: String(err) });
+    }
+  }
+
+  /** Reads and processes one batch; resolves to whether there may be more. */
+  private async pass(): Promise<boolean> {
+    const empty = this.options.registry.size === 0;
+    const filter: Filter = { lastUpdated: { $gte: this.windowStart() }, ...(empty ? { type: 'Subscription' } : {}) };
+    const found = (await this.options.store.find(HISTORY, filter, { sort: [['lastUpdated', 1]], limit: BATCH + this.recent.size, projection: { resource: 0 } })) as HistoryRecord[];
+    const fresh = found.filter((e) => !this.recent.has(e._id));
+    if (!fresh.length) return false;
+    // A Subscription version changes what the entries after it match: it ends the segment processed now.
+    const cut = fresh.findIndex((e) => e.type === 'Subscription');
+    const segment = cut < 0 ? fresh : fresh.slice(0, cut + 1);
+    const notifications = empty ? [] : await this.match(segment);
+    const next = this.advanced(segment);
+    if (notifications.length) await this.save(next, notifications);
+    this.position = next.position;
+    this.recent.clear();
+    for (const [id, at] of next.recent) this.recent.set(id, at);
+    this.saved = notifications.length > 0;
+    if (!this.saved) this.saveSoon();
+    if (cut >= 0) await this.apply(segment[segment.length - 1] as HistoryRecord);
+    this.options.deliveries.add(notifications);
+    return true;
+  }
+
+  private windowStart(position = this.position): string {
+    if (!this.options.lookbackMs || !position) return position;
+    return new Date(Date.parse(position) - this.options.lookbackMs).toISOString();
+  }
+
+  /** The cursor once these entries are processed. */
+  private advanced(entries: HistoryRecord[]): Cursor {
+    let position = this.position;
+    for (const e of entries) if (e.lastUpdated > position) position = e.lastUpdated;
+    const start = this.windowStart(position);
+    const recent = [...this.recent, ...entries.map((e): [string, string] => [e._id, e.lastUpdated])].filter(([, at]) => at >= start);
+    return { _id: CURSOR_ID, position, recent };
+  }
+
+  private current(): Cursor {
+    return { _id: CURSOR_ID, position: this.position, recent: [...this.recent] };
+  }
+
+  /** The notifications for these entries: each version is tested against the live subscriptions on its type. */
+  private async match(entries: HistoryRecord[]): Promise<PendingNotification[]> {
+    const relevant = entries.filter((e) => this.options.registry.forType(e.type).length > 0);
+    if (!relevant.length) return [];
+    const records = await this.matchableRecords(relevant);
+    const now = new Date().toISOString();
+    const notifications: PendingNotification[] = [];
+    for (const entry of relevant) {
+      const record = records.get(entry._id);
+      if (!record) continue;
+      for (const def of this.options.registry.forType(entry.type)) {
+        if (!isLive(def, entry.lastUpdated) || !def.matches(record)) continue;
+        notifications.push({
+          _id: `${def.id}/${entry._id}`,
+          subscription: def.id,
+          entry: entry._id,
+          deleted: entry.deleted,
+          lastUpdated: entry.lastUpdated,
+          attempts: 0,
+          due: now,
+        });
+      }
+    }
+    return notifications;
+  }
+
+  /**
+   * The record each entry is matched against, by entry id: the current record when the entry is still the current
+   * version (its index entries are stored), otherwise the version's body re-indexed; for a delete, the version
+   * it deleted.
+   */
+  private async matchableRecords(entries: HistoryRecord[]): Promise<Map<string, Doc>> {
+    const records = new Map<string, Doc>();
+    const keys = entries.filter((e) => !e.deleted).map((e) => resourceKey(e.type, e.id));
+    const current = keys.length
+      ? ((await this.options.store.find(RESOURCES, { _id: { $in: keys } }, { projection: { resource: 0 } })) as ResourceRecord[])
+      : [];
+    const currentByKey = new Map(current.map((r) => [r._id, r]));
+    const older: string[] = [];
+    const olderFor = new Map<string, string>();
+    for (const e of entries) {
+      const record = currentByKey.get(resourceKey(e.type, e.id));
+      if (!e.deleted && record?.versionId === e.versionId) {
+        records.set(e._id, record);
+        continue;
+      }
+      const source = e.deleted ? historyKey(e.type, e.id, e.versionId - 1) : e._id;
+      older.push(source);
+      olderFor.set(source, e._id);
+    }
+    if (!older.length) return records;
+    const versions = await withBodies(this.options.store, (await this.options.store.find(HISTORY, { _id: { $in: older } })) as HistoryRecord[]);
+    for (const v of versions) {
+      if (!v.resource) continue;
+      const { idx } = this.options.indexer.extract(v.resource);
+      records.set(olderFor.get(v._id) as string, { _id: resourceKey(v.type, v.id), type: v.type, id: v.id, versionId: v.versionId, lastUpdated: v.lastUpdated, deleted: false, idx });
+    }
+    return records;
+  }
+
+  /** A Subscription version takes effect. */
+  private async apply(entry: HistoryRecord): Promise<void> {
+    if (entry.deleted) {
+      this.options.registry.remove(entry.id);
+      return;
+    }
+    const [version] = await withBodies(this.options.store, [{ ...entry, resource: null }]);
+    this.register(entry.id, version?.resource as Subscription | undefined, entry.versionId, true);
+  }
+
+  private register(id: string, resource: Subscription | undefined, versionId: number, acceptRequested: boolean): void {
+    const def = resource ? this.options.define(resource) : undefined;
+    if (!def) {
+      this.options.registry.remove(id);
+      return;
+    }
+    this.options.registry.set(def);
+    if (acceptRequested && def.status === 'requested') this.options.accept(id, versionId);
+  }
+
+  /** The registry as of the cursor: the newest version at or before it of each Subscription. */
+  private async loadRegistry(): Promise<void> {
+    const filter: Filter = this.position ? { type: 'Subscription', lastUpdated: { $lte: this.position } } : { type: 'Subscription', _id: { $in: [] } };
+    const versions = (await this.options.store.find(HISTORY, filter, { sort: [['lastUpdated', 1]] })) as HistoryRecord[];
+    const newest = new Map<string, HistoryRecord>();
+    for (const v of versions) newest.set(v.id, v);
+    const live = await withBodies(this.options.store, [...newest.values()].filter((v) => !v.deleted));
+    for (const v of live) this.register(v.id, (v.resource ?? undefined) as Subscription | undefined, v.versionId, true);
+  }
+
+  private saveSoon(): void {
+    this.saveTimer ??= setTimeout(() => {
+      this.saveTimer = undefined;
+      if (!this.saved && !this.closed) this.save(this.current(), []).catch((err: unknown) => this.options.logger.log({ level: 'warn', msg: 'subscription feed cursor not saved', error: String(err) }));
+    }, CURSOR_SAVE_INTERVAL_MS);
+    this.saveTimer.unref();
+  }
+
+  /** Stores the cursor, with the notifications of the entries it now covers. */
+  private async save(cursor: Cursor, notifications: PendingNotification[]): Promise<void> {
+    this.saved = true;
+    const exists = this.stored;
+    await this.options.store.transaction(async (tx) => {
+      for (const n of notifications) await tx.insert(DELIVERIES, n);
+      if (exists) await tx.replace(FEED_STATE, cursor);
+      else await tx.insert(FEED_STATE, cursor);
+    });
+    this.stored = true;
+  }
+}
