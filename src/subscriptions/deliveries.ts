@@ -56,6 +56,8 @@ export class DeliveryQueue {
   private readonly workers = new Map<string, Promise<void>>();
   /** Subscriptions this process set to `error` and has not yet seen recover. */
   private readonly failing = new Set<string>();
+  /** Subscriptions whose stored status this process has seen or set `active` since their last failure. */
+  private readonly confirmed = new Set<string>();
   private readonly abort = new AbortController();
   private readonly sleepers = new Set<() => void>();
 
@@ -120,12 +122,16 @@ export class DeliveryQueue {
       if (failure === undefined) {
         await this.forget(head);
         queue.shift();
-        if (def && (this.failing.has(id) || def.status === 'error')) {
+        // The stored status may be ahead of the registry (an error recorded just before a restart): the first
+        // success of each subscription in this process, and each one after a failure, checks the stored one.
+        if (def && (this.failing.has(id) || !this.confirmed.has(id) || def.status !== 'active')) {
           this.failing.delete(id);
+          this.confirmed.add(id);
           await this.setStatus(id, 'active');
         }
         continue;
       }
+      this.confirmed.delete(id);
       const attempts = head.attempts + 1;
       if (attempts >= this.options.maxAttempts) {
         await this.forget(head);

@@ -7,16 +7,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { FHIR_JSON, startTestServer, type TestServer } from '../../fixtures/server';
 import { startReceiver, type Receiver } from '../../fixtures/receiver';
-
-const LOINC = 'http://loinc.org';
-
-export function observation(code: string, subject = 'Patient/1'): Record<string, unknown> {
-  return { resourceType: 'Observation', status: 'final', code: { coding: [{ system: LOINC, code }] }, subject: { reference: subject } };
-}
-
-export function subscription(endpoint: string, criteria: string, channel: Record<string, unknown> = {}): Record<string, unknown> {
-  return { resourceType: 'Subscription', status: 'requested', reason: 'test', criteria, channel: { type: 'rest-hook', endpoint, ...channel } };
-}
+import { LOINC, eventually, observation, subscription } from '../../fixtures/subscriptions';
 
 async function post(s: TestServer, path: string, body: unknown) {
   return s.http.post(`/fhir/${path}`).set('Content-Type', FHIR_JSON).send(body as object);
@@ -24,15 +15,6 @@ async function post(s: TestServer, path: string, body: unknown) {
 
 async function read(s: TestServer, path: string): Promise<Record<string, unknown>> {
   return (await s.http.get(`/fhir/${path}`)).body as Record<string, unknown>;
-}
-
-async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('Subscription rest-hook notifications (subscription.html#channels)', () => {
