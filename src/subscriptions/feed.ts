@@ -129,7 +129,8 @@ export class NotificationFeed {
   private async pass(): Promise<boolean> {
     const empty = this.options.registry.size === 0;
     const filter: Filter = { lastUpdated: { $gte: this.windowStart() }, ...(empty ? { type: 'Subscription' } : {}) };
-    const found = (await this.options.store.find(HISTORY, filter, { sort: [['lastUpdated', 1]], limit: BATCH + this.recent.size, projection: { resource: 0 } })) as HistoryRecord[];
+    const limit = BATCH + this.recent.size;
+    const found = (await this.options.store.find(HISTORY, filter, { sort: [['lastUpdated', 1]], limit, projection: { resource: 0 } })) as HistoryRecord[];
     const fresh = found.filter((e) => !this.recent.has(e._id));
     if (!fresh.length) return false;
     // A Subscription version changes what the entries after it match: it ends the segment processed now.
@@ -145,7 +146,7 @@ export class NotificationFeed {
     if (!this.saved) this.saveSoon();
     if (cut >= 0) await this.apply(segment[segment.length - 1] as HistoryRecord);
     this.options.deliveries.add(notifications);
-    return true;
+    return cut >= 0 || found.length >= limit;
   }
 
   private windowStart(position = this.position): string {

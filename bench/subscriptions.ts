@@ -1,0 +1,94 @@
+/**
+ * Added latency of a write with 100 active Subscriptions whose criteria do not match it, as a ratio to the same
+ * write with none active, measured in the same run on one on-disk server (every create durable before its 201).
+ * The subscriptions select the written type (Observation?code=…|SUB-i&subject=Patient/1), so every write is
+ * tested against all 100. Rounds alternate the two phases (none / 100 active, then 100 active / none) so that
+ * drift on the shared machine falls on both; the figure is the median over rounds of median(100) / median(none).
+ * A receiver on 127.0.0.1 counts notifications: none during the phases, one for a matching write at the end.
+ * Usage: npx tsx bench/subscriptions.ts [rounds=5] [writes=400]
+ */
+import { createServer } from 'node:http';
+import { median, startProcess, stop } from './support/processes';
+import { percentile } from './support/stats';
+
+const SUBSCRIPTIONS = 100;
+const json = { 'content-type': 'application/fhir+json' };
+
+const observation = (code: string): string =>
+  JSON.stringify({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code }] }, subject: { reference: 'Patient/1' } });
+
+async function main(): Promise<void> {
+  const [rounds = 5, writes = 400] = process.argv.slice(2).map(Number);
+  let notified = 0;
+  const receiver = createServer((req, res) => {
+    notified++;
+    req.resume();
+    res.end();
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+  const server = await startProcess('serve.ts', ['fhir']);
+  const base = `http://127.0.0.1:${server.port}/fhir`;
+
+  const setSubscriptions = async (status: 'active' | 'off'): Promise<void> => {
+    for (let i = 0; i < SUBSCRIPTIONS; i++) {
+      const body = {
+        resourceType: 'Subscription',
+        id: `bench-${i}`,
+        status,
+        reason: 'benchmark',
+        criteria: `Observation?code=http://loinc.org|SUB-${i}&subject=Patient/1`,
+        channel: { type: 'rest-hook', endpoint },
+      };
+      const res = await fetch(`${base}/Subscription/bench-${i}`, { method: 'PUT', headers: json, body: JSON.stringify(body) });
+      if (!res.ok) throw new Error(`PUT Subscription: ${res.status} ${await res.text()}`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  };
+  const writeLatencies = async (count: number): Promise<number[]> => {
+    const body = observation('WRITE');
+    const samples: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const started = process.hrtime.bigint();
+      const res = await fetch(`${base}/Observation`, { method: 'POST', headers: { ...json, prefer: 'return=minimal' }, body });
+      await res.arrayBuffer();
+      if (res.status !== 201) throw new Error(`POST Observation: ${res.status}`);
+      samples.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+    return samples.sort((a, b) => a - b);
+  };
+
+  await writeLatencies(200);
+  process.stdout.write(`write latency (POST /fhir/Observation, durable, on-disk embedded store), ${SUBSCRIPTIONS} non-matching subscriptions vs none\n`);
+  process.stdout.write(`${rounds} rounds x ${writes} sequential writes per phase; ms median / p95\n`);
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const phases: Array<'off' | 'active'> = r % 2 === 0 ? ['off', 'active'] : ['active', 'off'];
+    const result: Record<string, number[]> = {};
+    for (const phase of phases) {
+      await setSubscriptions(phase);
+      result[phase] = await writeLatencies(writes);
+    }
+    const none = result.off as number[];
+    const active = result.active as number[];
+    const ratio = median(active) / median(none);
+    ratios.push(ratio);
+    process.stdout.write(
+      `  round ${r + 1}: none ${median(none).toFixed(3)} / ${percentile(none, 95).toFixed(3)}   100 active ${median(active).toFixed(3)} / ${percentile(active, 95).toFixed(3)}   ratio ${ratio.toFixed(3)}\n`,
+    );
+  }
+  process.stdout.write(`ratio (median of rounds): ${median(ratios).toFixed(3)}   notifications during the phases: ${notified}\n`);
+
+  await setSubscriptions('active');
+  await fetch(`${base}/Observation`, { method: 'POST', headers: json, body: observation('SUB-7') });
+  const deadline = Date.now() + 5000;
+  while (notified === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  process.stdout.write(`check: a matching write was notified ${notified} time(s)\n`);
+  await stop(server);
+  receiver.close();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
