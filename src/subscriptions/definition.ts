@@ -46,14 +46,18 @@ const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'con
 const refuse = (expression: string, diagnostics: string): FhirError =>
   new FhirError('unprocessable', [{ severity: 'error', code: 'value', diagnostics, expression: [expression] }]);
 
-/** Reads and checks a Subscription; throws a 422 FhirError naming the element at fault. */
-export function readSubscription(resource: Subscription, deps: DefinitionDeps): SubscriptionDefinition {
+/**
+ * Reads and checks a Subscription; throws a 422 FhirError naming the element at fault. With `checkEndpoint`
+ * false (a stored Subscription taking effect), an endpoint no longer allowed is left to fail at delivery, where
+ * the failure is recorded in the Subscription.
+ */
+export function readSubscription(resource: Subscription, deps: DefinitionDeps, checkEndpoint = true): SubscriptionDefinition {
   const channel = resource.channel;
   if (channel?.type !== 'rest-hook') {
     throw refuse('Subscription.channel.type', `Only the rest-hook channel is supported, got '${String(channel?.type)}'`);
   }
   if (!channel.endpoint) throw refuse('Subscription.channel.endpoint', 'A rest-hook Subscription needs channel.endpoint');
-  const refusal = deps.endpoints.refusal(channel.endpoint);
+  const refusal = checkEndpoint ? deps.endpoints.refusal(channel.endpoint) : undefined;
   if (refusal) throw refuse('Subscription.channel.endpoint', refusal);
   const payload = channel.payload?.split(';')[0]?.trim().toLowerCase();
   if (payload !== undefined && !PAYLOADS.has(payload)) {

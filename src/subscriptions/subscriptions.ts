@@ -100,7 +100,7 @@ export class Subscriptions {
 
   private define(resource: Subscription): SubscriptionDefinition | undefined {
     try {
-      return readSubscription(resource, this.definitions);
+      return readSubscription(resource, this.definitions, false);
     } catch (err) {
       this.deps.logger.log({ level: 'warn', msg: 'stored Subscription not active', id: resource.id, reason: (err as Error).message });
       return undefined;
