@@ -10,7 +10,7 @@
  */
 import type { Subscription } from 'fhir/r4';
 import { FhirError } from '../core/errors';
-import type { Doc } from '../storage/port';
+import type { Doc, Filter } from '../storage/port';
 import { CompiledFilter } from '../storage/embedded/compiled-filter';
 import type { CriteriaCompiler } from '../search/criteria';
 import type { EndpointPolicy } from './endpoints';
@@ -26,6 +26,12 @@ export interface SubscriptionDefinition {
   resourceType: string;
   /** Whether a live record (`type`, `id`, `lastUpdated`, `idx`, `deleted: false`) meets the criteria. */
   matches(record: Doc): boolean;
+  /**
+   * Token entries (`param|code`) of which a matching record has at least one, from a token equality the criteria
+   * require (`code=http://loinc.org|1234-5`); undefined when they require none. Lets the registry skip the
+   * subscriptions that cannot match without testing them.
+   */
+  tokenKeys?: string[];
   endpoint: string;
   /** MIME type of the body (the resource); undefined: notifications carry no body. */
   payload?: string;
@@ -63,13 +69,14 @@ export function readSubscription(resource: Subscription, deps: DefinitionDeps, c
   if (payload !== undefined && !PAYLOADS.has(payload)) {
     throw refuse('Subscription.channel.payload', `Payload '${channel.payload}' is not supported; use application/fhir+json or leave payload out`);
   }
-  const { resourceType, matches } = compileCriteria(resource.criteria ?? '', deps);
+  const { resourceType, matches, tokenKeys } = compileCriteria(resource.criteria ?? '', deps);
   return {
     id: resource.id ?? '',
     status: resource.status,
     ...(resource.end ? { end: resource.end } : {}),
     resourceType,
     matches,
+    ...(tokenKeys ? { tokenKeys } : {}),
     endpoint: channel.endpoint,
     ...(payload !== undefined ? { payload: channel.payload as string } : {}),
     headers: (channel.header ?? []).map(parseHeader),
@@ -81,7 +88,7 @@ export function isLive(def: SubscriptionDefinition, instant: string): boolean {
   return def.status !== 'off' && (def.end === undefined || instant < new Date(def.end).toISOString());
 }
 
-function compileCriteria(criteria: string, deps: DefinitionDeps): { resourceType: string; matches: (record: Doc) => boolean } {
+function compileCriteria(criteria: string, deps: DefinitionDeps): Pick<SubscriptionDefinition, 'resourceType' | 'matches' | 'tokenKeys'> {
   const question = criteria.indexOf('?');
   const resourceType = question < 0 ? criteria : criteria.slice(0, question);
   if (!deps.isResourceType(resourceType)) {
@@ -90,11 +97,28 @@ function compileCriteria(criteria: string, deps: DefinitionDeps): { resourceType
   try {
     const filter = deps.criteria.compileLocal(resourceType, question < 0 ? [] : queryPairs(criteria.slice(question + 1)));
     const compiled = new CompiledFilter(filter);
-    return { resourceType, matches: (record) => compiled.test(record) };
+    const tokenKeys = requiredTokenKeys(filter);
+    return { resourceType, matches: (record) => compiled.test(record), ...(tokenKeys ? { tokenKeys } : {}) };
   } catch (err) {
     if (err instanceof FhirError && err.category === 'fault') throw err;
     throw refuse('Subscription.criteria', `The criteria '${criteria.slice(0, 200)}' cannot be used: ${(err as Error).message}`);
   }
+}
+
+/**
+ * The `param|code` keys of the first top-level clause of the shape token equality compiles to
+ * ({'idx.tok': {$elemMatch: {p, c, ...}}}, or with `$or` alternatives each naming a code; src/search/compile/token.ts).
+ */
+function requiredTokenKeys(filter: Filter): string[] | undefined {
+  const clauses = Array.isArray(filter.$and) ? (filter.$and as Filter[]) : [];
+  for (const clause of clauses) {
+    const keys = Object.keys(clause);
+    const match = keys.length === 1 && keys[0] === 'idx.tok' ? (clause['idx.tok'] as { $elemMatch?: Record<string, unknown> }).$elemMatch : undefined;
+    if (!match || typeof match.p !== 'string') continue;
+    const alternatives = Array.isArray(match.$or) ? (match.$or as Array<Record<string, unknown>>) : [match];
+    if (alternatives.every((a) => typeof a.c === 'string')) return alternatives.map((a) => `${match.p as string}|${a.c as string}`);
+  }
+  return undefined;
 }
 
 /** `a=1&b=x|y`: percent-decoded, `+` kept as is (criteria are stored text, not form data). */

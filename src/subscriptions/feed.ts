@@ -33,6 +33,8 @@ const BATCH = 500;
 /** A nudge waits this long so that a burst of writes is read in one pass. */
 const NUDGE_DELAY_MS = 2;
 const CURSOR_SAVE_INTERVAL_MS = 1000;
+/** Versions written by this process kept for matching, so the feed need not read them back. */
+const WRITTEN_CACHE = 2000;
 
 interface Cursor extends Doc {
   position: string;
@@ -63,6 +65,8 @@ export class NotificationFeed {
   private nudgeTimer: NodeJS.Timeout | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Records this process wrote (with their index entries), by history entry id, until the feed reads them. */
+  private readonly written = new Map<string, ResourceRecord>();
 
   constructor(private readonly options: FeedOptions) {}
 
@@ -81,9 +85,14 @@ export class NotificationFeed {
     await this.loadRegistry();
   }
 
-  /** Something was committed: read the feed soon. */
-  nudge(): void {
+  /** Something was committed (these records, if written here): read the feed soon. */
+  nudge(records: ResourceRecord[] = []): void {
     if (this.closed) return;
+    for (const r of records) {
+      if (r.deleted || !this.options.registry.forType(r.type).length) continue;
+      if (this.written.size >= WRITTEN_CACHE) this.written.delete(this.written.keys().next().value as string);
+      this.written.set(historyKey(r.type, r.id, r.versionId), r);
+    }
     if (this.running) {
       this.again = true;
       return;
@@ -177,7 +186,7 @@ export class NotificationFeed {
     for (const entry of relevant) {
       const record = records.get(entry._id);
       if (!record) continue;
-      for (const def of this.options.registry.forType(entry.type)) {
+      for (const def of this.options.registry.candidates(record as ResourceRecord)) {
         if (!isLive(def, entry.lastUpdated) || !def.matches(record)) continue;
         notifications.push({
           _id: `${def.id}/${entry._id}`,
@@ -200,14 +209,22 @@ export class NotificationFeed {
    */
   private async matchableRecords(entries: HistoryRecord[]): Promise<Map<string, Doc>> {
     const records = new Map<string, Doc>();
-    const keys = entries.filter((e) => !e.deleted).map((e) => resourceKey(e.type, e.id));
+    const unread: HistoryRecord[] = [];
+    for (const e of entries) {
+      const written = this.written.get(e._id);
+      this.written.delete(e._id);
+      if (written) records.set(e._id, written);
+      else unread.push(e);
+    }
+    if (!unread.length) return records;
+    const keys = unread.filter((e) => !e.deleted).map((e) => resourceKey(e.type, e.id));
     const current = keys.length
       ? ((await this.options.store.find(RESOURCES, { _id: { $in: keys } }, { projection: { resource: 0 } })) as ResourceRecord[])
       : [];
     const currentByKey = new Map(current.map((r) => [r._id, r]));
     const older: string[] = [];
     const olderFor = new Map<string, string>();
-    for (const e of entries) {
+    for (const e of unread) {
       const record = currentByKey.get(resourceKey(e.type, e.id));
       if (!e.deleted && record?.versionId === e.versionId) {
         records.set(e._id, record);

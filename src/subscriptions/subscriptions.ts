@@ -46,7 +46,7 @@ export class Subscriptions {
       beforeWrite: (record) => {
         if (record.type === 'Subscription' && record.resource) readSubscription(record.resource as Subscription, this.definitions);
       },
-      afterCommit: () => this.feed?.nudge(),
+      afterCommit: (records) => this.feed?.nudge(records),
     };
   }
 

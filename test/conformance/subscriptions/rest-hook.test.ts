@@ -93,6 +93,30 @@ describe('Subscription rest-hook notifications (subscription.html#channels)', ()
     assert.ok(marker.body.id);
   });
 
+  it('criteria with alternatives, without a token, or a bare type match as a search would', async () => {
+    const endpoints = await Promise.all([startReceiver(), startReceiver(), startReceiver()]);
+    try {
+      const [alternatives, noToken, bare] = endpoints as [Receiver, Receiver, Receiver];
+      await post(s, 'Subscription', subscription(alternatives.url, `Observation?code=${LOINC}|1111-1,${LOINC}|2222-2&status=final`));
+      await post(s, 'Subscription', subscription(noToken.url, 'Observation?subject=Patient/2'));
+      await post(s, 'Subscription', subscription(bare.url, 'Observation'));
+      await s.subscriptions.settle();
+      await post(s, 'Observation', observation('1111-1'));
+      await post(s, 'Observation', observation('2222-2', 'Patient/2'));
+      await post(s, 'Observation', { ...observation('1111-1'), status: 'preliminary' });
+      await post(s, 'Observation', observation('3333-3'));
+      await Promise.all([alternatives.waitFor(2), noToken.waitFor(1), bare.waitFor(4)]);
+      await s.subscriptions.settle();
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(
+        endpoints.map((e) => e.received.length),
+        [2, 1, 4],
+      );
+    } finally {
+      await Promise.all(endpoints.map((e) => e.close()));
+    }
+  });
+
   it('a Subscription changed or deleted through the API takes effect for the next write', async () => {
     const created = await post(s, 'Subscription', subscription(receiver.url, `Observation?code=${LOINC}|1111-1`, { payload: 'application/fhir+json' }));
     const id = created.body.id as string;
