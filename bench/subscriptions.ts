@@ -4,9 +4,12 @@
  * The subscriptions select the written type (Observation?code=…|SUB-i&subject=Patient/1), so every write is
  * tested against all 100. Rounds alternate the two phases (none / 100 active, then 100 active / none) so that
  * drift on the shared machine falls on both; the figure is the median over rounds of median(100) / median(none).
+ * Alongside, the server process's CPU time per write (utime + stime from /proc, Linux) in each phase: less
+ * sensitive than latency to other load on the machine, and it includes the feed's work after the response.
  * A receiver on 127.0.0.1 counts notifications: none during the phases, one for a matching write at the end.
- * Usage: npx tsx bench/subscriptions.ts [rounds=5] [writes=400]
+ * Usage: npx tsx bench/subscriptions.ts [rounds=10] [writes=200]
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { median, startProcess, stop } from './support/processes';
 import { percentile } from './support/stats';
@@ -14,11 +17,17 @@ import { percentile } from './support/stats';
 const SUBSCRIPTIONS = 100;
 const json = { 'content-type': 'application/fhir+json' };
 
+/** CPU time (ms) the process has used so far, from /proc/<pid>/stat (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 const observation = (code: string): string =>
   JSON.stringify({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code }] }, subject: { reference: 'Patient/1' } });
 
 async function main(): Promise<void> {
-  const [rounds = 5, writes = 400] = process.argv.slice(2).map(Number);
+  const [rounds = 10, writes = 200] = process.argv.slice(2).map(Number);
   let notified = 0;
   const receiver = createServer((req, res) => {
     notified++;
@@ -62,22 +71,32 @@ async function main(): Promise<void> {
   process.stdout.write(`write latency (POST /fhir/Observation, durable, on-disk embedded store), ${SUBSCRIPTIONS} non-matching subscriptions vs none\n`);
   process.stdout.write(`${rounds} rounds x ${writes} sequential writes per phase; ms median / p95\n`);
   const ratios: number[] = [];
+  const cpuNone: number[] = [];
+  const cpuActive: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const phases: Array<'off' | 'active'> = r % 2 === 0 ? ['off', 'active'] : ['active', 'off'];
     const result: Record<string, number[]> = {};
+    const cpu: Record<string, number> = {};
     for (const phase of phases) {
       await setSubscriptions(phase);
+      const before = cpuMs(server.child.pid as number);
       result[phase] = await writeLatencies(writes);
+      await new Promise((r) => setTimeout(r, 50));
+      cpu[phase] = (cpuMs(server.child.pid as number) - before) / writes;
     }
+    cpuNone.push(cpu.off as number);
+    cpuActive.push(cpu.active as number);
     const none = result.off as number[];
     const active = result.active as number[];
     const ratio = median(active) / median(none);
     ratios.push(ratio);
     process.stdout.write(
-      `  round ${r + 1}: none ${median(none).toFixed(3)} / ${percentile(none, 95).toFixed(3)}   100 active ${median(active).toFixed(3)} / ${percentile(active, 95).toFixed(3)}   ratio ${ratio.toFixed(3)}\n`,
+      `  round ${r + 1}: none ${median(none).toFixed(3)} / ${percentile(none, 95).toFixed(3)}   100 active ${median(active).toFixed(3)} / ${percentile(active, 95).toFixed(3)}   ratio ${ratio.toFixed(3)}   cpu/write ${(cpu.off as number).toFixed(2)} / ${(cpu.active as number).toFixed(2)} ms\n`,
     );
   }
-  process.stdout.write(`ratio (median of rounds): ${median(ratios).toFixed(3)}   notifications during the phases: ${notified}\n`);
+  process.stdout.write(`latency ratio (median of rounds): ${median(ratios).toFixed(3)}   notifications during the phases: ${notified}\n`);
+  const sum = (v: number[]): number => v.reduce((a, b) => a + b, 0);
+  process.stdout.write(`server CPU per write: none ${(sum(cpuNone) / rounds).toFixed(3)} ms, 100 active ${(sum(cpuActive) / rounds).toFixed(3)} ms, ratio ${(sum(cpuActive) / sum(cpuNone)).toFixed(3)}\n`);
 
   await setSubscriptions('active');
   await fetch(`${base}/Observation`, { method: 'POST', headers: json, body: observation('SUB-7') });
