@@ -6,11 +6,17 @@
  * drift on the shared machine falls on both; the figure is the median over rounds of median(100) / median(none).
  * Alongside, the server process's CPU time per write (utime + stime from /proc, Linux) in each phase: less
  * sensitive than latency to other load on the machine, and it includes the feed's work after the response.
+ * Last, in process on an in-memory store, the feed's own work per write (Subscriptions.settle() after each
+ * write: reading the history entry, candidate lookup, matching) beside the write itself, 100 active vs none.
  * A receiver on 127.0.0.1 counts notifications: none during the phases, one for a matching write at the end.
  * Usage: npx tsx bench/subscriptions.ts [rounds=10] [writes=200]
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { loadConfig } from '../src/config/config';
+import { createServer as createFhirServer } from '../src/compose';
+import { silentLogger } from '../src/http/logger';
+import { createStore } from '../src/storage/create-store';
 import { median, startProcess, stop } from './support/processes';
 import { percentile } from './support/stats';
 
@@ -104,7 +110,48 @@ async function main(): Promise<void> {
   while (notified === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   process.stdout.write(`check: a matching write was notified ${notified} time(s)\n`);
   await stop(server);
+  await feedCost(endpoint, rounds);
   receiver.close();
+}
+
+/** µs per write of the route call and of the feed pass after it, in process, with `active` subscriptions. */
+async function feedCost(endpoint: string, rounds: number): Promise<void> {
+  const parts = await createFhirServer(loadConfig({}), { store: await createStore({}), logger: silentLogger });
+  const body = JSON.parse(observation('WRITE')) as Record<string, unknown>;
+  const measure = async (count: number): Promise<{ write: number; feed: number }> => {
+    let write = 0n;
+    let feed = 0n;
+    for (let i = 0; i < count; i++) {
+      const t0 = process.hrtime.bigint();
+      await parts.router.route({ method: 'POST', path: ['Observation'], query: [], body, prefer: { return: 'minimal' } });
+      const t1 = process.hrtime.bigint();
+      await parts.subscriptions.settle();
+      write += t1 - t0;
+      feed += process.hrtime.bigint() - t1;
+    }
+    return { write: Number(write) / 1e3 / count, feed: Number(feed) / 1e3 / count };
+  };
+  const toggle = async (status: 'active' | 'off'): Promise<void> => {
+    for (let i = 0; i < SUBSCRIPTIONS; i++) {
+      const sub = { resourceType: 'Subscription', id: `bench-${i}`, status, reason: 'benchmark', criteria: `Observation?code=http://loinc.org|SUB-${i}&subject=Patient/1`, channel: { type: 'rest-hook', endpoint } };
+      await parts.router.route({ method: 'PUT', path: ['Subscription', sub.id], query: [], body: sub, prefer: { return: 'minimal' } });
+    }
+    await parts.subscriptions.settle();
+  };
+  await measure(2000);
+  const none: Array<{ write: number; feed: number }> = [];
+  const active: Array<{ write: number; feed: number }> = [];
+  for (let r = 0; r < rounds; r++) {
+    await toggle('off');
+    none.push(await measure(1000));
+    await toggle('active');
+    active.push(await measure(1000));
+  }
+  const m = (list: Array<{ write: number; feed: number }>, key: 'write' | 'feed'): string => median(list.map((x) => x[key])).toFixed(1);
+  process.stdout.write(
+    `in process (in-memory store), µs per write, median of ${rounds} x 1000: write ${m(none, 'write')} / feed ${m(none, 'feed')} with none active; write ${m(active, 'write')} / feed ${m(active, 'feed')} with 100 active\n`,
+  );
+  await parts.close();
 }
 
 main().catch((err: unknown) => {

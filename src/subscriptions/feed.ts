@@ -35,6 +35,8 @@ const NUDGE_DELAY_MS = 2;
 const CURSOR_SAVE_INTERVAL_MS = 1000;
 /** Versions written by this process kept for matching, so the feed need not read them back. */
 const WRITTEN_CACHE = 2000;
+/** The feed is also read this often without a nudge: writes this process did not make or hear about. */
+const POLL_INTERVAL_MS = 5000;
 
 interface Cursor extends Doc {
   position: string;
@@ -64,6 +66,7 @@ export class NotificationFeed {
   private again = false;
   private nudgeTimer: NodeJS.Timeout | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Records this process wrote (with their index entries), by history entry id, until the feed reads them. */
   private readonly written = new Map<string, ResourceRecord>();
@@ -83,11 +86,18 @@ export class NotificationFeed {
       await this.save(this.current(), []);
     }
     await this.loadRegistry();
+    this.pollTimer = setInterval(() => this.nudge(), POLL_INTERVAL_MS);
+    this.pollTimer.unref();
   }
 
-  /** Something was committed (these records, if written here): read the feed soon. */
+  /**
+   * Something was committed (these records, if written here): read the feed soon. Without subscriptions only a
+   * Subscription write matters; others are left for the next pass (the cursor stays where it is, which is correct
+   * with nothing to match).
+   */
   nudge(records: ResourceRecord[] = []): void {
     if (this.closed) return;
+    if (records.length && this.options.registry.size === 0 && !records.some((r) => r.type === 'Subscription')) return;
     for (const r of records) {
       if (r.deleted || !this.options.registry.forType(r.type).length) continue;
       if (this.written.size >= WRITTEN_CACHE) this.written.delete(this.written.keys().next().value as string);
@@ -119,6 +129,7 @@ export class NotificationFeed {
   async close(): Promise<void> {
     await this.settle();
     this.closed = true;
+    clearInterval(this.pollTimer);
     clearTimeout(this.saveTimer);
     if (!this.saved) await this.save(this.current(), []);
   }
