@@ -150,7 +150,7 @@ export class NotificationFeed {
     const empty = this.options.registry.size === 0;
     const filter: Filter = { lastUpdated: { $gte: this.windowStart() }, ...(empty ? { type: 'Subscription' } : {}) };
     const limit = BATCH + this.recent.size;
-    const found = (await this.options.store.find(HISTORY, filter, { sort: [['lastUpdated', 1]], limit, projection: { resource: 0 } })) as HistoryRecord[];
+    const found = (await this.options.store.find(HISTORY, filter, { sort: [['lastUpdated', 1]], limit })) as HistoryRecord[];
     const fresh = found.filter((e) => !this.recent.has(e._id));
     if (!fresh.length) return false;
     // A Subscription version changes what the entries after it match: it ends the segment processed now.
