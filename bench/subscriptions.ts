@@ -3,13 +3,14 @@
  * write with none active, measured in the same run on one on-disk server (every create durable before its 201).
  * The subscriptions select the written type (Observation?code=…|SUB-i&subject=Patient/1), so every write is
  * tested against all 100. Rounds alternate the two phases (none / 100 active, then 100 active / none) so that
- * drift on the shared machine falls on both; the figure is the median over rounds of median(100) / median(none).
+ * drift on the shared machine falls on both; the figure is the median over rounds of median(100) / median(none),
+ * and beside it the ratio of the medians of all samples of each phase.
  * Alongside, the server process's CPU time per write (utime + stime from /proc, Linux) in each phase: less
  * sensitive than latency to other load on the machine, and it includes the feed's work after the response.
  * Last, in process on an in-memory store, the feed's own work per write (Subscriptions.settle() after each
  * write: reading the history entry, candidate lookup, matching) beside the write itself, 100 active vs none.
  * A receiver on 127.0.0.1 counts notifications: none during the phases, one for a matching write at the end.
- * Usage: npx tsx bench/subscriptions.ts [rounds=10] [writes=200]
+ * Usage: npx tsx bench/subscriptions.ts [rounds=20] [writes=100]
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -33,7 +34,7 @@ const observation = (code: string): string =>
   JSON.stringify({ resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code }] }, subject: { reference: 'Patient/1' } });
 
 async function main(): Promise<void> {
-  const [rounds = 10, writes = 200] = process.argv.slice(2).map(Number);
+  const [rounds = 20, writes = 100] = process.argv.slice(2).map(Number);
   let notified = 0;
   const receiver = createServer((req, res) => {
     notified++;
@@ -78,6 +79,8 @@ async function main(): Promise<void> {
   process.stdout.write(`${rounds} rounds x ${writes} sequential writes per phase; ms median / p95\n`);
   const ratios: number[] = [];
   const cpuNone: number[] = [];
+  const allNone: number[] = [];
+  const allActive: number[] = [];
   const cpuActive: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const phases: Array<'off' | 'active'> = r % 2 === 0 ? ['off', 'active'] : ['active', 'off'];
@@ -90,6 +93,8 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 50));
       cpu[phase] = (cpuMs(server.child.pid as number) - before) / writes;
     }
+    allNone.push(...(result.off as number[]));
+    allActive.push(...(result.active as number[]));
     cpuNone.push(cpu.off as number);
     cpuActive.push(cpu.active as number);
     const none = result.off as number[];
@@ -100,7 +105,9 @@ async function main(): Promise<void> {
       `  round ${r + 1}: none ${median(none).toFixed(3)} / ${percentile(none, 95).toFixed(3)}   100 active ${median(active).toFixed(3)} / ${percentile(active, 95).toFixed(3)}   ratio ${ratio.toFixed(3)}   cpu/write ${(cpu.off as number).toFixed(2)} / ${(cpu.active as number).toFixed(2)} ms\n`,
     );
   }
-  process.stdout.write(`latency ratio (median of rounds): ${median(ratios).toFixed(3)}   notifications during the phases: ${notified}\n`);
+  process.stdout.write(
+    `latency ratio: median of rounds ${median(ratios).toFixed(3)}, pooled ${(median(allActive) / median(allNone)).toFixed(3)} (${median(allActive).toFixed(3)} / ${median(allNone).toFixed(3)} ms)   notifications during the phases: ${notified}\n`,
+  );
   const sum = (v: number[]): number => v.reduce((a, b) => a + b, 0);
   process.stdout.write(`server CPU per write: none ${(sum(cpuNone) / rounds).toFixed(3)} ms, 100 active ${(sum(cpuActive) / rounds).toFixed(3)} ms, ratio ${(sum(cpuActive) / sum(cpuNone)).toFixed(3)}\n`);
 
