@@ -20,6 +20,8 @@ export type SubscriptionStatus = 'requested' | 'active' | 'error' | 'off';
 export interface SubscriptionDefinition {
   id: string;
   status: SubscriptionStatus;
+  /** meta.lastUpdated of this version: it applies to the writes after it. */
+  since: string;
   /** Subscription.end: no notifications for writes after it. */
   end?: string;
   /** The resource type the criteria select. */
@@ -73,6 +75,7 @@ export function readSubscription(resource: Subscription, deps: DefinitionDeps, c
   return {
     id: resource.id ?? '',
     status: resource.status,
+    since: resource.meta?.lastUpdated ?? '',
     ...(resource.end ? { end: resource.end } : {}),
     resourceType,
     matches,

@@ -2,11 +2,16 @@
  * The history collection as the queue of subscription notifications: every write already leaves a history entry
  * in its own transaction, so the feed adds no work to the write. A cursor (the lastUpdated of the last entry
  * processed, plus the ids processed at or after `position - lookbackMs`) is kept in the store; after a restart
- * the feed resumes from it. afterCommit only nudges the feed; it reads what was written since the cursor, tests
- * each version against the subscriptions on its type, and stores the matches as pending notifications
- * (./deliveries.ts) in the same transaction that moves the cursor. A cursor move without matches is stored at
- * most once a second: entries read again after a crash match again, the notifications they made were stored
- * with the cursor that covers them.
+ * the feed resumes from it. A scan reads the history written since the cursor, tests each version against the
+ * subscriptions on its type, and stores the matches as pending notifications (./deliveries.ts) in the same
+ * transaction that moves the cursor. A cursor move without matches is stored at most once a second: entries read
+ * again after a crash match again, the notifications they made were stored with the cursor that covers them.
+ *
+ * Versions written by this process arrive through afterCommit with their index entries; the feed matches them
+ * at once ("heard") without reading the store, and notes their ids as processed (stored with the cursor when
+ * they made notifications). The scan, run a second after heard writes and every few seconds, skips them and picks
+ * up anything not heard (other processes, a missed nudge), so the history stays the source of truth while a
+ * write costs the feed a candidate lookup, not a store query.
  *
  * Ordering: on the embedded store writers are serialised and lastUpdated increases in commit order, so the entries
  * after the cursor are exactly the unprocessed ones (lookbackMs 0). MongoDB transactions may commit out of
@@ -33,14 +38,14 @@ const BATCH = 500;
 /** A nudge waits this long so that a burst of writes is read in one pass. */
 const NUDGE_DELAY_MS = 2;
 const CURSOR_SAVE_INTERVAL_MS = 1000;
-/** Versions written by this process kept for matching, so the feed need not read them back. */
-const WRITTEN_CACHE = 2000;
-/** The feed is also read this often without a nudge: writes this process did not make or hear about. */
+/** The history is also scanned this often without a nudge: writes this process did not make or hear about. */
 const POLL_INTERVAL_MS = 5000;
+/** The scan that moves the cursor over heard writes follows them this late. */
+const SCAN_AFTER_HEARD_MS = 1000;
 
 interface Cursor extends Doc {
   position: string;
-  /** Ids of entries at or after position - lookbackMs already processed. */
+  /** Ids (with lastUpdated) of entries already processed: those at or after position - lookbackMs, and heard ones after position that made notifications. */
   recent: Array<[string, string]>;
 }
 
@@ -59,7 +64,16 @@ export interface FeedOptions {
 
 export class NotificationFeed {
   private position = '';
+  /** Entries processed at or after the scan window's start, including heard entries after position. */
   private readonly recent = new Map<string, string>();
+  /** Heard entries after position that made notifications: kept in the stored cursor until position passes them. */
+  private readonly notified = new Set<string>();
+  /** Records heard through afterCommit, not yet matched. */
+  private heard: ResourceRecord[] = [];
+  private scanWanted = true;
+  /** Newest write left unheard because there were no subscriptions. */
+  private skippedUpTo = '';
+  private scanTimer: NodeJS.Timeout | undefined;
   private saved = true;
   private stored = false;
   private running: Promise<void> | undefined;
@@ -68,7 +82,7 @@ export class NotificationFeed {
   private saveTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** Records this process wrote (with their index entries), by history entry id, until the feed reads them. */
+  /** Heard records (with their index entries) by history entry id, while they are matched. */
   private readonly written = new Map<string, ResourceRecord>();
 
   constructor(private readonly options: FeedOptions) {}
@@ -79,7 +93,10 @@ export class NotificationFeed {
     if (cursor) {
       this.stored = true;
       this.position = cursor.position;
-      for (const [id, at] of cursor.recent) this.recent.set(id, at);
+      for (const [id, at] of cursor.recent) {
+        this.recent.set(id, at);
+        if (at > cursor.position) this.notified.add(id);
+      }
     } else {
       const [newest] = (await this.options.store.find(HISTORY, {}, { sort: [['lastUpdated', -1]], limit: 1, projection: { lastUpdated: 1 } })) as HistoryRecord[];
       this.position = newest?.lastUpdated ?? '';
@@ -97,12 +114,12 @@ export class NotificationFeed {
    */
   nudge(records: ResourceRecord[] = []): void {
     if (this.closed) return;
-    if (records.length && this.options.registry.size === 0 && !records.some((r) => r.type === 'Subscription')) return;
-    for (const r of records) {
-      if (r.deleted || !this.options.registry.forType(r.type).length) continue;
-      if (this.written.size >= WRITTEN_CACHE) this.written.delete(this.written.keys().next().value as string);
-      this.written.set(historyKey(r.type, r.id, r.versionId), r);
+    if (records.length && this.options.registry.size === 0 && !records.some((r) => r.type === 'Subscription')) {
+      for (const r of records) if (r.lastUpdated > this.skippedUpTo) this.skippedUpTo = r.lastUpdated;
+      return;
     }
+    if (records.length) this.heard.push(...records);
+    else this.scanWanted = true;
     if (this.running) {
       this.again = true;
       return;
@@ -113,10 +130,11 @@ export class NotificationFeed {
     }, NUDGE_DELAY_MS);
   }
 
-  /** Resolves once everything committed so far has been read (tests, shutdown). */
+  /** Resolves once everything committed so far has been read, heard or not (tests, start-up, shutdown). */
   async settle(): Promise<void> {
+    this.scanWanted = true;
     for (;;) {
-      if (this.nudgeTimer) {
+      if (this.nudgeTimer || (!this.running && !this.closed && (this.scanWanted || this.heard.length))) {
         clearTimeout(this.nudgeTimer);
         this.nudgeTimer = undefined;
         this.running ??= this.run().finally(() => (this.running = undefined));
@@ -130,6 +148,7 @@ export class NotificationFeed {
     await this.settle();
     this.closed = true;
     clearInterval(this.pollTimer);
+    clearTimeout(this.scanTimer);
     clearTimeout(this.saveTimer);
     if (!this.saved) await this.save(this.current(), []);
   }
@@ -138,35 +157,85 @@ export class NotificationFeed {
     try {
       do {
         this.again = false;
-        while (await this.pass());
+        if (this.heard.length) await this.hear(this.heard.splice(0));
+        if (this.scanWanted) {
+          this.scanWanted = false;
+          while (await this.pass());
+        }
       } while (this.again && !this.closed);
     } catch (err) {
       this.options.logger.log({ level: 'error', msg: 'subscription feed stopped; it resumes with the next write', error: String(err) });
     }
   }
 
-  /** Reads and processes one batch; resolves to whether there may be more. */
+  /** Matches versions written here, in commit order, without reading them back; the cursor stays (see above). */
+  private async hear(records: ResourceRecord[]): Promise<void> {
+    for (let start = 0; start < records.length; ) {
+      // A Subscription version changes what the versions after it match: it ends the segment matched now.
+      const cut = records.findIndex((r, i) => i >= start && r.type === 'Subscription');
+      const end = cut < 0 ? records.length : cut + 1;
+      const segment = records.slice(start, end).filter((r) => !this.recent.has(historyKey(r.type, r.id, r.versionId)));
+      start = end;
+      for (const r of segment) if (!r.deleted) this.written.set(historyKey(r.type, r.id, r.versionId), r);
+      const entries = segment.map(
+        (r): HistoryRecord => ({ _id: historyKey(r.type, r.id, r.versionId), type: r.type, id: r.id, versionId: r.versionId, lastUpdated: r.lastUpdated, deleted: r.deleted, method: 'PUT', resource: null }),
+      );
+      const notifications = await this.match(entries);
+      for (const e of entries) {
+        this.written.delete(e._id);
+        this.recent.set(e._id, e.lastUpdated);
+      }
+      for (const n of notifications) this.notified.add(n.entry);
+      if (notifications.length) await this.save(this.current(), notifications);
+      else this.unsaved();
+      const last = segment[segment.length - 1];
+      if (cut >= 0 && last?.type === 'Subscription') {
+        if (last.deleted) this.options.registry.remove(last.id);
+        else this.register(last.id, last.resource as Subscription, last.versionId, true);
+      }
+      this.options.deliveries.add(notifications);
+    }
+    this.scanTimer ??= setTimeout(() => {
+      this.scanTimer = undefined;
+      this.nudge();
+    }, SCAN_AFTER_HEARD_MS);
+    this.scanTimer.unref();
+  }
+
+  /** Scans one batch of the history after the cursor; resolves to whether there may be more. */
   private async pass(): Promise<boolean> {
     const empty = this.options.registry.size === 0;
     const filter: Filter = { lastUpdated: { $gte: this.windowStart() }, ...(empty ? { type: 'Subscription' } : {}) };
     const limit = BATCH + this.recent.size;
     const found = (await this.options.store.find(HISTORY, filter, { sort: [['lastUpdated', 1]], limit })) as HistoryRecord[];
-    const fresh = found.filter((e) => !this.recent.has(e._id));
-    if (!fresh.length) return false;
     // A Subscription version changes what the entries after it match: it ends the segment processed now.
-    const cut = fresh.findIndex((e) => e.type === 'Subscription');
-    const segment = cut < 0 ? fresh : fresh.slice(0, cut + 1);
+    const cut = found.findIndex((e) => e.type === 'Subscription' && !this.recent.has(e._id));
+    const through = cut < 0 ? found : found.slice(0, cut + 1);
+    const segment = through.filter((e) => !this.recent.has(e._id));
     const notifications = empty ? [] : await this.match(segment);
-    const next = this.advanced(segment);
+    // Without subscriptions only Subscription entries were read: heard and skipped writes count as passed.
+    const next = this.advanced(empty && cut < 0 ? [...through, ...this.heardAfterPosition()] : through, empty && cut < 0 ? this.skippedUpTo : '');
+    if (next.position === this.position && !segment.length) return false;
     if (notifications.length) await this.save(next, notifications);
     this.position = next.position;
     this.recent.clear();
     for (const [id, at] of next.recent) this.recent.set(id, at);
-    this.saved = notifications.length > 0;
-    if (!this.saved) this.saveSoon();
-    if (cut >= 0) await this.apply(segment[segment.length - 1] as HistoryRecord);
+    for (const id of this.notified) if (!this.recent.has(id)) this.notified.delete(id);
+    if (!notifications.length) this.unsaved();
+    if (cut >= 0) await this.apply(through[through.length - 1] as HistoryRecord);
     this.options.deliveries.add(notifications);
     return cut >= 0 || found.length >= limit;
+  }
+
+  private heardAfterPosition(): HistoryRecord[] {
+    return [...this.recent]
+      .filter(([, at]) => at > this.position)
+      .map(([_id, lastUpdated]) => ({ _id, lastUpdated }) as HistoryRecord);
+  }
+
+  private unsaved(): void {
+    this.saved = false;
+    this.saveSoon();
   }
 
   private windowStart(position = this.position): string {
@@ -175,8 +244,8 @@ export class NotificationFeed {
   }
 
   /** The cursor once these entries are processed. */
-  private advanced(entries: HistoryRecord[]): Cursor {
-    let position = this.position;
+  private advanced(entries: HistoryRecord[], atLeast = ''): Cursor {
+    let position = atLeast > this.position ? atLeast : this.position;
     for (const e of entries) if (e.lastUpdated > position) position = e.lastUpdated;
     const start = this.windowStart(position);
     const recent = [...this.recent, ...entries.map((e): [string, string] => [e._id, e.lastUpdated])].filter(([, at]) => at >= start);
@@ -198,7 +267,7 @@ export class NotificationFeed {
       const record = records.get(entry._id);
       if (!record) continue;
       for (const def of this.options.registry.candidates(record as ResourceRecord)) {
-        if (!isLive(def, entry.lastUpdated) || !def.matches(record)) continue;
+        if (entry.lastUpdated <= def.since || !isLive(def, entry.lastUpdated) || !def.matches(record)) continue;
         notifications.push({
           _id: `${def.id}/${entry._id}`,
           subscription: def.id,
@@ -294,7 +363,9 @@ export class NotificationFeed {
   }
 
   /** Stores the cursor, with the notifications of the entries it now covers. */
-  private async save(cursor: Cursor, notifications: PendingNotification[]): Promise<void> {
+  private async save(next: Cursor, notifications: PendingNotification[]): Promise<void> {
+    // Of the heard entries after position, only those that made notifications need to be remembered.
+    const cursor: Cursor = { ...next, recent: next.recent.filter(([id, at]) => at <= next.position || this.notified.has(id)) };
     this.saved = true;
     const exists = this.stored;
     await this.options.store.transaction(async (tx) => {

@@ -77,10 +77,11 @@ export class Subscriptions {
       },
     });
     await feed.start();
-    await deliveries.load();
     this.feed = feed;
     this.deliveries = deliveries;
-    feed.nudge();
+    // Catch up with the history first, so that every subscription with pending notifications is registered.
+    await feed.settle();
+    await deliveries.load();
   }
 
   /** Resolves once every write committed so far has been matched (its notifications are stored and queued). */

@@ -187,3 +187,25 @@ describe('Subscription rest-hook notifications (subscription.html#channels)', ()
     assert.ok(elapsed < 1500, `the write answered in ${elapsed} ms while the receiver takes 3000 ms to answer`);
   });
 });
+
+describe('writes the server did not hear of are found in the history', () => {
+  it('a matching version written by another server on the same store is notified by the scan', async () => {
+    const receiver = await startReceiver();
+    const a = await startTestServer();
+    // A second server on the same store: its writes never reach the first one's afterCommit.
+    const b = await startTestServer({ store: a.store });
+    try {
+      await post(a, 'Subscription', subscription(receiver.url, `Observation?code=${LOINC}|1234-5`));
+      await a.subscriptions.settle();
+      const written = await post(b, 'Observation', observation('1234-5'));
+      await a.subscriptions.settle();
+      const [got] = await receiver.waitFor(1);
+      assert.equal(got?.method, 'POST');
+      assert.ok(written.body.id);
+    } finally {
+      await b.subscriptions.close();
+      await a.close();
+      await receiver.close();
+    }
+  });
+});
