@@ -7,8 +7,8 @@
  * and beside it the ratio of the medians of all samples of each phase.
  * Alongside, the server process's CPU time per write (utime + stime from /proc, Linux) in each phase: less
  * sensitive than latency to other load on the machine, and it includes the feed's work after the response.
- * Last, in process on an in-memory store, the feed's own work per write (Subscriptions.settle() after each
- * write: reading the history entry, candidate lookup, matching) beside the write itself, 100 active vs none.
+ * Last, in process on an in-memory store, the CPU time per write with the feed running as in the server, 100
+ * active vs none (no fsync wait to hide the feed's work in).
  * A receiver on 127.0.0.1 counts notifications: none during the phases, one for a matching write at the end.
  * Usage: npx tsx bench/subscriptions.ts [rounds=20] [writes=100]
  */
@@ -121,22 +121,20 @@ async function main(): Promise<void> {
   receiver.close();
 }
 
-/** µs per write of the route call and of the feed pass after it, in process, with `active` subscriptions. */
+/**
+ * In process on an in-memory store (no fsync, no HTTP: the write is all CPU), CPU time per write with the feed
+ * running as in the server (nudged after each commit, matching after the response), 100 active vs none.
+ */
 async function feedCost(endpoint: string, rounds: number): Promise<void> {
   const parts = await createFhirServer(loadConfig({}), { store: await createStore({}), logger: silentLogger });
   const body = JSON.parse(observation('WRITE')) as Record<string, unknown>;
-  const measure = async (count: number): Promise<{ write: number; feed: number }> => {
-    let write = 0n;
-    let feed = 0n;
-    for (let i = 0; i < count; i++) {
-      const t0 = process.hrtime.bigint();
-      await parts.router.route({ method: 'POST', path: ['Observation'], query: [], body, prefer: { return: 'minimal' } });
-      const t1 = process.hrtime.bigint();
-      await parts.subscriptions.settle();
-      write += t1 - t0;
-      feed += process.hrtime.bigint() - t1;
-    }
-    return { write: Number(write) / 1e3 / count, feed: Number(feed) / 1e3 / count };
+  const cpuPerWrite = async (count: number): Promise<number> => {
+    await parts.subscriptions.settle();
+    const before = process.cpuUsage();
+    for (let i = 0; i < count; i++) await parts.router.route({ method: 'POST', path: ['Observation'], query: [], body, prefer: { return: 'minimal' } });
+    await new Promise((r) => setTimeout(r, 10));
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / count;
   };
   const toggle = async (status: 'active' | 'off'): Promise<void> => {
     for (let i = 0; i < SUBSCRIPTIONS; i++) {
@@ -145,18 +143,17 @@ async function feedCost(endpoint: string, rounds: number): Promise<void> {
     }
     await parts.subscriptions.settle();
   };
-  await measure(2000);
-  const none: Array<{ write: number; feed: number }> = [];
-  const active: Array<{ write: number; feed: number }> = [];
+  await cpuPerWrite(2000);
+  const none: number[] = [];
+  const active: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    await toggle('off');
-    none.push(await measure(1000));
-    await toggle('active');
-    active.push(await measure(1000));
+    for (const phase of r % 2 === 0 ? (['off', 'active'] as const) : (['active', 'off'] as const)) {
+      await toggle(phase);
+      (phase === 'off' ? none : active).push(await cpuPerWrite(1000));
+    }
   }
-  const m = (list: Array<{ write: number; feed: number }>, key: 'write' | 'feed'): string => median(list.map((x) => x[key])).toFixed(1);
   process.stdout.write(
-    `in process (in-memory store), µs per write, median of ${rounds} x 1000: write ${m(none, 'write')} / feed ${m(none, 'feed')} with none active; write ${m(active, 'write')} / feed ${m(active, 'feed')} with 100 active\n`,
+    `in process (in-memory store), CPU µs per write, median of ${rounds} x 1000: none ${median(none).toFixed(1)}, 100 active ${median(active).toFixed(1)}, ratio ${(median(active) / median(none)).toFixed(3)}\n`,
   );
   await parts.close();
 }
