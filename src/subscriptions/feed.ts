@@ -108,9 +108,9 @@ export class NotificationFeed {
   }
 
   /**
-   * Something was committed (these records, if written here): read the feed soon. Without subscriptions only a
-   * Subscription write matters; others are left for the next pass (the cursor stays where it is, which is correct
-   * with nothing to match).
+   * Something was committed: these records if written here (matched soon, as heard), otherwise a scan is wanted.
+   * Without subscriptions only a Subscription write matters; for others the feed only notes how far they went,
+   * so that the next scan moves the cursor over them without matching anything.
    */
   nudge(records: ResourceRecord[] = []): void {
     if (this.closed) return;
