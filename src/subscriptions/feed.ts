@@ -35,8 +35,6 @@ import type { SubscriptionRegistry } from './registry';
 export const FEED_STATE = 'subscription_feed';
 const CURSOR_ID = 'cursor';
 const BATCH = 500;
-/** A nudge waits this long so that a burst of writes is read in one pass. */
-const NUDGE_DELAY_MS = 2;
 const CURSOR_SAVE_INTERVAL_MS = 1000;
 /** The history is also scanned this often without a nudge: writes this process did not make or hear about. */
 const POLL_INTERVAL_MS = 5000;
@@ -78,7 +76,11 @@ export class NotificationFeed {
   private stored = false;
   private running: Promise<void> | undefined;
   private again = false;
-  private nudgeTimer: NodeJS.Timeout | undefined;
+  /**
+   * The feed runs in the event-loop turn after a commit (setImmediate): after the write's response has been handed
+   * to the socket, without a wake-up of its own, and with the commits of that turn in one batch.
+   */
+  private nudgeTimer: NodeJS.Immediate | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -124,10 +126,10 @@ export class NotificationFeed {
       this.again = true;
       return;
     }
-    this.nudgeTimer ??= setTimeout(() => {
+    this.nudgeTimer ??= setImmediate(() => {
       this.nudgeTimer = undefined;
       this.running = this.run().finally(() => (this.running = undefined));
-    }, NUDGE_DELAY_MS);
+    });
   }
 
   /** Resolves once everything committed so far has been read, heard or not (tests, start-up, shutdown). */
@@ -135,7 +137,7 @@ export class NotificationFeed {
     this.scanWanted = true;
     for (;;) {
       if (this.nudgeTimer || (!this.running && !this.closed && (this.scanWanted || this.heard.length))) {
-        clearTimeout(this.nudgeTimer);
+        clearImmediate(this.nudgeTimer);
         this.nudgeTimer = undefined;
         this.running ??= this.run().finally(() => (this.running = undefined));
       }
