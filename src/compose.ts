@@ -35,6 +35,7 @@ import { SearchService } from './search/service';
 import { createStore } from './storage/create-store';
 import type { Store, StoreWarning } from './storage/port';
 import { HISTORY, RESOURCES } from './storage/records';
+import { Subscriptions } from './subscriptions/subscriptions';
 import { loadBaseValidator } from './validation/validator';
 
 export interface ServerParts {
@@ -45,6 +46,7 @@ export interface ServerParts {
   metrics?: ServerMetrics;
   probes: Probes;
   logger: Logger;
+  subscriptions: Subscriptions;
   close(): Promise<void>;
 }
 
@@ -112,6 +114,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     retentionMs: config.bulkExport.retentionSeconds * 1000,
     patientCompartmentTypes: validator.resourceTypes.filter((t) => t === 'Patient' || compartments.paramsFor('Patient', t).length > 0),
   });
+  const subscriptions = new Subscriptions({ store, criteria, indexer, isResourceType: (t) => validator.isResourceType(t), logger, config: config.subscriptions });
   const ctx: FhirContext = {
     store: tracked,
     clock: visibility.clock,
@@ -120,7 +123,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     paging: config.search,
     validator,
     indexer,
-    hooks: [searchParameterHook(registry), ...integrity],
+    hooks: [searchParameterHook(registry), ...integrity, subscriptions.hook],
     search,
     maxBundleEntries: config.maxBundleEntries,
     visibility,
@@ -142,6 +145,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     store,
     definitions: { resourceTypes: validator.resourceTypes.length, searchParameters: registry.resourceTypes().reduce((n, type) => n + registry.forType(type).length, 0) },
   });
+  await subscriptions.start((req) => router.route(req));
   const app = createApp({
     router,
     logger,
@@ -161,9 +165,10 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   });
   await bulkExport.start();
   const close = async (): Promise<void> => {
+    await subscriptions.close();
     await bulkExport.stop();
     await store.close();
     if (!config.bulkExport.dir && overrides.store) fs.rmSync(exportDir, { recursive: true, force: true });
   };
-  return { app, router, store, probes, logger, ...(metrics ? { metrics } : {}), close };
+  return { app, router, store, probes, logger, subscriptions, ...(metrics ? { metrics } : {}), close };
 }

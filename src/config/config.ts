@@ -36,6 +36,17 @@ export interface Config {
   sync: { settleMs: number };
   /** Bulk Data $export: where NDJSON files go (default DATA_DIR/exports), how long they stay, resources read per page. */
   bulkExport: { dir?: string; retentionSeconds: number; pageSize: number };
+  /** Subscription notifications (src/subscriptions). */
+  subscriptions: SubscriptionConfig;
+}
+
+export interface SubscriptionConfig {
+  /** Endpoint URL prefixes notifications may go to, besides 127.0.0.1 and localhost (always allowed). */
+  allowedEndpoints: string[];
+  /** Delay before the first retry of a failed notification; each further retry waits twice as long. */
+  retryBaseMs: number;
+  /** Attempts per notification before it is dropped (the Subscription keeps status error). */
+  maxAttempts: number;
 }
 
 export interface ConnectionLimits {
@@ -158,6 +169,17 @@ function httpUrl(name: string, raw: string): string {
   return raw.replace(/\/+$/, '');
 }
 
+/** Comma-separated http(s) URL prefixes, each without query or fragment. */
+function endpointPrefixes(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => httpUrl(name, entry));
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const host = env.HOST || '127.0.0.1';
@@ -199,6 +221,11 @@ export function loadConfig(env: Env = process.env): Config {
       ...(env.EXPORT_DIR ? { dir: env.EXPORT_DIR } : {}),
       retentionSeconds: integer(env, 'EXPORT_RETENTION_SECONDS', 3600, 1, 30 * 24 * 3600),
       pageSize: integer(env, 'EXPORT_PAGE_SIZE', 1000, 1, 10000),
+    },
+    subscriptions: {
+      allowedEndpoints: endpointPrefixes(env, 'SUBSCRIPTION_ALLOWED_ENDPOINTS'),
+      retryBaseMs: integer(env, 'SUBSCRIPTION_RETRY_BASE_MS', 1000, 1, 3_600_000),
+      maxAttempts: integer(env, 'SUBSCRIPTION_MAX_ATTEMPTS', 10, 1, 100),
     },
   };
 }
