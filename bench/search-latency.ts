@@ -13,15 +13,11 @@
  *   queries go to a server already running on that population instead (to profile it, or to measure again
  *   without another start-up).
  */
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { Patient } from 'fhir/r4';
-import { ROOT, START_FLAGS, startServerProcess } from './support/processes';
+import { startPopulatedServer } from './support/populated-server';
 import { percentile } from './support/stats';
 import { patientBundle } from './support/population';
-
-const HEAP = '--max-old-space-size=20000';
 
 interface Shape {
   name: string;
@@ -153,24 +149,6 @@ function printRatios(ratios: Map<string, number[]>, targets: Target[]): void {
     const median = [...values].sort((a, b) => a - b)[values.length >> 1];
     process.stdout.write(`${name.padEnd(48)}${values.map((v) => v.toFixed(2).padStart(6)).join('')}   median ${median.toFixed(2)}\n`);
   }
-}
-
-/** Starts the server on the cached population of `patients` patients, writing it first when missing. */
-async function startPopulatedServer(patients: number, port: number): Promise<ChildProcess> {
-  const dataDir = join(ROOT, '.bench-data', `population-${patients}`);
-  if (!existsSync(join(dataDir, '.complete'))) {
-    mkdirSync(dataDir, { recursive: true });
-    process.stdout.write(`populating ${patients * 100} resources into ${dataDir} ...\n`);
-    execFileSync(process.execPath, [HEAP, ...START_FLAGS, '--import', 'tsx', join(ROOT, 'bench/support/populate.ts'), dataDir, String(patients)], { cwd: ROOT, stdio: 'inherit' });
-    execFileSync('touch', [join(dataDir, '.complete')]);
-  }
-  const started = Date.now();
-  const child = await startServerProcess([HEAP, ...START_FLAGS, '--import', 'tsx', join(ROOT, 'src/main.ts')], {
-    DATA_DIR: dataDir,
-    PORT: String(port),
-  });
-  process.stdout.write(`server up in ${Date.now() - started} ms on ${patients * 100} resources\n`);
-  return child;
 }
 
 main().catch((err: unknown) => {

@@ -3,6 +3,7 @@
  * No module-level singletons elsewhere; tests build their own server with injected clock, ids and store.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Express } from 'express';
 import { monotonicClock, systemClock, type Clock } from './core/clock';
@@ -14,6 +15,7 @@ import type { WriteHook } from './fhir/write-hooks';
 import { loadReferenceElements } from './fhir/integrity/reference-elements';
 import { ReferenceFinder } from './fhir/integrity/references';
 import type { FhirContext } from './fhir/context';
+import { ExportRunner } from './fhir/operations/export/runner';
 import { newestLastUpdated } from './fhir/persist';
 import { FhirRouter } from './fhir/router';
 import { activateSearchParameters, searchParameterHook } from './fhir/search-parameters';
@@ -21,6 +23,7 @@ import { buildRoutes, type Route } from './fhir/routes';
 import { openAudit } from './audit/open-trail';
 import type { AuditTrail } from './audit/trail';
 import { auditRoutes, guardAuditEvents } from './fhir/audit-events';
+import { VisibilityHorizon } from './fhir/visibility';
 import { createApp } from './http/app';
 import { jsonLogger, type Logger } from './http/logger';
 import { ServerMetrics } from './http/metrics';
@@ -35,6 +38,7 @@ import { SearchService } from './search/service';
 import { createStore } from './storage/create-store';
 import type { Store, StoreWarning } from './storage/port';
 import { HISTORY, RESOURCES } from './storage/records';
+import { Subscriptions } from './subscriptions/subscriptions';
 import { loadBaseValidator } from './validation/validator';
 
 export interface ServerParts {
@@ -45,6 +49,7 @@ export interface ServerParts {
   metrics?: ServerMetrics;
   probes: Probes;
   logger: Logger;
+  subscriptions: Subscriptions;
   close(): Promise<void>;
 }
 
@@ -99,16 +104,35 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     integrity.push(referentialIntegrityHook(config.referentialIntegrity, finder));
     if (config.referentialIntegrity === 'write-delete') await store.ensureIndexes(RESOURCES, [REFERRER_INDEX]);
   }
+  // Writes go through the horizon's clock and store, so sync feeds know which stamps are committed (src/fhir/visibility.ts).
+  const visibility = new VisibilityHorizon(clock, config.sync.settleMs);
+  const tracked = visibility.track(store);
+  // Export files go under DATA_DIR, or EXPORT_DIR; an injected store (tests) gets a temporary directory.
+  const exportDir = config.bulkExport.dir ?? (overrides.store ? fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-export-')) : path.join(config.dataDir, 'exports'));
+  const bulkExport = new ExportRunner({
+    store: tracked,
+    search,
+    clock: visibility.clock,
+    logger,
+    dir: exportDir,
+    pageSize: config.bulkExport.pageSize,
+    retentionMs: config.bulkExport.retentionSeconds * 1000,
+    patientCompartmentTypes: validator.resourceTypes.filter((t) => t === 'Patient' || compartments.paramsFor('Patient', t).length > 0),
+  });
+  const subscriptions = new Subscriptions({ store, criteria, indexer, isResourceType: (t) => validator.isResourceType(t), logger, config: config.subscriptions });
   const ctx: FhirContext = {
-    store,
-    clock,
+    store: tracked,
+    clock: visibility.clock,
     ids: overrides.ids ?? uuidIds,
     baseUrl: config.baseUrl,
     paging: config.search,
     validator,
     indexer,
-    hooks: [searchParameterHook(registry), ...integrity],
+    hooks: [searchParameterHook(registry), ...integrity, subscriptions.hook],
     search,
+    maxBundleEntries: config.maxBundleEntries,
+    visibility,
+    bulkExport,
   };
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
   const audit =
@@ -134,6 +158,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     ...(audit ? { audit: audit.problem } : {}),
     definitions: { resourceTypes: validator.resourceTypes.length, searchParameters: registry.resourceTypes().reduce((n, type) => n + registry.forType(type).length, 0) },
   });
+  await subscriptions.start((req) => router.route(req));
   const app = createApp({
     router,
     logger,
@@ -151,9 +176,13 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     baseUrl: config.baseUrl,
     ...(metrics ? { metrics } : {}),
   });
-  return { app, router, store, probes, logger, ...(metrics ? { metrics } : {}), close: async () => {
-      await audit?.auditor.trail.close();
-      await store.close();
-    },
+  await bulkExport.start();
+  const close = async (): Promise<void> => {
+    await subscriptions.close();
+    await bulkExport.stop();
+    await audit?.auditor.trail.close();
+    await store.close();
+    if (!config.bulkExport.dir && overrides.store) fs.rmSync(exportDir, { recursive: true, force: true });
   };
+  return { app, router, store, probes, logger, subscriptions, ...(metrics ? { metrics } : {}), close };
 }

@@ -13,6 +13,8 @@ export interface Config {
   mongodbDb: string;
   /** Largest accepted request body in bytes (413 above). */
   maxBodyBytes: number;
+  /** Most entries in one batch or transaction Bundle (413 above). */
+  maxBundleEntries: number;
   search: { defaultCount: number; maxCount: number };
   /** Key that signs search paging links; set it when several instances serve one store or links must survive restarts. */
   pageTokenSecret?: string;
@@ -32,6 +34,21 @@ export interface Config {
   bounds: InputBounds;
   /** AUDIT: the tamper-evident audit trail (src/audit); on unless the operator turns it off (logged as a warning). */
   audit: 'on' | 'off';
+  /** Sync feeds: how far the visibility horizon is held back for writers in other instances (src/fhir/visibility.ts). */
+  sync: { settleMs: number };
+  /** Bulk Data $export: where NDJSON files go (default DATA_DIR/exports), how long they stay, resources read per page. */
+  bulkExport: { dir?: string; retentionSeconds: number; pageSize: number };
+  /** Subscription notifications (src/subscriptions). */
+  subscriptions: SubscriptionConfig;
+}
+
+export interface SubscriptionConfig {
+  /** Endpoint URL prefixes notifications may go to, besides 127.0.0.1 and localhost (always allowed). */
+  allowedEndpoints: string[];
+  /** Delay before the first retry of a failed notification; each further retry waits twice as long. */
+  retryBaseMs: number;
+  /** Attempts per notification before it is dropped (the Subscription keeps status error). */
+  maxAttempts: number;
 }
 
 export interface ConnectionLimits {
@@ -154,6 +171,17 @@ function httpUrl(name: string, raw: string): string {
   return raw.replace(/\/+$/, '');
 }
 
+/** Comma-separated http(s) URL prefixes, each without query or fragment. */
+function endpointPrefixes(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => httpUrl(name, entry));
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const host = env.HOST || '127.0.0.1';
@@ -180,6 +208,7 @@ export function loadConfig(env: Env = process.env): Config {
     mongodbUri,
     mongodbDb,
     maxBodyBytes: byteSize(env, 'MAX_BODY_SIZE', 5 * 1024 * 1024),
+    maxBundleEntries: integer(env, 'MAX_BUNDLE_ENTRIES', 10_000, 1, 1_000_000),
     search: { defaultCount, maxCount },
     ...(pageTokenSecret ? { pageTokenSecret } : {}),
     connections: connectionLimits(env),
@@ -190,6 +219,17 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     referentialIntegrity: oneOf(env, 'REFERENTIAL_INTEGRITY', ['off', 'write', 'write-delete'] as const, 'off'),
     audit: oneOf(env, 'AUDIT', ['on', 'off'] as const, 'on'),
+    sync: { settleMs: integer(env, 'SYNC_SETTLE_MS', 0, 0, 600_000) },
+    bulkExport: {
+      ...(env.EXPORT_DIR ? { dir: env.EXPORT_DIR } : {}),
+      retentionSeconds: integer(env, 'EXPORT_RETENTION_SECONDS', 3600, 1, 30 * 24 * 3600),
+      pageSize: integer(env, 'EXPORT_PAGE_SIZE', 1000, 1, 10000),
+    },
+    subscriptions: {
+      allowedEndpoints: endpointPrefixes(env, 'SUBSCRIPTION_ALLOWED_ENDPOINTS'),
+      retryBaseMs: integer(env, 'SUBSCRIPTION_RETRY_BASE_MS', 1000, 1, 3_600_000),
+      maxAttempts: integer(env, 'SUBSCRIPTION_MAX_ATTEMPTS', 10, 1, 100),
+    },
   };
 }
 

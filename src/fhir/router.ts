@@ -1,13 +1,13 @@
 /**
  * The in-process FHIR router: matches a FhirRequest against the route table and runs the interaction.
- * Independent of HTTP; batch/transaction bundles will call `route` for each entry.
+ * Independent of HTTP; batch/transaction bundles replay each entry through `dispatch`.
  */
 import { FhirError, NotAllowed } from '../core/errors';
 import type { FhirContext } from './context';
 import type { Route } from './routes';
 import type { FhirRequest, FhirResponse } from './types';
 
-const CAPTURES = new Set([':type', ':id', ':vid', ':compartment']);
+const CAPTURES = new Set([':type', ':id', ':vid', ':compartment', ':job', ':file']);
 
 /** A captured segment is never one of the reserved words ('_history', '_search', 'metadata') or an operation ('$x'). */
 function capturable(segment: string): boolean {
@@ -62,7 +62,7 @@ export class FhirRouter {
 }
 
 /** Runs the interaction `req` names with `ctx`; with an audit trail, the call leaves one AuditEvent (src/audit/auditor.ts). */
-export function dispatch(routes: readonly Route[], ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
+export async function dispatch(routes: readonly Route[], ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
   const method = req.method === 'HEAD' ? 'GET' : req.method;
   const allowed: string[] = [];
   for (const route of routes) {

@@ -11,6 +11,8 @@ export type FhirMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export interface Preferences {
   return?: 'minimal' | 'representation' | 'OperationOutcome';
   handling?: 'strict' | 'lenient';
+  /** `Prefer: respond-async`, required by Bulk Data kick-off (https://hl7.org/fhir/R4/async.html). */
+  respondAsync?: boolean;
 }
 
 export interface FhirRequest {
@@ -43,4 +45,8 @@ export interface FhirResponse {
   location?: string;
   /** A body sent line by line instead of `resource` (NDJSON, e.g. GET AuditEvent/$archive). */
   stream?: { contentType: string; lines: AsyncIterable<string> };
+  /** Further headers, e.g. Content-Location, X-Progress, Retry-After and Expires of async requests (https://hl7.org/fhir/R4/async.html). */
+  headers?: Record<string, string>;
+  /** A body that is not a FHIR resource: a JSON document (the Bulk Data manifest), or a file sent as it is. */
+  content?: { json: unknown } | { file: string; contentType: string };
 }

@@ -1,25 +1,9 @@
 /** The one place where error categories become HTTP statuses and OperationOutcomes (https://hl7.org/fhir/R4/http.html#Status-Codes). */
 import type { OperationOutcome } from 'fhir/r4';
-import { FhirError, NotAllowed, type ErrorCategory } from '../core/errors';
+import { FhirError, HTTP_STATUS, NotAllowed } from '../core/errors';
 import { outcome } from '../core/outcome';
 
-const STATUS: Record<ErrorCategory, number> = {
-  incorrect: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  'not-found': 404,
-  'not-allowed': 405,
-  'not-acceptable': 406,
-  conflict: 409,
-  deleted: 410,
-  'precondition-failed': 412,
-  'too-large': 413,
-  'unsupported-media-type': 415,
-  unprocessable: 422,
-  fault: 500,
-  busy: 503,
-  'insufficient-storage': 507,
-};
+const STATUS = HTTP_STATUS;
 
 export interface ErrorResponse {
   status: number;

@@ -51,6 +51,7 @@ export function parsePrefer(header: string | undefined): Preferences {
     const [name, value] = token.split('=').map((s) => s.trim().replace(/^"|"$/g, ''));
     if (name === 'return' && (value === 'minimal' || value === 'representation' || value === 'OperationOutcome')) prefer.return = value;
     if (name === 'handling' && (value === 'strict' || value === 'lenient')) prefer.handling = value;
+    if (name === 'respond-async' && value === undefined) prefer.respondAsync = true;
   }
   return prefer;
 }

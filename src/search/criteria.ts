@@ -64,7 +64,7 @@ interface Scope {
   types: string[] | undefined;
   depth: number;
   now: string;
-  /** Store access for chains, _has and _list: the search's budgeted reader when it has a budget. */
+  /** Where chains, `_has` and `_list` read: the store or an open transaction, budgeted when the search has a budget. */
   links: LinkContext;
 }
 
@@ -93,13 +93,21 @@ export class CriteriaCompiler {
   /**
    * Filter parameters only (result parameters like _sort/_count/_include/_revinclude/_summary/_elements/_total/
    * _contained/_format/_pretty are the caller's and ignored here). resourceType undefined = system-level search
-   * (then `_type` narrows). Always includes { deleted: false }. The store queries of chains, _has and _list
-   * are counted against `budget` when given.
+   * (then `_type` narrows). Always includes { deleted: false }. `reader` (default: the store) is what linked
+   * criteria (chains, `_has`, `_list`) read, e.g. the write transaction of a conditional interaction; those
+   * queries are counted against `budget` when given.
    */
-  async compile(resourceType: string | undefined, params: Array<[string, string]>, handling: 'strict' | 'lenient', budget?: SearchBudget): Promise<CriteriaResult> {
+  async compile(
+    resourceType: string | undefined,
+    params: Array<[string, string]>,
+    handling: 'strict' | 'lenient',
+    budget?: SearchBudget,
+    reader?: StoreReader,
+  ): Promise<CriteriaResult> {
     const filters = params.filter(([name]) => !isResultParameter(name));
     const types = this.searchedTypes(resourceType, filters);
-    const links = budget ? { ...this.links, store: budget.reader(this.links.store) } : this.links;
+    const store = reader ?? this.links.store;
+    const links = budget || reader ? { ...this.links, store: budget ? budget.reader(store) : store } : this.links;
     const scope: Scope = { types, depth: 0, now: this.clock.now(), links };
     const warnings: OperationOutcomeIssue[] = [];
     const clauses: Filter[] = [];
@@ -118,6 +126,30 @@ export class CriteriaCompiler {
     return { filter: withBase(types, clauses), warnings };
   }
 
+  /**
+   * The filter of criteria evaluated without reading the store, compiled at once (subscription criteria are
+   * checked inside the write that stores them, then tested in memory against later writes). Chains, `_has`,
+   * `_list` and ValueSet membership (:in, :not-in) read other resources when compiled, so they are refused with
+   * UnsupportedParameter, as are unknown and result parameters. Relative dates (`ap`) are fixed at compile time.
+   */
+  compileLocal(resourceType: string, params: Array<[string, string]>): Filter {
+    const scope: Scope = { types: this.searchedTypes(resourceType, params), depth: 0, now: this.clock.now(), links: this.links };
+    const clauses: Filter[] = [];
+    for (const [name, value] of params) {
+      if (name === '_type') continue;
+      if (isResultParameter(name)) throw new UnsupportedParameter(name, `'${name}' shapes search results; it cannot select resources here`);
+      const parsed = parseName(name);
+      if (parsed && readsStore(parsed)) throw new UnsupportedParameter(name, `'${name}' needs a lookup of other resources, which is not supported here`);
+      const clause = this.parameter(scope, name, value);
+      if (clause instanceof Promise) {
+        clause.catch(() => undefined);
+        throw new UnsupportedParameter(name, `'${name}' needs a lookup of other resources, which is not supported here`);
+      }
+      clauses.push(clause);
+    }
+    return withBase(scope.types, clauses);
+  }
+
   /** Whether `def` can be searched on `resourceType` here (for the CapabilityStatement's searchParam list). */
   supports(resourceType: string, def: SearchParamDef): boolean {
     if (RECORD_PARAMETERS.has(def.code)) return true;
@@ -129,9 +161,10 @@ export class CriteriaCompiler {
   /** The resource types a search covers: the type searched, narrowed (or, system-level, chosen) by `_type`. */
   private searchedTypes(resourceType: string | undefined, params: Array<[string, string]>): string[] | undefined {
     let types = resourceType === undefined ? undefined : [resourceType];
-    const known = new Set(this.registry.resourceTypes());
+    let known: Set<string> | undefined;
     for (const [name, value] of params) {
       if (name !== '_type') continue;
+      known ??= new Set(this.registry.resourceTypes());
       const listed = splitEscaped(value, ',').map(unescapeValue);
       for (const type of listed) if (!known.has(type)) throw invalid(`Unknown resource type '${type}' in search parameter '_type'`, '_type');
       types = types === undefined ? listed : types.filter((t) => listed.includes(t));
@@ -148,7 +181,8 @@ export class CriteriaCompiler {
     return withBase([type], clauses);
   }
 
-  private async parameter(scope: Scope, name: string, value: string): Promise<Filter> {
+  /** A parameter's filter; a promise only when it needs the store (chains, _has, _list, ValueSet membership). */
+  private parameter(scope: Scope, name: string, value: string): Filter | Promise<Filter> {
     const parsed = parseName(name);
     if (!parsed) throw new UnsupportedParameter(name, `Unknown search parameter '${name}'`);
     if (parsed.kind === 'has') return this.has(scope, name, parsed, value);
@@ -161,7 +195,7 @@ export class CriteriaCompiler {
   }
 
   /** `_id`, `_lastUpdated`, `_list` (https://hl7.org/fhir/R4/search.html#all). */
-  private async recordParameter(scope: Scope, name: string, parsed: ParsedName & { kind: 'param' }, value: string): Promise<Filter> {
+  private recordParameter(scope: Scope, name: string, parsed: ParsedName & { kind: 'param' }, value: string): Filter | Promise<Filter> {
     if (parsed.chain !== undefined) throw invalid(`Search parameter '${parsed.code}' cannot be chained`, name);
     if (parsed.code === '_type') throw invalid(`Search parameter '_type' takes no modifier`, name);
     if (parsed.modifier === 'missing') {
@@ -180,7 +214,7 @@ export class CriteriaCompiler {
           if (id.startsWith('$')) throw new UnsupportedParameter(name, `Functional list '${id}' in '_list' is not supported`);
           if (!isValidId(id)) throw invalid(`Invalid List id '${id}' in search parameter '_list'`, name);
         }
-        return { _id: { $in: await listItems(values, scope.types, scope.links) } };
+        return listItems(values, scope.types, scope.links).then((keys) => ({ _id: { $in: keys } }));
       }
     }
   }
@@ -215,7 +249,7 @@ export class CriteriaCompiler {
     return def;
   }
 
-  private async condition(scope: Scope, name: string, def: SearchParamDef, modifier: string | undefined, value: string): Promise<Filter> {
+  private condition(scope: Scope, name: string, def: SearchParamDef, modifier: string | undefined, value: string): Filter | Promise<Filter> {
     if (modifier !== undefined && !isDefinedModifier(def.type, modifier) && !(def.type === 'reference' && this.isTypeModifier(modifier))) {
       throw invalid(`Modifier ':${modifier}' is not allowed on ${def.type} search parameter '${def.code}'`, name);
     }
@@ -314,6 +348,12 @@ export class CriteriaCompiler {
 function isResultParameter(name: string): boolean {
   const colon = name.indexOf(':');
   return RESULT_PARAMETERS.has(colon < 0 ? name : name.slice(0, colon));
+}
+
+/** Chains, `_has`, `_list` and ValueSet membership compile from other stored resources. */
+function readsStore(parsed: ParsedName): boolean {
+  if (parsed.kind === 'has') return true;
+  return parsed.chain !== undefined || parsed.code === '_list' || parsed.modifier === 'in' || parsed.modifier === 'not-in';
 }
 
 /** Every search: live records (tombstones excluded) of the searched types. */

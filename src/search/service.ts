@@ -10,7 +10,7 @@ import type { Clock } from '../core/clock';
 import { FhirError, invalid } from '../core/errors';
 import { isValidId } from '../core/ids';
 import { outcome, type OperationOutcomeIssue } from '../core/outcome';
-import type { Filter, Store } from '../storage/port';
+import type { Filter, Store, StoreReader } from '../storage/port';
 import { RESOURCES, type ResourceRecord } from '../storage/records';
 import { CompartmentDefinitions } from './compartments';
 import type { CriteriaCompiler } from './criteria';
@@ -37,6 +37,8 @@ export interface SearchTarget {
 export interface SearchOptions {
   /** Access scope ANDed into every query of the search (matches, totals, includes); `{}` when unrestricted. */
   scope?: Filter;
+  /** What the search reads: an open write transaction (a transaction Bundle's GET entries), else the store. */
+  reader?: StoreReader;
 }
 
 /** Server limits of one search; defaults in DEFAULT_SEARCH_LIMITS. */
@@ -111,7 +113,7 @@ export class SearchService {
     this.checkTarget(target);
     checkSearchInput(query, this.limits);
     const budget = new SearchBudget(this.limits);
-    const store = budget.reader(this.deps.store);
+    const store = budget.reader(options.reader ?? this.deps.store);
     const problems = new ParameterProblems(handling);
     const split = splitQuery(query);
     const types = target.resourceType ? [target.resourceType] : this.typesParam(split.criteria);
@@ -122,7 +124,7 @@ export class SearchService {
       maxCount: this.deps.maxCount,
       problems,
     });
-    const compiled = await this.deps.criteria.compile(target.resourceType, split.criteria, handling, budget);
+    const compiled = await this.deps.criteria.compile(target.resourceType, split.criteria, handling, budget, options.reader);
     const ignored = new Set(compiled.warnings.flatMap((w) => w.expression ?? []));
     const criteria = split.criteria.filter(([name]) => !ignored.has(name));
     const live = liveFilter(options.scope);
@@ -180,15 +182,43 @@ export class SearchService {
     };
   }
 
-  /** Records matching conditional-interaction criteria, at most `limit` (https://hl7.org/fhir/R4/http.html#cond-update). */
-  async matchCriteria(resourceType: string, query: Array<[string, string]>, limit: number, options: SearchOptions = {}): Promise<ResourceRecord[]> {
+  /**
+   * Records matching conditional-interaction criteria, at most `limit` (https://hl7.org/fhir/R4/http.html#cond-update).
+   * `options.reader` is the write transaction deciding on the match, so it sees its own writes and those it is
+   * ordered after (src/fhir/conditional.ts); without one, the committed store.
+   */
+  async matchCriteria(
+    resourceType: string,
+    query: Array<[string, string]>,
+    limit: number,
+    options: SearchOptions = {},
+  ): Promise<ResourceRecord[]> {
     this.checkTarget({ resourceType });
     checkSearchInput(query, this.limits);
     const budget = new SearchBudget(this.limits);
     const { criteria } = splitQuery(query);
-    const compiled = await this.deps.criteria.compile(resourceType, criteria, 'strict', budget);
-    const filter = and([liveFilter(options.scope), { type: resourceType }, compiled.filter]);
-    return (await budget.reader(this.deps.store).find(RESOURCES, filter, { sort: [['_id', 1]], limit })) as ResourceRecord[];
+    const reader = budget.reader(options.reader ?? this.deps.store);
+    const compiled = await this.deps.criteria.compile(resourceType, criteria, 'strict', budget, options.reader);
+    // The compiled filter already holds { type, deleted: false }; wrapping it again doubles the planner's work.
+    const filter = and([options.scope ?? {}, compiled.filter]);
+    return (await reader.find(RESOURCES, filter, { sort: [['_id', 1]], limit })) as ResourceRecord[];
+  }
+
+  /**
+   * The store filter of `resourceType?query` criteria (live records of that type within `options.scope`), for
+   * readers that page on their own, such as Bulk Data `_typeFilter` (https://hl7.org/fhir/uv/bulkdata/export.html).
+   * Result parameters (`_count`, `_sort`, ...) have no meaning there and are left out.
+   */
+  async criteriaFilter(
+    resourceType: string,
+    query: Array<[string, string]>,
+    handling: Handling,
+    options: SearchOptions = {},
+  ): Promise<{ filter: Filter; warnings: OperationOutcomeIssue[] }> {
+    this.checkTarget({ resourceType });
+    const { criteria } = splitQuery(query);
+    const compiled = await this.deps.criteria.compile(resourceType, criteria, handling);
+    return { filter: and([liveFilter(options.scope), { type: resourceType }, compiled.filter]), warnings: compiled.warnings };
   }
 
   /** The page at `cursor`, with whether records exist before and after it in the walk's order. */
@@ -254,7 +284,7 @@ export class SearchService {
 }
 
 /** Filters that every query of a search carries: not deleted, and within the caller's access scope. */
-function liveFilter(scope: Filter | undefined): Filter {
+export function liveFilter(scope: Filter | undefined): Filter {
   return and([scope ?? {}, { deleted: false }]);
 }
 

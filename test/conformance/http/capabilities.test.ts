@@ -33,7 +33,7 @@ describe('capabilities (http.html#capabilities)', () => {
     assert.equal(patientResource.conditionalUpdate, true);
     assert.equal(patientResource.conditionalDelete, 'single');
     assert.equal(patientResource.versioning, 'versioned-update');
-    assert.deepEqual(rest.interaction.map((i: { code: string }) => i.code).sort(), ['history-system', 'search-system']);
+    assert.deepEqual(rest.interaction.map((i: { code: string }) => i.code).sort(), ['batch', 'history-system', 'search-system', 'transaction']);
   });
 
   it('lists the supported search parameters per type with type and documentation', async () => {
@@ -51,8 +51,11 @@ describe('capabilities (http.html#capabilities)', () => {
 
   it('lists the operations the route table implements', async () => {
     const rest = (await s.http.get('/fhir/metadata')).body.rest[0];
-    assert.deepEqual(rest.operation.map((o: { name: string }) => o.name), ['reindex']);
+    assert.deepEqual(rest.operation.map((o: { name: string }) => o.name), ['reindex', 'export']);
     assert.deepEqual(rest.resource[0].operation.map((o: { name: string }) => o.name), ['reindex']);
+    const byType = (type: string) => rest.resource.find((r: { type: string }) => r.type === type).operation;
+    assert.deepEqual(byType('Patient').map((o: { name: string }) => o.name), ['reindex', 'export', 'everything']);
+    assert.equal(byType('Group').find((o: { name: string }) => o.name === 'export').definition, 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export');
   });
 
   it('serves /openapi.yaml and /openapi.json, a valid OpenAPI 3.1 document with servers from BASE_URL', async () => {

@@ -138,6 +138,18 @@ describe('CapabilityStatement claims', () => {
     const exercises: Record<string, () => Promise<void>> = {
       'history-system': async () => assert.equal((await s.http.get('/fhir/_history')).body.type, 'history'),
       'search-system': async () => assert.equal((await s.http.get('/fhir?_type=Patient')).body.type, 'searchset'),
+      transaction: async () => {
+        const bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ fullUrl: 'urn:uuid:4f0c2b3e-0000-4000-8000-000000000001', resource: patient(), request: { method: 'POST', url: 'Patient' } }] };
+        const res = await json(s.http.post('/fhir')).send(bundle);
+        assert.equal(res.body.type, 'transaction-response');
+        assert.match(res.body.entry[0].response.status, /^201/);
+      },
+      batch: async () => {
+        const bundle = { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Patient?_count=1' } }] };
+        const res = await json(s.http.post('/fhir')).send(bundle);
+        assert.equal(res.body.type, 'batch-response');
+        assert.match(res.body.entry[0].response.status, /^200/);
+      },
     };
     for (const { code } of rest.interaction ?? []) {
       assert.ok(exercises[code], `no exercise for the claimed system interaction ${code}`);

@@ -18,6 +18,22 @@ describe('configuration from the environment', () => {
     assert.equal(c.baseUrl, 'https://fhir.example.org/r4');
   });
 
+  it('sync feeds and Bulk Data export: defaults and overrides', () => {
+    const d = loadConfig({});
+    assert.deepEqual(d.sync, { settleMs: 0 });
+    assert.deepEqual(d.bulkExport, { retentionSeconds: 3600, pageSize: 1000 });
+    const c = loadConfig({ SYNC_SETTLE_MS: '2000', EXPORT_DIR: '/var/exports', EXPORT_RETENTION_SECONDS: '60', EXPORT_PAGE_SIZE: '500' });
+    assert.deepEqual(c.sync, { settleMs: 2000 });
+    assert.deepEqual(c.bulkExport, { dir: '/var/exports', retentionSeconds: 60, pageSize: 500 });
+  });
+
+  it('subscriptions: no endpoints beyond loopback, 1 s first retry, 10 attempts; SUBSCRIPTION_ALLOWED_ENDPOINTS lists prefixes', () => {
+    assert.deepEqual(loadConfig({}).subscriptions, { allowedEndpoints: [], retryBaseMs: 1000, maxAttempts: 10 });
+    const c = loadConfig({ SUBSCRIPTION_ALLOWED_ENDPOINTS: ' https://hooks.example.org/fhir/ , http://lab.example.org:8080 ', SUBSCRIPTION_RETRY_BASE_MS: '250' });
+    assert.deepEqual(c.subscriptions.allowedEndpoints, ['https://hooks.example.org/fhir', 'http://lab.example.org:8080']);
+    assert.equal(c.subscriptions.retryBaseMs, 250);
+  });
+
   it('invalid values stop start-up with one clear message naming the variable', () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ PORT: 'eighty' }, /PORT must be a whole number/],
@@ -32,6 +48,13 @@ describe('configuration from the environment', () => {
       [{ HTTP_MAX_CONNECTIONS: '0' }, /HTTP_MAX_CONNECTIONS must be between/],
       [{ SEARCH_MAX_VALUE_LENGTH: '100000' }, /SEARCH_MAX_VALUE_LENGTH must be between/],
       [{ MAX_JSON_DEPTH: '65' }, /MAX_JSON_DEPTH must be between/],
+      [{ EXPORT_RETENTION_SECONDS: '0' }, /EXPORT_RETENTION_SECONDS must be between/],
+      [{ EXPORT_PAGE_SIZE: 'many' }, /EXPORT_PAGE_SIZE must be a whole number/],
+      [{ SYNC_SETTLE_MS: '-5' }, /SYNC_SETTLE_MS must be a whole number/],
+      [{ SUBSCRIPTION_ALLOWED_ENDPOINTS: 'https://ok.example.org,hooks.example.org' }, /SUBSCRIPTION_ALLOWED_ENDPOINTS must be an absolute/],
+      [{ SUBSCRIPTION_ALLOWED_ENDPOINTS: 'https://ok.example.org/?token=1' }, /SUBSCRIPTION_ALLOWED_ENDPOINTS must not have a query/],
+      [{ SUBSCRIPTION_RETRY_BASE_MS: '0' }, /SUBSCRIPTION_RETRY_BASE_MS must be between/],
+      [{ SUBSCRIPTION_MAX_ATTEMPTS: 'many' }, /SUBSCRIPTION_MAX_ATTEMPTS must be a whole number/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message) && !err.message.includes('\n'));
