@@ -12,7 +12,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Clock } from '../core/clock';
 import { FhirError } from '../core/errors';
+import { readerOf, type FhirContext } from '../fhir/context';
 import type { FhirResponse } from '../fhir/types';
+import { RESOURCES, type ResourceRecord } from '../storage/records';
 import { buildAuditEvent, type AuditedCall, type EventContext } from './event';
 import type { AuditTrail } from './trail';
 
@@ -31,8 +33,10 @@ export class Auditor {
     return this.options.trail;
   }
 
-  async around(call: Omit<AuditedCall, 'recorded' | 'result' | 'error'>, run: () => Promise<FhirResponse>): Promise<FhirResponse> {
+  async around(call: Omit<AuditedCall, 'recorded' | 'result' | 'error'>, run: () => Promise<FhirResponse>, ctx: FhirContext): Promise<FhirResponse> {
     const outer = this.bundle.getStore();
+    // A delete returns nothing: the patients concerned are those of the version it deletes.
+    const deleted = call.interaction === 'delete' && call.params.type && call.params.id ? await compartmentsOfStored(ctx, call.params.type, call.params.id) : undefined;
     const pending: Array<Promise<number>> = [];
     let result: FhirResponse | undefined;
     let error: unknown;
@@ -43,7 +47,7 @@ export class Auditor {
       error = err;
       failed = true;
     }
-    const event = buildAuditEvent({ ...call, ...(result ? { result } : {}), ...(failed ? { error } : {}), recorded: this.options.clock.now() }, this.options);
+    const event = buildAuditEvent({ ...call, ...(deleted ? { deletedCompartments: deleted } : {}), ...(result ? { result } : {}), ...(failed ? { error } : {}), recorded: this.options.clock.now() }, this.options);
     const own = this.options.trail.append(event);
     pending.push(own);
     for (const p of pending) p.catch(() => undefined);
@@ -59,6 +63,11 @@ export class Auditor {
     if (failed) throw error;
     return result as FhirResponse;
   }
+}
+
+async function compartmentsOfStored(ctx: FhirContext, type: string, id: string): Promise<string[]> {
+  const record = (await readerOf(ctx).findOne(RESOURCES, { _id: `${type}/${id}` })) as ResourceRecord | undefined;
+  return record?.compartments ?? [];
 }
 
 function unavailable(err: unknown): FhirError {

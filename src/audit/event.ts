@@ -28,6 +28,8 @@ export interface AuditedCall {
   result?: FhirResponse;
   error?: unknown;
   recorded: string;
+  /** For a delete: the compartments of the version deleted. */
+  deletedCompartments?: string[];
 }
 
 export interface EventContext {
@@ -100,7 +102,7 @@ function agentsOf(access: RequestAccess | undefined, serverName: string): AuditE
   const token = access?.token ?? undefined;
   const user: AuditEventAgent = {
     type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/extra-security-role-type', code: 'humanuser', display: 'human user' }] },
-    ...(token?.fhirUser ? { who: { reference: token.fhirUser } } : token?.subject ? { who: { identifier: { value: token.subject } } } : { who: { display: token ? 'token without subject' : 'anonymous (access control off)' } }),
+    ...(token?.fhirUser ? { who: { reference: token.fhirUser } } : token?.subject ? { who: { identifier: { value: token.subject } } } : { who: { display: token ? 'token without subject' : access ? 'anonymous (access control off)' : 'the server itself (internal request)' } }),
     ...(token?.subject ? { altId: token.subject } : {}),
     requestor: true,
     ...(access?.decidedBy.size ? { policy: [...access.decidedBy] } : {}),
@@ -147,6 +149,7 @@ function entitiesOf(call: AuditedCall, ctx: EventContext): AuditEventEntity[] {
     if (m) add(m[1], m[2]);
   }
   if (params.type && params.id && !params.compartment) add(params.type, params.id);
+  for (const c of call.deletedCompartments ?? []) if (c.startsWith('Patient/')) patients.add(c);
   if (params.compartment === 'Patient' && params.id) patients.add(`Patient/${params.id}`);
   if (params.type === 'AuditEvent') patients.clear();
   return [...refs.values(), ...[...patients].map(patientEntity)];

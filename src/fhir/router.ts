@@ -70,7 +70,7 @@ export async function dispatch(routes: readonly Route[], ctx: FhirContext, req: 
     if (!params) continue;
     if (route.method === method) {
       const run = () => route.handle(ctx, req, params);
-      return ctx.audit ? ctx.audit.around({ req, interaction: route.interaction, ...(route.operation ? { operation: route.operation } : {}), params }, run) : run();
+      return ctx.audit ? ctx.audit.around({ req, interaction: route.interaction, ...(route.operation ? { operation: route.operation } : {}), params }, run, ctx) : run();
     }
     allowed.push(route.method);
   }
@@ -84,5 +84,5 @@ export async function dispatch(routes: readonly Route[], ctx: FhirContext, req: 
     }
     throw new FhirError('not-found', `No FHIR endpoint at /${req.path.join('/')}`);
   };
-  return ctx.audit ? ctx.audit.around({ req, params: {} }, refuse) : refuse();
+  return ctx.audit ? ctx.audit.around({ req, params: {} }, refuse, ctx) : refuse();
 }
