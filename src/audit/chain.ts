@@ -22,7 +22,7 @@ export interface SealedEvent {
   text: string;
 }
 
-export function chainHash(previous: string, text: string): string {
+export function chainHash(previous: string, text: string | Uint8Array): string {
   return createHash('sha256').update(previous).update(text).digest('hex');
 }
 
@@ -86,7 +86,7 @@ export class ChainChecker {
   }
 
   /** Returns false once a link is broken (the report says where). */
-  next(sequence: number, hash: string, text: string, previous?: string): boolean {
+  next(sequence: number, hash: string, text: string | Uint8Array, previous?: string): boolean {
     if (!this.report.ok) return false;
     const r = this.report;
     if (this.expected === undefined) {

@@ -5,7 +5,8 @@
  * - `index`: key = `<field>\0<value>\0` + sequence (8 bytes), empty value; one key per search value of an event;
  * - `meta`: `head` = {sequence, hash} of the last event, written in the same transaction as the event.
  * lmdb-js batches the puts of concurrent requests into one transaction per event turn (group commit); with
- * overlappingSync off, a put's promise resolves once its transaction is synced to disk.
+ * overlappingSync, a transaction commits (visible, and safe from a process crash) while the one before it is
+ * still being synced, and `append` resolves only after `flushed`: the commit is synced to disk.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -50,7 +51,7 @@ export class LmdbAuditTrail implements AuditTrail {
 
   private constructor(
     private readonly root: RootDatabase,
-    private readonly events: Database<string, Buffer>,
+    private readonly events: Database<Buffer, Buffer>,
     private readonly index: Database<Buffer, Buffer>,
     private readonly meta: Database<string, string>,
   ) {
@@ -60,8 +61,8 @@ export class LmdbAuditTrail implements AuditTrail {
 
   static open(options: LmdbTrailOptions): LmdbAuditTrail {
     fs.mkdirSync(options.dir, { recursive: true });
-    const root = open({ path: path.join(options.dir, 'trail.mdb'), maxDbs: 4, overlappingSync: false, noSubdir: true });
-    const events = root.openDB<string, Buffer>({ name: 'events', keyEncoding: 'binary', encoding: 'string', cache: false });
+    const root = open({ path: path.join(options.dir, 'trail.mdb'), maxDbs: 4, overlappingSync: true, noSubdir: true });
+    const events = root.openDB<Buffer, Buffer>({ name: 'events', keyEncoding: 'binary', encoding: 'binary', cache: false });
     const index = root.openDB<Buffer, Buffer>({ name: 'index', keyEncoding: 'binary', encoding: 'binary', cache: false });
     const meta = root.openDB<string, string>({ name: 'meta', encoding: 'string', cache: false });
     return new LmdbAuditTrail(root, events, index, meta);
@@ -89,7 +90,7 @@ export class LmdbAuditTrail implements AuditTrail {
     const values = indexValuesOf(event);
     let written: Promise<boolean>;
     try {
-      written = this.events.put(key, sealed.hash + sealed.text);
+      written = this.events.put(key, Buffer.from(sealed.hash + sealed.text));
       this.index.put(Buffer.concat([prefix('date', values.date), key]), EMPTY);
       for (const field of AUDIT_FIELDS) for (const v of values[field]) this.index.put(Buffer.concat([prefix(field, v), key]), EMPTY);
       this.meta.put('head', JSON.stringify(this.head));
@@ -98,7 +99,7 @@ export class LmdbAuditTrail implements AuditTrail {
     }
     // Every put of this event is in the same batch as the events put, so this promise covers them all.
     return written.then(
-      () => sealed.sequence,
+      () => this.root.flushed.then(() => sealed.sequence),
       (err: unknown) => {
         throw this.fail(err);
       },
@@ -115,12 +116,12 @@ export class LmdbAuditTrail implements AuditTrail {
     if (!Number.isSafeInteger(sequence) || sequence < 1) return undefined;
     const value = this.events.get(seqKey(sequence));
     if (value === undefined) return undefined;
-    return unseal({ sequence, hash: value.slice(0, 64), text: value.slice(64) }, this.hashOf(sequence - 1));
+    return unseal(stored(seqKey(sequence), value), this.hashOf(sequence - 1));
   }
 
   private hashOf(sequence: number): string {
     if (sequence < 1) return GENESIS;
-    return this.events.get(seqKey(sequence))?.slice(0, 64) ?? GENESIS;
+    return this.events.get(seqKey(sequence))?.toString('latin1', 0, 64) ?? GENESIS;
   }
 
   async search(query: AuditQuery): Promise<AuditPage> {
@@ -184,8 +185,8 @@ export class LmdbAuditTrail implements AuditTrail {
     const from = options.tail !== undefined && last ? Math.max(1, last.sequence - options.tail + 1) : 1;
     const checker = new ChainChecker(from > 1 ? { sequence: from, previous: this.hashOf(from - 1) } : undefined);
     for (const { key, value } of this.events.getRange({ start: seqKey(from) })) {
-      const s = stored(key, value);
-      if (!checker.next(s.sequence, s.hash, s.text)) break;
+      // The hash is checked over the stored bytes, without decoding the text.
+      if (!checker.next(seqOf(key, 0), value.toString('latin1', 0, 64), value.subarray(64))) break;
     }
     const report = checker.report;
     if (!report.ok) return report;
@@ -214,6 +215,6 @@ export class LmdbAuditTrail implements AuditTrail {
   }
 }
 
-function stored(key: Buffer, value: string): SealedEvent {
-  return { sequence: seqOf(key, 0), hash: value.slice(0, 64), text: value.slice(64) };
+function stored(key: Buffer, value: Buffer): SealedEvent {
+  return { sequence: seqOf(key, 0), hash: value.toString('latin1', 0, 64), text: value.toString('utf8', 64) };
 }

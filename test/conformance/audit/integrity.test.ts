@@ -29,7 +29,7 @@ async function tamper(dir: string, change: (events: ReturnType<typeof eventsDb>)
   change(eventsDb(root));
   await root.close();
 }
-const eventsDb = (root: ReturnType<typeof open>) => root.openDB<string, Buffer>({ name: 'events', keyEncoding: 'binary', encoding: 'string' });
+const eventsDb = (root: ReturnType<typeof open>) => root.openDB<Buffer, Buffer>({ name: 'events', keyEncoding: 'binary', encoding: 'binary' });
 
 /** A trail of `n` events written by a real server's requests. */
 async function trailWithEvents(dir: string, n: number): Promise<void> {
@@ -58,8 +58,8 @@ describe('audit trail integrity (issue 11)', () => {
     try {
       await trailWithEvents(dir, 6);
       await tamper(dir, (events) => {
-        const v = events.get(key(3)) as string;
-        events.putSync(key(3), v.replace('"outcome":"0"', '"outcome":"4"'));
+        const v = (events.get(key(3)) as Buffer).toString('utf8');
+        events.putSync(key(3), Buffer.from(v.replace('"outcome":"0"', '"outcome":"4"')));
       });
       const { verify, health, healthBody } = await verifyOver(dir);
       assert.equal(verify.result, false);
@@ -97,8 +97,8 @@ describe('audit trail integrity (issue 11)', () => {
     try {
       await trailWithEvents(dir, 6);
       await tamper(dir, (events) => {
-        const a = events.get(key(2)) as string;
-        const b = events.get(key(3)) as string;
+        const a = events.get(key(2)) as Buffer;
+        const b = events.get(key(3)) as Buffer;
         events.putSync(key(2), b);
         events.putSync(key(3), a);
       });
