@@ -15,7 +15,7 @@ import type { AuditEvent } from 'fhir/r4';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { ChainChecker, GENESIS, seal, unseal, type ChainReport, type SealedEvent } from './chain';
 import { indexValuesOf } from './index-keys';
-import { AUDIT_FIELDS, AuditUnavailable, type AuditPage, type AuditQuery, type AuditTrail } from './trail';
+import { AUDIT_FIELDS, AuditUnavailable, refusal, type AuditPage, type AuditQuery, type AuditTrail } from './trail';
 
 const SEQ_BYTES = 8;
 const EMPTY = Buffer.alloc(0);
@@ -203,8 +203,7 @@ export class LmdbAuditTrail implements AuditTrail {
   }
 
   failure(): string | undefined {
-    if (this.failed) return `an audit event could not be stored: ${this.failed.message}`;
-    return this.closed ? 'the audit trail is closed' : undefined;
+    return refusal(this.failed, this.closed);
   }
 
   async close(): Promise<void> {

@@ -10,7 +10,7 @@ import type { AuditEvent } from 'fhir/r4';
 import { MongoClient, type Collection, type Filter } from 'mongodb';
 import { ChainChecker, GENESIS, seal, unseal, type ChainReport, type SealedEvent } from './chain';
 import { indexValuesOf, type AuditIndexValues } from './index-keys';
-import { AUDIT_FIELDS, AuditUnavailable, type AuditPage, type AuditQuery, type AuditTrail } from './trail';
+import { AUDIT_FIELDS, AuditUnavailable, refusal, type AuditPage, type AuditQuery, type AuditTrail } from './trail';
 
 interface EventDoc extends SealedEvent {
   _id: number;
@@ -120,8 +120,7 @@ export class MongoAuditTrail implements AuditTrail {
   }
 
   failure(): string | undefined {
-    if (this.failed) return `an audit event could not be stored: ${this.failed.message}`;
-    return this.closed ? 'the audit trail is closed' : undefined;
+    return refusal(this.failed, this.closed);
   }
 
   async close(): Promise<void> {

@@ -50,3 +50,9 @@ export class AuditUnavailable extends Error {
     this.name = 'AuditUnavailable';
   }
 }
+
+/** Why an adapter refuses appends: an earlier failed commit, or a closed store. */
+export function refusal(failed: Error | undefined, closed: boolean): string | undefined {
+  if (failed) return `an audit event could not be stored: ${failed.message}`;
+  return closed ? 'the audit trail is closed' : undefined;
+}
