@@ -4,12 +4,14 @@
  * Each part is rebuilt only when its inputs or its builder changed.
  */
 import { buildValidationDefinitions } from './definitions/validation';
+import { buildInvariantDefinitions } from './definitions/invariants';
 import { buildSearchDefinitions } from './definitions/search';
 import { buildSummaryDefinitions } from './definitions/summary';
 
 async function main(): Promise<void> {
   const started = Date.now();
   await buildValidationDefinitions();
+  await buildInvariantDefinitions();
   await buildSearchDefinitions();
   await buildSummaryDefinitions();
   process.stdout.write(`definitions ready in ${Date.now() - started} ms\n`);

@@ -11,10 +11,12 @@ import type { OperationOutcomeIssue } from '../core/outcome';
 import { DEFINITIONS_FILE, DEFINITIONS_FORMAT, type ValidationDefinitions } from './definitions-format';
 import { checkJsonSafety, DEFAULT_JSON_LIMITS } from './guards';
 import { issuesFromErrors } from './issues';
+import { INVARIANTS_FILE, INVARIANTS_FORMAT, type InvariantDefinitions } from './invariants-format';
+import { Invariants } from './invariants';
 import { registerFhirKeywords, type ResourceValidateFunction } from './schema-keywords';
 
 export interface ResourceValidator {
-  /** Every problem with this resource against the R4 base definitions; [] when valid. */
+  /** Every problem with this resource against the R4 base definitions and their invariants (warnings included); [] when valid. */
   validate(resource: unknown): OperationOutcomeIssue[];
   /** True for the R4 resource type names (and only those). */
   isResourceType(type: string): boolean;
@@ -29,7 +31,27 @@ export function loadBaseValidator(options: { definitionsDir?: string } = {}): Re
   if (definitions.format !== DEFINITIONS_FORMAT) {
     throw new FhirError('fault', `Validation definitions at ${file} have format ${definitions.format}, expected ${DEFINITIONS_FORMAT}; run 'npm run build:defs'`);
   }
-  return new SchemaValidator(definitions);
+  return new SchemaValidator(definitions, new Invariants(readInvariants(dir)));
+}
+
+function readInvariants(dir: string): InvariantDefinitions {
+  const file = join(dir, INVARIANTS_FILE);
+  if (!existsSync(file)) throw new FhirError('fault', `Invariant definitions not found at ${file}; run 'npm run build:defs'`);
+  const invariants = JSON.parse(readFileSync(file, 'utf8')) as InvariantDefinitions;
+  if (invariants.format !== INVARIANTS_FORMAT) {
+    throw new FhirError('fault', `Invariant definitions at ${file} have format ${invariants.format}, expected ${INVARIANTS_FORMAT}; run 'npm run build:defs'`);
+  }
+  return invariants;
+}
+
+/**
+ * How a write that fails validation is refused (https://hl7.org/fhir/R4/http.html#2.21.0.9): 400 when the content is
+ * not valid FHIR structure (unknown elements, wrong types, cardinality, formats), 422 when it is well-formed but
+ * breaks the rules of the definitions (invariants, and profiles).
+ */
+export function rejectionCategory(issues: readonly OperationOutcomeIssue[]): 'incorrect' | 'unprocessable' {
+  const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  return errors.length && errors.every((i) => i.code === 'invariant') ? 'unprocessable' : 'incorrect';
 }
 
 /** generated/validation next to the package root, found from this file both under src/ (tsx) and dist/src/ (built). */
@@ -57,7 +79,10 @@ class SchemaValidator implements ResourceValidator {
   private readonly fast: CompiledSchemas;
   private readonly full: CompiledSchemas;
 
-  constructor(definitions: ValidationDefinitions) {
+  constructor(
+    definitions: ValidationDefinitions,
+    private readonly invariants: Invariants,
+  ) {
     this.resourceTypes = Object.freeze([...definitions.resourceTypes]);
     this.types = new Set(definitions.resourceTypes);
     this.fast = new CompiledSchemas(definitions, this.types, false);
@@ -80,7 +105,7 @@ class SchemaValidator implements ResourceValidator {
       return [{ severity: 'error', code: 'structure', diagnostics: `'${type}' is not an R4 resource type`, expression: ['resourceType'] }];
     }
     try {
-      if (this.fast.validator(type)(resource)) return [];
+      if (this.fast.validator(type)(resource)) return this.invariants.check(resource as Record<string, unknown>);
       const validateAll = this.full.validator(type);
       validateAll(resource);
       return issuesFromErrors(type, validateAll.errors ?? []);
