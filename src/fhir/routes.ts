@@ -8,6 +8,7 @@ import { create } from './create';
 import { conditionalDelete, remove } from './delete';
 import { history } from './history';
 import { reindex } from './operations/reindex';
+import { validateOperation } from './operations/validate';
 import { conditionalPatch, patch } from './patch';
 import { read } from './read';
 import { searchInteraction } from './search';
@@ -51,6 +52,9 @@ export function buildRoutes(capabilities: (ctx: FhirContext, req: FhirRequest) =
     { method: 'GET', path: ['_history'], interaction: 'history-system', handle: (ctx, req) => history(ctx, req, {}) },
     { method: 'POST', path: ['$reindex'], interaction: 'operation', operation: 'reindex', handle: (ctx, req) => reindex(ctx, req) },
     { method: 'POST', path: [':type', '$reindex'], interaction: 'operation', operation: 'reindex', handle: (ctx, req, p) => reindex(ctx, req, p.type) },
+    { method: 'POST', path: [':type', '$validate'], interaction: 'operation', operation: 'validate', handle: (ctx, req, p) => validateOperation(ctx, req, p.type) },
+    { method: 'POST', path: [':type', ':id', '$validate'], interaction: 'operation', operation: 'validate', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },
+    { method: 'GET', path: [':type', ':id', '$validate'], interaction: 'operation', operation: 'validate', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },
     { method: 'GET', path: [], interaction: 'search-system', handle: (ctx, req) => searchInteraction(ctx, req, {}) },
     { method: 'POST', path: ['_search'], interaction: 'search-system', handle: (ctx, req) => searchInteraction(ctx, req, {}) },
     { method: 'GET', path: [':type', '_history'], interaction: 'history-type', handle: (ctx, req, p) => history(ctx, req, { type: p.type }) },
