@@ -26,6 +26,7 @@ import { createStore } from './storage/create-store';
 import type { Store } from './storage/port';
 import { HISTORY, RESOURCES } from './storage/records';
 import { loadBaseValidator } from './validation/validator';
+import { loadProfiles, profileHook } from './validation/profile-loading';
 
 export interface ServerParts {
   app: Express;
@@ -48,15 +49,18 @@ const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.s
 
 export async function createServer(config: Config, overrides: ServerOverrides = {}): Promise<ServerParts> {
   const definitionsDir = path.join(ROOT, 'generated');
-  const validator = loadBaseValidator({ definitionsDir: path.join(definitionsDir, 'validation') });
   const registry = SearchRegistry.loadBase({ definitionsDir });
   const store = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir }));
+  const profilesDir = overrides.profilesDir ?? config.profiles?.dir ?? path.join(ROOT, 'profiles');
+  const profiles = await loadProfiles(profilesDir, store, config.profiles ?? { unknownProfile: 'warning', requiredProfiles: {} });
+  const validator = loadBaseValidator({ definitionsDir: path.join(definitionsDir, 'validation'), profiles: profiles.registry });
   await store.ensureIndexes(RESOURCES, resourceIndexes);
   await store.ensureIndexes(HISTORY, historyIndexes);
   const clock = overrides.clock ?? monotonicClock(systemClock, await newestLastUpdated(store));
 
   const logger = overrides.logger ?? jsonLogger();
-  const parameters = await activateSearchParameters(registry, store, overrides.profilesDir ?? path.join(ROOT, 'profiles'));
+  for (const problem of profiles.problems) logger.log({ level: problem.severity === 'error' ? 'error' : 'warn', msg: 'profile not loaded', file: problem.file, reason: problem.message });
+  const parameters = await activateSearchParameters(registry, store, profilesDir);
   for (const { id, reason } of parameters.skipped) logger.log({ level: 'warn', msg: 'stored SearchParameter not activated', id, reason });
   const criteria = new CriteriaCompiler({ store, registry, baseUrl: config.baseUrl });
   const compartments = CompartmentDefinitions.load({ definitionsDir });
@@ -81,7 +85,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     paging: config.search,
     validator,
     indexer,
-    hooks: [searchParameterHook(registry)],
+    hooks: [searchParameterHook(registry), profileHook(profiles.registry)],
     search,
   };
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };

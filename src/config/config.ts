@@ -16,6 +16,8 @@ export interface Config {
   search: { defaultCount: number; maxCount: number };
   /** Key that signs search paging links; set it when several instances serve one store or links must survive restarts. */
   pageTokenSecret?: string;
+  /** Local profiles (issue 9): folder (PROFILES_DIR), unknown claimed profiles (PROFILE_UNKNOWN), REQUIRED_PROFILES. */
+  profiles?: { dir?: string; unknownProfile: 'warning' | 'error'; requiredProfiles: Record<string, string[]> };
 }
 
 export class ConfigError extends Error {
@@ -84,5 +86,22 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: byteSize(env, 'MAX_BODY_SIZE', 5 * 1024 * 1024),
     search: { defaultCount, maxCount },
     ...(pageTokenSecret ? { pageTokenSecret } : {}),
+    profiles: profileConfig(env),
   };
+}
+
+/** PROFILES_DIR, PROFILE_UNKNOWN=warning|error, REQUIRED_PROFILES=Patient=url1,url2;Encounter=url3 */
+function profileConfig(env: Env): NonNullable<Config['profiles']> {
+  const unknownProfile = env.PROFILE_UNKNOWN || 'warning';
+  if (unknownProfile !== 'warning' && unknownProfile !== 'error') throw new ConfigError(`PROFILE_UNKNOWN must be 'warning' or 'error', got '${unknownProfile}'`);
+  const requiredProfiles: Record<string, string[]> = {};
+  for (const part of (env.REQUIRED_PROFILES ?? '').split(';').map((p) => p.trim()).filter(Boolean)) {
+    const match = /^([A-Z][A-Za-z]+)=(.+)$/.exec(part);
+    const urls = match?.[2].split(',').map((u) => u.trim()).filter(Boolean) ?? [];
+    if (!match || !urls.length || urls.some((u) => !/^[a-z][a-z0-9+.-]*:/.test(u))) {
+      throw new ConfigError(`REQUIRED_PROFILES must look like 'Patient=http://example.org/StructureDefinition/p;Encounter=…', got '${part}'`);
+    }
+    requiredProfiles[match[1]] = urls;
+  }
+  return { ...(env.PROFILES_DIR ? { dir: env.PROFILES_DIR } : {}), unknownProfile, requiredProfiles };
 }

@@ -28,6 +28,7 @@ import {
   type StaticType,
 } from './fhirpath-native';
 import { NATIVE_INVARIANTS } from './native-invariants';
+import { ruleIssue } from './rule-issues';
 import type { ChildDefinition, ConstraintDefinition, InvariantDefinitions, InvariantNode } from './invariants-format';
 
 const model = r4 as unknown as Model;
@@ -312,13 +313,13 @@ const elementWithoutContent = (at: string): OperationOutcomeIssue => constraintF
 
 /** https://hl7.org/fhir/R4/operationoutcome.html: code `invariant`, the constraint key as details, its text as diagnostics. */
 function constraintFailed(c: ConstraintDefinition, at: string): OperationOutcomeIssue {
-  return {
+  return ruleIssue({
     severity: c.severity,
     code: 'invariant',
     details: { coding: [{ system: c.source, code: c.key }], text: c.key },
     diagnostics: `${at}: constraint ${c.key} failed: ${c.human} (${c.expression})`,
     expression: [at],
-  };
+  });
 }
 
 function notEvaluated(c: ConstraintDefinition, at: string, err: unknown): OperationOutcomeIssue {

@@ -13,17 +13,23 @@ import { checkJsonSafety, DEFAULT_JSON_LIMITS } from './guards';
 import { issuesFromErrors } from './issues';
 import { INVARIANTS_FILE, INVARIANTS_FORMAT, type InvariantDefinitions } from './invariants-format';
 import { Invariants } from './invariants';
+import type { ProfileRegistry } from './profiles';
+import { isRuleIssue } from './rule-issues';
 import { registerFhirKeywords, type ResourceValidateFunction } from './schema-keywords';
 
 export interface ResourceValidator {
-  /** Every problem with this resource against the R4 base definitions and their invariants (warnings included); [] when valid. */
-  validate(resource: unknown): OperationOutcomeIssue[];
+  /**
+   * Every problem with this resource against the R4 base definitions and their invariants, and (when the structure
+   * is valid) against the profiles it claims in meta.profile, those required for its type, and `options.profiles`;
+   * warnings included; [] when valid.
+   */
+  validate(resource: unknown, options?: { profiles?: string[] }): OperationOutcomeIssue[];
   /** True for the R4 resource type names (and only those). */
   isResourceType(type: string): boolean;
   readonly resourceTypes: readonly string[];
 }
 
-export function loadBaseValidator(options: { definitionsDir?: string } = {}): ResourceValidator {
+export function loadBaseValidator(options: { definitionsDir?: string; profiles?: ProfileRegistry } = {}): ResourceValidator {
   const dir = options.definitionsDir ?? findDefinitionsDir();
   const file = join(dir, DEFINITIONS_FILE);
   if (!existsSync(file)) throw new FhirError('fault', `Validation definitions not found at ${file}; run 'npm run build:defs'`);
@@ -31,7 +37,7 @@ export function loadBaseValidator(options: { definitionsDir?: string } = {}): Re
   if (definitions.format !== DEFINITIONS_FORMAT) {
     throw new FhirError('fault', `Validation definitions at ${file} have format ${definitions.format}, expected ${DEFINITIONS_FORMAT}; run 'npm run build:defs'`);
   }
-  return new SchemaValidator(definitions, new Invariants(readInvariants(dir)));
+  return new SchemaValidator(definitions, new Invariants(readInvariants(dir)), options.profiles);
 }
 
 function readInvariants(dir: string): InvariantDefinitions {
@@ -51,7 +57,7 @@ function readInvariants(dir: string): InvariantDefinitions {
  */
 export function rejectionCategory(issues: readonly OperationOutcomeIssue[]): 'incorrect' | 'unprocessable' {
   const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
-  return errors.length && errors.every((i) => i.code === 'invariant') ? 'unprocessable' : 'incorrect';
+  return errors.length && errors.every(isRuleIssue) ? 'unprocessable' : 'incorrect';
 }
 
 /** generated/validation next to the package root, found from this file both under src/ (tsx) and dist/src/ (built). */
@@ -82,6 +88,7 @@ class SchemaValidator implements ResourceValidator {
   constructor(
     definitions: ValidationDefinitions,
     private readonly invariants: Invariants,
+    private readonly profiles?: ProfileRegistry,
   ) {
     this.resourceTypes = Object.freeze([...definitions.resourceTypes]);
     this.types = new Set(definitions.resourceTypes);
@@ -93,7 +100,7 @@ class SchemaValidator implements ResourceValidator {
     return this.types.has(type);
   }
 
-  validate(resource: unknown): OperationOutcomeIssue[] {
+  validate(resource: unknown, options: { profiles?: string[] } = {}): OperationOutcomeIssue[] {
     if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
       return [{ severity: 'error', code: 'structure', diagnostics: 'A resource must be a JSON object with a resourceType' }];
     }
@@ -105,7 +112,12 @@ class SchemaValidator implements ResourceValidator {
       return [{ severity: 'error', code: 'structure', diagnostics: `'${type}' is not an R4 resource type`, expression: ['resourceType'] }];
     }
     try {
-      if (this.fast.validator(type)(resource)) return this.invariants.check(resource as Record<string, unknown>);
+      if (this.fast.validator(type)(resource)) {
+        const issues = this.invariants.check(resource as Record<string, unknown>);
+        if (!this.profiles) return issues;
+        const profileIssues = this.profiles.validate(resource as Record<string, unknown>, options.profiles);
+        return profileIssues.length ? [...issues, ...profileIssues] : issues;
+      }
       const validateAll = this.full.validator(type);
       validateAll(resource);
       return issuesFromErrors(type, validateAll.errors ?? []);
