@@ -63,8 +63,9 @@ export class ProfileRegistry {
       if (!sd.url) throw new Error('a StructureDefinition without url cannot be referred to');
       const tree = compileProfile(sd);
       this.definitions.set(sd.url, sd);
-      this.compiled.clear();
+      // Base profiles are looked up when validating, so replacing one profile leaves the others' trees valid.
       if (tree) this.compiled.set(sd.url, tree);
+      else this.compiled.delete(sd.url);
     }
   }
 
@@ -186,17 +187,34 @@ const valueOfX = (element: ElementDefinition, prefix: 'fixed' | 'pattern' | 'min
 
 const describe = (v: unknown): string => JSON.stringify(v).slice(0, 120);
 
-/** Values of one element of `parent` (arrays flattened): `[jsonKey, index|undefined, value]`. */
-function valuesOf(parent: Json, rule: Rule): Array<{ key: string; index?: number; value: unknown }> {
-  const out: Array<{ key: string; index?: number; value: unknown }> = [];
+interface Found {
+  key: string;
+  index?: number;
+  value: unknown;
+  /** A primitive present only as `_x` (id and extensions, such as a data-absent-reason): counts, has no value. */
+  extensionOnly?: boolean;
+}
+
+/** Values of one element of `parent` (arrays flattened), including primitives carried only by `_x`. */
+function valuesOf(parent: Json, rule: Rule): Found[] {
+  const out: Found[] = [];
   const push = (key: string): void => {
     const v = parent[key];
-    if (v === undefined || v === null) return;
-    if (Array.isArray(v)) v.forEach((value, index) => value !== null && out.push({ key, index, value }));
-    else out.push({ key, value: v });
+    const ext = parent[`_${key}`];
+    if (Array.isArray(v)) v.forEach((value, index) => (value !== null ? out.push({ key, index, value }) : Array.isArray(ext) && ext[index] && out.push({ key, index, value: ext[index], extensionOnly: true })));
+    else if (v !== undefined && v !== null) out.push({ key, value: v });
+    else if (Array.isArray(ext)) ext.forEach((value, index) => value !== null && out.push({ key, index, value, extensionOnly: true }));
+    else if (ext !== undefined && ext !== null) out.push({ key, value: ext, extensionOnly: true });
   };
   if (!rule.choice) push(rule.key);
-  else for (const key of Object.keys(parent)) if (key.startsWith(rule.key) && /^[A-Z]/.test(key.slice(rule.key.length))) push(key);
+  else {
+    const keys = new Set<string>();
+    for (const raw of Object.keys(parent)) {
+      const key = raw.startsWith('_') ? raw.slice(1) : raw;
+      if (key.startsWith(rule.key) && /^[A-Z]/.test(key.slice(rule.key.length))) keys.add(key);
+    }
+    for (const key of keys) push(key);
+  }
   return out;
 }
 
@@ -251,6 +269,7 @@ class Checker {
     }
     const assigned = this.slice(rule, values, at);
     values.forEach((v, i) => {
+      if (v.extensionOnly) return;
       this.element(rule, v.value, path(v));
       const slice = assigned[i];
       if (slice) this.element(slice, v.value, path(v));
@@ -265,7 +284,7 @@ class Checker {
   }
 
   /** Assigns each value to its slice and checks slice cardinality, closed/openAtEnd and order (https://hl7.org/fhir/R4/profiling.html#slicing). */
-  private slice(rule: Rule, values: Array<{ key: string; index?: number; value: unknown }>, at: string): Array<Rule | undefined> {
+  private slice(rule: Rule, values: Found[], at: string): Array<Rule | undefined> {
     if (!rule.slices.length) return values.map(() => undefined);
     const slicing = rule.slicing ?? { discriminator: rule.key === 'extension' || rule.key === 'modifierExtension' ? [{ type: 'value', path: 'url' }] : [], rules: 'open' as const, ordered: false };
     const assigned = values.map((v) => rule.slices.find((s) => this.inSlice(s, slicing, v.value)));
