@@ -164,6 +164,17 @@ export class Invariants implements NodeLookup {
     return issues;
   }
 
+  /**
+   * A profile's constraint on the element at `path` whose values have type `typeCode`: compiled like the base ones
+   * (native where possible). Returns a test: true holds, false fails; it throws when the expression cannot be evaluated.
+   */
+  compileAt(definition: ConstraintDefinition, path: string, typeCode: string | undefined): (value: unknown, resource: unknown) => boolean {
+    const base = path.replace(/\[x\]/g, '');
+    const context: StaticType = this.nodes.get(base) ?? (typeCode ? this.nodes.get(typeCode) : undefined) ?? 'any';
+    const compiled = this.compile(definition, base, context);
+    return (value, resource) => compiled.test(value, { resource, rootResource: resource });
+  }
+
   compile(definition: ConstraintDefinition, path: string, context: StaticType): CompiledConstraint {
     const nativeInvariant = NATIVE_INVARIANTS[`${definition.source}#${definition.key}`];
     if (nativeInvariant) return { definition, test: (value) => nativeInvariant(value) };

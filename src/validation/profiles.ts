@@ -17,6 +17,9 @@ import type { CodeSystem, ElementDefinition, StructureDefinition, ValueSet } fro
 import type { OperationOutcomeIssue } from '../core/outcome';
 import { ruleIssue } from './rule-issues';
 import { Terminology } from './terminology';
+import type { ConstraintDefinition } from './invariants-format';
+
+export type ConstraintCompiler = (c: ConstraintDefinition, path: string, typeCode: string | undefined) => (value: unknown, resource: unknown) => boolean;
 
 type Json = Record<string, unknown>;
 
@@ -52,7 +55,30 @@ export class ProfileRegistry {
   private readonly compiled = new Map<string, Rule>();
   readonly terminology = new Terminology();
 
+  /** Compiles a profile's FHIRPath constraint; set by the base validator so profiles share its native compiler. */
+  compileConstraint: ConstraintCompiler = (c, path) => {
+    const compiled = fhirpath.compile({ base: path.replace(/\[x\]/g, ''), expression: c.expression }, model, { traceFn: () => undefined } as never);
+    return (value) => {
+      const result = compiled(value as Json, {}) as unknown[];
+      return !(result.length === 1 && result[0] === false);
+    };
+  };
+  private readonly constraintTests = new Map<string, (value: unknown, resource: unknown) => boolean>();
+
   constructor(readonly options: ProfileOptions = { unknownProfile: 'warning', requiredProfiles: {} }) {}
+
+  useConstraintCompiler(compiler: ConstraintCompiler): void {
+    this.compileConstraint = compiler;
+    this.constraintTests.clear();
+  }
+
+  /** The compiled test of a profile constraint, once per element path, type and expression. */
+  constraintTest(c: ConstraintDefinition, path: string, typeCode: string | undefined): (value: unknown, resource: unknown) => boolean {
+    const key = `${path}|${typeCode ?? ''}|${c.expression}`;
+    let test = this.constraintTests.get(key);
+    if (!test) this.constraintTests.set(key, (test = this.compileConstraint(c, path, typeCode)));
+    return test;
+  }
 
   /** Adds or replaces a conformance resource (StructureDefinition, ValueSet, CodeSystem); throws when a profile cannot be compiled. */
   add(resource: { resourceType: string }): void {
@@ -119,7 +145,7 @@ export class ProfileRegistry {
     const tree = this.rules(url);
     if (!sd || !tree) return [];
     const issues: OperationOutcomeIssue[] = [];
-    new Checker(this, url, issues).element(tree, value, at);
+    new Checker(this, url, issues, value.resourceType ? value : undefined).element(tree, value, at);
     if (sd.baseDefinition && this.has(sd.baseDefinition)) issues.push(...this.validateAgainst(value, sd.baseDefinition, at, seen));
     return issues;
   }
@@ -235,6 +261,8 @@ class Checker {
     private readonly registry: ProfileRegistry,
     private readonly profile: string,
     private readonly issues: OperationOutcomeIssue[],
+    /** The resource being validated, %resource of constraints. */
+    private readonly root?: Json,
   ) {}
 
   private report(severity: 'error' | 'warning', code: OperationOutcomeIssue['code'], at: string, text: string, element?: ElementDefinition): void {
@@ -387,15 +415,23 @@ class Checker {
 
   private constraints(e: ElementDefinition, value: unknown, at: string): void {
     for (const c of e.constraint ?? []) {
-      if (!c.expression || isBaseConstraint(c.key)) continue;
-      let result: unknown[];
+      // Constraints restated from the base definitions are evaluated (natively) by the base validator already.
+      if (!c.expression || isBaseConstraint(c.key) || c.source?.startsWith('http://hl7.org/fhir/StructureDefinition/')) continue;
+      const definition: ConstraintDefinition = {
+        key: c.key,
+        severity: c.severity === 'error' ? 'error' : 'warning',
+        human: c.human,
+        expression: c.expression,
+        source: c.source ?? this.profile,
+      };
+      let holds: boolean;
       try {
-        result = fhirpath.evaluate(value as Json, { base: e.path, expression: c.expression }, {}, model) as unknown[];
+        holds = this.registry.constraintTest(definition, e.path, e.type?.length === 1 ? e.type[0].code : undefined)(value, this.root ?? value);
       } catch (err) {
         this.report('warning', 'invariant', at, `constraint ${c.key} could not be evaluated: ${(err as Error).message}`, e);
         continue;
       }
-      if (result.length === 1 && result[0] === false) this.report(c.severity === 'error' ? 'error' : 'warning', 'invariant', at, `constraint ${c.key} failed: ${c.human}`, e);
+      if (!holds) this.report(definition.severity, 'invariant', at, `constraint ${c.key} failed: ${c.human}`, e);
     }
   }
 

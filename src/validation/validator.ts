@@ -37,7 +37,9 @@ export function loadBaseValidator(options: { definitionsDir?: string; profiles?:
   if (definitions.format !== DEFINITIONS_FORMAT) {
     throw new FhirError('fault', `Validation definitions at ${file} have format ${definitions.format}, expected ${DEFINITIONS_FORMAT}; run 'npm run build:defs'`);
   }
-  return new SchemaValidator(definitions, new Invariants(readInvariants(dir)), options.profiles);
+  const invariants = new Invariants(readInvariants(dir));
+  options.profiles?.useConstraintCompiler((c, path, typeCode) => invariants.compileAt(c, path, typeCode));
+  return new SchemaValidator(definitions, invariants, options.profiles);
 }
 
 function readInvariants(dir: string): InvariantDefinitions {

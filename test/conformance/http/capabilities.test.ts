@@ -52,7 +52,7 @@ describe('capabilities (http.html#capabilities)', () => {
   it('lists the operations the route table implements', async () => {
     const rest = (await s.http.get('/fhir/metadata')).body.rest[0];
     assert.deepEqual(rest.operation.map((o: { name: string }) => o.name), ['reindex']);
-    assert.deepEqual(rest.resource[0].operation.map((o: { name: string }) => o.name), ['reindex']);
+    assert.deepEqual(rest.resource[0].operation.map((o: { name: string }) => o.name), ['reindex', 'validate']);
   });
 
   it('serves /openapi.yaml, a valid OpenAPI 3.1 document describing the REST paths', async () => {
