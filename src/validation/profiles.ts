@@ -150,6 +150,11 @@ export class ProfileRegistry {
     return issues;
   }
 
+  /** The `context` of an extension definition. */
+  contextsOf(url: string): Array<{ type: string; expression: string }> {
+    return (this.definitions.get(url)?.context ?? []).map((c) => ({ type: c.type, expression: c.expression }));
+  }
+
   /** The type a profile constrains (for Reference targets and `type`/`profile` discriminators). */
   typeOf(url: string): string | undefined {
     const canonical = url.split('|')[0];
@@ -455,8 +460,24 @@ class Checker {
     const url = (value as Json).url;
     const own = (rule.key === 'extension' || rule.key === 'modifierExtension') && typeof url === 'string' ? [url] : [];
     for (const profile of new Set([...declared, ...own].map((p) => p.split('|')[0]))) {
-      if (profile !== this.profile && this.registry.has(profile)) this.issues.push(...this.registry.validateAgainst(value as Json, profile, at));
+      if (profile === this.profile || !this.registry.has(profile)) continue;
+      if (own.length) this.extensionContext(profile, at);
+      this.issues.push(...this.registry.validateAgainst(value as Json, profile, at));
     }
+  }
+
+  /**
+   * An extension is used where its definition's `context` allows (https://hl7.org/fhir/R4/defining-extensions.html#context).
+   * Only element contexts are judged, and only where the answer does not need the element's datatype: a context
+   * naming a datatype (`Address`) is taken to allow any nested element.
+   */
+  private extensionContext(url: string, at: string): void {
+    const contexts = this.registry.contextsOf(url).filter((c) => c.type === 'element');
+    if (!contexts.length) return;
+    const where = at.replace(/\[\d+\]/g, '').replace(/\.(extension|modifierExtension)$/, '');
+    const nested = where.includes('.');
+    const allowed = contexts.some(({ expression: e }) => e === where || e === 'Element' || e === 'Resource' || e === 'DomainResource' || e === 'BackboneElement' || (nested && !e.includes('.') && e !== where.split('.')[0]));
+    if (!allowed) this.report('error', 'structure', at, `extension ${url} is not allowed on ${where} (its context: ${contexts.map((c) => c.expression).join(', ')})`);
   }
 }
 

@@ -176,6 +176,27 @@ describe('bindings against local value sets (https://hl7.org/fhir/R4/terminologi
   });
 });
 
+describe('extensions against their definitions', () => {
+  const registry = new ProfileRegistry();
+  const EXT = `${P}ext-colour`;
+  before(() => {
+    registry.add(profile('ext-colour', 'Extension', [['Extension.url', { fixedUri: EXT }], ['Extension.value[x]', { min: 1, type: [{ code: 'code' }] }]], { kind: 'complex-type', context: [{ type: 'element', expression: 'Patient' }] }));
+    registry.add(profile('with-ext', 'Patient', [['Patient.extension', { slicing: { discriminator: [{ type: 'value', path: 'url' }], rules: 'open' } }], ['Patient.extension:colour', { sliceName: 'colour', max: '1', type: [{ code: 'Extension', profile: [EXT] }] }], ['Patient.contact.extension', {}]]));
+  });
+  const colour = (value: Record<string, unknown>) => ({ url: EXT, ...value });
+  test('value type of the definition', () => {
+    assert.deepEqual(errors(registry, { resourceType: 'Patient', extension: [colour({ valueCode: 'red' })] }, 'with-ext'), []);
+    assert.deepEqual(errors(registry, { resourceType: 'Patient', extension: [colour({ valueString: 'red' })] }, 'with-ext'), ['error Patient.extension[0].valueString']);
+  });
+  test('slice cardinality of an extension', () => {
+    assert.deepEqual(errors(registry, { resourceType: 'Patient', extension: [colour({ valueCode: 'red' }), colour({ valueCode: 'blue' })] }, 'with-ext'), ['error Patient.extension']);
+  });
+  test('context: allowed on Patient, not on Patient.contact', () => {
+    const misplaced = { resourceType: 'Patient', contact: [{ name: { text: 'A' }, extension: [colour({ valueCode: 'red' })] }] };
+    assert.deepEqual(errors(registry, misplaced, 'with-ext'), ['error Patient.contact[0].extension[0]']);
+  });
+});
+
 describe('the shipped regional package (profiles/regional) and its examples', () => {
   let registry: ProfileRegistry;
   before(async () => {
