@@ -60,6 +60,9 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
 
   const logger = overrides.logger ?? jsonLogger();
   for (const problem of profiles.problems) logger.log({ level: problem.severity === 'error' ? 'error' : 'warn', msg: 'profile not loaded', file: problem.file, reason: problem.message });
+  for (const [type, urls] of Object.entries(config.profiles?.requiredProfiles ?? {})) {
+    for (const url of urls) if (!profiles.registry.has(url)) logger.log({ level: 'warn', msg: 'REQUIRED_PROFILES names a profile that is not loaded: every write of this type will be refused', type, url });
+  }
   const parameters = await activateSearchParameters(registry, store, profilesDir);
   for (const { id, reason } of parameters.skipped) logger.log({ level: 'warn', msg: 'stored SearchParameter not activated', id, reason });
   const criteria = new CriteriaCompiler({ store, registry, baseUrl: config.baseUrl });
