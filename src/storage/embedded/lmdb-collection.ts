@@ -1,0 +1,51 @@
+/**
+ * One collection of the LMDB engine as readers see it: documents read by id from the current read snapshot
+ * (checksum verified, parsed, frozen and kept in the bounded cache), full scans over the collection's key range,
+ * and its indexes (lmdb-index.ts). Query execution is the shared one (collection.ts).
+ */
+import type { Database } from 'lmdb';
+import type { Doc } from '../port';
+import { QueryableCollection } from './collection';
+import type { DocumentCache } from './document-cache';
+import type { IndexView } from './index-view';
+import { collectionPrefix, decodeDocument, rangeEnd } from './lmdb-layout';
+import type { LmdbIndex } from './lmdb-index';
+import { freeze } from './projection';
+
+export class LmdbCollection extends QueryableCollection {
+  readonly prefix: string;
+  readonly indexes = new Map<string, LmdbIndex>();
+
+  constructor(
+    readonly name: string,
+    private readonly docs: Database<Buffer, string>,
+    private readonly cache: DocumentCache,
+  ) {
+    super();
+    this.prefix = collectionPrefix(name);
+  }
+
+  get(id: string): Doc | undefined {
+    const key = this.prefix + id;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const value = this.docs.getBinaryFast(key);
+    if (value === undefined) return undefined;
+    const json = decodeDocument(value, this.name, id);
+    const doc = freeze(JSON.parse(json) as Doc);
+    this.cache.set(key, doc, json.length);
+    return doc;
+  }
+
+  /** Every document, parsed afresh (a scan does not fill the cache). */
+  *all(): Generator<Doc> {
+    const at = this.prefix.length;
+    for (const { key, value } of this.docs.getRange({ start: this.prefix, end: rangeEnd(this.prefix) })) {
+      yield JSON.parse(decodeDocument(value, this.name, (key as string).slice(at))) as Doc;
+    }
+  }
+
+  protected indexList(): Iterable<IndexView> {
+    return this.indexes.values();
+  }
+}

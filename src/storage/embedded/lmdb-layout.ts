@@ -1,0 +1,81 @@
+/**
+ * The on-disk layout of the LMDB engine (docs/storage.md#layout): one LMDB environment in `<DATA_DIR>/lmdb/`
+ * with three databases.
+ * - `docs`: key = collection prefix + `_id`; value = CRC-32 of the JSON text (u32 LE) + the JSON text itself,
+ *   exactly what reads parse. The checksum is verified on every read; a mismatch is StorageCorrupt naming the
+ *   collection and `_id`, and the document is never served.
+ * - `index`: key = collection prefix + index prefix + encoded key tuple + `_id` (key-encoding.ts), empty value.
+ * - `meta`: the layout version and, per collection, its index definitions and the key shapes seen so far.
+ * Keys are strings written as UTF-8 by a key encoder of our own (lmdb-js's default encoding treats \x00 as a
+ * separator, and our tuples contain it); UTF-8 byte order is code point order, the order of MongoDB's binary
+ * string comparison.
+ */
+import { crc32 } from 'node:zlib';
+import { StorageCorrupt, StorageFull } from '../port';
+import { encodeKeyValue, prefixEnd } from './key-encoding';
+
+export const LMDB_DIR = 'lmdb';
+export const LAYOUT_VERSION = 1;
+
+/** Node's unchecked UTF-8 buffer methods (what Buffer#write and #toString call after checking arguments). */
+interface Utf8Buffer extends Buffer {
+  utf8Write(text: string, offset: number): number;
+  utf8Slice(start: number, end: number): string;
+}
+
+/** Strings as UTF-8 keys, read back as strings. */
+export const stringKeys = {
+  writeKey(key: string, target: Buffer, start: number): number {
+    return start + (target as Utf8Buffer).utf8Write(key, start);
+  },
+  readKey(source: Buffer, start: number, end: number): string {
+    return (source as Utf8Buffer).utf8Slice(start, end);
+  },
+};
+
+/** Keys longer than this (in UTF-8 bytes) do not fit LMDB's default key size limit (lmdb-js: 1,978). */
+export const MAX_KEY_BYTES = 1978;
+
+/** The key prefix of a collection's documents (self-delimiting, so no collection's keys run into another's). */
+export const collectionPrefix = (collection: string): string => encodeKeyValue(collection);
+/** The key prefix of one index's entries. */
+export const indexPrefix = (collection: string, index: string): string => encodeKeyValue(collection) + encodeKeyValue(index);
+/** One past the last key that starts with `prefix`. */
+export const rangeEnd = (prefix: string): string => prefixEnd(prefix);
+
+export const metaIndexesKey = (collection: string): string => `indexes/${collection}`;
+export const META_LAYOUT_KEY = 'layout';
+
+/** A document's stored value: checksum, then its JSON text. */
+export function encodeDocument(json: string): Buffer {
+  const length = Buffer.byteLength(json);
+  const value = Buffer.allocUnsafe(4 + length);
+  value.write(json, 4);
+  value.writeUInt32LE(crc32(value.subarray(4)), 0);
+  return value;
+}
+
+/** The JSON text of a stored value, after checking its checksum; StorageCorrupt when it does not match. */
+export function decodeDocument(value: Uint8Array, collection: string, id: string): string {
+  const buffer = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.length);
+  const body = buffer.subarray(4, buffer.length);
+  if (buffer.length < 4 || buffer.readUInt32LE(0) !== crc32(body)) {
+    throw new StorageCorrupt(
+      `the stored document ${id} of collection ${collection} is damaged (its checksum does not match); it is not served. ` +
+        'Stop the server, run `npm run store:check` on the data directory, and restore it from a backup',
+    );
+  }
+  return body.toString('utf8');
+}
+
+const NO_SPACE = /ENOSPC|EDQUOT|EFBIG|No space left|Disk quota|File too large|MDB_MAP_FULL/i;
+
+/** A failed LMDB commit as the store reports it: StorageFull for lack of space, the error itself otherwise. */
+export function commitFailure(error: unknown): Error {
+  const failure = error instanceof Error ? error : new Error(String(error));
+  const code = (failure as NodeJS.ErrnoException).code ?? '';
+  if (NO_SPACE.test(code) || NO_SPACE.test(failure.message)) {
+    return new StorageFull(`storing the commit failed, the disk is full (${code || failure.message}); free space in the data directory`);
+  }
+  return failure;
+}
