@@ -52,7 +52,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   const registry = SearchRegistry.loadBase({ definitionsDir });
   const logger = overrides.logger ?? jsonLogger();
   const onWarning = (warning: StoreWarning): void => logger.log({ level: 'warn', ...warning, msg: `storage: ${warning.msg}` });
-  const store = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir, onWarning }));
+  const store = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir, cacheMb: config.storeCacheMb, onWarning }));
   await store.ensureIndexes(RESOURCES, resourceIndexes);
   await store.ensureIndexes(HISTORY, historyIndexes);
   const clock = overrides.clock ?? monotonicClock(systemClock, await newestLastUpdated(store));

@@ -35,6 +35,11 @@ export class DocumentCache {
     }
   }
 
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
   delete(key: string): void {
     const entry = this.entries.get(key);
     if (!entry) return;

@@ -18,11 +18,17 @@ export class LmdbCollection extends QueryableCollection {
 
   constructor(
     readonly name: string,
-    private readonly docs: Database<Buffer, string>,
+    private docs: Database<Buffer, string>,
     private readonly cache: DocumentCache,
   ) {
     super();
     this.prefix = collectionPrefix(name);
+  }
+
+  /** Reads from these databases from now on (after the environment was opened again). */
+  attach(docs: Database<Buffer, string>, index: Database<Buffer, string>): void {
+    this.docs = docs;
+    for (const i of this.indexes.values()) i.attach(index);
   }
 
   get(id: string): Doc | undefined {

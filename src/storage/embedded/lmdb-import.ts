@@ -15,6 +15,8 @@ import { recover } from './recovery';
 export const IMPORTED_DIR = 'journal-format-imported';
 const IMPORTED_KEY = 'imported-journal-format';
 const CHUNK = 10_000;
+/** Every key: all of them start with an encoded collection name (key-encoding.ts tags are above \u0001). */
+const ALL_KEYS = { start: '\u0001', end: '\u00ff' };
 
 /** Files of the journal/snapshot format in a data directory. */
 export function journalFormatFiles(dir: string): string[] {
@@ -34,7 +36,7 @@ export async function importJournalFormat(
   let documents = 0;
   if (meta.getBinary(IMPORTED_KEY) === undefined) {
     env.transactionSync(() => {
-      for (const key of docs.getKeys()) docs.removeSync(key);
+      for (const key of docs.getKeys(ALL_KEYS)) docs.removeSync(key);
     });
     let pending: Array<[key: string, json: string | null]> = [];
     const flush = (): void => {
@@ -62,7 +64,7 @@ export async function importJournalFormat(
       warn,
     );
     flush();
-    documents = docs.getKeysCount();
+    documents = docs.getKeysCount(ALL_KEYS);
     env.transactionSync(() => meta.putSync(IMPORTED_KEY, encodeDocument(JSON.stringify({ documents, at: new Date().toISOString() }))));
   } else {
     documents = (JSON.parse(decodeDocument(meta.getBinary(IMPORTED_KEY)!, 'meta', IMPORTED_KEY)) as { documents: number }).documents;

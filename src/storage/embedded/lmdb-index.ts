@@ -29,7 +29,7 @@ export class LmdbIndex implements IndexView {
   constructor(
     collection: string,
     spec: IndexSpec,
-    private readonly db: Database<Buffer, string>,
+    private db: Database<Buffer, string>,
     stored?: StoredIndex,
   ) {
     this.spec = spec;
@@ -49,6 +49,10 @@ export class LmdbIndex implements IndexView {
         for (const p of saved.objectPrefixes) shape.objectPrefixes.add(p);
       });
     }
+  }
+
+  attach(db: Database<Buffer, string>): void {
+    this.db = db;
   }
 
   get shapes(): readonly PositionShape[] {

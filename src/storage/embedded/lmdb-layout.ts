@@ -70,12 +70,27 @@ export function decodeDocument(value: Uint8Array, collection: string, id: string
 
 const NO_SPACE = /ENOSPC|EDQUOT|EFBIG|No space left|Disk quota|File too large|MDB_MAP_FULL/i;
 
-/** A failed LMDB commit as the store reports it: StorageFull for lack of space, the error itself otherwise. */
-export function commitFailure(error: unknown): Error {
-  const failure = error instanceof Error ? error : new Error(String(error));
-  const code = (failure as NodeJS.ErrnoException).code ?? '';
-  if (NO_SPACE.test(code) || NO_SPACE.test(failure.message)) {
-    return new StorageFull(`storing the commit failed, the disk is full (${code || failure.message}); free space in the data directory`);
+/**
+ * A failed LMDB commit as the store reports it: StorageFull for lack of space, the error itself otherwise.
+ * lmdb-js rejects a failed commit with "Commit failed" and the system error in a rejected `commitError` promise
+ * (unhandled, that promise would end the process).
+ */
+export async function commitFailure(error: unknown): Promise<Error> {
+  let failure = error instanceof Error ? error : new Error(String(error));
+  const detail = (failure as { commitError?: Promise<unknown> }).commitError;
+  if (detail) {
+    try {
+      await detail;
+    } catch (cause) {
+      if (cause instanceof Error) failure = cause;
+    }
+  }
+  const code = String((failure as NodeJS.ErrnoException).code ?? '');
+  if (NO_SPACE_ERRNO.has(code) || NO_SPACE.test(code) || NO_SPACE.test(failure.message)) {
+    return new StorageFull(`storing the commit failed, the disk is full (${failure.message}); free space in the data directory`);
   }
   return failure;
 }
+
+/** ENOSPC, EDQUOT and EFBIG as the numbers lmdb-js reports (Linux errno). */
+const NO_SPACE_ERRNO = new Set(['28', '122', '27']);

@@ -138,7 +138,7 @@ class LmdbStore implements Store {
 
   async find(collection: string, filter: Filter, options?: FindOptions): Promise<Doc[]> {
     this.assertOpen();
-    return this.collections.get(collection)?.find(new CompiledFilter(filter), options) ?? [];
+    return this.collectionFor(collection).find(new CompiledFilter(filter), options);
   }
 
   async findOne(collection: string, filter: Filter, options?: FindOptions): Promise<Doc | null> {
@@ -148,7 +148,7 @@ class LmdbStore implements Store {
 
   async count(collection: string, filter: Filter, limit?: number): Promise<number> {
     this.assertOpen();
-    return this.collections.get(collection)?.count(new CompiledFilter(filter), limit) ?? 0;
+    return this.collectionFor(collection).count(new CompiledFilter(filter), limit);
   }
 
   /** Builds missing indexes from the stored documents, in one write transaction with their definitions. */
@@ -164,7 +164,7 @@ class LmdbStore implements Store {
     try {
       await this.committing;
       const built = missing.map((spec) => new LmdbIndex(collection, { name: spec.name, keys: spec.keys.map(([p, d]) => [p, d]), unique: spec.unique }, this.index));
-      await this.env.transaction(() => {
+      await this.env.childTransaction(() => {
         for (const index of built) {
           for (const key of this.index.getKeys({ start: index.prefix, end: rangeEnd(index.prefix) })) this.index.removeSync(key);
         }
@@ -196,7 +196,7 @@ class LmdbStore implements Store {
     let durable: Promise<void>;
     let result: T;
     const tx = new EmbeddedTransaction({
-      collection: (name) => this.collections.get(name),
+      collection: (name) => this.collectionFor(name),
       inFlight: (name) => this.inFlightView(name),
       inFlightHas: (name, id) => this.inFlight.get(name)?.has(id) ?? false,
       inFlightGet: (name, id) => this.inFlight.get(name)?.get(id)?.doc ?? null,
@@ -278,7 +278,9 @@ class LmdbStore implements Store {
       this.queue = [];
       try {
         const { docOps, indexOps } = this.prepare(batch);
-        await this.env.transaction(() => {
+        // A child transaction, so that anything thrown in it rolls back every write of the batch (a throw in a
+        // plain lmdb-js transaction callback would still commit what it wrote before).
+        await this.env.childTransaction(() => {
           for (const [key, value] of docOps) {
             if (value) this.docs.putSync(key, value);
             else this.docs.removeSync(key);
@@ -291,7 +293,9 @@ class LmdbStore implements Store {
           this.options.beforeCommit?.();
         });
       } catch (error) {
-        this.fail([...batch, ...this.queue.splice(0)], commitFailure(error));
+        const failure = await commitFailure(error);
+        await this.reopenEnvironment();
+        this.fail([...batch, ...this.queue.splice(0)], failure);
         continue;
       }
       this.env.resetReadTxn();
@@ -306,6 +310,21 @@ class LmdbStore implements Store {
       for (const commit of batch) commit.resolve();
     }
     this.committing = null;
+  }
+
+  /**
+   * After a failed commit (a full disk), LMDB's environment may hold state of the aborted write: it is closed and
+   * opened again, so the next commit starts from what is on disk.
+   */
+  private async reopenEnvironment(): Promise<void> {
+    try {
+      await this.env.close();
+    } catch {
+      // closing a failed environment may fail too; opening it again is what matters
+    }
+    ({ env: this.env, docs: this.docs, index: this.index, meta: this.meta } = openEnvironment(this.options.dataDir, { noSync: this.options.noSync }));
+    for (const collection of this.collections.values()) collection.attach(this.docs, this.index);
+    this.cache.clear();
   }
 
   /**
