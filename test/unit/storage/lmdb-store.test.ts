@@ -141,9 +141,9 @@ describe('embedded store on LMDB', () => {
     const store = await openLmdbStore({ dataDir: freshDir(), cacheMb: 0.001 });
     const text = 'x'.repeat(100);
     for (let i = 0; i < 20; i++) await insert(store, `d${i}`, { text, v: 1 });
-    for (let i = 0; i < 20; i++) assert.equal(((await store.findOne('docs', { _id: `d${i}` })) as { v: number }).v, 1);
+    for (let i = 0; i < 20; i++) assert.equal(((await store.findOne('docs', { _id: `d${i}` })) as { v?: number } | null)?.v, 1);
     await store.transaction((tx) => tx.replace('docs', { _id: 'd19', text, v: 2 }));
-    assert.equal(((await store.findOne('docs', { _id: 'd19' })) as { v: number }).v, 2);
+    assert.equal(((await store.findOne('docs', { _id: 'd19' })) as { v?: number } | null)?.v, 2);
     await store.close();
   });
 
