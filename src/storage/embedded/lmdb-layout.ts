@@ -10,6 +10,7 @@
  * separator, and our tuples contain it); UTF-8 byte order is code point order, the order of MongoDB's binary
  * string comparison.
  */
+import { statfsSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { StorageCorrupt, StorageFull } from '../port';
 import { encodeKeyValue, prefixEnd } from './key-encoding';
@@ -75,7 +76,7 @@ const NO_SPACE = /ENOSPC|EDQUOT|EFBIG|No space left|Disk quota|File too large|MD
  * lmdb-js rejects a failed commit with "Commit failed" and the system error in a rejected `commitError` promise
  * (unhandled, that promise would end the process).
  */
-export async function commitFailure(error: unknown): Promise<Error> {
+export async function commitFailure(error: unknown, dataDir: string): Promise<Error> {
   let failure = error instanceof Error ? error : new Error(String(error));
   const detail = (failure as { commitError?: Promise<unknown> }).commitError;
   if (detail) {
@@ -86,11 +87,27 @@ export async function commitFailure(error: unknown): Promise<Error> {
     }
   }
   const code = String((failure as NodeJS.ErrnoException).code ?? '');
-  if (NO_SPACE_ERRNO.has(code) || NO_SPACE.test(code) || NO_SPACE.test(failure.message)) {
+  if (NO_SPACE_ERRNO.has(code) || NO_SPACE.test(code) || NO_SPACE.test(failure.message) || ioErrorOnFullDisk(failure, dataDir)) {
     return new StorageFull(`storing the commit failed, the disk is full (${failure.message}); free space in the data directory`);
   }
   return failure;
 }
+
+/**
+ * LMDB reports some writes into a full filesystem as an I/O error (EIO; seen on tmpfs when the data file grows):
+ * with almost no space left where the data lives, that is a full disk, which freeing space cures.
+ */
+function ioErrorOnFullDisk(failure: Error, dataDir: string): boolean {
+  if (!/Input\/output error|EIO/.test(failure.message) && String((failure as NodeJS.ErrnoException).code) !== '5') return false;
+  try {
+    const { bavail, bsize } = statfsSync(dataDir);
+    return bavail * bsize < FULL_BELOW_BYTES;
+  } catch {
+    return false;
+  }
+}
+
+const FULL_BELOW_BYTES = 1024 * 1024;
 
 /** ENOSPC, EDQUOT and EFBIG as the numbers lmdb-js reports (Linux errno). */
 const NO_SPACE_ERRNO = new Set(['28', '122', '27']);

@@ -293,7 +293,7 @@ class LmdbStore implements Store {
           this.options.beforeCommit?.();
         });
       } catch (error) {
-        const failure = await commitFailure(error);
+        const failure = await commitFailure(error, this.options.dataDir);
         await this.reopenEnvironment();
         this.fail([...batch, ...this.queue.splice(0)], failure);
         continue;
