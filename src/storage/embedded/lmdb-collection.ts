@@ -8,21 +8,23 @@ import type { Doc } from '../port';
 import { QueryableCollection } from './collection';
 import type { DocumentCache } from './document-cache';
 import type { IndexView } from './index-view';
-import { collectionPrefix, decodeDocument, rangeEnd } from './lmdb-layout';
+import { decodeDocument, rangeEnd } from './lmdb-layout';
 import type { LmdbIndex } from './lmdb-index';
 import { freeze } from './projection';
 
 export class LmdbCollection extends QueryableCollection {
-  readonly prefix: string;
+  /** Key prefix of the documents (PrefixTable); none until the collection is first written. */
+  prefix: string | undefined;
   readonly indexes = new Map<string, LmdbIndex>();
 
   constructor(
     readonly name: string,
     private docs: Database<Buffer, string>,
     private readonly cache: DocumentCache,
+    prefix: string | undefined,
   ) {
     super();
-    this.prefix = collectionPrefix(name);
+    this.prefix = prefix;
   }
 
   /** Reads from these databases from now on (after the environment was opened again). */
@@ -32,6 +34,7 @@ export class LmdbCollection extends QueryableCollection {
   }
 
   get(id: string): Doc | undefined {
+    if (this.prefix === undefined) return undefined;
     const key = this.prefix + id;
     const cached = this.cache.get(key);
     if (cached) return cached;
@@ -45,6 +48,7 @@ export class LmdbCollection extends QueryableCollection {
 
   /** Every document, parsed afresh (a scan does not fill the cache). */
   *all(): Generator<Doc> {
+    if (this.prefix === undefined) return;
     const at = this.prefix.length;
     for (const { key, value } of this.docs.getRange({ start: this.prefix, end: rangeEnd(this.prefix) })) {
       yield JSON.parse(decodeDocument(value, this.name, (key as string).slice(at))) as Doc;

@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, renameSync } from 'node:fs';
 import type { Database, RootDatabase } from 'lmdb';
 import type { StoreWarning } from '../port';
 import { SNAPSHOT_FILE, SNAPSHOT_TEMP_FILE, fsyncDirectorySync, journalFile, journalGenerations, pathIn } from './data-files';
-import { collectionPrefix, decodeDocument, encodeDocument } from './lmdb-layout';
+import { PrefixTable, collectionEntry, decodeDocument, encodeDocument } from './lmdb-layout';
 import { recover } from './recovery';
 
 export const IMPORTED_DIR = 'journal-format-imported';
@@ -38,6 +38,8 @@ export async function importJournalFormat(
     env.transactionSync(() => {
       for (const key of docs.getKeys(ALL_KEYS)) docs.removeSync(key);
     });
+    const prefixes = PrefixTable.load(meta);
+    const prefix = (collection: string): string => prefixes.assign(collectionEntry(collection));
     let pending: Array<[key: string, json: string | null]> = [];
     const flush = (): void => {
       const chunk = pending;
@@ -53,11 +55,11 @@ export async function importJournalFormat(
       dir,
       {
         put: (collection, doc) => {
-          pending.push([collectionPrefix(collection) + doc._id, JSON.stringify(doc)]);
+          pending.push([prefix(collection) + doc._id, JSON.stringify(doc)]);
           if (pending.length >= CHUNK) flush();
         },
         delete: (collection, id) => {
-          pending.push([collectionPrefix(collection) + id, null]);
+          pending.push([prefix(collection) + id, null]);
           if (pending.length >= CHUNK) flush();
         },
       },
@@ -65,7 +67,10 @@ export async function importJournalFormat(
     );
     flush();
     documents = docs.getKeysCount(ALL_KEYS);
-    env.transactionSync(() => meta.putSync(IMPORTED_KEY, encodeDocument(JSON.stringify({ documents, at: new Date().toISOString() }))));
+    env.transactionSync(() => {
+      prefixes.save(meta);
+      meta.putSync(IMPORTED_KEY, encodeDocument(JSON.stringify({ documents, at: new Date().toISOString() })));
+    });
   } else {
     documents = (JSON.parse(decodeDocument(meta.getBinary(IMPORTED_KEY)!, 'meta', IMPORTED_KEY)) as { documents: number }).documents;
   }

@@ -9,7 +9,7 @@ import { StorageConflict } from '../port';
 import type { IndexView, KeyInterval } from './index-view';
 import { KeyGenerator, type PositionShape } from './index-keys';
 import { encodedTupleLength, prefixEnd } from './key-encoding';
-import { MAX_KEY_BYTES, indexPrefix } from './lmdb-layout';
+import { MAX_KEY_BYTES } from './lmdb-layout';
 import { mergeById } from './ordered-ids';
 
 /** What is kept of an index in the `meta` database. */
@@ -27,14 +27,15 @@ export class LmdbIndex implements IndexView {
   private readonly generator: KeyGenerator;
 
   constructor(
-    collection: string,
+    /** The index's key prefix (lmdb-layout.ts, PrefixTable). */
+    prefix: string,
     spec: IndexSpec,
     private db: Database<Buffer, string>,
     stored?: StoredIndex,
   ) {
     this.spec = spec;
     this.paths = spec.keys.map(([path]) => path);
-    this.prefix = indexPrefix(collection, spec.name);
+    this.prefix = prefix;
     this.generator = new KeyGenerator(this.paths);
     if (stored) {
       this.incomplete = stored.incomplete === true;
@@ -158,8 +159,8 @@ export class LmdbIndex implements IndexView {
     return this.db.getKeys(reverse ? { start: range.end, end: range.start, reverse: true } : range) as Iterable<string>;
   }
 
-  /** The id after the key's tuple; the prefix is two encoded components itself (collection, index name). */
+  /** The id after the key's tuple. */
   private idOf(key: string): string {
-    return key.slice(encodedTupleLength(key, this.paths.length + 2));
+    return key.slice(encodedTupleLength(key, this.paths.length, this.prefix.length));
   }
 }

@@ -1,11 +1,12 @@
 /**
  * The on-disk layout of the LMDB engine (docs/storage.md#layout): one LMDB environment in `<DATA_DIR>/lmdb/`
  * with three databases.
- * - `docs`: key = collection prefix + `_id`; value = CRC-32 of the JSON text (u32 LE) + the JSON text itself,
+ * - `docs`: key = collection prefix (two characters, PrefixTable) + `_id`; value = CRC-32 of the JSON text (u32 LE) + the JSON text itself,
  *   exactly what reads parse. The checksum is verified on every read; a mismatch is StorageCorrupt naming the
  *   collection and `_id`, and the document is never served.
- * - `index`: key = collection prefix + index prefix + encoded key tuple + `_id` (key-encoding.ts), empty value.
- * - `meta`: the layout version and, per collection, its index definitions and the key shapes seen so far.
+ * - `index`: key = index prefix (two characters) + encoded key tuple + `_id` (key-encoding.ts), empty value.
+ * - `meta`: the layout version, the prefix table and, per collection, its index definitions and the key shapes
+ *   seen so far.
  * Keys are strings written as UTF-8 by a key encoder of our own (lmdb-js's default encoding treats \x00 as a
  * separator, and our tuples contain it); UTF-8 byte order is code point order, the order of MongoDB's binary
  * string comparison.
@@ -13,7 +14,7 @@
 import { statfsSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { StorageCorrupt, StorageFull } from '../port';
-import { encodeKeyValue, prefixEnd } from './key-encoding';
+import { prefixEnd } from './key-encoding';
 
 export const LMDB_DIR = 'lmdb';
 export const LAYOUT_VERSION = 1;
@@ -37,15 +38,70 @@ export const stringKeys = {
 /** Keys longer than this (in UTF-8 bytes) do not fit LMDB's default key size limit (lmdb-js: 1,978). */
 export const MAX_KEY_BYTES = 1978;
 
-/** The key prefix of a collection's documents (self-delimiting, so no collection's keys run into another's). */
-export const collectionPrefix = (collection: string): string => encodeKeyValue(collection);
-/** The key prefix of one index's entries. */
-export const indexPrefix = (collection: string, index: string): string => encodeKeyValue(collection) + encodeKeyValue(index);
 /** One past the last key that starts with `prefix`. */
 export const rangeEnd = (prefix: string): string => prefixEnd(prefix);
 
 export const metaIndexesKey = (collection: string): string => `indexes/${collection}`;
 export const META_LAYOUT_KEY = 'layout';
+const META_PREFIXES_KEY = 'prefixes';
+
+/** Names in the prefix table: a collection's documents, and one index of a collection. */
+export const collectionEntry = (collection: string): string => `c/${collection}`;
+export const indexEntry = (collection: string, index: string): string => `i/${collection}/${index}`;
+
+/** Fixed-length prefixes never run into each other: two printable ASCII characters (8,836 of them). */
+const PREFIX_DIGITS = 94;
+const prefixOf = (n: number): string => String.fromCharCode(0x21 + Math.floor(n / PREFIX_DIGITS), 0x21 + (n % PREFIX_DIGITS));
+export const PREFIX_LENGTH = 2;
+
+/**
+ * The key prefix of each collection and index: two characters assigned on first use and kept in `meta`, so keys
+ * do not repeat long names (an index entry is otherwise mostly its collection and index name).
+ */
+export class PrefixTable {
+  private dirty = false;
+
+  private constructor(private readonly byName: Map<string, string>) {}
+
+  static load(meta: { getBinary(key: string): Uint8Array | undefined }): PrefixTable {
+    const value = meta.getBinary(META_PREFIXES_KEY);
+    const entries = value === undefined ? [] : (JSON.parse(decodeDocument(value, 'meta', META_PREFIXES_KEY)) as Array<[string, string]>);
+    return new PrefixTable(new Map(entries));
+  }
+
+  get(name: string): string | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The prefix of `name`, assigned now if it has none (saved with the next save()). */
+  assign(name: string): string {
+    let prefix = this.byName.get(name);
+    if (prefix === undefined) {
+      if (this.byName.size >= PREFIX_DIGITS * PREFIX_DIGITS) throw new Error('the store has no key prefix left for another collection or index');
+      prefix = prefixOf(this.byName.size);
+      this.byName.set(name, prefix);
+      this.dirty = true;
+    }
+    return prefix;
+  }
+
+  /** Names by prefix. */
+  names(): Map<string, string> {
+    return new Map([...this.byName].map(([name, prefix]) => [prefix, name]));
+  }
+
+  /** Writes the table to `meta` if it changed (inside a write transaction). */
+  save(meta: { putSync(key: string, value: Buffer): void }): void {
+    if (!this.dirty) return;
+    meta.putSync(META_PREFIXES_KEY, encodeDocument(JSON.stringify([...this.byName])));
+    this.dirty = false;
+  }
+
+  /** A write transaction that saved the table failed: save it again with the next one. */
+  unsaved(): void {
+    this.dirty = true;
+  }
+}
 
 /** A document's stored value: checksum, then its JSON text. */
 export function encodeDocument(json: string): Buffer {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { StorageCorrupt, StorageUnavailable, type Doc } from '../port';
 import { fsyncDirectorySync, pathIn } from './data-files';
 import { LmdbIndex, type StoredIndex } from './lmdb-index';
-import { LMDB_DIR, META_LAYOUT_KEY, collectionPrefix, decodeDocument, rangeEnd } from './lmdb-layout';
+import { LMDB_DIR, META_LAYOUT_KEY, PREFIX_LENGTH, PrefixTable, decodeDocument, indexEntry, rangeEnd } from './lmdb-layout';
 import { openEnvironment } from './lmdb-store';
 import { acquireLock } from './lock';
 
@@ -46,19 +46,27 @@ export async function checkDataDir(dataDir: string, maxProblems = 100): Promise<
       }
     };
     metaValue(META_LAYOUT_KEY);
+    const prefixes = PrefixTable.load(meta);
+    const collections = new Map([...prefixes.names()].filter(([, name]) => name.startsWith('c/')).map(([prefix, name]) => [prefix, name.slice(2)]));
     const indexes = new Map<string, LmdbIndex[]>();
     for (const key of meta.getKeys({ start: 'indexes/', end: 'indexes0' })) {
       const json = metaValue(key as string);
       if (json === null) continue;
       const collection = (key as string).slice('indexes/'.length);
-      indexes.set(collection, (JSON.parse(json) as StoredIndex[]).map((stored) => new LmdbIndex(collection, stored.spec, index, stored)));
+      const list: LmdbIndex[] = [];
+      for (const stored of JSON.parse(json) as StoredIndex[]) {
+        const prefix = prefixes.get(indexEntry(collection, stored.spec.name));
+        if (prefix === undefined) problem(`index ${stored.spec.name} of collection ${collection} has no key prefix`);
+        else list.push(new LmdbIndex(prefix, stored.spec, index, stored));
+      }
+      indexes.set(collection, list);
     }
-    const prefixes = [...indexes.keys()].map((collection) => [collection, collectionPrefix(collection)] as const);
     const expected = new Map<LmdbIndex, number>();
     for (const { key, value } of docs.getRange(ALL)) {
       report.documents++;
-      const found = prefixes.find(([, prefix]) => (key as string).startsWith(prefix));
-      const [collection, id] = found ? [found[0], (key as string).slice(found[1].length)] : ['?', key as string];
+      const known = collections.get((key as string).slice(0, PREFIX_LENGTH));
+      const [collection, id] = known === undefined ? ['?', key as string] : [known, (key as string).slice(PREFIX_LENGTH)];
+      if (known === undefined) problem(`document key ${JSON.stringify(key)} belongs to no collection`);
       let doc: Doc;
       try {
         doc = JSON.parse(decodeDocument(value, collection, id)) as Doc;
@@ -66,7 +74,7 @@ export async function checkDataDir(dataDir: string, maxProblems = 100): Promise<
         problem(error instanceof StorageCorrupt ? error.message : `document ${id} of collection ${collection} is not JSON: ${(error as Error).message}`);
         continue;
       }
-      if (found && doc._id !== id) problem(`document stored under ${id} of collection ${collection} has _id ${doc._id}`);
+      if (known !== undefined && doc._id !== id) problem(`document stored under ${id} of collection ${collection} has _id ${doc._id}`);
       for (const idx of indexes.get(collection) ?? []) {
         if (idx.incomplete) continue;
         for (const entry of idx.entryKeys(doc)) {

@@ -20,7 +20,7 @@ import { pathIn } from './data-files';
 import { importJournalFormat } from './lmdb-import';
 import { LmdbCollection } from './lmdb-collection';
 import { LmdbIndex, type StoredIndex } from './lmdb-index';
-import { LAYOUT_VERSION, LMDB_DIR, META_LAYOUT_KEY, commitFailure, decodeDocument, encodeDocument, metaIndexesKey, rangeEnd, stringKeys } from './lmdb-layout';
+import { LAYOUT_VERSION, LMDB_DIR, META_LAYOUT_KEY, PrefixTable, collectionEntry, commitFailure, decodeDocument, encodeDocument, indexEntry, metaIndexesKey, rangeEnd, stringKeys } from './lmdb-layout';
 import { acquireLock } from './lock';
 import { EmbeddedTransaction, type StagedWrite } from './transaction';
 
@@ -90,6 +90,7 @@ class LmdbStore implements Store {
   private index!: Database<Buffer, string>;
   private meta!: Database<Buffer, string>;
   private readonly cache: DocumentCache;
+  private prefixes!: PrefixTable;
   private readonly collections = new Map<string, LmdbCollection>();
   private readonly inFlight = new Map<string, Map<string, InFlightWrite>>();
   private readonly activeTransaction = new AsyncLocalStorage<LmdbStore>();
@@ -121,11 +122,16 @@ class LmdbStore implements Store {
       }
       const layout = JSON.parse(decodeDocument(this.meta.getBinary(META_LAYOUT_KEY)!, 'meta', META_LAYOUT_KEY)) as { layout: number };
       if (layout.layout !== LAYOUT_VERSION) throw new StorageUnavailable(`data directory ${dir} has LMDB layout ${layout.layout}; this server reads layout ${LAYOUT_VERSION}`);
+      this.prefixes = PrefixTable.load(this.meta);
       for (const { key, value } of this.meta.getRange({ start: 'indexes/', end: 'indexes0' })) {
         const name = (key as string).slice('indexes/'.length);
         const json = decodeDocument(value, 'meta', key as string);
         const collection = this.collectionFor(name);
-        for (const stored of JSON.parse(json) as StoredIndex[]) collection.indexes.set(stored.spec.name, new LmdbIndex(name, stored.spec, this.index, stored));
+        for (const stored of JSON.parse(json) as StoredIndex[]) {
+          const prefix = this.prefixes.get(indexEntry(name, stored.spec.name));
+          if (prefix === undefined) throw new StorageUnavailable(`data directory ${dir}: index ${stored.spec.name} of ${name} has no key prefix (damaged meta)`);
+          collection.indexes.set(stored.spec.name, new LmdbIndex(prefix, stored.spec, this.index, stored));
+        }
         this.storedMeta.set(name, json);
       }
     } catch (error) {
@@ -163,7 +169,9 @@ class LmdbStore implements Store {
     const release = await this.acquireWriter();
     try {
       await this.committing;
-      const built = missing.map((spec) => new LmdbIndex(collection, { name: spec.name, keys: spec.keys.map(([p, d]) => [p, d]), unique: spec.unique }, this.index));
+      const built = missing.map(
+        (spec) => new LmdbIndex(this.prefixes.assign(indexEntry(collection, spec.name)), { name: spec.name, keys: spec.keys.map(([p, d]) => [p, d]), unique: spec.unique }, this.index),
+      );
       await this.env.childTransaction(() => {
         for (const index of built) {
           for (const key of this.index.getKeys({ start: index.prefix, end: rangeEnd(index.prefix) })) this.index.removeSync(key);
@@ -176,9 +184,11 @@ class LmdbStore implements Store {
         }
         for (const index of built) target.indexes.set(index.spec.name, index);
         this.writeMeta(target);
+        this.prefixes.save(this.meta);
       });
     } catch (error) {
       for (const spec of missing) target.indexes.delete(spec.name);
+      this.prefixes.unsaved();
       throw error;
     } finally {
       this.env.resetReadTxn();
@@ -230,7 +240,7 @@ class LmdbStore implements Store {
   private collectionFor(name: string): LmdbCollection {
     let collection = this.collections.get(name);
     if (!collection) {
-      collection = new LmdbCollection(name, this.docs, this.cache);
+      collection = new LmdbCollection(name, this.docs, this.cache, this.prefixes.get(collectionEntry(name)));
       this.collections.set(name, collection);
     }
     return collection;
@@ -290,6 +300,7 @@ class LmdbStore implements Store {
             else this.index.removeSync(key);
           }
           for (const collection of new Set(batch.flatMap((c) => c.list.map(([name]) => name)))) this.writeMeta(this.collectionFor(collection));
+          this.prefixes.save(this.meta);
           this.options.beforeCommit?.();
         });
       } catch (error) {
@@ -339,6 +350,7 @@ class LmdbStore implements Store {
     for (const { list } of batch) {
       for (const [name, id, write] of list) {
         const collection = this.collectionFor(name);
+        collection.prefix ??= this.prefixes.assign(collectionEntry(name));
         const key = collection.prefix + id;
         const old = latest.has(key) ? latest.get(key)! : (collection.get(id) ?? null);
         for (const index of collection.indexes.values()) {
@@ -364,6 +376,7 @@ class LmdbStore implements Store {
   private fail(commits: PendingCommit[], error: Error): void {
     this.env.resetReadTxn();
     this.storedMeta.clear();
+    this.prefixes.unsaved();
     for (const commit of commits) this.settle(commit);
     this.failedCommits++;
     this.lastCommitFailure = error;

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { collectionPrefix, indexPrefix } from '../../../src/storage/embedded/lmdb-layout';
+import { PrefixTable, collectionEntry, indexEntry } from '../../../src/storage/embedded/lmdb-layout';
 import { checkDataDir, compactDataDir } from '../../../src/storage/embedded/lmdb-maintenance';
 import { openEnvironment, openLmdbStore } from '../../../src/storage/embedded/lmdb-store';
 import { StorageUnavailable } from '../../../src/storage/port';
@@ -52,14 +52,15 @@ describe('store:check and store:compact', () => {
 
   it('reports a damaged value, a missing and a stray index entry, with exit code 1', async () => {
     const dataDir = await populated();
-    await edit(dataDir, ({ docs, index }) => {
-      const key = collectionPrefix('docs') + 'd3';
+    await edit(dataDir, ({ docs, index, meta }) => {
+      const prefixes = PrefixTable.load(meta);
+      const key = prefixes.get(collectionEntry('docs')) + 'd3';
       const value = Buffer.from(docs.getBinary(key)!);
       value[value.length - 2] ^= 0x01;
       docs.putSync(key, value);
-      const [first] = index.getKeys({ start: indexPrefix('docs', 'v'), limit: 1 });
+      const [first] = index.getKeys({ start: prefixes.get(indexEntry('docs', 'v')), limit: 1 });
       index.removeSync(first as string);
-      index.putSync(indexPrefix('docs', 'tags') + '\u0003zz\u0000\u0001nobody', Buffer.alloc(0));
+      index.putSync(prefixes.get(indexEntry('docs', 'tags')) + '\u0003zz\u0000\u0001nobody', Buffer.alloc(0));
     });
     const report = await checkDataDir(dataDir);
     assert.equal(report.problemCount, 3, report.problems.join('\n'));

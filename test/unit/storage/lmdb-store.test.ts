@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { collectionPrefix } from '../../../src/storage/embedded/lmdb-layout';
+import { PrefixTable, collectionEntry } from '../../../src/storage/embedded/lmdb-layout';
 import { openEnvironment, openLmdbStore } from '../../../src/storage/embedded/lmdb-store';
 import { StorageConflict, StorageCorrupt, StorageFull, type Store, type StoreWarning } from '../../../src/storage/port';
 
@@ -24,8 +24,8 @@ const enospc = (): Error => Object.assign(new Error('No space left on device'), 
 
 /** Overwrites the stored value of one document with other bytes, as a damaged disk block would. */
 async function damage(dataDir: string, collection: string, id: string, mutate: (value: Buffer) => Buffer): Promise<void> {
-  const { env, docs } = openEnvironment(dataDir);
-  const key = collectionPrefix(collection) + id;
+  const { env, docs, meta } = openEnvironment(dataDir);
+  const key = PrefixTable.load(meta).get(collectionEntry(collection)) + id;
   const value = Buffer.from(docs.getBinary(key)!);
   await env.transaction(() => docs.putSync(key, mutate(value)));
   await env.close();
