@@ -4,7 +4,7 @@
  * and its indexes (lmdb-index.ts). Query execution is the shared one (collection.ts).
  */
 import type { Database } from 'lmdb';
-import type { Doc } from '../port';
+import { StorageCorrupt, type Doc } from '../port';
 import { QueryableCollection } from './collection';
 import type { DocumentCache } from './document-cache';
 import type { IndexView } from './index-view';
@@ -38,7 +38,7 @@ export class LmdbCollection extends QueryableCollection {
     const key = this.prefix + id;
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const value = this.docs.getBinaryFast(key);
+    const value = read(() => this.docs.getBinaryFast(key), this.name, id);
     if (value === undefined) return undefined;
     const json = decodeDocument(value, this.name, id);
     const doc = freeze(JSON.parse(json) as Doc);
@@ -50,12 +50,24 @@ export class LmdbCollection extends QueryableCollection {
   *all(): Generator<Doc> {
     if (this.prefix === undefined) return;
     const at = this.prefix.length;
-    for (const { key, value } of this.docs.getRange({ start: this.prefix, end: rangeEnd(this.prefix) })) {
-      yield JSON.parse(decodeDocument(value, this.name, (key as string).slice(at))) as Doc;
+    const entries = this.docs.getRange({ start: this.prefix, end: rangeEnd(this.prefix) })[Symbol.iterator]();
+    for (;;) {
+      const next = read(() => entries.next(), this.name, '(in a scan)');
+      if (next.done) return;
+      yield JSON.parse(decodeDocument(next.value.value, this.name, (next.value.key as string).slice(at))) as Doc;
     }
   }
 
   protected indexList(): Iterable<IndexView> {
     return this.indexes.values();
+  }
+}
+
+/** A stored value whose compressed bytes cannot even be decompressed is damaged like one failing its checksum. */
+function read<T>(get: () => T, collection: string, id: string): T {
+  try {
+    return get();
+  } catch (error) {
+    throw new StorageCorrupt(`the stored document ${id} of collection ${collection} is damaged (${(error as Error).message}); it is not served. Stop the server, run \`npm run store:check\` on the data directory, and restore it from a backup`);
   }
 }

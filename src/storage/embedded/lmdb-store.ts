@@ -77,7 +77,9 @@ export function openEnvironment(dataDir: string, options: { noSync?: boolean; re
   const dbOptions = { encoding: 'binary' as const, keyEncoder: stringKeys };
   return {
     env,
-    docs: env.openDB<Buffer, string>('docs', dbOptions),
+    // Document values over 1 KB are LZ4-compressed by lmdb-js (JSON shrinks 3-4×, and a value that stays under
+    // about half a page is stored in its leaf instead of whole overflow pages); the checksum covers the JSON.
+    docs: env.openDB<Buffer, string>('docs', { ...dbOptions, compression: { threshold: 1000 } } as typeof dbOptions),
     index: env.openDB<Buffer, string>('index', dbOptions),
     meta: env.openDB<Buffer, string>('meta', dbOptions),
   };
