@@ -3,7 +3,7 @@
  * in-memory B+ tree (secondary-index.ts) or LMDB keys (lmdb-index.ts). Entries are encoded key tuples
  * (key-encoding.ts, index-keys.ts) each followed by the document id, in encoded-key order.
  */
-import type { Doc, IndexSpec } from '../port';
+import { StorageConflict, type Doc, type IndexSpec } from '../port';
 import type { PositionShape } from './index-keys';
 
 /** [start, end) over encoded keys; `end` null means unbounded. */
@@ -37,4 +37,11 @@ export interface IndexView {
   forEachId(intervals: KeyInterval[], wholeTuples: boolean, fn: (id: string) => void): void;
   /** Number of entries in the intervals, counted up to `cap` (the result is `cap` when there are at least as many). */
   countUpTo(intervals: KeyInterval[], cap: number): number;
+}
+
+/** Throws StorageConflict when a unique index would hold a key of `doc` twice (entries of stale ids aside). */
+export function assertUniqueIn(index: IndexView, doc: Doc, tuples: string[], isStale: (id: string) => boolean): void {
+  if (!index.spec.unique) return;
+  const clash = index.holders(tuples, doc._id).find((id) => !isStale(id));
+  if (clash !== undefined) throw new StorageConflict(`unique index ${index.spec.name} already holds this key (document ${clash})`);
 }

@@ -5,8 +5,7 @@
  */
 import type { Database } from 'lmdb';
 import type { Doc, IndexSpec } from '../port';
-import { StorageConflict } from '../port';
-import type { IndexView, KeyInterval } from './index-view';
+import { assertUniqueIn, type IndexView, type KeyInterval } from './index-view';
 import { KeyGenerator, type PositionShape } from './index-keys';
 import { encodedTupleLength, prefixEnd } from './key-encoding';
 import { MAX_KEY_BYTES } from './lmdb-layout';
@@ -99,9 +98,7 @@ export class LmdbIndex implements IndexView {
   }
 
   assertUnique(doc: Doc, tuples: string[], isStale: (id: string) => boolean): void {
-    if (!this.spec.unique) return;
-    const clash = this.holders(tuples, doc._id).find((id) => !isStale(id));
-    if (clash !== undefined) throw new StorageConflict(`unique index ${this.spec.name} already holds this key (document ${clash})`);
+    assertUniqueIn(this, doc, tuples, isStale);
   }
 
   *scan(intervals: KeyInterval[], reverse = false): Generator<string> {

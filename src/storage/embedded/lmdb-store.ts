@@ -9,7 +9,6 @@
  * committed state, which is the durable state: commits are synced before they become visible). A failed commit
  * fails every commit queued behind it too, as those may have read its writes.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { StorageFull, StorageUnavailable, type Doc, type Filter, type FindOptions, type IndexSpec, type Store, type StoreTransaction, type StoreWarning } from '../port';
@@ -22,7 +21,7 @@ import { LmdbCollection } from './lmdb-collection';
 import { LmdbIndex, type StoredIndex } from './lmdb-index';
 import { LAYOUT_VERSION, LMDB_DIR, META_LAYOUT_KEY, PrefixTable, collectionEntry, commitFailure, decodeDocument, encodeDocument, indexEntry, metaIndexesKey, rangeEnd, stringKeys } from './lmdb-layout';
 import { acquireLock } from './lock';
-import { EmbeddedTransaction, type StagedWrite } from './transaction';
+import { Writers, type CommitWrites } from './writers';
 
 export interface LmdbStoreOptions {
   dataDir: string;
@@ -42,12 +41,6 @@ export interface LmdbStoreOptions {
 export const DEFAULT_CACHE_MB = 64;
 const EMPTY = Buffer.alloc(0);
 
-interface InFlightWrite {
-  doc: Doc | null;
-  seq: number;
-}
-
-type CommitWrites = Array<[collection: string, id: string, write: StagedWrite]>;
 
 interface PendingCommit {
   list: CommitWrites;
@@ -94,16 +87,11 @@ class LmdbStore implements Store {
   private readonly cache: DocumentCache;
   private prefixes!: PrefixTable;
   private readonly collections = new Map<string, LmdbCollection>();
-  private readonly inFlight = new Map<string, Map<string, InFlightWrite>>();
-  private readonly activeTransaction = new AsyncLocalStorage<LmdbStore>();
-  private writerTail: Promise<void> = Promise.resolve();
-  private commitSeq = 0;
+  private readonly writers = new Writers();
   private queue: PendingCommit[] = [];
   private committing: Promise<void> | null = null;
   /** Stored index definitions (JSON), per collection, as last written to `meta`. */
   private readonly storedMeta = new Map<string, string>();
-  private failedCommits = 0;
-  private lastCommitFailure: Error | null = null;
   private diskFull = false;
   private closed = false;
   private releaseLock: (() => void) | null = null;
@@ -168,7 +156,7 @@ class LmdbStore implements Store {
       return !existing || !sameIndex(existing.spec, spec);
     });
     if (missing.length === 0) return;
-    const release = await this.acquireWriter();
+    const release = await this.writers.acquire();
     try {
       await this.committing;
       const built = missing.map(
@@ -200,39 +188,12 @@ class LmdbStore implements Store {
 
   async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
     this.assertOpen();
-    if (this.activeTransaction.getStore() === this) {
-      throw new Error('transaction() called inside a transaction of the same store; use the transaction passed to work');
-    }
-    const release = await this.acquireWriter();
-    const failuresBefore = this.failedCommits;
-    let durable: Promise<void>;
-    let result: T;
-    const tx = new EmbeddedTransaction({
-      collection: (name) => this.collectionFor(name),
-      inFlight: (name) => this.inFlightView(name),
-      inFlightHas: (name, id) => this.inFlight.get(name)?.has(id) ?? false,
-      inFlightGet: (name, id) => this.inFlight.get(name)?.get(id)?.doc ?? null,
-    });
-    try {
-      this.assertOpen();
-      result = await this.activeTransaction.run(this, () => work(tx));
-      tx.finish();
-      this.assertNoCommitFailedSince(failuresBefore);
-      durable = this.commit(tx.writes, failuresBefore);
-    } catch (error) {
-      tx.finish();
-      release();
-      throw error;
-    }
-    release();
-    await durable;
-    return result;
+    return this.writers.run((name) => this.collectionFor(name), work, (list, failuresBefore) => this.commit(list, failuresBefore), () => this.assertOpen());
   }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.writerTail;
+    await this.writers.idle();
     await this.committing;
     await this.env.close();
     this.releaseLock?.();
@@ -248,31 +209,13 @@ class LmdbStore implements Store {
     return collection;
   }
 
-  private async acquireWriter(): Promise<() => void> {
-    let release!: () => void;
-    const previous = this.writerTail;
-    this.writerTail = new Promise<void>((resolve) => (release = resolve));
-    await previous;
-    return release;
-  }
-
   /** Queues staged writes as the next commit; they are in flight until the LMDB transaction holding them is synced. */
-  private commit(writes: Map<string, Map<string, StagedWrite>>, failuresBefore: number): Promise<void> {
-    const list: CommitWrites = [];
-    for (const [collection, byId] of writes) for (const [id, write] of byId) list.push([collection, id, write]);
+  private commit(list: CommitWrites, failuresBefore: number): Promise<void> {
     if (list.length === 0) {
       // Nothing written, but what it read may still be in flight: answer once that is durable (or failed).
-      return this.inFlight.size === 0 ? Promise.resolve() : this.drained().then(() => this.assertNoCommitFailedSince(failuresBefore));
+      return this.writers.busy ? this.drained().then(() => this.writers.assertNoFailureSince(failuresBefore)) : Promise.resolve();
     }
-    const seq = ++this.commitSeq;
-    for (const [collection, id, write] of list) {
-      let byId = this.inFlight.get(collection);
-      if (!byId) {
-        byId = new Map();
-        this.inFlight.set(collection, byId);
-      }
-      byId.set(id, { doc: write.doc, seq });
-    }
+    const seq = this.writers.markInFlight(list);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ list, seq, resolve, reject });
       this.committing ??= this.writeQueued();
@@ -314,7 +257,7 @@ class LmdbStore implements Store {
       this.env.resetReadTxn();
       for (const commit of batch) {
         for (const [collection, id] of commit.list) this.cache.delete(this.collectionFor(collection).prefix + id);
-        this.settle(commit);
+        this.writers.settle(commit.list, commit.seq);
       }
       if (this.diskFull) {
         this.diskFull = false;
@@ -379,34 +322,13 @@ class LmdbStore implements Store {
     this.env.resetReadTxn();
     this.storedMeta.clear();
     this.prefixes.unsaved();
-    for (const commit of commits) this.settle(commit);
-    this.failedCommits++;
-    this.lastCommitFailure = error;
+    for (const commit of commits) this.writers.settle(commit.list, commit.seq);
+    this.writers.failed(error);
     if (error instanceof StorageFull && !this.diskFull) {
       this.diskFull = true;
       this.warn({ msg: 'the disk is full: writes are refused until space is freed in the data directory (reads go on)', error: error.message });
     }
     for (const commit of commits) commit.reject(error);
-  }
-
-  private settle({ list, seq }: PendingCommit): void {
-    for (const [collection, id] of list) {
-      const byId = this.inFlight.get(collection);
-      if (byId && (byId.get(id)?.seq ?? Infinity) <= seq) byId.delete(id);
-      if (byId?.size === 0) this.inFlight.delete(collection);
-    }
-  }
-
-  private assertNoCommitFailedSince(failuresBefore: number): void {
-    if (this.failedCommits !== failuresBefore && this.lastCommitFailure) throw this.lastCommitFailure;
-  }
-
-  private inFlightView(name: string): ReadonlyMap<string, Doc | null> | undefined {
-    const byId = this.inFlight.get(name);
-    if (!byId) return undefined;
-    const view = new Map<string, Doc | null>();
-    for (const [id, write] of byId) view.set(id, write.doc);
-    return view;
   }
 
   private warn(warning: StoreWarning): void {

@@ -6,11 +6,10 @@
 import BTree from 'sorted-btree';
 import { bulkLoad } from 'sorted-btree/extended/bulkLoad';
 import type { Doc, IndexSpec } from '../port';
-import { StorageConflict } from '../port';
 import { mergeById } from './ordered-ids';
 import { KeyGenerator, type PositionShape } from './index-keys';
 import { encodedTupleLength, prefixEnd } from './key-encoding';
-import type { IndexView, KeyInterval } from './index-view';
+import { assertUniqueIn, type IndexView, type KeyInterval } from './index-view';
 
 export type { KeyInterval } from './index-view';
 
@@ -82,9 +81,7 @@ export class SecondaryIndex implements IndexView {
 
   /** Throws StorageConflict when a unique index would hold a key twice. */
   assertUnique(doc: Doc, tuples: string[], isStale: (id: string) => boolean): void {
-    if (!this.spec.unique) return;
-    const clash = this.holders(tuples, doc._id).find((id) => !isStale(id));
-    if (clash !== undefined) throw new StorageConflict(`unique index ${this.spec.name} already holds this key (document ${clash})`);
+    assertUniqueIn(this, doc, tuples, isStale);
   }
 
   /** Ids in key order over the intervals (sorted ascending by start); descending when `reverse`. Ids may repeat. */
