@@ -18,6 +18,9 @@ export interface StoredIndex {
   incomplete?: boolean;
 }
 
+/** The first offset probed by countUpTo. */
+const FIRST_PROBE = 64;
+
 export class LmdbIndex implements IndexView {
   readonly spec: IndexSpec;
   readonly paths: string[];
@@ -125,21 +128,33 @@ export class LmdbIndex implements IndexView {
   }
 
   /**
-   * Entries in the intervals, up to `cap`: per interval, one cursor step to the entry `cap - n` places in tells
-   * whether the cap is reached; only below it is the interval counted (both native cursor walks).
+   * Entries in the intervals, up to `cap`. Both native cursor walks cost per entry passed: skipping to an offset
+   * does not stop at the range's end (it costs the offset however small the range), counting costs the whole
+   * range however large. So growing offsets are probed first (64, 512, ... up to the cap): the first one past the
+   * range's end tells the range is small and it is counted exactly; reaching the cap ends the count. Either way
+   * the cost stays within a few times min(range, cap) entries.
    */
   countUpTo(intervals: KeyInterval[], cap: number): number {
     let n = 0;
     for (const { start, end } of intervals) {
       const range = this.range(start, end);
-      if (Number.isFinite(cap)) {
-        const left = cap - n;
-        if (left <= 0) return cap;
-        for (const _ of this.db.getKeys({ ...range, offset: left - 1, limit: 1 })) return cap;
+      const left = cap - n;
+      if (left <= 0) return cap;
+      for (let probe = FIRST_PROBE; Number.isFinite(left); probe *= 8) {
+        if (probe >= left) {
+          if (this.hasEntryAt(range, left - 1)) return cap;
+          break;
+        }
+        if (!this.hasEntryAt(range, probe)) break;
       }
       n += this.db.getKeysCount(range);
     }
     return Math.min(n, cap);
+  }
+
+  private hasEntryAt(range: { start: string; end: string }, offset: number): boolean {
+    for (const _ of this.db.getKeys({ ...range, offset, limit: 1 })) return true;
+    return false;
   }
 
   private *scanTuple({ start, end }: KeyInterval, reverse: boolean): Generator<string> {

@@ -67,11 +67,12 @@ export interface CostedPlan {
  */
 const ESTIMATE_CAP = 10_000;
 /**
- * Range counts stop here: plan costs need counts only up to where a plan is known to lose, and a count costs
- * per entry on LMDB (a native cursor walk, measured ~35 ns per entry on this machine: 40,000 entries ≈ 1.4 ms;
- * the in-memory B+ tree counts in O(log n) either way). A count that reaches the cap reads as "at least".
+ * Range counts stop here: plan costs need counts only up to where a plan is known to lose (a little past
+ * ESTIMATE_CAP, where a filter plan counts as large), and a count costs per entry on LMDB (native cursor steps,
+ * measured 35–100 ns per entry on this machine depending on load: 12,000 entries ≈ 0.4–1.2 ms; the in-memory
+ * B+ tree counts in O(log n) either way). A count that reaches the cap reads as "at least".
  */
-export const COUNT_CAP = 40_000;
+export const COUNT_CAP = 12_000;
 /** Most equality-prefix combinations ($in × $in ...) turned into separate intervals. */
 const MAX_INTERVALS = 512;
 
@@ -109,8 +110,10 @@ export function choosePlan(conj: Conjunction, indexes: Iterable<IndexView>, sort
   }
   if (!walk || walk.plan.kind !== 'index') return best;
   if (best.estimate >= ESTIMATE_CAP) return walk;
-  const walkSize = walk.plan.index.countUpTo(walk.plan.intervals, best.estimate * MAX_WALK_RATIO + 1);
+  const walkCap = Math.min(COUNT_CAP, best.estimate * MAX_WALK_RATIO + 1);
+  const walkSize = walk.plan.index.countUpTo(walk.plan.intervals, walkCap);
   if (walkSize <= best.estimate) return { plan: walk.plan, estimate: walkSize };
+  if (walkSize >= walkCap) return best; // at least the cap: more than MAX_WALK_RATIO times, or too large to tell
   const expectedWalk = (want * walkSize * WALK_SAFETY) / Math.max(1, best.estimate);
   return walkSize <= best.estimate * MAX_WALK_RATIO && expectedWalk <= best.estimate ? { plan: walk.plan, estimate: expectedWalk } : best;
 }
