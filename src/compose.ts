@@ -40,6 +40,7 @@ import type { Store, StoreWarning } from './storage/port';
 import { HISTORY, RESOURCES } from './storage/records';
 import { Subscriptions } from './subscriptions/subscriptions';
 import { loadBaseValidator } from './validation/validator';
+import { loadProfiles, profileHook } from './validation/profile-loading';
 
 export interface ServerParts {
   app: Express;
@@ -69,18 +70,24 @@ const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.s
 
 export async function createServer(config: Config, overrides: ServerOverrides = {}): Promise<ServerParts> {
   const definitionsDir = path.join(ROOT, 'generated');
-  const validator = loadBaseValidator({ definitionsDir: path.join(definitionsDir, 'validation') });
   const registry = SearchRegistry.loadBase({ definitionsDir });
   const logger = overrides.logger ?? jsonLogger({ level: config.logLevel });
   const onWarning = (warning: StoreWarning): void => logger.log({ level: 'warn', ...warning, msg: `storage: ${warning.msg}` });
-  const opened = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir, onWarning }));
+  const opened = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir, cacheMb: config.storeCacheMb, onWarning }));
   const metrics = config.metricsPort !== undefined ? new ServerMetrics() : undefined;
   const store = metrics ? metrics.observe(opened) : opened;
+  const profilesDir = overrides.profilesDir ?? config.profiles?.dir ?? path.join(ROOT, 'profiles');
+  const profiles = await loadProfiles(profilesDir, store, config.profiles ?? { unknownProfile: 'warning', requiredProfiles: {} });
+  const validator = loadBaseValidator({ definitionsDir: path.join(definitionsDir, 'validation'), profiles: profiles.registry });
   await store.ensureIndexes(RESOURCES, resourceIndexes);
   await store.ensureIndexes(HISTORY, historyIndexes);
   const clock = overrides.clock ?? monotonicClock(systemClock, await newestLastUpdated(store));
 
-  const parameters = await activateSearchParameters(registry, store, overrides.profilesDir ?? path.join(ROOT, 'profiles'));
+  for (const problem of profiles.problems) logger.log({ level: problem.severity === 'error' ? 'error' : 'warn', msg: 'profile not loaded', file: problem.file, reason: problem.message });
+  for (const [type, urls] of Object.entries(config.profiles?.requiredProfiles ?? {})) {
+    for (const url of urls) if (!profiles.registry.has(url)) logger.log({ level: 'warn', msg: 'REQUIRED_PROFILES names a profile that is not loaded: every write of this type will be refused', type, url });
+  }
+  const parameters = await activateSearchParameters(registry, store, profilesDir);
   for (const { id, reason } of parameters.skipped) logger.log({ level: 'warn', msg: 'stored SearchParameter not activated', id, reason });
   const criteria = new CriteriaCompiler({ store, registry, baseUrl: config.baseUrl });
   const compartments = CompartmentDefinitions.load({ definitionsDir });
@@ -128,7 +135,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     paging: config.search,
     validator,
     indexer,
-    hooks: [searchParameterHook(registry), ...integrity, subscriptions.hook],
+    hooks: [searchParameterHook(registry), profileHook(profiles.registry), ...integrity, subscriptions.hook],
     search,
     maxBundleEntries: config.maxBundleEntries,
     visibility,

@@ -9,6 +9,8 @@ export interface Config {
   baseUrl: string;
   /** Embedded store directory; ignored when mongodbUri is set. */
   dataDir: string;
+  /** Bound of the embedded store's parsed-document cache, in MiB (STORE_CACHE_MB). */
+  storeCacheMb: number;
   mongodbUri?: string;
   mongodbDb: string;
   /** Largest accepted request body in bytes (413 above). */
@@ -40,6 +42,8 @@ export interface Config {
   bulkExport: { dir?: string; retentionSeconds: number; pageSize: number };
   /** Subscription notifications (src/subscriptions). */
   subscriptions: SubscriptionConfig;
+  /** Local profiles (issue 9): folder (PROFILES_DIR), unknown claimed profiles (PROFILE_UNKNOWN), REQUIRED_PROFILES. */
+  profiles?: { dir?: string; unknownProfile: 'warning' | 'error'; requiredProfiles: Record<string, string[]> };
 }
 
 export interface SubscriptionConfig {
@@ -205,12 +209,14 @@ export function loadConfig(env: Env = process.env): Config {
     host,
     baseUrl: httpUrl('BASE_URL', env.BASE_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}/fhir`),
     dataDir: env.DATA_DIR || './data',
+    storeCacheMb: integer(env, 'STORE_CACHE_MB', 64, 0, 1024 * 1024),
     mongodbUri,
     mongodbDb,
     maxBodyBytes: byteSize(env, 'MAX_BODY_SIZE', 5 * 1024 * 1024),
     maxBundleEntries: integer(env, 'MAX_BUNDLE_ENTRIES', 10_000, 1, 1_000_000),
     search: { defaultCount, maxCount },
     ...(pageTokenSecret ? { pageTokenSecret } : {}),
+    profiles: profileConfig(env),
     connections: connectionLimits(env),
     bounds: inputBounds(env),
     logLevel,
@@ -252,4 +258,20 @@ export function configSummary(config: Config): Record<string, unknown> {
 /** The host list of a MongoDB URI, without user, password or options. */
 function mongoHosts(uri: string): string {
   return uri.replace(/^mongodb(\+srv)?:\/\//, '').replace(/^[^@/]*@/, '').split(/[/?]/)[0] ?? '';
+}
+
+/** PROFILES_DIR, PROFILE_UNKNOWN=warning|error, REQUIRED_PROFILES=Patient=url1,url2;Encounter=url3 */
+function profileConfig(env: Env): NonNullable<Config['profiles']> {
+  const unknownProfile = env.PROFILE_UNKNOWN || 'warning';
+  if (unknownProfile !== 'warning' && unknownProfile !== 'error') throw new ConfigError(`PROFILE_UNKNOWN must be 'warning' or 'error', got '${unknownProfile}'`);
+  const requiredProfiles: Record<string, string[]> = {};
+  for (const part of (env.REQUIRED_PROFILES ?? '').split(';').map((p) => p.trim()).filter(Boolean)) {
+    const match = /^([A-Z][A-Za-z]+)=(.+)$/.exec(part);
+    const urls = match?.[2].split(',').map((u) => u.trim()).filter(Boolean) ?? [];
+    if (!match || !urls.length || urls.some((u) => !/^[a-z][a-z0-9+.-]*:/.test(u))) {
+      throw new ConfigError(`REQUIRED_PROFILES must look like 'Patient=http://example.org/StructureDefinition/p;Encounter=…', got '${part}'`);
+    }
+    requiredProfiles[match[1]] = urls;
+  }
+  return { ...(env.PROFILES_DIR ? { dir: env.PROFILES_DIR } : {}), unknownProfile, requiredProfiles };
 }

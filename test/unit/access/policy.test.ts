@@ -110,6 +110,7 @@ describe('access policy compiled into one query filter (SMART scopes, compartmen
       category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
       patient: { reference: 'Patient/alice' },
       dateTime: '2026-01-01T00:00:00Z',
+      policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
       provision: {
         type: 'deny',
         provision: [
