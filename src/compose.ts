@@ -20,6 +20,9 @@ import { newestLastUpdated } from './fhir/persist';
 import { FhirRouter } from './fhir/router';
 import { activateSearchParameters, searchParameterHook } from './fhir/search-parameters';
 import { buildRoutes, type Route } from './fhir/routes';
+import { openAudit } from './audit/open-trail';
+import type { AuditTrail } from './audit/trail';
+import { auditRoutes, guardAuditEvents } from './fhir/audit-events';
 import { VisibilityHorizon } from './fhir/visibility';
 import { createApp } from './http/app';
 import { jsonLogger, type Logger } from './http/logger';
@@ -59,6 +62,8 @@ export interface ServerOverrides {
   store?: Store;
   /** Folder of local profiles and SearchParameters (default: profiles/ of the project). */
   profilesDir?: string;
+  /** An already open audit trail (tests: LmdbAuditTrail.temporary()); otherwise opened from the configuration. */
+  auditTrail?: AuditTrail;
 }
 
 const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
@@ -137,6 +142,12 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     bulkExport,
   };
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+  const audit =
+    config.audit === 'on'
+      ? await openAudit(config, { ...(overrides.auditTrail ? { trail: overrides.auditTrail } : {}), clock, logger, serverName: pkg.name, compartmentsOf: (r) => indexer.extract(r).compartments })
+      : undefined;
+  if (audit) ctx.audit = audit.auditor;
+  else logger.log({ level: 'warn', msg: 'AUDIT=off: requests are not recorded in the audit trail' });
   let routes: Route[] = [];
   routes = buildRoutes(
     capabilitiesHandler({
@@ -147,9 +158,11 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       startedAt: clock.now(),
     }),
   );
+  guardAuditEvents(routes, auditRoutes);
   const router = new FhirRouter(ctx, routes);
   const probes = new Probes({
     store,
+    ...(audit ? { audit: audit.problem } : {}),
     definitions: { resourceTypes: validator.resourceTypes.length, searchParameters: registry.resourceTypes().reduce((n, type) => n + registry.forType(type).length, 0) },
   });
   await subscriptions.start((req) => router.route(req));
@@ -174,6 +187,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   const close = async (): Promise<void> => {
     await subscriptions.close();
     await bulkExport.stop();
+    await audit?.auditor.trail.close();
     await store.close();
     if (!config.bulkExport.dir && overrides.store) fs.rmSync(exportDir, { recursive: true, force: true });
   };

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   // As in production: metrics on (METRICS_PORT) and one JSON log line per request, written synchronously to a
   // file; `fhir quiet`: both off, to show what they cost.
   const quiet = process.argv[3] === 'quiet';
-  const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, ...(quiet ? {} : { METRICS_PORT: '0' }) });
+  const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, ...(quiet ? {} : { METRICS_PORT: '0' }), ...(process.env.AUDIT ? { AUDIT: process.env.AUDIT } : {}) });
   const logFile = join(dataDir, 'server.log');
   const logger = quiet ? silentLogger : jsonLogger({ destination: pino.destination({ dest: logFile, sync: true }) });
   const store = process.env.BENCH_ENGINE === 'journal' ? await openEmbeddedStore({ dataDir }) : undefined;

@@ -34,6 +34,8 @@ export interface Config {
   connections: ConnectionLimits;
   /** Bounds on hostile input, answered with a 4xx before expensive work. */
   bounds: InputBounds;
+  /** AUDIT: the tamper-evident audit trail (src/audit); on unless the operator turns it off (logged as a warning). */
+  audit: 'on' | 'off';
   /** Sync feeds: how far the visibility horizon is held back for writers in other instances (src/fhir/visibility.ts). */
   sync: { settleMs: number };
   /** Bulk Data $export: where NDJSON files go (default DATA_DIR/exports), how long they stay, resources read per page. */
@@ -222,6 +224,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsHost: env.METRICS_HOST || '127.0.0.1',
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     referentialIntegrity: oneOf(env, 'REFERENTIAL_INTEGRITY', ['off', 'write', 'write-delete'] as const, 'off'),
+    audit: oneOf(env, 'AUDIT', ['on', 'off'] as const, 'on'),
     sync: { settleMs: integer(env, 'SYNC_SETTLE_MS', 0, 0, 600_000) },
     bulkExport: {
       ...(env.EXPORT_DIR ? { dir: env.EXPORT_DIR } : {}),

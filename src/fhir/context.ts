@@ -9,6 +9,7 @@ import type { ResourceValidator } from '../validation/validator';
 import type { ExportRunner } from './operations/export/runner';
 import type { VisibilityHorizon } from './visibility';
 import type { WriteHook } from './write-hooks';
+import type { Auditor } from '../audit/auditor';
 
 /** Write-time extraction of search index entries (src/search/extract). */
 export interface Indexer {
@@ -29,6 +30,8 @@ export interface FhirContext {
   hooks: WriteHook[];
   /** Search, also used to resolve conditional-interaction criteria (https://hl7.org/fhir/R4/http.html#cond-update). */
   search: SearchService;
+  /** The audit trail: one AuditEvent per routed call (src/audit); absent when AUDIT=off. */
+  audit?: Auditor;
   /** Most entries accepted in one batch or transaction Bundle (MAX_BUNDLE_ENTRIES). */
   maxBundleEntries: number;
   /**

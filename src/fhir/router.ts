@@ -61,22 +61,28 @@ export class FhirRouter {
   }
 }
 
-/** Runs the interaction `req` names with `ctx` (batch and transaction entries pass a context of their own). */
+/** Runs the interaction `req` names with `ctx`; with an audit trail, the call leaves one AuditEvent (src/audit/auditor.ts). */
 export async function dispatch(routes: readonly Route[], ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
   const method = req.method === 'HEAD' ? 'GET' : req.method;
   const allowed: string[] = [];
   for (const route of routes) {
     const params = match(route, req.path);
     if (!params) continue;
-    if (route.method === method) return route.handle(ctx, req, params);
+    if (route.method === method) {
+      const run = () => route.handle(ctx, req, params);
+      return ctx.audit ? ctx.audit.around({ req, interaction: route.interaction, ...(route.operation ? { operation: route.operation } : {}), params }, run, ctx) : run();
+    }
     allowed.push(route.method);
   }
-  if (allowed.length) {
-    if (allowed.includes('GET')) allowed.push('HEAD');
-    throw new NotAllowed(`${req.method} is not supported on /${req.path.join('/')}`, [...new Set(allowed)]);
-  }
-  if (req.path.some((s) => s.startsWith('$'))) {
-    throw new FhirError('not-found', `The operation ${req.path.find((s) => s.startsWith('$'))} is not supported by this server`);
-  }
-  throw new FhirError('not-found', `No FHIR endpoint at /${req.path.join('/')}`);
+  const refuse = async (): Promise<FhirResponse> => {
+    if (allowed.length) {
+      if (allowed.includes('GET')) allowed.push('HEAD');
+      throw new NotAllowed(`${req.method} is not supported on /${req.path.join('/')}`, [...new Set(allowed)]);
+    }
+    if (req.path.some((s) => s.startsWith('$'))) {
+      throw new FhirError('not-found', `The operation ${req.path.find((s) => s.startsWith('$'))} is not supported by this server`);
+    }
+    throw new FhirError('not-found', `No FHIR endpoint at /${req.path.join('/')}`);
+  };
+  return ctx.audit ? ctx.audit.around({ req, params: {} }, refuse, ctx) : refuse();
 }

@@ -43,6 +43,8 @@ export interface FhirResponse {
   lastUpdated?: string;
   /** Absolute URL of the created/updated version (Location on create/update). */
   location?: string;
+  /** A body sent line by line instead of `resource` (NDJSON, e.g. GET AuditEvent/$archive). */
+  stream?: { contentType: string; lines: AsyncIterable<string> };
   /** Further headers, e.g. Content-Location, X-Progress, Retry-After and Expires of async requests (https://hl7.org/fhir/R4/async.html). */
   headers?: Record<string, string>;
   /** A body that is not a FHIR resource: a JSON document (the Bulk Data manifest), or a file sent as it is. */

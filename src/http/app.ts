@@ -102,6 +102,8 @@ export function createApp(options: AppOptions): express.Express {
       type = responseType(query.find(([n]) => n === '_format')?.[1], req.headers.accept);
       res.locals.responseType = type;
       fhirRequest = toFhirRequest(req, req.path, query, options.bounds);
+      // Until access control fills it in, the audit trail still learns who connected (src/access/request-access.ts).
+      fhirRequest.access ??= { token: null, decidedBy: new Set(), ...(req.socket.remoteAddress ? { clientAddress: req.socket.remoteAddress } : {}) };
     } catch (err) {
       next(err);
       return;

@@ -21,6 +21,8 @@ export interface ProbeInputs {
   /** What was loaded at start-up, reported by /ready. */
   definitions: { resourceTypes: number; searchParameters: number };
   now?: () => number;
+  /** Why the audit trail cannot be trusted or written (tampered tail, failed store), checked by /health and /ready. */
+  audit?: () => string | undefined;
 }
 
 export class Probes {
@@ -36,7 +38,7 @@ export class Probes {
 
   async health(): Promise<ProbeResult> {
     const store = await check(() => this.inputs.store.findOne(PROBES, { _id: 'ready' }));
-    return result({ store });
+    return result({ store, ...this.auditCheck() });
   }
 
   async ready(): Promise<ProbeResult> {
@@ -55,9 +57,15 @@ export class Probes {
       resourceTypes > 0 && searchParameters > 0
         ? { status: 'pass' as const, detail: `${resourceTypes} resource types, ${searchParameters} search parameters` }
         : { status: 'fail' as const, detail: 'definitions are not loaded: run npm run build:defs' };
-    const ready = result({ 'store:writable': writable, definitions });
+    const ready = result({ 'store:writable': writable, definitions, ...this.auditCheck() });
     this.lastReady = { at: now, result: ready };
     return ready;
+  }
+
+  private auditCheck(): ProbeResult['body']['checks'] {
+    if (!this.inputs.audit) return {};
+    const problem = this.inputs.audit();
+    return { audit: problem === undefined ? { status: 'pass' } : { status: 'fail', detail: problem } };
   }
 }
 

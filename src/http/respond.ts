@@ -14,6 +14,10 @@ export function sendFhir(res: Response, result: FhirResponse, type: ResponseType
   if (result.lastUpdated !== undefined) res.setHeader('Last-Modified', new Date(result.lastUpdated).toUTCString());
   if (result.location !== undefined) res.setHeader('Location', result.location);
   for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+  if (result.stream) {
+    sendLines(res, result.stream);
+    return;
+  }
   if (result.content) {
     sendContent(res, result.content, pretty);
     return;
@@ -24,6 +28,21 @@ export function sendFhir(res: Response, result: FhirResponse, type: ResponseType
   }
   res.setHeader('Content-Type', `${type}; charset=utf-8`);
   res.end(toJson(result.resource, pretty));
+}
+
+/** Streams an NDJSON body, waiting for the socket to drain; a failure midway cuts the connection (the body is incomplete). */
+function sendLines(res: Response, stream: NonNullable<FhirResponse['stream']>): void {
+  res.setHeader('Content-Type', stream.contentType);
+  void (async () => {
+    try {
+      for await (const line of stream.lines) {
+        if (!res.write(line)) await new Promise((resolve) => res.once('drain', resolve));
+      }
+      res.end();
+    } catch {
+      res.destroy();
+    }
+  })();
 }
 
 /** A JSON document, or a file streamed from disk (never read whole into memory). */

@@ -27,6 +27,35 @@ const DEFINITIONS: Record<string, Definition> = {
       { name: 'reindexed', use: 'out', min: 1, max: '1', type: 'integer', documentation: 'Resources whose index entries changed and were rewritten' },
     ],
   },
+  verify: {
+    name: 'VerifyAuditTrail',
+    title: 'Verify the hash chain of the audit trail',
+    description: 'Checks every link of the hash-chained audit trail (docs/audit.md) and reports the first broken or missing one.',
+    affectsState: false,
+    system: false,
+    type: true,
+    instance: false,
+    resource: ['AuditEvent'],
+    parameter: [
+      { name: 'result', use: 'out', min: 1, max: '1', type: 'boolean', documentation: 'true when every link verifies' },
+      { name: 'checked', use: 'out', min: 1, max: '1', type: 'integer', documentation: 'Events verified' },
+      { name: 'lastSequence', use: 'out', min: 0, max: '1', type: 'integer', documentation: 'Sequence number of the last event verified' },
+      { name: 'lastHash', use: 'out', min: 0, max: '1', type: 'string', documentation: 'Hash of the last event verified' },
+      { name: 'firstBrokenLink', use: 'out', min: 0, max: '1', type: 'integer', documentation: 'Sequence number of the first broken or missing event' },
+      { name: 'reason', use: 'out', min: 0, max: '1', type: 'string', documentation: 'What is wrong at the first broken link' },
+    ],
+  },
+  archive: {
+    name: 'ArchiveAuditTrail',
+    title: 'The audit trail as NDJSON',
+    description: 'Streams the audit trail from event `from` (default 1) as NDJSON, for archiving and offline verification with npm run audit:verify.',
+    affectsState: false,
+    system: false,
+    type: true,
+    instance: false,
+    resource: ['AuditEvent'],
+    parameter: [{ name: 'from', use: 'in', min: 0, max: '1', type: 'integer', documentation: 'First sequence number' }],
+  },
 };
 
 export function operationDefinition(baseUrl: string, name: string): OperationDefinition | undefined {

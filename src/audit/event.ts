@@ -1,0 +1,156 @@
+/**
+ * Builds the AuditEvent of one interaction, after the FHIR Basic Audit Log Patterns
+ * (https://profiles.ihe.net/ITI/BALP/): type `rest`, the restful-interaction as subtype, who asked (user, client
+ * app, network address), why (purpose of use), what was returned or changed (entity references), the patients
+ * concerned (from the patient compartment), outcome, the decision that allowed it, and break-the-glass.
+ * Never search values, request bodies or resource content beyond references.
+ */
+import type { AuditEvent, AuditEventAgent, AuditEventEntity, Bundle, Coding, Resource } from 'fhir/r4';
+import type { RequestAccess } from '../access/request-access';
+import { FhirError } from '../core/errors';
+import type { FhirRequest, FhirResponse } from '../fhir/types';
+
+export const BREAK_THE_GLASS_URL = 'https://fhir-r4-server.example.org/StructureDefinition/audit-break-the-glass';
+const RESTFUL = 'http://hl7.org/fhir/restful-interaction';
+const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
+const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
+const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
+const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
+
+/** What the router knows about the call (src/fhir/router.ts). */
+export interface AuditedCall {
+  req: FhirRequest;
+  /** The restful-interaction code of the matched route; absent when no route matched. */
+  interaction?: string;
+  operation?: string;
+  /** Route parameters: type, id, vid, compartment. */
+  params: Record<string, string>;
+  result?: FhirResponse;
+  error?: unknown;
+  recorded: string;
+  /** For a delete: the compartments of the version deleted. */
+  deletedCompartments?: string[];
+}
+
+export interface EventContext {
+  /** Patients (`Patient/<id>`) whose compartment holds the resource. */
+  patientsOf(resource: Resource): string[];
+  serverName: string;
+}
+
+const ACTIONS: Record<string, AuditEvent['action']> = {
+  create: 'C',
+  read: 'R',
+  vread: 'R',
+  'search-type': 'R',
+  'search-system': 'R',
+  'history-instance': 'R',
+  'history-type': 'R',
+  'history-system': 'R',
+  capabilities: 'R',
+  update: 'U',
+  patch: 'U',
+  delete: 'D',
+};
+
+export function buildAuditEvent(call: AuditedCall, ctx: EventContext): AuditEvent {
+  const { req, params } = call;
+  const interaction = interactionOf(call);
+  const purposes = purposeCodings(req.access);
+  const entities = entitiesOf(call, ctx);
+  const btg = req.access?.breakTheGlass;
+  return {
+    resourceType: 'AuditEvent',
+    ...(btg ? { extension: [{ url: BREAK_THE_GLASS_URL, valueString: btg.justification }] } : {}),
+    type: { system: DCM, code: 'rest', display: 'Restful Operation' },
+    ...(interaction ? { subtype: [{ system: RESTFUL, code: interaction }] } : {}),
+    action: (interaction && ACTIONS[interaction]) || 'E',
+    recorded: call.recorded,
+    outcome: outcomeOf(call.error),
+    ...(call.error !== undefined ? { outcomeDesc: call.error instanceof FhirError ? call.error.category : 'fault' } : {}),
+    ...(purposes.length ? { purposeOfEvent: purposes.map((c) => ({ coding: [c] })) } : {}),
+    agent: agentsOf(req.access, ctx.serverName),
+    source: { observer: { display: ctx.serverName }, type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }] },
+    ...(entities.length ? { entity: entities } : {}),
+  };
+}
+
+/** Bundles name their kind (batch or transaction) in their body; every other route has its code. */
+function interactionOf(call: AuditedCall): string | undefined {
+  if (call.interaction === 'transaction' || call.interaction === 'batch') {
+    const kind = (call.req.body as { type?: unknown } | undefined)?.type;
+    return kind === 'batch' ? 'batch' : 'transaction';
+  }
+  return call.interaction;
+}
+
+/** 0 success, 4 minor failure (the client's request was refused), 8 serious failure (the server failed). */
+function outcomeOf(error: unknown): AuditEvent['outcome'] {
+  if (error === undefined) return '0';
+  if (error instanceof FhirError && !['busy', 'fault', 'insufficient-storage'].includes(error.category)) return '4';
+  return '8';
+}
+
+function purposeCodings(access: RequestAccess | undefined): Coding[] {
+  const codes = new Set(access?.token?.purposeOfUse ?? []);
+  if (access?.breakTheGlass) codes.add('BTG');
+  return [...codes].map((code) => ({ system: ACT_REASON, code }));
+}
+
+/** The one place that reads `req.access` (src/access/request-access.ts). */
+function agentsOf(access: RequestAccess | undefined, serverName: string): AuditEventAgent[] {
+  const token = access?.token ?? undefined;
+  const user: AuditEventAgent = {
+    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/extra-security-role-type', code: 'humanuser', display: 'human user' }] },
+    ...(token?.fhirUser ? { who: { reference: token.fhirUser } } : token?.subject ? { who: { identifier: { value: token.subject } } } : { who: { display: token ? 'token without subject' : access ? 'anonymous (access control off)' : 'the server itself (internal request)' } }),
+    ...(token?.subject ? { altId: token.subject } : {}),
+    requestor: true,
+    ...(access?.decidedBy.size ? { policy: [...access.decidedBy] } : {}),
+    ...(access?.clientAddress ? { network: { address: access.clientAddress, type: '2' as const } } : {}),
+  };
+  const agents = [user];
+  if (token?.clientId) {
+    agents.push({ type: { coding: [{ system: DCM, code: '110150', display: 'Application' }] }, who: { identifier: { value: token.clientId } }, requestor: false });
+  }
+  agents.push({ type: { coding: [{ system: DCM, code: '110152', display: 'Destination Role ID' }] }, who: { display: serverName }, requestor: false });
+  return agents;
+}
+
+const reference = (type: string, id: string): AuditEventEntity => ({ what: { reference: `${type}/${id}` }, type: { system: ENTITY_TYPE, code: '2', display: 'System Object' } });
+const patientEntity = (ref: string): AuditEventEntity => ({
+  what: { reference: ref },
+  type: { system: ENTITY_TYPE, code: '1', display: 'Person' },
+  role: { system: OBJECT_ROLE, code: '1', display: 'Patient' },
+});
+
+/** The resources returned or changed, then the patients they concern. The trail's own events concern no patient. */
+function entitiesOf(call: AuditedCall, ctx: EventContext): AuditEventEntity[] {
+  const { params, result } = call;
+  if (call.interaction === 'transaction' || call.interaction === 'batch') return [];
+  const refs = new Map<string, AuditEventEntity>();
+  const patients = new Set<string>();
+  const add = (type: string | undefined, id: string | undefined, resource?: Resource): void => {
+    if (!type || !id) return;
+    refs.set(`${type}/${id}`, reference(type, id));
+    if (type === 'AuditEvent') return;
+    if (type === 'Patient') patients.add(`Patient/${id}`);
+    if (resource) for (const p of ctx.patientsOf(resource)) patients.add(p);
+  };
+  const resource = result?.resource;
+  if (resource?.resourceType === 'Bundle' && params.type !== 'Bundle') {
+    for (const entry of (resource as Bundle).entry ?? []) {
+      const r = entry.resource;
+      if (r && r.resourceType !== 'OperationOutcome') add(r.resourceType, r.id, r);
+    }
+  } else if (resource && resource.resourceType !== 'OperationOutcome') {
+    add(resource.resourceType, resource.id, resource);
+  } else if (result?.location) {
+    const m = /([A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})\/_history\/[^/]+$/.exec(result.location);
+    if (m) add(m[1], m[2]);
+  }
+  if (params.type && params.id && !params.compartment) add(params.type, params.id);
+  for (const c of call.deletedCompartments ?? []) if (c.startsWith('Patient/')) patients.add(c);
+  if (params.compartment === 'Patient' && params.id) patients.add(`Patient/${params.id}`);
+  if (params.type === 'AuditEvent') patients.clear();
+  return [...refs.values(), ...[...patients].map(patientEntity)];
+}

@@ -1,0 +1,58 @@
+/**
+ * The audit trail port: an append-only, hash-chained log of AuditEvents kept apart from the resources
+ * (so resource search, history and $export never see it), with the small search indexes the AuditEvent read
+ * API needs. Adapters: LMDB files in DATA_DIR/audit (lmdb-trail.ts) and a MongoDB `audit` collection
+ * (mongo-trail.ts). Appends are serialised in call order; `append` resolves only once the event is durable.
+ */
+import type { AuditEvent } from 'fhir/r4';
+import type { ChainReport } from './chain';
+
+/** The search parameters of the trail (https://hl7.org/fhir/R4/auditevent.html#search), besides `date`. */
+export const AUDIT_FIELDS = ['patient', 'agent', 'entity', 'type', 'subtype', 'outcome', 'purpose'] as const;
+export type AuditField = (typeof AUDIT_FIELDS)[number];
+
+export interface AuditQuery {
+  /** ANDed; each lists alternatives (ORed), as normalised index values (src/audit/index-keys.ts). */
+  filters: Array<{ field: AuditField; values: string[] }>;
+  /** `recorded` within [low, high) as ISO strings compared lexically; either bound may be absent. */
+  dates: Array<{ low?: string; high?: string }>;
+  /** Newest first; only events with a smaller sequence than `before`. */
+  before?: number;
+  count: number;
+}
+
+export interface AuditPage {
+  events: AuditEvent[];
+  total: number;
+  /** Sequence to continue below, when more events match. */
+  next?: number;
+}
+
+export interface AuditTrail {
+  readonly kind: 'embedded' | 'mongodb' | string;
+  /** Seals the event (sequence, previous hash, hash) and resolves with its sequence once it is durable. */
+  append(event: AuditEvent): Promise<number>;
+  read(sequence: number): Promise<AuditEvent | undefined>;
+  search(query: AuditQuery): Promise<AuditPage>;
+  /** Events from `from` (default 1) in sequence order, as served (with previous and hash). */
+  scan(from?: number): AsyncIterable<AuditEvent>;
+  /** Checks the chain: all of it, or only the last `tail` events and the stored head. */
+  verify(options?: { tail?: number }): Promise<ChainReport>;
+  /** Why appends are refused (a failed commit, a closed store), or undefined while the trail takes events. */
+  failure(): string | undefined;
+  close(): Promise<void>;
+}
+
+/** Thrown by adapters when the trail cannot take an event: the request that caused it must fail. */
+export class AuditUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuditUnavailable';
+  }
+}
+
+/** Why an adapter refuses appends: an earlier failed commit, or a closed store. */
+export function refusal(failed: Error | undefined, closed: boolean): string | undefined {
+  if (failed) return `an audit event could not be stored: ${failed.message}`;
+  return closed ? 'the audit trail is closed' : undefined;
+}
