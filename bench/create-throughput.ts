@@ -15,11 +15,11 @@ const BODY = JSON.stringify({
   address: [{ line: ['534 Erewhon St'], city: 'PleasantVille', postalCode: '3999' }],
 });
 
-async function createsPerSecond(port: number, connections: number, seconds: number): Promise<number> {
+async function createsPerSecond(port: number, connections: number, seconds: number, authorization = ''): Promise<number> {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/fhir/Patient`,
     method: 'POST',
-    headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' },
+    headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal', authorization },
     body: BODY,
     connections,
     duration: seconds,
@@ -31,11 +31,11 @@ async function createsPerSecond(port: number, connections: number, seconds: numb
 async function main(): Promise<void> {
   const [rounds = 3, seconds = 4] = process.argv.slice(2).map(Number);
   const server = await startProcess('serve.ts', ['fhir']);
-  await createsPerSecond(server.port, 8, 1);
+  await createsPerSecond(server.port, 8, 1, server.authorization);
   process.stdout.write(`create (POST /fhir/Patient, durable, on-disk embedded store; ${rounds} x ${seconds} s)\n`);
   for (const connections of [1, 32]) {
     const rates: number[] = [];
-    for (let i = 0; i < rounds; i++) rates.push(await createsPerSecond(server.port, connections, seconds));
+    for (let i = 0; i < rounds; i++) rates.push(await createsPerSecond(server.port, connections, seconds, server.authorization));
     process.stdout.write(`  ${String(connections).padStart(2)} connections: ${median(rates).toFixed(0)} resources/s (median)\n`);
   }
   await stop(server);

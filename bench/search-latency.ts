@@ -13,6 +13,7 @@
  *   queries go to a server already running on that population instead (to profile it, or to measure again
  *   without another start-up).
  */
+import { systemTokenFor } from '../src/access/local-key';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,9 +52,13 @@ function shapes(patients: number): Shape[] {
 const RARE_CODE = '94500-6';
 
 
+/** `Bearer <system token>`: from BENCH_TOKEN for a server given by URL, else signed with the local key of the started one. */
+const givenToken = process.env.BENCH_TOKEN ? `Bearer ${process.env.BENCH_TOKEN}` : '';
+const authorizations = new Map<string, string>();
+
 async function timeGet(base: string, path: string): Promise<{ ms: number; body: { link?: Array<{ relation: string; url: string }>; entry?: unknown[] } }> {
   const started = process.hrtime.bigint();
-  const res = await fetch(base + path);
+  const res = await fetch(base + path, { headers: { Authorization: authorizations.get(base.replace(/\/+$/, '')) ?? givenToken } });
   const body = (await res.json()) as { link?: Array<{ relation: string; url: string }>; entry?: unknown[] };
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
@@ -170,6 +175,7 @@ async function startPopulatedServer(patients: number, port: number): Promise<Chi
     PORT: String(port),
   });
   process.stdout.write(`server up in ${Date.now() - started} ms on ${patients * 100} resources\n`);
+  authorizations.set(`http://127.0.0.1:${port}/fhir`, `Bearer ${await systemTokenFor(dataDir, `http://127.0.0.1:${port}/fhir`)}`);
   return child;
 }
 

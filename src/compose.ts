@@ -8,6 +8,11 @@ import type { Express } from 'express';
 import { monotonicClock, systemClock, type Clock } from './core/clock';
 import { uuidIds, type IdGenerator } from './core/ids';
 import type { Config } from './config/config';
+import { AccessControl } from './access/control';
+import { ConsentDirectory } from './access/consent/directory';
+import { edgeAuthentication, securityDescription, smartConfiguration } from './access/edge';
+import type { LocalKey } from './access/local-key';
+import { AccessPolicy, implicitPolicy } from './access/policy';
 import { capabilitiesHandler } from './fhir/capabilities';
 import type { FhirContext } from './fhir/context';
 import { newestLastUpdated } from './fhir/persist';
@@ -42,6 +47,8 @@ export interface ServerOverrides {
   store?: Store;
   /** Folder of local profiles and SearchParameters (default: profiles/ of the project). */
   profilesDir?: string;
+  /** The key that signs local tokens (tests); otherwise the one in DATA_DIR (src/access/local-key.ts). */
+  localKey?: LocalKey;
 }
 
 const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
@@ -74,6 +81,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     definitionsDir,
     ...(config.pageTokenSecret ? { pageTokenSecret: config.pageTokenSecret } : {}),
   });
+  const consents = new ConsentDirectory(store);
   const ctx: FhirContext = {
     store,
     clock,
@@ -82,9 +90,24 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     paging: config.search,
     validator,
     indexer,
-    hooks: [searchParameterHook(registry)],
+    hooks: [searchParameterHook(registry), consents.hook()],
     search,
+    access: new AccessControl({
+      policy: new AccessPolicy({
+        consents,
+        criteria,
+        registry,
+        compartments,
+        implicit: implicitPolicy(config.auth.implicitPermitPurposes),
+        defaultPurpose: config.auth.defaultPurpose,
+        breakTheGlass: config.auth.breakTheGlass,
+      }),
+      indexer,
+      clock,
+      enabled: config.auth.mode === 'on',
+    }),
   };
+  const authenticate = await edgeAuthentication(config, logger, overrides.localKey);
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
   let routes: Route[] = [];
   routes = buildRoutes(
@@ -93,6 +116,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       registry,
       supportsSearchParam: (type, def) => criteria.supports(type, def),
       software: { name: pkg.name, version: pkg.version },
+      security: securityDescription(config),
       startedAt: clock.now(),
     }),
   );
@@ -101,6 +125,9 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     router,
     logger,
     maxBodyBytes: config.maxBodyBytes,
+    authenticate,
+    smartConfiguration: smartConfiguration(config),
+    corsOrigins: config.corsOrigins,
     openapi: fs.readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8'),
   });
   return { app, router, store, close: () => store.close() };

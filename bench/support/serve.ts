@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { loadConfig } from '../../src/config/config';
+import { systemTokenFor } from '../../src/access/local-key';
+import { internalAccess } from '../../src/access/request-access';
 import { createServer } from '../../src/compose';
 import { silentLogger } from '../../src/http/logger';
 
@@ -32,10 +34,11 @@ async function main(): Promise<void> {
   const config = loadConfig({ PORT: '0', DATA_DIR: dataDir });
   const server = await createServer(config, { logger: silentLogger });
   const example = JSON.parse(readFileSync(require.resolve('hl7.fhir.r4.examples/Patient-example.json'), 'utf8'));
-  const result = await server.router.route({ method: 'PUT', path: ['Patient', example.id], query: [], body: example, prefer: {} });
+  const result = await server.router.route({ method: 'PUT', path: ['Patient', example.id], query: [], body: example, prefer: {}, access: internalAccess('bench seeding') });
   if (result.status !== 201) throw new Error(`seeding failed: ${result.status}`);
+  const authorization = `Bearer ${await systemTokenFor(dataDir, config.auth.issuer)}`;
   const srv = server.app.listen(0, '127.0.0.1', () => {
-    process.stdout.write(`${JSON.stringify({ port: (srv.address() as { port: number }).port, path: `/fhir/Patient/${example.id}` })}\n`);
+    process.stdout.write(`${JSON.stringify({ port: (srv.address() as { port: number }).port, path: `/fhir/Patient/${example.id}`, authorization })}\n`);
   });
 }
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { TokenIntrospector } from './introspection';
-import { loadOrCreateLocalKey, localKeySet } from './local-key';
+import { loadOrCreateLocalKey, localKeySet, type LocalKey } from './local-key';
 import { TokenVerifier, unauthorized, type AccessToken } from './tokens';
 
 export interface AuthSettings {
@@ -18,6 +18,8 @@ export interface AuthSettings {
   introspectionClientId?: string;
   introspectionClientSecret?: string;
   dataDir: string;
+  /** A local key given by the caller (tests), instead of the one in `dataDir`. */
+  localKey?: LocalKey;
 }
 
 export interface Authenticator {
@@ -54,7 +56,7 @@ export async function createAuthenticator(settings: AuthSettings): Promise<Authe
 
 async function keySet(settings: AuthSettings): Promise<{ keys: JWTVerifyGetKey; keySource: string }> {
   if (settings.jwks === undefined) {
-    return { keys: localKeySet(await loadOrCreateLocalKey(settings.dataDir)), keySource: 'local key in DATA_DIR' };
+    return { keys: localKeySet(settings.localKey ?? (await loadOrCreateLocalKey(settings.dataDir))), keySource: 'local key in DATA_DIR' };
   }
   if (/^https?:\/\//.test(settings.jwks)) return { keys: createRemoteJWKSet(new URL(settings.jwks)), keySource: settings.jwks };
   const set = JSON.parse(readFileSync(settings.jwks, 'utf8')) as JSONWebKeySet;

@@ -27,6 +27,8 @@ export interface AccessToken {
   purposeOfUse: string[];
   /** Seconds since the epoch. */
   expiresAt?: number;
+  /** `btg_justification`: why a clinician breaks the glass (only honoured with purpose ETREAT or BTG; docs/access.md). */
+  breakTheGlass?: string;
 }
 
 export interface TokenVerifierOptions {
@@ -104,7 +106,9 @@ export function accessTokenFromClaims(payload: JWTPayload): AccessToken {
   if (fhirUser === undefined && scopes.resources.some((s) => s.context === 'user')) {
     throw unauthorized('The access token has user/ scopes but no fhirUser claim naming the user');
   }
+  const justification = optionalString(claim('btg_justification'), 'btg_justification');
   return {
+    ...(justification !== undefined ? { breakTheGlass: justification.slice(0, 500) } : {}),
     ...(typeof payload.sub === 'string' ? { subject: payload.sub } : {}),
     ...(clientId !== undefined ? { clientId } : {}),
     scopes,

@@ -16,6 +16,31 @@ export interface Config {
   search: { defaultCount: number; maxCount: number };
   /** Key that signs search paging links; set it when several instances serve one store or links must survive restarts. */
   pageTokenSecret?: string;
+  /** Access control (docs/access.md). */
+  auth: AuthConfig;
+  /** Origins allowed to call the API from a browser (CORS); empty = none, ['*'] = any. */
+  corsOrigins: string[];
+}
+
+export interface AuthConfig {
+  /** `off` only by explicit AUTH_MODE=off (logged as a warning at start-up). */
+  mode: 'on' | 'off';
+  /** JWKS URL or file; absent = the server's own key in DATA_DIR (npm run token). */
+  jwks?: string;
+  issuer: string;
+  audience: string;
+  introspectionUrl?: string;
+  introspectionClientId?: string;
+  introspectionClientSecret?: string;
+  /** Authorization server endpoints advertised in smart-configuration and the CapabilityStatement. */
+  authorizeUrl?: string;
+  tokenUrl?: string;
+  /** Purposes of use for which the implicit policy (no consent on file) permits: opt-out for these, opt-in for others. */
+  implicitPermitPurposes: string[];
+  /** Purpose assumed when a user/ or system/ token names none. */
+  defaultPurpose: string;
+  /** Whether break-the-glass (user/ token, purpose ETREAT or BTG, a btg_justification claim) may override consent denials. */
+  breakTheGlass: boolean;
 }
 
 export class ConfigError extends Error {
@@ -74,15 +99,64 @@ export function loadConfig(env: Env = process.env): Config {
   if (defaultCount > maxCount) throw new ConfigError(`SEARCH_DEFAULT_COUNT (${defaultCount}) must not exceed SEARCH_MAX_COUNT (${maxCount})`);
   const pageTokenSecret = env.PAGE_TOKEN_SECRET || undefined;
   if (pageTokenSecret !== undefined && pageTokenSecret.length < 32) throw new ConfigError('PAGE_TOKEN_SECRET must be at least 32 characters');
+  const baseUrl = httpUrl('BASE_URL', env.BASE_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}/fhir`);
   return {
     port,
     host,
-    baseUrl: httpUrl('BASE_URL', env.BASE_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}/fhir`),
+    baseUrl,
     dataDir: env.DATA_DIR || './data',
     mongodbUri,
     mongodbDb,
     maxBodyBytes: byteSize(env, 'MAX_BODY_SIZE', 5 * 1024 * 1024),
     search: { defaultCount, maxCount },
     ...(pageTokenSecret ? { pageTokenSecret } : {}),
+    auth: authConfig(env, baseUrl),
+    corsOrigins: corsOrigins(env),
   };
+}
+
+const PURPOSE = /^[A-Z]{2,32}$/;
+
+function purposeList(env: Env, name: string, fallback: string[]): string[] {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  const list = raw.split(',').map((p) => p.trim().toUpperCase()).filter((p) => p !== '');
+  for (const p of list) if (!PURPOSE.test(p)) throw new ConfigError(`${name} must list v3 ActReason codes such as TREAT,ETREAT, got '${p}'`);
+  return list;
+}
+
+function authConfig(env: Env, baseUrl: string): AuthConfig {
+  const mode = env.AUTH_MODE || 'on';
+  if (mode !== 'on' && mode !== 'off') throw new ConfigError(`AUTH_MODE must be on or off, got '${mode}'`);
+  const optionalUrl = (name: string): Partial<Record<string, string>> => (env[name] ? { [name]: httpUrl(name, env[name] as string) } : {});
+  const introspection = optionalUrl('AUTH_INTROSPECTION_URL').AUTH_INTROSPECTION_URL;
+  const authorize = optionalUrl('AUTH_AUTHORIZE_URL').AUTH_AUTHORIZE_URL;
+  const token = optionalUrl('AUTH_TOKEN_URL').AUTH_TOKEN_URL;
+  const defaultPurpose = (env.AUTH_DEFAULT_PURPOSE || 'TREAT').toUpperCase();
+  if (!PURPOSE.test(defaultPurpose)) throw new ConfigError(`AUTH_DEFAULT_PURPOSE must be a v3 ActReason code such as TREAT, got '${defaultPurpose}'`);
+  const btg = env.AUTH_BREAK_THE_GLASS || 'on';
+  if (btg !== 'on' && btg !== 'off') throw new ConfigError(`AUTH_BREAK_THE_GLASS must be on or off, got '${btg}'`);
+  return {
+    mode,
+    ...(env.AUTH_JWKS ? { jwks: env.AUTH_JWKS } : {}),
+    issuer: env.AUTH_ISSUER || baseUrl,
+    audience: env.AUTH_AUDIENCE || baseUrl,
+    ...(introspection ? { introspectionUrl: introspection } : {}),
+    ...(env.AUTH_INTROSPECTION_CLIENT_ID ? { introspectionClientId: env.AUTH_INTROSPECTION_CLIENT_ID } : {}),
+    ...(env.AUTH_INTROSPECTION_CLIENT_SECRET ? { introspectionClientSecret: env.AUTH_INTROSPECTION_CLIENT_SECRET } : {}),
+    ...(authorize ? { authorizeUrl: authorize } : {}),
+    ...(token ? { tokenUrl: token } : {}),
+    implicitPermitPurposes: purposeList(env, 'AUTH_IMPLICIT_PERMIT_PURPOSES', ['TREAT', 'ETREAT', 'HPAYMT', 'HOPERAT']),
+    defaultPurpose,
+    breakTheGlass: btg === 'on',
+  };
+}
+
+function corsOrigins(env: Env): string[] {
+  const raw = env.CORS_ORIGINS ?? '';
+  const list = raw.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const origin of list) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) throw new ConfigError(`CORS_ORIGINS must list origins such as https://app.example.org (or *), got '${origin}'`);
+  }
+  return list;
 }

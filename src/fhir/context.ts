@@ -1,5 +1,6 @@
 /** Everything an interaction needs, injected by the composition root (src/compose.ts). */
 import type { Resource } from 'fhir/r4';
+import type { AccessControl } from '../access/control';
 import type { Clock } from '../core/clock';
 import type { IdGenerator } from '../core/ids';
 import type { Store } from '../storage/port';
@@ -27,4 +28,6 @@ export interface FhirContext {
   hooks: WriteHook[];
   /** Search, also used to resolve conditional-interaction criteria (https://hl7.org/fhir/R4/http.html#cond-update). */
   search: SearchService;
+  /** Access control (src/access/control.ts); absent only in contexts built without it (then unrestricted). */
+  access?: AccessControl;
 }

@@ -4,7 +4,7 @@
  */
 import { FhirError, preconditionFailed } from '../core/errors';
 import type { FhirContext } from './context';
-import { parseCriteria } from './criteria';
+import { accessOptions, parseCriteria } from './criteria';
 import { expectResourceBody } from './incoming';
 import { inTransaction, writeVersion } from './persist';
 import { writtenResponse } from './respond';
@@ -17,7 +17,7 @@ export async function create(ctx: FhirContext, req: FhirRequest, type: string): 
   const criteria = req.ifNoneExist !== undefined ? parseCriteria(req.ifNoneExist, 'If-None-Exist') : undefined;
   return inTransaction(ctx, async (tx) => {
     if (criteria) {
-      const matches = await ctx.search.matchCriteria(type, criteria, 2);
+      const matches = await ctx.search.matchCriteria(type, criteria, 2, await accessOptions(ctx, req));
       if (matches.length > 1) throw preconditionFailed(`If-None-Exist matched ${matches.length}+ ${type} resources; make the criteria more selective`);
       const [existing] = matches;
       if (existing) {
@@ -25,7 +25,7 @@ export async function create(ctx: FhirContext, req: FhirRequest, type: string): 
         return writtenResponse(ctx, existing, 200, req.prefer, `${type}/${existing.id} already matches If-None-Exist; nothing was created`);
       }
     }
-    const record = await writeVersion(ctx, tx, null, type, ctx.ids.next(), body, 'POST');
+    const record = await writeVersion(ctx, tx, null, type, ctx.ids.next(), body, 'POST', req.access);
     return writtenResponse(ctx, record, 201, req.prefer, `Created ${type}/${record.id}`);
   });
 }

@@ -3,6 +3,7 @@
  * Independent of HTTP; batch/transaction bundles will call `route` for each entry.
  */
 import { FhirError } from '../core/errors';
+import { authorize } from './authorize';
 import type { FhirContext } from './context';
 import type { Route } from './routes';
 import type { FhirRequest, FhirResponse } from './types';
@@ -43,7 +44,10 @@ export class FhirRouter {
       const params = match(route, req.path);
       if (!params) continue;
       pathMatched = true;
-      if (route.method === method) return route.handle(this.ctx, req, params);
+      if (route.method === method) {
+        authorize(this.ctx, req, route, params);
+        return route.handle(this.ctx, req, params);
+      }
     }
     if (pathMatched) {
       throw new FhirError('not-allowed', `${req.method} is not supported on /${req.path.join('/')}`);

@@ -3,16 +3,18 @@ import { FhirError, notFound } from '../core/errors';
 import { withBodies } from '../storage/history-bodies';
 import { HISTORY, historyKey, type HistoryRecord } from '../storage/records';
 import type { FhirContext } from './context';
+import { visibleVersion } from './persist';
 import { assertId, assertResourceType, parseVersionId } from './target';
 import type { FhirRequest, FhirResponse } from './types';
 
-export async function vread(ctx: FhirContext, _req: FhirRequest, type: string, id: string, vid: string): Promise<FhirResponse> {
+export async function vread(ctx: FhirContext, req: FhirRequest, type: string, id: string, vid: string): Promise<FhirResponse> {
   assertResourceType(ctx, type);
   assertId(id);
   const versionId = parseVersionId(vid);
   const entry = (await ctx.store.findOne(HISTORY, { _id: historyKey(type, id, versionId) })) as HistoryRecord | null;
   if (!entry) throw notFound(`${type}/${id} has no version ${vid}`);
   const [version] = (await withBodies(ctx.store, [entry])) as [HistoryRecord];
+  if (!(await visibleVersion(ctx, req, version))) throw notFound(`${type}/${id} has no version ${vid}`);
   if (version.deleted || !version.resource) {
     throw new FhirError('deleted', [{ severity: 'error', code: 'deleted', diagnostics: `Version ${vid} of ${type}/${id} is a deletion` }]);
   }

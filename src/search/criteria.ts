@@ -63,6 +63,8 @@ interface Scope {
   types: string[] | undefined;
   depth: number;
   now: string;
+  /** The caller's access filter, ANDed into every sub-query (chains, `_has`, `_list`) so none is an oracle. */
+  access?: Filter;
 }
 
 export class CriteriaCompiler {
@@ -92,10 +94,15 @@ export class CriteriaCompiler {
    * _contained/_format/_pretty are the caller's and ignored here). resourceType undefined = system-level search
    * (then `_type` narrows). Always includes { deleted: false }.
    */
-  async compile(resourceType: string | undefined, params: Array<[string, string]>, handling: 'strict' | 'lenient'): Promise<CriteriaResult> {
+  async compile(
+    resourceType: string | undefined,
+    params: Array<[string, string]>,
+    handling: 'strict' | 'lenient',
+    options: { scope?: Filter } = {},
+  ): Promise<CriteriaResult> {
     const filters = params.filter(([name]) => !isResultParameter(name));
     const types = this.searchedTypes(resourceType, filters);
-    const scope: Scope = { types, depth: 0, now: this.clock.now() };
+    const scope: Scope = { types, depth: 0, now: this.clock.now(), ...(options.scope !== undefined ? { access: options.scope } : {}) };
     const warnings: OperationOutcomeIssue[] = [];
     const clauses: Filter[] = [];
     for (const [name, value] of filters) {
@@ -137,9 +144,10 @@ export class CriteriaCompiler {
   /** The filter of the criteria `params` over resources of `type` (for chains and _has); unknown parameters propagate. */
   private async nested(scope: Scope, type: string, params: Array<[string, string]>): Promise<Filter> {
     if (scope.depth + 1 > MAX_DEPTH) throw invalid(`Search chains may nest at most ${MAX_DEPTH} levels deep`);
-    const inner: Scope = { types: [type], depth: scope.depth + 1, now: scope.now };
+    const inner: Scope = { ...scope, types: [type], depth: scope.depth + 1 };
     const clauses: Filter[] = [];
     for (const [name, value] of params) clauses.push(await this.parameter(inner, name, value));
+    if (scope.access !== undefined) clauses.push(scope.access);
     return withBase([type], clauses);
   }
 
@@ -175,7 +183,7 @@ export class CriteriaCompiler {
           if (id.startsWith('$')) throw new UnsupportedParameter(name, `Functional list '${id}' in '_list' is not supported`);
           if (!isValidId(id)) throw invalid(`Invalid List id '${id}' in search parameter '_list'`, name);
         }
-        return { _id: { $in: await listItems(values, scope.types, this.links) } };
+        return { _id: { $in: await listItems(values, scope.types, this.links, scope.access) } };
       }
     }
   }
