@@ -134,4 +134,12 @@ describe('consent decisions through HTTP', () => {
     await put(consent('c6', 'p6', { type: 'deny', period: { start: '2099-01-01' } }));
     assert.deepEqual(await observationsOf('p6'), ['Observation/p6-new', 'Observation/p6-old']);
   });
+
+  it('actor-only links: an Observation performed by a Patient is in that patient\'s compartment and obeys their consent too', async () => {
+    await put(observation('p1-by-p2', 'p1', '2025-07-01', { performer: [{ reference: 'Patient/p2' }] }));
+    const p2App = server.as(await server.token({ scope: 'patient/Observation.rs', patient: 'p2' }));
+    assert.equal((await p2App.get('/fhir/Observation/p1-by-p2')).status, 200, 'the performing patient sees it');
+    assert.equal((await (await clinician()).get('/fhir/Observation/p1-by-p2')).status, 404, "p2's opt-out withholds it although p1 permits");
+    assert.equal((await (await clinician()).get('/fhir/Observation/p1-new')).status, 200);
+  });
 });
