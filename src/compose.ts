@@ -80,6 +80,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     clock,
     definitionsDir,
     ...(config.pageTokenSecret ? { pageTokenSecret: config.pageTokenSecret } : {}),
+    limits: { maxParameters: config.bounds.maxParameters, maxValueLength: config.bounds.maxValueLength, maxQueries: config.bounds.maxSearchQueries, maxRecords: config.bounds.maxSearchRecords },
   });
   const consents = new ConsentDirectory(store);
   const ctx: FhirContext = {
@@ -129,6 +130,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     smartConfiguration: smartConfiguration(config),
     corsOrigins: config.corsOrigins,
     openapi: fs.readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8'),
+    bounds: { maxParameters: config.bounds.maxParameters, maxJsonDepth: config.bounds.maxJsonDepth },
   });
   return { app, router, store, close: () => store.close() };
 }

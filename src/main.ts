@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig } from './config/config';
 import { createServer } from './compose';
 import { jsonLogger } from './http/logger';
+import { listen } from './http/listen';
 
 async function main(): Promise<void> {
   let config;
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
   }
   const logger = jsonLogger();
   const server = await createServer(config, { logger });
-  const http = server.app.listen(config.port, config.host, () => {
+  const http = listen(server.app, config, () => {
     logger.log({ level: 'info', msg: 'listening', url: config.baseUrl, store: server.store.kind });
   });
   http.on('error', (err: NodeJS.ErrnoException) => {

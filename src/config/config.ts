@@ -20,6 +20,38 @@ export interface Config {
   auth: AuthConfig;
   /** Origins allowed to call the API from a browser (CORS); empty = none, ['*'] = any. */
   corsOrigins: string[];
+  /** Connection limits of the HTTP server (src/http/listen.ts); durations in milliseconds. */
+  connections: ConnectionLimits;
+  /** Bounds on hostile input, answered with a 4xx before expensive work. */
+  bounds: InputBounds;
+}
+
+export interface ConnectionLimits {
+  /** The request headers must arrive within this time (Node's server.headersTimeout). */
+  headersTimeout: number;
+  /** The whole request, headers and body, must arrive within this time (server.requestTimeout). */
+  requestTimeout: number;
+  /** An idle keep-alive connection is closed after this time (server.keepAliveTimeout). */
+  keepAliveTimeout: number;
+  /** A connection with no traffic at all for this long is closed (server.timeout). */
+  idleTimeout: number;
+  /** The body must arrive within this time after the headers (408 otherwise). */
+  bodyTimeout: number;
+  /** Connections above this number are refused (server.maxConnections). */
+  maxConnections: number;
+}
+
+export interface InputBounds {
+  /** Query and form parameters of one request. */
+  maxParameters: number;
+  /** Characters in one search parameter value. */
+  maxValueLength: number;
+  /** Nesting of objects and arrays in a JSON body, checked before it is parsed (at most 64, the limit after parsing). */
+  maxJsonDepth: number;
+  /** Store queries one search may run (chains, _has, includes, the page itself). */
+  maxSearchQueries: number;
+  /** Records one search may read from the store over all of its queries. */
+  maxSearchRecords: number;
 }
 
 export interface AuthConfig {
@@ -73,6 +105,46 @@ function byteSize(env: Env, name: string, fallback: number): number {
   return bytes;
 }
 
+/** Durations like 30s, 500ms, 2m or plain milliseconds. */
+function duration(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const match = /^(\d+)\s*(ms|s|m)?$/i.exec(raw.trim());
+  if (!match) throw new ConfigError(`${name} must be a duration such as 30s, 500ms, 2m or 30000, got '${raw}'`);
+  const unit = (match[2] ?? 'ms').toLowerCase();
+  const ms = Number(match[1]) * (unit === 'm' ? 60_000 : unit === 's' ? 1000 : 1);
+  if (ms < min || ms > max) throw new ConfigError(`${name} must be between ${min} ms and ${max} ms, got '${raw}'`);
+  return ms;
+}
+
+function connectionLimits(env: Env): ConnectionLimits {
+  const limits = {
+    headersTimeout: duration(env, 'HTTP_HEADERS_TIMEOUT', 20_000, 10, 600_000),
+    requestTimeout: duration(env, 'HTTP_REQUEST_TIMEOUT', 60_000, 10, 3_600_000),
+    keepAliveTimeout: duration(env, 'HTTP_KEEP_ALIVE_TIMEOUT', 5_000, 10, 600_000),
+    idleTimeout: duration(env, 'HTTP_IDLE_TIMEOUT', 30_000, 10, 600_000),
+    bodyTimeout: duration(env, 'HTTP_BODY_TIMEOUT', 20_000, 10, 3_600_000),
+    maxConnections: integer(env, 'HTTP_MAX_CONNECTIONS', 1000, 1, 1_000_000),
+  };
+  if (limits.headersTimeout > limits.requestTimeout) {
+    throw new ConfigError(`HTTP_HEADERS_TIMEOUT (${limits.headersTimeout} ms) must not exceed HTTP_REQUEST_TIMEOUT (${limits.requestTimeout} ms)`);
+  }
+  return limits;
+}
+
+/** The longest value stays well inside MongoDB's regular expression limit (32,764 bytes) once escaped. */
+const MAX_VALUE_LENGTH = 8192;
+
+function inputBounds(env: Env): InputBounds {
+  return {
+    maxParameters: integer(env, 'SEARCH_MAX_PARAMETERS', 100, 1, 10_000),
+    maxValueLength: integer(env, 'SEARCH_MAX_VALUE_LENGTH', 2048, 16, MAX_VALUE_LENGTH),
+    maxJsonDepth: integer(env, 'MAX_JSON_DEPTH', 64, 2, 64),
+    maxSearchQueries: integer(env, 'SEARCH_MAX_QUERIES', 200, 1, 1_000_000),
+    maxSearchRecords: integer(env, 'SEARCH_MAX_RECORDS', 20_000, 1, 10_000_000),
+  };
+}
+
 function httpUrl(name: string, raw: string): string {
   let url: URL;
   try {
@@ -112,6 +184,8 @@ export function loadConfig(env: Env = process.env): Config {
     ...(pageTokenSecret ? { pageTokenSecret } : {}),
     auth: authConfig(env, baseUrl),
     corsOrigins: corsOrigins(env),
+    connections: connectionLimits(env),
+    bounds: inputBounds(env),
   };
 }
 

@@ -8,11 +8,12 @@ import { FhirError } from '../core/errors';
 import type { Authenticate } from '../access/edge';
 import type { FhirRouter } from '../fhir/router';
 import type { FhirRequest } from '../fhir/types';
+import { bodyGuard } from './body-guard';
+import { cors } from './cors';
 import { errorResponse } from './errors';
 import { routeTemplate, type Logger } from './logger';
 import { FHIR_JSON, responseType, type ResponseType } from './negotiate';
-import { pathSegments, queryPairs, toFhirRequest } from './request';
-import { cors } from './cors';
+import { pathSegments, queryPairs, toFhirRequest, type RequestBounds } from './request';
 import { sendFhir } from './respond';
 import { securityHeaders } from './security-headers';
 
@@ -28,6 +29,8 @@ export interface AppOptions {
   smartConfiguration?: Record<string, unknown> | null;
   /** Origins allowed by CORS (`*` = any); empty = no CORS headers. */
   corsOrigins?: string[];
+  /** Parameter count and JSON nesting, checked before parsing. */
+  bounds: RequestBounds;
 }
 
 /** FHIR paths anyone may read without a token. */
@@ -65,7 +68,8 @@ export function createApp(options: AppOptions): express.Express {
   app.use(securityHeaders());
   if (options.corsOrigins?.length) app.use(cors(options.corsOrigins));
   const readBody = express.raw({ type: () => true, limit: options.maxBodyBytes });
-  app.use((req, res, next) => (METHODS_WITHOUT_BODY.has(req.method) ? next() : readBody(req, res, next)));
+  const guardBody = bodyGuard(options.bounds);
+  app.use((req, res, next) => (METHODS_WITHOUT_BODY.has(req.method) ? next() : guardBody(req, res, () => readBody(req, res, next))));
 
   app.get('/openapi.yaml', (_req, res) => {
     res.type('application/yaml').send(options.openapi);
@@ -84,10 +88,10 @@ export function createApp(options: AppOptions): express.Express {
     let type: ResponseType;
     let fhirRequest;
     try {
-      const query = queryPairs(req.originalUrl);
+      const query = queryPairs(req.originalUrl, options.bounds.maxParameters);
       type = responseType(query.find(([n]) => n === '_format')?.[1], req.headers.accept);
       res.locals.responseType = type;
-      fhirRequest = toFhirRequest(req, req.path, query);
+      fhirRequest = toFhirRequest(req, req.path, query, options.bounds);
     } catch (err) {
       next(err);
       return;

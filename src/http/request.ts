@@ -2,15 +2,36 @@
 import type { Request } from 'express';
 import { FhirError, invalid } from '../core/errors';
 import type { FhirMethod, FhirRequest, Preferences } from '../fhir/types';
+import { tooManyParameters } from '../search/limits/input';
+import { encodedBody } from './body-guard';
+import { pairsExceed } from './form-pairs';
+import { nestsDeeperThan, tooDeep } from './json-depth';
 import { assertReadableBody, FORM_TYPE, mediaType } from './negotiate';
+
+/** Bounds checked while a request is read, before its parameters or body are parsed. */
+export interface RequestBounds {
+  /** Query and form parameters together. */
+  maxParameters: number;
+  /** Nesting of objects and arrays in a JSON body. */
+  maxJsonDepth: number;
+}
 
 const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Query pairs in order; `+` is a space as in HTML forms, so clients send a literal plus as %2B. */
-export function queryPairs(rawUrl: string): Array<[string, string]> {
+/**
+ * Query pairs in order; `+` is a space as in HTML forms, so clients send a literal plus as %2B. More than
+ * `maxPairs` named pairs is a 400, decided by counting separators before anything is decoded.
+ */
+export function queryPairs(rawUrl: string, maxPairs: number): Array<[string, string]> {
   const q = rawUrl.indexOf('?');
   if (q < 0) return [];
-  return [...new URLSearchParams(rawUrl.slice(q + 1))].filter(([name]) => name !== '');
+  return formPairs(rawUrl.slice(q + 1), maxPairs, maxPairs);
+}
+
+/** `room`: the pairs still allowed; `limit`: the request's whole allowance, named in the error. */
+function formPairs(text: string | Buffer, room: number, limit: number): Array<[string, string]> {
+  if (pairsExceed(text, room)) throw tooManyParameters(limit);
+  return [...new URLSearchParams(typeof text === 'string' ? text : text.toString('utf8'))].filter(([name]) => name !== '');
 }
 
 export function pathSegments(path: string): string[] {
@@ -34,12 +55,23 @@ export function parsePrefer(header: string | undefined): Preferences {
   return prefer;
 }
 
-/** Parses the raw body by media type; form bodies (POST _search) are merged into the query. */
-function parseBody(raw: Buffer, type: string | undefined, allowForm: boolean): { body?: unknown; form?: Array<[string, string]> } {
+/**
+ * Parses the raw body by media type; form bodies (POST _search) are merged into the query, and count with it
+ * towards the parameter bound. JSON nesting is checked before JSON.parse: while the body arrived
+ * (src/http/body-guard.ts), or here once decoded when it came with a Content-Encoding.
+ */
+function parseBody(
+  raw: Buffer,
+  type: string | undefined,
+  allowForm: boolean,
+  bounds: RequestBounds & { encoded: boolean },
+  queryLength: number,
+): { body?: unknown; form?: Array<[string, string]> } {
   if (raw.length === 0) return {};
   assertReadableBody(type, allowForm);
+  if (type === FORM_TYPE) return { form: formPairs(raw, Math.max(0, bounds.maxParameters - queryLength), bounds.maxParameters) };
+  if (bounds.encoded && nestsDeeperThan(raw, bounds.maxJsonDepth)) throw tooDeep(bounds.maxJsonDepth);
   const text = raw.toString('utf8');
-  if (type === FORM_TYPE) return { form: [...new URLSearchParams(text)].filter(([name]) => name !== '') };
   try {
     return { body: JSON.parse(text) };
   } catch (err) {
@@ -49,7 +81,7 @@ function parseBody(raw: Buffer, type: string | undefined, allowForm: boolean): {
 }
 
 /** `query` is the request's query pairs (queryPairs of the original URL), parsed once by the caller. */
-export function toFhirRequest(req: Request, relativePath: string, query: Array<[string, string]>): FhirRequest {
+export function toFhirRequest(req: Request, relativePath: string, query: Array<[string, string]>, bounds: RequestBounds): FhirRequest {
   if (!METHODS.has(req.method)) throw new FhirError('not-allowed', `HTTP method ${req.method} is not part of the FHIR REST API`);
   const method = req.method as FhirMethod;
   const path = pathSegments(relativePath);
@@ -57,7 +89,7 @@ export function toFhirRequest(req: Request, relativePath: string, query: Array<[
   assertUtf8(req.headers['content-type']);
   const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   const isSearchPost = method === 'POST' && path[path.length - 1] === '_search';
-  const { body, form } = method === 'GET' || method === 'HEAD' || method === 'DELETE' ? {} : parseBody(raw, contentType, isSearchPost);
+  const { body, form } = method === 'GET' || method === 'HEAD' || method === 'DELETE' ? {} : parseBody(raw, contentType, isSearchPost, { ...bounds, encoded: encodedBody(req) }, query.length);
   const header = (name: string): string | undefined => {
     const value = req.headers[name];
     return Array.isArray(value) ? value.join(', ') : value;

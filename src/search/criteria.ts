@@ -23,6 +23,7 @@ import { compileString } from './compile/string';
 import { LocalTerminology, type Terminology } from './compile/terminology';
 import { compileToken, type TokenModifier } from './compile/token';
 import { compileUri } from './compile/uri';
+import type { SearchBudget } from './limits/budget';
 import { normaliseBaseUrl } from './normalise';
 import { splitEscaped, unescapeValue } from './parse/escape';
 import { parseName, type ParsedName } from './parse/name';
@@ -65,6 +66,8 @@ interface Scope {
   now: string;
   /** The caller's access filter, ANDed into every sub-query (chains, `_has`, `_list`) so none is an oracle. */
   access?: Filter;
+  /** Store access for chains, _has and _list: the search's budgeted reader when it has a budget. */
+  links: LinkContext;
 }
 
 export class CriteriaCompiler {
@@ -92,17 +95,20 @@ export class CriteriaCompiler {
   /**
    * Filter parameters only (result parameters like _sort/_count/_include/_revinclude/_summary/_elements/_total/
    * _contained/_format/_pretty are the caller's and ignored here). resourceType undefined = system-level search
-   * (then `_type` narrows). Always includes { deleted: false }.
+   * (then `_type` narrows). Always includes { deleted: false }. The store queries of chains, _has and _list
+   * are counted against `budget` when given.
    */
   async compile(
     resourceType: string | undefined,
     params: Array<[string, string]>,
     handling: 'strict' | 'lenient',
+    budget?: SearchBudget,
     options: { scope?: Filter } = {},
   ): Promise<CriteriaResult> {
     const filters = params.filter(([name]) => !isResultParameter(name));
     const types = this.searchedTypes(resourceType, filters);
-    const scope: Scope = { types, depth: 0, now: this.clock.now(), ...(options.scope !== undefined ? { access: options.scope } : {}) };
+    const links = budget ? { ...this.links, store: budget.reader(this.links.store) } : this.links;
+    const scope: Scope = { types, depth: 0, now: this.clock.now(), links, ...(options.scope !== undefined ? { access: options.scope } : {}) };
     const warnings: OperationOutcomeIssue[] = [];
     const clauses: Filter[] = [];
     for (const [name, value] of filters) {
@@ -183,7 +189,7 @@ export class CriteriaCompiler {
           if (id.startsWith('$')) throw new UnsupportedParameter(name, `Functional list '${id}' in '_list' is not supported`);
           if (!isValidId(id)) throw invalid(`Invalid List id '${id}' in search parameter '_list'`, name);
         }
-        return { _id: { $in: await listItems(values, scope.types, this.links, scope.access) } };
+        return { _id: { $in: await listItems(values, scope.types, scope.links, scope.access) } };
       }
     }
   }
@@ -258,7 +264,7 @@ export class CriteriaCompiler {
     if (def.type !== 'reference') throw new UnsupportedParameter(name, `Unknown search parameter '${name}' ('${def.code}' is not a reference, so it cannot be chained)`);
     const targets = this.chainTargetTypes(name, def, modifier, chain);
     const inner = await Promise.all(targets.map((target) => this.nested(scope, target, [[chain, value]])));
-    const keys = await chainTargets(name, inner.length === 1 ? (inner[0] as Filter) : { $or: inner }, this.links);
+    const keys = await chainTargets(name, inner.length === 1 ? (inner[0] as Filter) : { $or: inner }, scope.links);
     return { 'idx.ref': { $elemMatch: { p: def.code, r: { $in: keys } } } };
   }
 
@@ -298,7 +304,7 @@ export class CriteriaCompiler {
     if (!ref) throw new UnsupportedParameter(name, `Unknown search parameter '${parsed.reference}' for resource type ${parsed.type} in '${name}'`);
     if (ref.type !== 'reference') throw invalid(`Search parameter '${parsed.reference}' of ${parsed.type} is not a reference ('${name}')`, name);
     const inner = await this.nested(scope, parsed.type, [[parsed.inner, value]]);
-    const keys = await referencedBy(name, inner, ref.code, scope.types, this.links);
+    const keys = await referencedBy(name, inner, ref.code, scope.types, scope.links);
     return { _id: { $in: keys } };
   }
 

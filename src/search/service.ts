@@ -24,6 +24,8 @@ import { ParameterProblems, type Handling } from './results/problems';
 import { positionOf, reversed, totalOrder, type SortKey } from './results/sort';
 import { SnapshotView, type SnapshotIndexer } from './results/snapshot';
 import { ResourceSubsetter } from './results/subsetting';
+import { SearchBudget, type WorkLimits } from './limits/budget';
+import { checkSearchInput, type InputLimits } from './limits/input';
 import type { ResourceElementSets } from './results/summary-artifact';
 import { loadSummaryElementSets } from './results/summary-definitions';
 
@@ -45,7 +47,7 @@ export interface SearchOptions {
 }
 
 /** Server limits of one search; defaults in DEFAULT_SEARCH_LIMITS. */
-export interface SearchLimits {
+export interface SearchLimits extends InputLimits, WorkLimits {
   /** Included resources per page, over all `:iterate` rounds. */
   maxIncluded: number;
   /** `:iterate` rounds after the first include round. */
@@ -61,6 +63,10 @@ export const DEFAULT_SEARCH_LIMITS: Readonly<SearchLimits> = Object.freeze({
   maxIncludeIterations: 3,
   maxChangedSinceSnapshot: 1000,
   estimateLimit: 10_000,
+  maxParameters: 100,
+  maxValueLength: 2048,
+  maxQueries: 200,
+  maxRecords: 20_000,
 });
 
 export interface SearchServiceDeps {
@@ -109,6 +115,9 @@ export class SearchService {
   /** Type, compartment and system search (https://hl7.org/fhir/R4/http.html#search). */
   async search(target: SearchTarget, query: Array<[string, string]>, handling: Handling, options: SearchOptions = {}): Promise<Bundle> {
     this.checkTarget(target);
+    checkSearchInput(query, this.limits);
+    const budget = new SearchBudget(this.limits);
+    const store = budget.reader(this.deps.store);
     const problems = new ParameterProblems(handling);
     const split = splitQuery(query);
     const types = target.resourceType ? [target.resourceType] : this.typesParam(split.criteria);
@@ -119,7 +128,7 @@ export class SearchService {
       maxCount: this.deps.maxCount,
       problems,
     });
-    const compiled = await this.deps.criteria.compile(target.resourceType, split.criteria, handling, linkedScope(options));
+    const compiled = await this.deps.criteria.compile(target.resourceType, split.criteria, handling, budget, linkedScope(options));
     const ignored = new Set(compiled.warnings.flatMap((w) => w.expression ?? []));
     const criteria = split.criteria.filter(([name]) => !ignored.has(name));
     const live = liveFilter(options.scope);
@@ -131,7 +140,7 @@ export class SearchService {
       : { snapshot: this.deps.clock.now(), direction: 'next' };
     const view = new SnapshotView(
       {
-        store: this.deps.store,
+        store,
         indexer: this.indexer,
         strings: this.deps.store.kind === 'mongodb' ? 'code-point' : 'utf-16',
         maxChangedSinceSnapshot: this.limits.maxChangedSinceSnapshot,
@@ -144,7 +153,7 @@ export class SearchService {
     if (options.admit) page.matches = page.matches.filter(options.admit);
     const total = cursor.total ?? (params.page ? undefined : await this.totalOf(view, params, page));
     const included = params.includes.length
-      ? await findIncluded(this.deps.store, live, page.matches, params.includes, {
+      ? await findIncluded(store, live, page.matches, params.includes, {
           maxIncluded: this.limits.maxIncluded,
           maxIterations: this.limits.maxIncludeIterations,
         })
@@ -188,10 +197,12 @@ export class SearchService {
   /** Records matching conditional-interaction criteria, at most `limit` (https://hl7.org/fhir/R4/http.html#cond-update). */
   async matchCriteria(resourceType: string, query: Array<[string, string]>, limit: number, options: SearchOptions = {}): Promise<ResourceRecord[]> {
     this.checkTarget({ resourceType });
+    checkSearchInput(query, this.limits);
+    const budget = new SearchBudget(this.limits);
     const { criteria } = splitQuery(query);
-    const compiled = await this.deps.criteria.compile(resourceType, criteria, 'strict', linkedScope(options));
+    const compiled = await this.deps.criteria.compile(resourceType, criteria, 'strict', budget, linkedScope(options));
     const filter = and([liveFilter(options.scope), { type: resourceType }, compiled.filter]);
-    return (await this.deps.store.find(RESOURCES, filter, { sort: [['_id', 1]], limit })) as ResourceRecord[];
+    return (await budget.reader(this.deps.store).find(RESOURCES, filter, { sort: [['_id', 1]], limit })) as ResourceRecord[];
   }
 
   /** Whether the criteria match any record that the access filter withholds. */

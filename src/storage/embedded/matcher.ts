@@ -162,15 +162,55 @@ function rangeTest(operator: '$gt' | '$gte' | '$lt' | '$lte', bound: unknown): L
   }
 }
 
+/**
+ * A pattern that only spells literal text (metacharacters escaped, optionally anchored, as the search compiler
+ * builds from user input) is tested with string comparisons: as fast, and with no size limit, where the
+ * regular expression engine refuses very long patterns.
+ */
 function regexTest(pattern: unknown): LeafTest | null {
   if (typeof pattern !== 'string') return null;
+  const literal = literalPattern(pattern);
+  if (literal) {
+    const { text, start, end } = literal;
+    if (start && end) return (value) => value === text;
+    if (start) return (value) => typeof value === 'string' && value.startsWith(text);
+    if (end) return (value) => typeof value === 'string' && value.endsWith(text);
+    return (value) => typeof value === 'string' && value.includes(text);
+  }
   let regex: RegExp;
   try {
     regex = new RegExp(pattern);
+    regex.test('');
   } catch {
     return null;
   }
   return (value) => typeof value === 'string' && regex.test(value);
+}
+
+/** Characters with a meaning of their own in a pattern, and those an escape turns into themselves. */
+const SPECIAL = new Set('.*+?^${}()|[]\\');
+const ESCAPABLE = new Set('.*+?^${}()|[]\\/-');
+
+/** The text a pattern of literal characters and escaped metacharacters matches, with its anchors; else null. */
+function literalPattern(pattern: string): { text: string; start: boolean; end: boolean } | null {
+  const start = pattern.startsWith('^');
+  let text = '';
+  let end = false;
+  for (let i = start ? 1 : 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '\\') {
+      const next = pattern[++i];
+      if (next === undefined || !ESCAPABLE.has(next)) return null;
+      text += next;
+    } else if (c === '$' && i === pattern.length - 1) {
+      end = true;
+    } else if (SPECIAL.has(c)) {
+      return null;
+    } else {
+      text += c;
+    }
+  }
+  return { text, start, end };
 }
 
 /** Some value at the path (an array there contributes its elements, not nested arrays) passes `test`. */

@@ -46,9 +46,26 @@ describe('configuration from the environment', () => {
       [{ AUTH_INTROSPECTION_URL: 'not a url' }, /AUTH_INTROSPECTION_URL must be an absolute/],
       [{ AUTH_IMPLICIT_PERMIT_PURPOSES: 'TREAT,tr3at' }, /AUTH_IMPLICIT_PERMIT_PURPOSES must list/],
       [{ CORS_ORIGINS: 'app.example.org' }, /CORS_ORIGINS must list origins/],
+      [{ HTTP_IDLE_TIMEOUT: 'forever' }, /HTTP_IDLE_TIMEOUT must be a duration/],
+      [{ HTTP_HEADERS_TIMEOUT: '2m', HTTP_REQUEST_TIMEOUT: '1m' }, /HTTP_HEADERS_TIMEOUT .* must not exceed HTTP_REQUEST_TIMEOUT/],
+      [{ HTTP_MAX_CONNECTIONS: '0' }, /HTTP_MAX_CONNECTIONS must be between/],
+      [{ SEARCH_MAX_VALUE_LENGTH: '100000' }, /SEARCH_MAX_VALUE_LENGTH must be between/],
+      [{ MAX_JSON_DEPTH: '65' }, /MAX_JSON_DEPTH must be between/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message) && !err.message.includes('\n'));
     }
+  });
+
+  it('connection limits and input bounds have defaults and take durations in ms, s or m', () => {
+    const c = loadConfig({});
+    assert.deepEqual(c.connections, { headersTimeout: 20_000, requestTimeout: 60_000, keepAliveTimeout: 5000, idleTimeout: 30_000, bodyTimeout: 20_000, maxConnections: 1000 });
+    assert.deepEqual(c.bounds, { maxParameters: 100, maxValueLength: 2048, maxJsonDepth: 64, maxSearchQueries: 200, maxSearchRecords: 20_000 });
+    const set = loadConfig({ HTTP_IDLE_TIMEOUT: '2m', HTTP_BODY_TIMEOUT: '1500ms', HTTP_KEEP_ALIVE_TIMEOUT: '3s', HTTP_HEADERS_TIMEOUT: '750', SEARCH_MAX_PARAMETERS: '20' });
+    assert.equal(set.connections.idleTimeout, 120_000);
+    assert.equal(set.connections.bodyTimeout, 1500);
+    assert.equal(set.connections.keepAliveTimeout, 3000);
+    assert.equal(set.connections.headersTimeout, 750);
+    assert.equal(set.bounds.maxParameters, 20);
   });
 });

@@ -84,6 +84,20 @@ describe('compiled matcher', () => {
     assert.equal(matches({ r: { $regex: 'b' } }, { r: ['a', 'abc'] }), true);
   });
 
+  it('$regex of escaped literal text is compared as text, however long (the regex engine refuses ~33,000 characters)', () => {
+    const text = 'a.b*(c)[d]|e?'.repeat(5000);
+    const escaped = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    assert.equal(matches({ v: { $regex: escaped } }, { v: `x ${text} y` }), true);
+    assert.equal(matches({ v: { $regex: escaped } }, { v: text.slice(1) }), false);
+    assert.equal(matches({ v: { $regex: `^${escaped}` } }, { v: `${text}!` }), true);
+    assert.equal(matches({ v: { $regex: `^${escaped}` } }, { v: `!${text}` }), false);
+    assert.equal(matches({ v: { $regex: `${escaped}$` } }, { v: `!${text}` }), true);
+    assert.equal(matches({ v: { $regex: `^${escaped}$` } }, { v: text }), true);
+    assert.equal(matches({ v: { $regex: `^${escaped}$` } }, { v: `${text} ` }), false);
+    assert.equal(matches({ v: { $regex: 'a\\/b\\-c' } }, { v: 'xa/b-cx' }), true);
+    assert.equal(matches({ v: { $regex: 'a.c' } }, { v: 'abc' }), true, 'an unescaped metacharacter is still a pattern');
+  });
+
   it('$and, $or and $nor combine document conditions; an empty filter matches everything', () => {
     assert.equal(matches({}, { a: 1 }), true);
     assert.equal(matches({ $or: [{ a: 1 }, { b: 2 }] }, { b: 2 }), true);
