@@ -13,16 +13,11 @@
  *   queries go to a server already running on that population instead (to profile it, or to measure again
  *   without another start-up).
  */
-import { systemTokenFor } from '../src/access/local-key';
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { Patient } from 'fhir/r4';
-import { ROOT, START_FLAGS, startServerProcess } from './support/processes';
+import { authorizationFor, startPopulatedServer } from './support/populated-server';
 import { percentile } from './support/stats';
 import { patientBundle } from './support/population';
-
-const HEAP = '--max-old-space-size=20000';
 
 interface Shape {
   name: string;
@@ -74,7 +69,9 @@ interface Target {
 /** A server on `patients` patients: the one at `url` when given, else one started here on `port`. */
 async function target(patients: number, url: string | undefined, port: number): Promise<Target> {
   if (url) return { patients, base: url };
-  return { patients, base: `http://127.0.0.1:${port}/fhir`, child: await startPopulatedServer(patients, port) };
+  const child = await startPopulatedServer(patients, port);
+  authorizations.set(`http://127.0.0.1:${port}/fhir`, await authorizationFor(patients, port));
+  return { patients, base: `http://127.0.0.1:${port}/fhir`, child };
 }
 
 async function main(): Promise<void> {
@@ -158,25 +155,6 @@ function printRatios(ratios: Map<string, number[]>, targets: Target[]): void {
     const median = [...values].sort((a, b) => a - b)[values.length >> 1];
     process.stdout.write(`${name.padEnd(48)}${values.map((v) => v.toFixed(2).padStart(6)).join('')}   median ${median.toFixed(2)}\n`);
   }
-}
-
-/** Starts the server on the cached population of `patients` patients, writing it first when missing. */
-async function startPopulatedServer(patients: number, port: number): Promise<ChildProcess> {
-  const dataDir = join(ROOT, '.bench-data', `population-${patients}`);
-  if (!existsSync(join(dataDir, '.complete'))) {
-    mkdirSync(dataDir, { recursive: true });
-    process.stdout.write(`populating ${patients * 100} resources into ${dataDir} ...\n`);
-    execFileSync(process.execPath, [HEAP, ...START_FLAGS, '--import', 'tsx', join(ROOT, 'bench/support/populate.ts'), dataDir, String(patients)], { cwd: ROOT, stdio: 'inherit' });
-    execFileSync('touch', [join(dataDir, '.complete')]);
-  }
-  const started = Date.now();
-  const child = await startServerProcess([HEAP, ...START_FLAGS, '--import', 'tsx', join(ROOT, 'src/main.ts')], {
-    DATA_DIR: dataDir,
-    PORT: String(port),
-  });
-  process.stdout.write(`server up in ${Date.now() - started} ms on ${patients * 100} resources\n`);
-  authorizations.set(`http://127.0.0.1:${port}/fhir`, `Bearer ${await systemTokenFor(dataDir, `http://127.0.0.1:${port}/fhir`)}`);
-  return child;
 }
 
 main().catch((err: unknown) => {

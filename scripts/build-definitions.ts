@@ -6,12 +6,14 @@
 import { buildValidationDefinitions } from './definitions/validation';
 import { buildSearchDefinitions } from './definitions/search';
 import { buildSummaryDefinitions } from './definitions/summary';
+import { buildReferenceDefinitions } from './definitions/references';
 
 async function main(): Promise<void> {
   const started = Date.now();
   await buildValidationDefinitions();
   await buildSearchDefinitions();
   await buildSummaryDefinitions();
+  await buildReferenceDefinitions();
   process.stdout.write(`definitions ready in ${Date.now() - started} ms\n`);
 }
 

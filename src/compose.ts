@@ -3,6 +3,7 @@
  * No module-level singletons elsewhere; tests build their own server with injected clock, ids and store.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Express } from 'express';
 import { monotonicClock, systemClock, type Clock } from './core/clock';
@@ -12,15 +13,25 @@ import { AccessControl } from './access/control';
 import { ConsentDirectory } from './access/consent/directory';
 import { edgeAuthentication, securityDescription, smartConfiguration } from './access/edge';
 import type { LocalKey } from './access/local-key';
+import { tokenFromStored } from './access/tokens';
 import { AccessPolicy, implicitPolicy } from './access/policy';
 import { capabilitiesHandler } from './fhir/capabilities';
+import { referentialIntegrityHook, REFERRER_INDEX } from './fhir/integrity/hook';
+import type { WriteHook } from './fhir/write-hooks';
+import { loadReferenceElements } from './fhir/integrity/reference-elements';
+import { ReferenceFinder } from './fhir/integrity/references';
 import type { FhirContext } from './fhir/context';
+import { ExportRunner } from './fhir/operations/export/runner';
 import { newestLastUpdated } from './fhir/persist';
 import { FhirRouter } from './fhir/router';
 import { activateSearchParameters, searchParameterHook } from './fhir/search-parameters';
 import { buildRoutes, type Route } from './fhir/routes';
+import { VisibilityHorizon } from './fhir/visibility';
 import { createApp } from './http/app';
 import { jsonLogger, type Logger } from './http/logger';
+import { ServerMetrics } from './http/metrics';
+import { openApiText } from './http/openapi';
+import { Probes } from './http/probes';
 import { CompartmentDefinitions } from './search/compartments';
 import { CriteriaCompiler } from './search/criteria';
 import { IndexExtractor } from './search/extract';
@@ -36,6 +47,10 @@ export interface ServerParts {
   app: Express;
   router: FhirRouter;
   store: Store;
+  /** Present when metrics are on (METRICS_PORT): serve with metricsListener, watch the public listener. */
+  metrics?: ServerMetrics;
+  probes: Probes;
+  logger: Logger;
   close(): Promise<void>;
 }
 
@@ -57,9 +72,11 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   const definitionsDir = path.join(ROOT, 'generated');
   const validator = loadBaseValidator({ definitionsDir: path.join(definitionsDir, 'validation') });
   const registry = SearchRegistry.loadBase({ definitionsDir });
-  const logger = overrides.logger ?? jsonLogger();
+  const logger = overrides.logger ?? jsonLogger({ level: config.logLevel });
   const onWarning = (warning: StoreWarning): void => logger.log({ level: 'warn', ...warning, msg: `storage: ${warning.msg}` });
-  const store = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir, onWarning }));
+  const opened = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir, onWarning }));
+  const metrics = config.metricsPort !== undefined ? new ServerMetrics() : undefined;
+  const store = metrics ? metrics.observe(opened) : opened;
   await store.ensureIndexes(RESOURCES, resourceIndexes);
   await store.ensureIndexes(HISTORY, historyIndexes);
   const clock = overrides.clock ?? monotonicClock(systemClock, await newestLastUpdated(store));
@@ -83,30 +100,56 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     limits: { maxParameters: config.bounds.maxParameters, maxValueLength: config.bounds.maxValueLength, maxQueries: config.bounds.maxSearchQueries, maxRecords: config.bounds.maxSearchRecords },
   });
   const consents = new ConsentDirectory(store);
-  const ctx: FhirContext = {
-    store,
+  const access = new AccessControl({
+    policy: new AccessPolicy({
+      consents,
+      criteria,
+      registry,
+      compartments,
+      implicit: implicitPolicy(config.auth.implicitPermitPurposes),
+      defaultPurpose: config.auth.defaultPurpose,
+      breakTheGlass: config.auth.breakTheGlass,
+    }),
+    indexer,
     clock,
+    enabled: config.auth.mode === 'on',
+  });
+  const integrity: WriteHook[] = [];
+  if (config.referentialIntegrity !== 'off') {
+    const finder = new ReferenceFinder(loadReferenceElements(definitionsDir), config.baseUrl, (type) => validator.isResourceType(type));
+    integrity.push(referentialIntegrityHook(config.referentialIntegrity, finder));
+    if (config.referentialIntegrity === 'write-delete') await store.ensureIndexes(RESOURCES, [REFERRER_INDEX]);
+  }
+  // Writes go through the horizon's clock and store, so sync feeds know which stamps are committed (src/fhir/visibility.ts).
+  const visibility = new VisibilityHorizon(clock, config.sync.settleMs);
+  const tracked = visibility.track(store);
+  // Export files go under DATA_DIR, or EXPORT_DIR; an injected store (tests) gets a temporary directory.
+  const exportDir = config.bulkExport.dir ?? (overrides.store ? fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-export-')) : path.join(config.dataDir, 'exports'));
+  const bulkExport = new ExportRunner({
+    store: tracked,
+    search,
+    clock: visibility.clock,
+    logger,
+    dir: exportDir,
+    pageSize: config.bulkExport.pageSize,
+    retentionMs: config.bulkExport.retentionSeconds * 1000,
+    patientCompartmentTypes: validator.resourceTypes.filter((t) => t === 'Patient' || compartments.paramsFor('Patient', t).length > 0),
+    scopeOf: async (job) => (job.requester ? ((await access.readFilter({ token: tokenFromStored(job.requester), decidedBy: new Set() }, 's')) ?? {}) : {}),
+  });
+  const ctx: FhirContext = {
+    store: tracked,
+    clock: visibility.clock,
     ids: overrides.ids ?? uuidIds,
     baseUrl: config.baseUrl,
     paging: config.search,
     validator,
     indexer,
-    hooks: [searchParameterHook(registry), consents.hook()],
+    hooks: [searchParameterHook(registry), ...integrity, consents.hook()],
     search,
-    access: new AccessControl({
-      policy: new AccessPolicy({
-        consents,
-        criteria,
-        registry,
-        compartments,
-        implicit: implicitPolicy(config.auth.implicitPermitPurposes),
-        defaultPurpose: config.auth.defaultPurpose,
-        breakTheGlass: config.auth.breakTheGlass,
-      }),
-      indexer,
-      clock,
-      enabled: config.auth.mode === 'on',
-    }),
+    access,
+    maxBundleEntries: config.maxBundleEntries,
+    visibility,
+    bulkExport,
   };
   const authenticate = await edgeAuthentication(config, logger, overrides.localKey);
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -122,6 +165,10 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     }),
   );
   const router = new FhirRouter(ctx, routes);
+  const probes = new Probes({
+    store,
+    definitions: { resourceTypes: validator.resourceTypes.length, searchParameters: registry.resourceTypes().reduce((n, type) => n + registry.forType(type).length, 0) },
+  });
   const app = createApp({
     router,
     logger,
@@ -129,8 +176,24 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     authenticate,
     smartConfiguration: smartConfiguration(config),
     corsOrigins: config.corsOrigins,
-    openapi: fs.readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8'),
     bounds: { maxParameters: config.bounds.maxParameters, maxJsonDepth: config.bounds.maxJsonDepth },
+    openapi: openApiText({
+      routes,
+      registry,
+      supportsSearchParam: (type, def) => criteria.supports(type, def),
+      resourceTypes: validator.resourceTypes,
+      baseUrl: config.baseUrl,
+      version: pkg.version,
+    }),
+    probes,
+    baseUrl: config.baseUrl,
+    ...(metrics ? { metrics } : {}),
   });
-  return { app, router, store, close: () => store.close() };
+  await bulkExport.start();
+  const close = async (): Promise<void> => {
+    await bulkExport.stop();
+    await store.close();
+    if (!config.bulkExport.dir && overrides.store) fs.rmSync(exportDir, { recursive: true, force: true });
+  };
+  return { app, router, store, probes, logger, ...(metrics ? { metrics } : {}), close };
 }

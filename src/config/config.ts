@@ -13,6 +13,8 @@ export interface Config {
   mongodbDb: string;
   /** Largest accepted request body in bytes (413 above). */
   maxBodyBytes: number;
+  /** Most entries in one batch or transaction Bundle (413 above). */
+  maxBundleEntries: number;
   search: { defaultCount: number; maxCount: number };
   /** Key that signs search paging links; set it when several instances serve one store or links must survive restarts. */
   pageTokenSecret?: string;
@@ -20,10 +22,24 @@ export interface Config {
   auth: AuthConfig;
   /** Origins allowed to call the API from a browser (CORS); empty = none, ['*'] = any. */
   corsOrigins: string[];
+  /** Lowest level written to the log (LOG_LEVEL). */
+  logLevel: LogLevel;
+  /** Port of the separate GET /metrics listener (METRICS_PORT); metrics are off when unset. */
+  metricsPort?: number;
+  /** Interface of the metrics listener (METRICS_HOST, default 127.0.0.1). */
+  metricsHost: string;
+  /** How long a shutdown waits for in-flight requests before closing their connections (SHUTDOWN_TIMEOUT_MS). */
+  shutdownTimeoutMs: number;
+  /** REFERENTIAL_INTEGRITY: check references on write, and on delete too (src/fhir/integrity/hook.ts). */
+  referentialIntegrity: 'off' | 'write' | 'write-delete';
   /** Connection limits of the HTTP server (src/http/listen.ts); durations in milliseconds. */
   connections: ConnectionLimits;
   /** Bounds on hostile input, answered with a 4xx before expensive work. */
   bounds: InputBounds;
+  /** Sync feeds: how far the visibility horizon is held back for writers in other instances (src/fhir/visibility.ts). */
+  sync: { settleMs: number };
+  /** Bulk Data $export: where NDJSON files go (default DATA_DIR/exports), how long they stay, resources read per page. */
+  bulkExport: { dir?: string; retentionSeconds: number; pageSize: number };
 }
 
 export interface ConnectionLimits {
@@ -74,6 +90,8 @@ export interface AuthConfig {
   /** Whether break-the-glass (user/ token, purpose ETREAT or BTG, a btg_justification claim) may override consent denials. */
   breakTheGlass: boolean;
 }
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -91,6 +109,13 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got '${raw}'`);
+  return raw as T;
 }
 
 /** Sizes like 5mb, 512kb or plain bytes. */
@@ -172,6 +197,10 @@ export function loadConfig(env: Env = process.env): Config {
   const pageTokenSecret = env.PAGE_TOKEN_SECRET || undefined;
   if (pageTokenSecret !== undefined && pageTokenSecret.length < 32) throw new ConfigError('PAGE_TOKEN_SECRET must be at least 32 characters');
   const baseUrl = httpUrl('BASE_URL', env.BASE_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}/fhir`);
+  const logLevel = (env.LOG_LEVEL || 'info').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${env.LOG_LEVEL}'`);
+  const metricsPort = env.METRICS_PORT ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined;
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) throw new ConfigError('METRICS_PORT must differ from PORT: metrics are served off the public port');
   return {
     port,
     host,
@@ -180,12 +209,24 @@ export function loadConfig(env: Env = process.env): Config {
     mongodbUri,
     mongodbDb,
     maxBodyBytes: byteSize(env, 'MAX_BODY_SIZE', 5 * 1024 * 1024),
+    maxBundleEntries: integer(env, 'MAX_BUNDLE_ENTRIES', 10_000, 1, 1_000_000),
     search: { defaultCount, maxCount },
     ...(pageTokenSecret ? { pageTokenSecret } : {}),
     auth: authConfig(env, baseUrl),
     corsOrigins: corsOrigins(env),
     connections: connectionLimits(env),
     bounds: inputBounds(env),
+    logLevel,
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
+    metricsHost: env.METRICS_HOST || '127.0.0.1',
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+    referentialIntegrity: oneOf(env, 'REFERENTIAL_INTEGRITY', ['off', 'write', 'write-delete'] as const, 'off'),
+    sync: { settleMs: integer(env, 'SYNC_SETTLE_MS', 0, 0, 600_000) },
+    bulkExport: {
+      ...(env.EXPORT_DIR ? { dir: env.EXPORT_DIR } : {}),
+      retentionSeconds: integer(env, 'EXPORT_RETENTION_SECONDS', 3600, 1, 30 * 24 * 3600),
+      pageSize: integer(env, 'EXPORT_PAGE_SIZE', 1000, 1, 10000),
+    },
   };
 }
 
@@ -233,4 +274,25 @@ function corsOrigins(env: Env): string[] {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) throw new ConfigError(`CORS_ORIGINS must list origins such as https://app.example.org (or *), got '${origin}'`);
   }
   return list;
+}
+
+/** The configuration for the start-up log line: no secrets (PAGE_TOKEN_SECRET is only said to be set), no credentials. */
+export function configSummary(config: Config): Record<string, unknown> {
+  return {
+    baseUrl: config.baseUrl,
+    listen: `${config.host}:${config.port}`,
+    store: config.mongodbUri ? { kind: 'mongodb', hosts: mongoHosts(config.mongodbUri), db: config.mongodbDb } : { kind: 'embedded', dataDir: config.dataDir },
+    maxBodyBytes: config.maxBodyBytes,
+    search: config.search,
+    pageTokenSecret: config.pageTokenSecret ? 'set' : 'unset (paging links end with the process)',
+    logLevel: config.logLevel,
+    metrics: config.metricsPort !== undefined ? `${config.metricsHost}:${config.metricsPort}` : 'off',
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    referentialIntegrity: config.referentialIntegrity,
+  };
+}
+
+/** The host list of a MongoDB URI, without user, password or options. */
+function mongoHosts(uri: string): string {
+  return uri.replace(/^mongodb(\+srv)?:\/\//, '').replace(/^[^@/]*@/, '').split(/[/?]/)[0] ?? '';
 }

@@ -21,6 +21,25 @@ export type ErrorCategory =
   | 'insufficient-storage' // 507: the server cannot store data now (disk full); reads still work
   | 'fault'; // 500: our own bug; never caused by the client
 
+/** The HTTP status of each category; src/http/errors.ts answers with it, and batch/transaction responses name it per entry. */
+export const HTTP_STATUS: Readonly<Record<ErrorCategory, number>> = {
+  incorrect: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  'not-allowed': 405,
+  'not-acceptable': 406,
+  conflict: 409,
+  deleted: 410,
+  'precondition-failed': 412,
+  'too-large': 413,
+  'unsupported-media-type': 415,
+  unprocessable: 422,
+  fault: 500,
+  busy: 503,
+  'insufficient-storage': 507,
+};
+
 export class FhirError extends Error {
   readonly category: ErrorCategory;
   readonly issues: OperationOutcomeIssue[];
@@ -32,6 +51,16 @@ export class FhirError extends Error {
     this.name = 'FhirError';
     this.category = category;
     this.issues = list;
+  }
+}
+
+/** 405 with the methods the path does support (the Allow header, https://www.rfc-editor.org/rfc/rfc9110#status.405). */
+export class NotAllowed extends FhirError {
+  constructor(
+    message: string,
+    readonly allowed: string[],
+  ) {
+    super('not-allowed', message);
   }
 }
 

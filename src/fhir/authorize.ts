@@ -14,6 +14,8 @@ import type { FhirRequest } from './types';
 
 /** Interactions anyone may call, without a token. */
 const PUBLIC: ReadonlySet<string> = new Set(['capabilities']);
+/** Interactions decided per part: each entry of a batch or transaction goes through this check on its own. */
+const PER_ENTRY: ReadonlySet<string> = new Set(['batch', 'transaction']);
 
 const LETTERS: Record<string, Permission[]> = {
   read: ['r'],
@@ -33,17 +35,23 @@ const LETTERS: Record<string, Permission[]> = {
 const OPERATIONS: Record<string, (token: AccessToken, type: string) => boolean> = {
   // $reindex rewrites index entries of every resource: a backend's job, never a user's or an app's.
   reindex: (token, type) => token.scopes.resources.some((s) => s.context === 'system' && (s.resourceType === '*' || s.resourceType === type) && s.permissions.has('u')),
+  // $everything and $export read what the token may search; the access filter narrows them inside their queries.
+  everything: (token) => token.scopes.resources.some((s) => s.permissions.has('s')),
+  export: (token) => token.scopes.resources.some((s) => s.permissions.has('s')),
+  // Status, files and cancellation of an export: only its requester, checked by the handler (404 to anyone else).
+  'export-status': () => true,
+  'export-file': () => true,
 };
 
 export function authorize(ctx: FhirContext, req: FhirRequest, route: Route, params: Record<string, string>): void {
-  if (PUBLIC.has(route.interaction) || !ctx.access?.enabled) return;
+  if (PUBLIC.has(route.interaction) || PER_ENTRY.has(route.interaction) || !ctx.access?.enabled) return;
   if (!req.access) throw new FhirError('fault', 'A request reached the router without access context while access control is on');
   const token = req.access.token;
   if (!token) return;
   const type = params.type ?? '*';
   const control = ctx.access;
   if (route.interaction === 'operation') {
-    const allowed = OPERATIONS[route.operation ?? '']?.(token, type) ?? token.scopes.resources.some((s) => s.context === 'system' && s.resourceType === '*' && s.permissions.size === 5);
+    const allowed = OPERATIONS[route.operation ?? exportPollName(route)]?.(token, type) ?? token.scopes.resources.some((s) => s.context === 'system' && s.resourceType === '*' && s.permissions.size === 5);
     if (!allowed) throw forbidden(`The access token's scopes do not allow $${route.operation ?? ''}`);
     return;
   }
@@ -56,6 +64,11 @@ export function authorize(ctx: FhirContext, req: FhirRequest, route: Route, para
       }
     }
   }
+}
+
+/** The export status and file routes carry no operation name of their own. */
+function exportPollName(route: Route): string {
+  return route.path[0] === '$export-status' ? 'export-status' : route.path[0] === '$export-file' ? 'export-file' : '';
 }
 
 /** System-level search and history: the types named by `_type`, else some type. */

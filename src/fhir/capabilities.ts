@@ -23,9 +23,9 @@ export interface CapabilityInputs {
 }
 
 type TypeInteraction = NonNullable<CapabilityStatementRestResource['interaction']>[number]['code'];
-type SystemInteraction = 'history-system' | 'search-system';
+type SystemInteraction = 'history-system' | 'search-system' | 'batch' | 'transaction';
 const TYPE_LEVEL: ReadonlySet<InteractionCode> = new Set(['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type']);
-const SYSTEM_LEVEL: ReadonlySet<InteractionCode> = new Set(['history-system', 'search-system']);
+const SYSTEM_LEVEL: ReadonlySet<InteractionCode> = new Set(['history-system', 'search-system', 'batch', 'transaction']);
 const isTypeInteraction = (i: InteractionCode): i is TypeInteraction => TYPE_LEVEL.has(i);
 const isSystemInteraction = (i: InteractionCode): i is SystemInteraction => SYSTEM_LEVEL.has(i);
 
@@ -44,31 +44,34 @@ export function buildCapabilityStatement(ctx: FhirContext, inputs: CapabilityInp
   const routes = inputs.routes();
   const plain = routes.filter((r) => !r.conditional);
   const typeInteractions = unique(plain.map((r) => r.interaction).filter(isTypeInteraction));
-  const systemInteractions = unique(plain.map((r) => r.interaction).filter(isSystemInteraction));
+  const systemInteractions = unique(plain.flatMap((r) => [r.interaction, ...(r.alsoServes ?? [])]).filter(isSystemInteraction));
   const conditional = new Set(routes.filter((r) => r.conditional).map((r) => r.interaction));
   const compartmentSearch = routes.some((r) => r.path[0] === ':compartment');
-  const operations = (level: 'system' | 'type') =>
-    unique(routes.filter((r) => r.operation && (r.path[0] === ':type') === (level === 'type')).map((r) => r.operation as string)).map((name) => ({
-      name,
-      definition: `${ctx.baseUrl}/OperationDefinition/${name}`,
-    }));
+  /** Operations of one resource type (routes under ':type' or that type), or of the system (routes of one segment). */
+  const operations = (type?: string) => {
+    const listed = routes.filter((r) => r.operation && (type ? r.path[0] === ':type' || r.path[0] === type : r.path.length === 1));
+    const byName = new Map(listed.map((r) => [r.operation as string, r.definition ?? `${ctx.baseUrl}/OperationDefinition/${r.operation}`]));
+    return [...byName].map(([name, definition]) => ({ name, definition }));
+  };
 
+  // R4 forbids empty arrays (https://hl7.org/fhir/R4/json.html#arrays): `nonEmpty` leaves an empty list out.
   const resource: CapabilityStatementRestResource[] = ctx.validator.resourceTypes.map((type) => ({
     type,
     profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
-    interaction: typeInteractions.map((code) => ({ code })),
+    ...nonEmpty('interaction', typeInteractions.map((code) => ({ code }))),
     versioning: 'versioned-update',
     readHistory: true,
     updateCreate: true,
     conditionalCreate: true,
-    conditionalRead: 'modified-since',
+    // If-Modified-Since and If-None-Match both answer 304 (src/fhir/preconditions.ts).
+    conditionalRead: 'full-support',
     conditionalUpdate: conditional.has('update'),
     conditionalDelete: conditional.has('delete') ? 'single' : 'not-supported',
     referencePolicy: ['literal', 'logical'],
     searchInclude: ['*', ...referenceParams(inputs, type).map((code) => `${type}:${code}`)],
-    searchRevInclude: revIncludes(inputs, type),
-    searchParam: searchParams(inputs, type),
-    operation: operations('type'),
+    ...nonEmpty('searchRevInclude', revIncludes(inputs, type)),
+    ...nonEmpty('searchParam', searchParams(inputs, type)),
+    ...nonEmpty('operation', operations(type)),
   }));
 
   return {
@@ -88,8 +91,8 @@ export function buildCapabilityStatement(ctx: FhirContext, inputs: CapabilityInp
         documentation: `Base: ${ctx.baseUrl}. Resources are validated against the FHIR R4 base definitions on every write.`,
         ...(inputs.security ? { security: inputs.security } : {}),
         resource,
-        interaction: systemInteractions.map((code) => ({ code })),
-        operation: operations('system'),
+        ...nonEmpty('interaction', systemInteractions.map((code) => ({ code }))),
+        ...nonEmpty('operation', operations()),
         ...(compartmentSearch ? { compartment: ['http://hl7.org/fhir/CompartmentDefinition/patient'] } : {}),
       },
     ],
@@ -128,3 +131,5 @@ function revIncludes(inputs: CapabilityInputs, type: string): string[] {
 }
 
 const unique = <T>(items: T[]): T[] => [...new Set(items)];
+
+const nonEmpty = <K extends string, T>(key: K, items: T[]): Partial<Record<K, T[]>> => (items.length ? ({ [key]: items } as Record<K, T[]>) : {});

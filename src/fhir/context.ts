@@ -3,10 +3,12 @@ import type { Resource } from 'fhir/r4';
 import type { AccessControl } from '../access/control';
 import type { Clock } from '../core/clock';
 import type { IdGenerator } from '../core/ids';
-import type { Store } from '../storage/port';
+import type { Store, StoreReader, StoreTransaction } from '../storage/port';
 import type { SearchService } from '../search/service';
 import type { IndexFields } from '../search/index-fields';
 import type { ResourceValidator } from '../validation/validator';
+import type { ExportRunner } from './operations/export/runner';
+import type { VisibilityHorizon } from './visibility';
 import type { WriteHook } from './write-hooks';
 
 /** Write-time extraction of search index entries (src/search/extract). */
@@ -30,4 +32,18 @@ export interface FhirContext {
   search: SearchService;
   /** Access control (src/access/control.ts); absent only in contexts built without it (then unrestricted). */
   access?: AccessControl;
+  /** Most entries accepted in one batch or transaction Bundle (MAX_BUNDLE_ENTRIES). */
+  maxBundleEntries: number;
+  /**
+   * An open store transaction that interactions join instead of opening their own (the entries of a transaction
+   * Bundle, src/fhir/transaction.ts); reads go through it too. Set only by src/fhir/persist.ts inTransaction callers.
+   */
+  transaction?: StoreTransaction;
+  /** Up to which instant every write is visible: the snapshot of sync feeds (src/fhir/visibility.ts). */
+  visibility: VisibilityHorizon;
+  /** Bulk Data export jobs (src/fhir/operations/export). */
+  bulkExport: ExportRunner;
 }
+
+/** Where an interaction reads: the transaction it joined (a transaction Bundle's entry), else the store. */
+export const readerOf = (ctx: FhirContext): StoreReader => ctx.transaction ?? ctx.store;

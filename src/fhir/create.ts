@@ -2,7 +2,8 @@
  * create: https://hl7.org/fhir/R4/http.html#create — the server assigns id, versionId and lastUpdated
  * (any id in the body is ignored). Conditional create with If-None-Exist: https://hl7.org/fhir/R4/http.html#ccreate
  */
-import { FhirError, preconditionFailed } from '../core/errors';
+import { FhirError, invalid, preconditionFailed } from '../core/errors';
+import { matchInTransaction } from './conditional';
 import type { FhirContext } from './context';
 import { accessOptions, parseCriteria } from './criteria';
 import { expectResourceBody } from './incoming';
@@ -14,10 +15,14 @@ import type { FhirRequest, FhirResponse } from './types';
 export async function create(ctx: FhirContext, req: FhirRequest, type: string): Promise<FhirResponse> {
   assertResourceType(ctx, type);
   const body = expectResourceBody(ctx, req.body, type);
+  const bundleType = type === 'Bundle' ? (body as { type?: unknown }).type : undefined;
+  if (bundleType === 'transaction' || bundleType === 'batch') {
+    throw invalid(`A ${bundleType} Bundle is processed by POST to the FHIR base (POST ${ctx.baseUrl}), not stored with POST Bundle`, 'Bundle.type');
+  }
   const criteria = req.ifNoneExist !== undefined ? parseCriteria(req.ifNoneExist, 'If-None-Exist') : undefined;
   return inTransaction(ctx, async (tx) => {
     if (criteria) {
-      const matches = await ctx.search.matchCriteria(type, criteria, 2, await accessOptions(ctx, req));
+      const matches = await matchInTransaction(ctx, tx, type, criteria, 2, await accessOptions(ctx, req));
       if (matches.length > 1) throw preconditionFailed(`If-None-Exist matched ${matches.length}+ ${type} resources; make the criteria more selective`);
       const [existing] = matches;
       if (existing) {

@@ -6,6 +6,7 @@
 import { notFound, preconditionFailed } from '../core/errors';
 import { informational, outcome } from '../core/outcome';
 import type { StoreTransaction } from '../storage/port';
+import { matchInTransaction } from './conditional';
 import type { FhirContext } from './context';
 import { accessOptions, requireCriteria } from './criteria';
 import { inTransaction, loadCurrent, visibleRecord, writeVersion } from './persist';
@@ -24,7 +25,7 @@ export async function conditionalDelete(ctx: FhirContext, req: FhirRequest, type
   assertResourceType(ctx, type);
   const criteria = requireCriteria(req.query, 'delete');
   return inTransaction(ctx, async (tx) => {
-    const matches = await ctx.search.matchCriteria(type, criteria, 2, await accessOptions(ctx, req));
+    const matches = await matchInTransaction(ctx, tx, type, criteria, 2, await accessOptions(ctx, req));
     if (matches.length > 1) throw preconditionFailed(`The criteria matched several ${type} resources; this server deletes one resource per conditional delete`);
     const [match] = matches;
     if (!match) return deletedResponse(req, 'No resource matched the criteria; nothing was deleted');

@@ -1,7 +1,9 @@
 /**
  * history at instance, type and system level: https://hl7.org/fhir/R4/http.html#history
  * Newest first; `_since`, `_at`, `_count`; pages are keyset cursors over (lastUpdated, _id) bounded by the
- * instant of the first page, so writes made while a client pages never shift or repeat entries. Bodies of
+ * visibility horizon at the first page (src/fhir/visibility.ts), so writes made while a client pages never shift
+ * or repeat entries, and none stamped at or before the newest entry shown becomes visible later: a client that
+ * walks every page and polls again with `_since` = the newest lastUpdated it has seen misses no version. Bodies of
  * current versions come from `resources` in one lookup per page (src/storage/history-bodies.ts).
  */
 import type { Bundle, BundleEntry, BundleLink, FhirResource } from 'fhir/r4';
@@ -46,7 +48,7 @@ export async function history(ctx: FhirContext, req: FhirRequest, scope: History
   const params = historyParameters(req.query);
   const count = pageSize(params.get('_count'), ctx.paging);
   const cursor = params.has('_cursor') ? decodeCursor(params.get('_cursor') ?? '', isCursor) : undefined;
-  const snapshot = cursor?.s ?? ctx.clock.now();
+  const snapshot = cursor?.s ?? ctx.visibility.horizon();
 
   const filter: Filter[] = [{ lastUpdated: { $lte: snapshot } }];
   if (scope.type) filter.push({ type: scope.type });
@@ -113,7 +115,7 @@ function historyParameters(query: Array<[string, string]>): Map<string, string> 
 }
 
 /** A FHIR instant (or a dateTime with a time zone); anything less precise is ambiguous for history. */
-function parseInstant(value: string, name: string): string {
+export function parseInstant(value: string, name: string): string {
   const ok = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value);
   const time = ok ? Date.parse(value) : NaN;
   if (Number.isNaN(time)) throw invalid(`Invalid ${name} '${value.slice(0, 40)}': expected an instant such as 2024-01-31T12:00:00Z`, name);

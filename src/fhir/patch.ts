@@ -7,6 +7,7 @@ import { applyPatch, JsonPatchError, validate as validatePatch, type Operation }
 import { FhirError, invalid, notFound, preconditionFailed } from '../core/errors';
 import { checkJsonSafety } from '../validation/guards';
 import type { StoreTransaction } from '../storage/port';
+import { matchInTransaction } from './conditional';
 import type { FhirContext } from './context';
 import { accessOptions, requireCriteria } from './criteria';
 import { inTransaction, loadCurrent, visibleRecord, writeVersion } from './persist';
@@ -30,7 +31,7 @@ export async function conditionalPatch(ctx: FhirContext, req: FhirRequest, type:
   const criteria = requireCriteria(req.query, 'patch');
   const operations = expectJsonPatch(req);
   return inTransaction(ctx, async (tx) => {
-    const matches = await ctx.search.matchCriteria(type, criteria, 2, await accessOptions(ctx, req));
+    const matches = await matchInTransaction(ctx, tx, type, criteria, 2, await accessOptions(ctx, req));
     if (matches.length > 1) throw preconditionFailed(`The criteria matched several ${type} resources; make them more selective`);
     if (!matches[0]) throw notFound(`No ${type} matched the criteria`);
     return patchOne(ctx, tx, req, type, matches[0].id, operations);

@@ -99,14 +99,19 @@ async function movePreviousBodyToHistory(tx: StoreTransaction, previous: Resourc
 
 /**
  * Runs a write transaction; a lost race becomes 409 so the client can re-read and retry. Once the commit is
- * durable, the write hooks hear which resource versions it wrote.
+ * durable, the write hooks hear which resource versions it wrote. This is the one place a store transaction is
+ * opened: an interaction running inside an open one (`ctx.transaction`, the entries of a transaction Bundle) joins
+ * it, and the outer call records its writes and runs the hooks once for the whole store transaction.
  */
 export async function inTransaction<T>(ctx: FhirContext, work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+  if (ctx.transaction) return work(ctx.transaction);
   let written: ResourceRecord[] = [];
   try {
-    const result = await ctx.store.transaction((tx) => {
+    const result = await ctx.store.transaction(async (tx) => {
       written = [];
-      return work(recordingWrites(tx, written));
+      const value = await work(recordingWrites(tx, written));
+      for (const hook of ctx.hooks) await hook.beforeCommit?.(tx, written);
+      return value;
     });
     for (const hook of ctx.hooks) hook.afterCommit?.(written);
     return result;
@@ -130,6 +135,7 @@ function recordingWrites(tx: StoreTransaction, written: ResourceRecord[]): Store
     findOne: (c, f, o) => tx.findOne(c, f, o),
     count: (c, f, l) => tx.count(c, f, l),
     delete: (c, id) => tx.delete(c, id),
+    guard: (key) => tx.guard(key),
     insert: async (c, doc) => {
       await tx.insert(c, doc);
       if (c === RESOURCES) written.push(doc as ResourceRecord);

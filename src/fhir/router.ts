@@ -1,14 +1,14 @@
 /**
  * The in-process FHIR router: matches a FhirRequest against the route table and runs the interaction.
- * Independent of HTTP; batch/transaction bundles will call `route` for each entry.
+ * Independent of HTTP; batch/transaction bundles replay each entry through `dispatch`.
  */
-import { FhirError } from '../core/errors';
+import { FhirError, NotAllowed } from '../core/errors';
 import { authorize } from './authorize';
 import type { FhirContext } from './context';
 import type { Route } from './routes';
 import type { FhirRequest, FhirResponse } from './types';
 
-const CAPTURES = new Set([':type', ':id', ':vid', ':compartment']);
+const CAPTURES = new Set([':type', ':id', ':vid', ':compartment', ':job', ':file']);
 
 /** A captured segment is never one of the reserved words ('_history', '_search', 'metadata') or an operation ('$x'). */
 function capturable(segment: string): boolean {
@@ -32,29 +32,55 @@ function match(route: Route, path: string[]): Record<string, string> | undefined
 }
 
 export class FhirRouter {
+  private readonly knownTypes: ReadonlySet<string>;
+
   constructor(
     private readonly ctx: FhirContext,
     readonly routes: Route[],
-  ) {}
-
-  async route(req: FhirRequest): Promise<FhirResponse> {
-    const method = req.method === 'HEAD' ? 'GET' : req.method;
-    let pathMatched = false;
-    for (const route of this.routes) {
-      const params = match(route, req.path);
-      if (!params) continue;
-      pathMatched = true;
-      if (route.method === method) {
-        authorize(this.ctx, req, route, params);
-        return route.handle(this.ctx, req, params);
-      }
-    }
-    if (pathMatched) {
-      throw new FhirError('not-allowed', `${req.method} is not supported on /${req.path.join('/')}`);
-    }
-    if (req.path.some((s) => s.startsWith('$'))) {
-      throw new FhirError('not-found', `The operation ${req.path.find((s) => s.startsWith('$'))} is not supported by this server`);
-    }
-    throw new FhirError('not-found', `No FHIR endpoint at /${req.path.join('/')}`);
+  ) {
+    this.knownTypes = new Set(ctx.validator.resourceTypes);
   }
+
+  route(req: FhirRequest): Promise<FhirResponse> {
+    return dispatch(this.routes, this.ctx, req);
+  }
+
+  /**
+   * The template of the first route `path` matches, for metrics and logs: `generic` '/fhir/:type/:id' and `typed`
+   * '/fhir/Patient/:id' (only resource types this server knows are filled in; anything else stays ':type').
+   * Neither contains a value from the request other than a known type name.
+   */
+  template(path: string[]): { generic: string; typed: string } | undefined {
+    for (const route of this.routes) {
+      const params = match(route, path);
+      if (!params) continue;
+      const known = (name: string | undefined): name is string => name !== undefined && this.knownTypes.has(name);
+      const typed = route.path.map((s) => (s === ':type' && known(params.type) ? params.type : s === ':compartment' && known(params.compartment) ? params.compartment : s));
+      return { generic: ['/fhir', ...route.path].join('/'), typed: ['/fhir', ...typed].join('/') };
+    }
+    return undefined;
+  }
+}
+
+/** Runs the interaction `req` names with `ctx` (batch and transaction entries pass a context of their own). */
+export async function dispatch(routes: readonly Route[], ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  const allowed: string[] = [];
+  for (const route of routes) {
+    const params = match(route, req.path);
+    if (!params) continue;
+    if (route.method === method) {
+      authorize(ctx, req, route, params);
+      return route.handle(ctx, req, params);
+    }
+    allowed.push(route.method);
+  }
+  if (allowed.length) {
+    if (allowed.includes('GET')) allowed.push('HEAD');
+    throw new NotAllowed(`${req.method} is not supported on /${req.path.join('/')}`, [...new Set(allowed)]);
+  }
+  if (req.path.some((s) => s.startsWith('$'))) {
+    throw new FhirError('not-found', `The operation ${req.path.find((s) => s.startsWith('$'))} is not supported by this server`);
+  }
+  throw new FhirError('not-found', `No FHIR endpoint at /${req.path.join('/')}`);
 }

@@ -11,7 +11,7 @@ export async function searchInteraction(ctx: FhirContext, req: FhirRequest, targ
   const handling = req.prefer.handling ?? 'lenient';
   const effective: SearchTarget = target.compartment && target.resourceType === '*' ? { compartment: target.compartment } : target;
   const seen: string[] = [];
-  const bundle = await ctx.search.search(effective, req.query, handling, await searchAccess(ctx, req, seen));
+  const bundle = await ctx.search.search(effective, req.query, handling, { ...(ctx.transaction ? { reader: ctx.transaction } : {}), ...(await searchAccess(ctx, req, seen)) });
   await ctx.access?.note(req.access, 's', seen);
   return { status: 200, resource: bundle };
 }

@@ -11,6 +11,8 @@ export type FhirMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export interface Preferences {
   return?: 'minimal' | 'representation' | 'OperationOutcome';
   handling?: 'strict' | 'lenient';
+  /** `Prefer: respond-async`, required by Bulk Data kick-off (https://hl7.org/fhir/R4/async.html). */
+  respondAsync?: boolean;
 }
 
 export interface FhirRequest {
@@ -41,4 +43,8 @@ export interface FhirResponse {
   lastUpdated?: string;
   /** Absolute URL of the created/updated version (Location on create/update). */
   location?: string;
+  /** Further headers, e.g. Content-Location, X-Progress, Retry-After and Expires of async requests (https://hl7.org/fhir/R4/async.html). */
+  headers?: Record<string, string>;
+  /** A body that is not a FHIR resource: a JSON document (the Bulk Data manifest), or a file sent as it is. */
+  content?: { json: unknown } | { file: string; contentType: string };
 }

@@ -6,6 +6,7 @@
 import type { Resource } from 'fhir/r4';
 import { invalid, preconditionFailed } from '../core/errors';
 import type { StoreTransaction } from '../storage/port';
+import { matchInTransaction } from './conditional';
 import type { FhirContext } from './context';
 import { accessOptions, requireCriteria } from './criteria';
 import { expectResourceBody } from './incoming';
@@ -31,7 +32,7 @@ export async function conditionalUpdate(ctx: FhirContext, req: FhirRequest, type
   const body = expectResourceBody(ctx, req.body, type);
   if (body.id !== undefined) assertId(String(body.id));
   return inTransaction(ctx, async (tx) => {
-    const matches = await ctx.search.matchCriteria(type, criteria, 2, await accessOptions(ctx, req));
+    const matches = await matchInTransaction(ctx, tx, type, criteria, 2, await accessOptions(ctx, req));
     if (matches.length > 1) throw preconditionFailed(`The criteria matched several ${type} resources; make them more selective`);
     const [match] = matches;
     if (match && body.id !== undefined && body.id !== match.id) {

@@ -11,18 +11,19 @@ import type { FhirRequest } from '../fhir/types';
 import { bodyGuard } from './body-guard';
 import { cors } from './cors';
 import { errorResponse } from './errors';
-import { routeTemplate, type Logger } from './logger';
+import { describeError, type Logger, type LogRecord } from './logger';
+import type { ServerMetrics } from './metrics';
+import type { ProbeResult, Probes } from './probes';
 import { FHIR_JSON, responseType, type ResponseType } from './negotiate';
 import { pathSegments, queryPairs, toFhirRequest, type RequestBounds } from './request';
 import { sendFhir } from './respond';
-import { securityHeaders } from './security-headers';
+import { helmetOptionsFor, securityHeaders } from './security-headers';
+import { swaggerUi } from './swagger-ui';
 
 export interface AppOptions {
   router: FhirRouter;
   logger: Logger;
   maxBodyBytes: number;
-  /** The OpenAPI document served at /openapi.yaml. */
-  openapi: string;
   /** Verifies the Authorization header (src/access/edge.ts); absent = no authentication (internal tools). */
   authenticate?: Authenticate;
   /** Served at /fhir/.well-known/smart-configuration; null = access control off (404). */
@@ -31,6 +32,14 @@ export interface AppOptions {
   corsOrigins?: string[];
   /** Parameter count and JSON nesting, checked before parsing. */
   bounds: RequestBounds;
+  /** The OpenAPI document (JSON text) served at /openapi.json and /openapi.yaml (src/http/openapi.ts). */
+  openapi: () => string;
+  /** Request counts and latencies, when metrics are on (METRICS_PORT). */
+  metrics?: ServerMetrics;
+  /** GET /health and GET /ready. */
+  probes?: Probes;
+  /** Public base URL: HSTS only when it is https. */
+  baseUrl?: string;
 }
 
 /** FHIR paths anyone may read without a token. */
@@ -53,27 +62,50 @@ export function createApp(options: AppOptions): express.Express {
     res.setHeader('X-Request-Id', id);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const status = res.statusCode;
+      const route = routeOf(options.router, req.originalUrl.split('?')[0] ?? '');
+      options.metrics?.request(req.method, route.generic, status, seconds);
       options.logger.log({
-        level: res.statusCode >= 500 ? 'error' : 'info',
+        level: status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info',
         msg: 'request',
         requestId: id,
         method: req.method,
-        route: logRoute(req.originalUrl),
-        status: res.statusCode,
-        ms: Number(process.hrtime.bigint() - started) / 1e6,
+        route: route.typed,
+        status,
+        ms: seconds * 1000,
+        client: req.socket.remoteAddress,
+        ...(res.locals.logError as Partial<LogRecord> | undefined),
       });
     });
     next();
   });
-  app.use(securityHeaders());
+  app.use(securityHeaders(helmetOptionsFor(options.baseUrl ?? 'https:')));
   if (options.corsOrigins?.length) app.use(cors(options.corsOrigins));
   const readBody = express.raw({ type: () => true, limit: options.maxBodyBytes });
   const guardBody = bodyGuard(options.bounds);
   app.use((req, res, next) => (METHODS_WITHOUT_BODY.has(req.method) ? next() : guardBody(req, res, () => readBody(req, res, next))));
 
-  app.get('/openapi.yaml', (_req, res) => {
-    res.type('application/yaml').send(options.openapi);
+  if (options.probes) {
+    const probes = options.probes;
+    const probe = (run: () => Promise<ProbeResult>) => (_req: Request, res: Response, next: NextFunction) => {
+      run().then((result) => {
+        res.status(result.ok ? 200 : 503).setHeader('Content-Type', 'application/health+json');
+        res.setHeader('Cache-Control', 'no-store');
+        res.end(JSON.stringify(result.body));
+      }, next);
+    };
+    app.get('/health', probe(() => probes.health()));
+    app.get('/ready', probe(() => probes.ready()));
+  }
+
+  app.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send(options.openapi());
   });
+  app.get('/openapi.yaml', (_req, res) => {
+    res.type('application/yaml').send(options.openapi());
+  });
+  app.use('/docs', swaggerUi());
 
   app.get('/fhir/.well-known/smart-configuration', (_req, res, next) => {
     if (!options.smartConfiguration) {
@@ -108,15 +140,15 @@ export function createApp(options: AppOptions): express.Express {
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const requestId = String(res.locals.requestId ?? '');
-    const mapped = errorResponse(fromExpressError(err), requestId);
-    if (mapped.internal) {
-      options.logger.log({ level: 'error', msg: 'internal error', requestId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-    }
+    const error = fromExpressError(err);
+    const mapped = errorResponse(error, requestId);
+    res.locals.logError = logFieldsOf(error, mapped.internal);
     if (res.headersSent) {
       res.end();
       return;
     }
     const type: ResponseType = res.locals.responseType ?? FHIR_JSON;
+    for (const [name, value] of Object.entries(mapped.headers ?? {})) res.setHeader(name, value);
     if (mapped.status === 401) res.setHeader('WWW-Authenticate', bearerChallenge(_req, mapped.body.issue[0]?.diagnostics));
     res.status(mapped.status).setHeader('Content-Type', `${type}; charset=utf-8`);
     res.end(JSON.stringify(mapped.body));
@@ -156,14 +188,35 @@ function fromExpressError(err: unknown): unknown {
   return err;
 }
 
-/** The route template of a request URL for logs: no query string, no ids. */
-function logRoute(originalUrl: string): string {
-  const path = originalUrl.split('?')[0] ?? '';
-  if (path === '/openapi.yaml') return path;
-  if (path !== '/fhir' && !path.startsWith('/fhir/')) return '(other)';
+const OTHER_PATHS: ReadonlySet<string> = new Set(['/health', '/ready', '/openapi.yaml', '/openapi.json', '/docs']);
+
+/** The route template of a request path for metrics (`generic`) and logs (`typed`): no query string, no ids. */
+function routeOf(router: FhirRouter, path: string): { generic: string; typed: string } {
+  const fixed = (template: string) => ({ generic: template, typed: template });
+  if (OTHER_PATHS.has(path)) return fixed(path);
+  if (path.startsWith('/docs/')) return fixed('/docs/*');
+  if (path !== '/fhir' && !path.startsWith('/fhir/')) return fixed('(other)');
   try {
-    return routeTemplate(pathSegments(path.slice(5)));
+    return router.template(pathSegments(path.slice(5))) ?? fixed('/fhir/(unmatched)');
   } catch {
-    return '/fhir/(invalid)';
+    return fixed('/fhir/(invalid)');
   }
+}
+
+/**
+ * Why a request failed, for its log line: the category, issue codes and the parameters or elements concerned
+ * (`expression`), never the diagnostics, which may quote a value; for our own errors the error's class, a
+ * content-free message and the stack frames (src/http/logger.ts).
+ */
+function logFieldsOf(err: unknown, internal: boolean): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  if (err instanceof FhirError) {
+    fields.category = err.category;
+    fields.issues = err.issues.slice(0, 5).map((issue) => ({
+      code: issue.code,
+      ...(issue.expression ? { expression: issue.expression.slice(0, 5).map((e) => e.slice(0, 80)) } : {}),
+    }));
+  }
+  if (internal) fields.error = describeError(err);
+  return fields;
 }

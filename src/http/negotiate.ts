@@ -6,6 +6,7 @@ import { FhirError } from '../core/errors';
 
 export const FHIR_JSON = 'application/fhir+json';
 export const JSON_TYPE = 'application/json';
+export const NDJSON = 'application/fhir+ndjson';
 export type ResponseType = typeof FHIR_JSON | typeof JSON_TYPE;
 
 const FORMAT_ALIASES: Record<string, ResponseType | 'xml' | 'ttl'> = {
@@ -46,6 +47,9 @@ export function responseType(format: string | undefined, accept: string | undefi
   for (const { type } of ranges) {
     if (type === FHIR_JSON || type === 'application/json+fhir' || type === 'application/*' || type === '*/*') return FHIR_JSON;
     if (type === JSON_TYPE) return JSON_TYPE;
+    // Bulk Data output files are NDJSON (https://hl7.org/fhir/uv/bulkdata/export.html#file-request); they carry
+    // their own Content-Type, and anything else asked for this way is answered in FHIR JSON.
+    if (type === NDJSON || type === 'application/ndjson') return FHIR_JSON;
   }
   throw notAcceptable(`Accept: ${accept.slice(0, 80)}`);
 }

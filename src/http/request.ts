@@ -51,6 +51,7 @@ export function parsePrefer(header: string | undefined): Preferences {
     const [name, value] = token.split('=').map((s) => s.trim().replace(/^"|"$/g, ''));
     if (name === 'return' && (value === 'minimal' || value === 'representation' || value === 'OperationOutcome')) prefer.return = value;
     if (name === 'handling' && (value === 'strict' || value === 'lenient')) prefer.handling = value;
+    if (name === 'respond-async' && value === undefined) prefer.respondAsync = true;
   }
   return prefer;
 }
@@ -68,6 +69,10 @@ function parseBody(
   queryLength: number,
 ): { body?: unknown; form?: Array<[string, string]> } {
   if (raw.length === 0) return {};
+  if (allowForm && type !== FORM_TYPE) {
+    // https://hl7.org/fhir/R4/http.html#search: POST _search carries its parameters as a form.
+    throw new FhirError('unsupported-media-type', `POST _search takes its parameters as ${FORM_TYPE}, not ${type?.slice(0, 80) ?? 'a body without Content-Type'}`);
+  }
   assertReadableBody(type, allowForm);
   if (type === FORM_TYPE) return { form: formPairs(raw, Math.max(0, bounds.maxParameters - queryLength), bounds.maxParameters) };
   if (bounds.encoded && nestsDeeperThan(raw, bounds.maxJsonDepth)) throw tooDeep(bounds.maxJsonDepth);

@@ -6,6 +6,16 @@
 import type { RequestHandler } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
 
+/**
+ * Options for a server whose public base URL uses `scheme`: Strict-Transport-Security and the CSP directive
+ * upgrade-insecure-requests only make sense (and are only honoured) over https
+ * (https://www.rfc-editor.org/rfc/rfc6797#section-7.2), so plain-http deployments do not send them.
+ */
+export function helmetOptionsFor(baseUrl: string): HelmetOptions {
+  if (baseUrl.startsWith('https:')) return {};
+  return { strictTransportSecurity: false, contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } };
+}
+
 export function securityHeaders(options?: HelmetOptions): RequestHandler {
   const headers = new Map<string, string>();
   const probe = {

@@ -66,7 +66,7 @@ interface Scope {
   now: string;
   /** The caller's access filter, ANDed into every sub-query (chains, `_has`, `_list`) so none is an oracle. */
   access?: Filter;
-  /** Store access for chains, _has and _list: the search's budgeted reader when it has a budget. */
+  /** Where chains, `_has` and `_list` read: the store or an open transaction, budgeted when the search has a budget. */
   links: LinkContext;
 }
 
@@ -95,19 +95,22 @@ export class CriteriaCompiler {
   /**
    * Filter parameters only (result parameters like _sort/_count/_include/_revinclude/_summary/_elements/_total/
    * _contained/_format/_pretty are the caller's and ignored here). resourceType undefined = system-level search
-   * (then `_type` narrows). Always includes { deleted: false }. The store queries of chains, _has and _list
-   * are counted against `budget` when given.
+   * (then `_type` narrows). Always includes { deleted: false }. `reader` (default: the store) is what linked
+   * criteria (chains, `_has`, `_list`) read, e.g. the write transaction of a conditional interaction; those
+   * queries are counted against `budget` when given.
    */
   async compile(
     resourceType: string | undefined,
     params: Array<[string, string]>,
     handling: 'strict' | 'lenient',
     budget?: SearchBudget,
+    reader?: StoreReader,
     options: { scope?: Filter } = {},
   ): Promise<CriteriaResult> {
     const filters = params.filter(([name]) => !isResultParameter(name));
     const types = this.searchedTypes(resourceType, filters);
-    const links = budget ? { ...this.links, store: budget.reader(this.links.store) } : this.links;
+    const store = reader ?? this.links.store;
+    const links = budget || reader ? { ...this.links, store: budget ? budget.reader(store) : store } : this.links;
     const scope: Scope = { types, depth: 0, now: this.clock.now(), links, ...(options.scope !== undefined ? { access: options.scope } : {}) };
     const warnings: OperationOutcomeIssue[] = [];
     const clauses: Filter[] = [];
@@ -137,9 +140,10 @@ export class CriteriaCompiler {
   /** The resource types a search covers: the type searched, narrowed (or, system-level, chosen) by `_type`. */
   private searchedTypes(resourceType: string | undefined, params: Array<[string, string]>): string[] | undefined {
     let types = resourceType === undefined ? undefined : [resourceType];
-    const known = new Set(this.registry.resourceTypes());
+    let known: Set<string> | undefined;
     for (const [name, value] of params) {
       if (name !== '_type') continue;
+      known ??= new Set(this.registry.resourceTypes());
       const listed = splitEscaped(value, ',').map(unescapeValue);
       for (const type of listed) if (!known.has(type)) throw invalid(`Unknown resource type '${type}' in search parameter '_type'`, '_type');
       types = types === undefined ? listed : types.filter((t) => listed.includes(t));

@@ -10,7 +10,7 @@ import type { Clock } from '../core/clock';
 import { FhirError, invalid } from '../core/errors';
 import { isValidId } from '../core/ids';
 import { outcome, type OperationOutcomeIssue } from '../core/outcome';
-import type { Filter, Store } from '../storage/port';
+import type { Filter, Store, StoreReader } from '../storage/port';
 import { RESOURCES, type ResourceRecord } from '../storage/records';
 import { CompartmentDefinitions } from './compartments';
 import type { CriteriaCompiler } from './criteria';
@@ -44,6 +44,8 @@ export interface SearchOptions {
    * any, the bundle says that some were withheld, never which (https://hl7.org/fhir/R4/security.html#break-the-glass).
    */
   withheld?: Filter;
+  /** What the search reads: an open write transaction (a transaction Bundle's GET entries), else the store. */
+  reader?: StoreReader;
 }
 
 /** Server limits of one search; defaults in DEFAULT_SEARCH_LIMITS. */
@@ -98,7 +100,8 @@ export class SearchService {
   private readonly limits: SearchLimits;
   private readonly tokens: PageTokens;
   private readonly indexer: SnapshotIndexer;
-  private readonly subsetter: ResourceSubsetter;
+  /** `_summary`/`_elements` trimming, also used by read and vread (src/fhir/subset.ts). */
+  readonly subsetter: ResourceSubsetter;
   private readonly resourceTypes: Set<string>;
   private readonly indexedCompartments: Set<string>;
 
@@ -117,7 +120,7 @@ export class SearchService {
     this.checkTarget(target);
     checkSearchInput(query, this.limits);
     const budget = new SearchBudget(this.limits);
-    const store = budget.reader(this.deps.store);
+    const store = budget.reader(options.reader ?? this.deps.store);
     const problems = new ParameterProblems(handling);
     const split = splitQuery(query);
     const types = target.resourceType ? [target.resourceType] : this.typesParam(split.criteria);
@@ -128,7 +131,7 @@ export class SearchService {
       maxCount: this.deps.maxCount,
       problems,
     });
-    const compiled = await this.deps.criteria.compile(target.resourceType, split.criteria, handling, budget, linkedScope(options));
+    const compiled = await this.deps.criteria.compile(target.resourceType, split.criteria, handling, budget, options.reader, linkedScope(options));
     const ignored = new Set(compiled.warnings.flatMap((w) => w.expression ?? []));
     const criteria = split.criteria.filter(([name]) => !ignored.has(name));
     const live = liveFilter(options.scope);
@@ -136,7 +139,7 @@ export class SearchService {
 
     const identity = JSON.stringify([targetPath(target), [...criteria].sort(compareParams), params.echo]);
     const cursor: PageCursor = params.page
-      ? this.tokens.open(params.page, identity)
+      ? this.tokens.open(params.page, identity, this.deps.clock.now())
       : { snapshot: this.deps.clock.now(), direction: 'next' };
     const view = new SnapshotView(
       {
@@ -194,15 +197,43 @@ export class SearchService {
     };
   }
 
-  /** Records matching conditional-interaction criteria, at most `limit` (https://hl7.org/fhir/R4/http.html#cond-update). */
-  async matchCriteria(resourceType: string, query: Array<[string, string]>, limit: number, options: SearchOptions = {}): Promise<ResourceRecord[]> {
+  /**
+   * Records matching conditional-interaction criteria, at most `limit` (https://hl7.org/fhir/R4/http.html#cond-update).
+   * `options.reader` is the write transaction deciding on the match, so it sees its own writes and those it is
+   * ordered after (src/fhir/conditional.ts); without one, the committed store.
+   */
+  async matchCriteria(
+    resourceType: string,
+    query: Array<[string, string]>,
+    limit: number,
+    options: SearchOptions = {},
+  ): Promise<ResourceRecord[]> {
     this.checkTarget({ resourceType });
     checkSearchInput(query, this.limits);
     const budget = new SearchBudget(this.limits);
     const { criteria } = splitQuery(query);
-    const compiled = await this.deps.criteria.compile(resourceType, criteria, 'strict', budget, linkedScope(options));
-    const filter = and([liveFilter(options.scope), { type: resourceType }, compiled.filter]);
-    return (await budget.reader(this.deps.store).find(RESOURCES, filter, { sort: [['_id', 1]], limit })) as ResourceRecord[];
+    const reader = budget.reader(options.reader ?? this.deps.store);
+    const compiled = await this.deps.criteria.compile(resourceType, criteria, 'strict', budget, options.reader, linkedScope(options));
+    // The compiled filter already holds { type, deleted: false }; wrapping it again doubles the planner's work.
+    const filter = and([options.scope ?? {}, compiled.filter]);
+    return (await reader.find(RESOURCES, filter, { sort: [['_id', 1]], limit })) as ResourceRecord[];
+  }
+
+  /**
+   * The store filter of `resourceType?query` criteria (live records of that type within `options.scope`), for
+   * readers that page on their own, such as Bulk Data `_typeFilter` (https://hl7.org/fhir/uv/bulkdata/export.html).
+   * Result parameters (`_count`, `_sort`, ...) have no meaning there and are left out.
+   */
+  async criteriaFilter(
+    resourceType: string,
+    query: Array<[string, string]>,
+    handling: Handling,
+    options: SearchOptions = {},
+  ): Promise<{ filter: Filter; warnings: OperationOutcomeIssue[] }> {
+    this.checkTarget({ resourceType });
+    const { criteria } = splitQuery(query);
+    const compiled = await this.deps.criteria.compile(resourceType, criteria, handling, undefined, undefined, linkedScope(options));
+    return { filter: and([liveFilter(options.scope), { type: resourceType }, compiled.filter]), warnings: compiled.warnings };
   }
 
   /** Whether the criteria match any record that the access filter withholds. */
@@ -279,7 +310,7 @@ function linkedScope(options: SearchOptions): { scope?: Filter } {
 }
 
 /** Filters that every query of a search carries: not deleted, and within the caller's access scope. */
-function liveFilter(scope: Filter | undefined): Filter {
+export function liveFilter(scope: Filter | undefined): Filter {
   return and([scope ?? {}, { deleted: false }]);
 }
 

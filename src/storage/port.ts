@@ -53,6 +53,12 @@ export interface StoreTransaction extends StoreReader {
   replace(collection: string, doc: Doc, expect?: Filter): Promise<void>;
   /** Deletes the document with this `_id` if present; resolves to whether it was. */
   delete(collection: string, id: string): Promise<boolean>;
+  /**
+   * Orders this transaction against every concurrent one that guards the same key: whichever commits second
+   * is re-run after the first committed, so it reads the first one's writes (read-decide-write is race-free,
+   * e.g. "create unless one matches", src/fhir/conditional.ts). Transactions that never guard are not affected.
+   */
+  guard(key: string): Promise<void>;
 }
 
 export interface Store extends StoreReader {

@@ -367,6 +367,24 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
           assert.equal(await store.count('h', {}), 40);
           assert.deepEqual(await store.findOne('counter', { _id: 'c' }), { _id: 'c', n: 20 });
         }));
+
+      it('orders concurrent transactions that guard the same key: read-then-insert makes one document', () =>
+        withStore(async (store) => {
+          const insertUnlessPresent = (i: number): Promise<void> =>
+            store.transaction(async (tx) => {
+              await tx.guard('key-x');
+              if (await tx.findOne('r', { key: 'x' })) return;
+              await tx.insert('r', { _id: `r${i}`, key: 'x' });
+            });
+          const unrelated = (i: number): Promise<void> =>
+            store.transaction(async (tx) => {
+              await tx.guard(`key-${i}`);
+              await tx.insert('r', { _id: `u${i}`, key: `u${i}` });
+            });
+          await Promise.all([...Array.from({ length: 16 }, (_, i) => insertUnlessPresent(i)), ...Array.from({ length: 4 }, (_, i) => unrelated(i))]);
+          assert.equal(await store.count('r', { key: 'x' }), 1);
+          assert.equal(await store.count('r', {}), 5);
+        }));
     });
   });
 }

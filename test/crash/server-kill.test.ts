@@ -41,7 +41,11 @@ describe('crash recovery of the server (SIGKILL during a stream of writes)', () 
           }
         };
         const writers = Array.from({ length: 8 }, (_, w) => writer(w));
-        await new Promise((resolve) => setTimeout(resolve, 400 + round * 300));
+        // Kill once this round has acknowledged writes (a loaded machine may take a while), at a varying point.
+        const before = acknowledged.size;
+        const deadline = Date.now() + 20_000;
+        while (acknowledged.size < before + 10 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        await new Promise((resolve) => setTimeout(resolve, 100 + round * 150));
         const killed = stopServer(server, 'SIGKILL');
         stop = true;
         await Promise.all([killed, ...writers]);

@@ -166,7 +166,7 @@ function isSortable(code: string, ctx: ResultParameterContext): boolean {
 const typesText = (types: readonly string[]): string => (types.length ? types.join(', ') : 'any resource type');
 
 /** `_elements=identifier,active`: top-level element names (https://hl7.org/fhir/R4/search.html#elements). */
-function parseElements(value: string): string[] {
+export function parseElements(value: string): string[] {
   const names = value.split(',').map((n) => n.trim()).filter((n) => n !== '');
   for (const name of names) {
     if (!ELEMENT_NAME.test(name)) throw invalid(`Invalid _elements name '${name.slice(0, 60)}': expected a top-level element name`, '_elements');

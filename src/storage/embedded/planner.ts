@@ -17,7 +17,9 @@ export type Plan =
   | { kind: 'ids'; ids: Iterable<string>; sorted?: boolean; exact?: Condition[] }
   /**
    * `sorted`: candidates come in the requested sort order. `byId`: every interval holds one whole key tuple, so
-   * its entries are in id order and the scan merges the intervals by id. `exact`: see enforcedBy.
+   * its entries are in id order and the scan merges the intervals by id. `idOrder`: one interval of an index ending
+   * in `_id` with every key before it fixed, so the scan yields ids in `_id` order (a keyset page `_id > x` of
+   * one type walks [type, _id]). `exact`: see enforcedBy.
    */
   | {
       kind: 'index';
@@ -26,6 +28,7 @@ export type Plan =
       reverse: boolean;
       sorted: boolean;
       byId?: boolean;
+      idOrder?: boolean;
       exact?: Condition[];
     }
   | { kind: 'union'; plans: Plan[] }
@@ -130,7 +133,7 @@ function idOrderPlan(best: CostedPlan, singles: CostedPlan[], walk: CostedPlan |
  * document id), and a merge of them does too: a query sorted by id then stops after its page.
  */
 function idOrdered(plan: Plan, reverse: boolean): Plan | null {
-  return plan.kind === 'index' && plan.byId ? { ...plan, reverse, sorted: true } : null;
+  return plan.kind === 'index' && (plan.byId || plan.idOrder) ? { ...plan, reverse, sorted: true } : null;
 }
 
 /**
@@ -178,7 +181,16 @@ function singleIndexPlans(conditions: Condition[], indexes: SecondaryIndex[]): C
     .filter(({ bounds }) => !dominated(bounds))
     .sort((a, b) => b.bounds.constrained - a.bounds.constrained)
     .map(({ index, bounds }) => ({
-      plan: { kind: 'index', index, intervals: bounds.intervals, reverse: false, sorted: false, byId: bounds.wholeTuples, exact: bounds.exact },
+      plan: {
+        kind: 'index',
+        index,
+        intervals: bounds.intervals,
+        reverse: false,
+        sorted: false,
+        byId: bounds.wholeTuples,
+        idOrder: bounds.intervals.length === 1 && index.paths[index.paths.length - 1] === '_id' && bounds.fixed >= index.paths.length - 1,
+        exact: bounds.exact,
+      },
       estimate: index.countUpTo(bounds.intervals, Infinity),
       used: bounds.used,
     }));
@@ -217,6 +229,8 @@ interface Bounds {
   constrained: number;
   /** Every position is fixed to a point: each interval holds one whole key tuple. */
   wholeTuples: boolean;
+  /** Leading positions fixed to points. */
+  fixed: number;
   /** The conditions the bounds apply. */
   used: Condition[];
   /** The conditions the bounds apply exactly (exactPoints). */
@@ -253,6 +267,7 @@ function boundsFor(index: SecondaryIndex, conditions: Condition[]): Bounds | nul
         intervals: prefixes.map((p) => rangeInterval(p, rangeOf(index, range, position))),
         constrained: position + 1,
         wholeTuples: false,
+        fixed: chosen.length,
         used: [...chosen.map((o) => o.condition), range],
         exact: exactPoints(index, chosen),
       };
@@ -264,6 +279,7 @@ function boundsFor(index: SecondaryIndex, conditions: Condition[]): Bounds | nul
     intervals: prefixes.map((p) => ({ start: p, end: prefixEnd(p) })),
     constrained: chosen.length,
     wholeTuples: chosen.length === index.paths.length,
+    fixed: chosen.length,
     used: chosen.map((o) => o.condition),
     exact: exactPoints(index, chosen),
   };

@@ -29,6 +29,12 @@ export interface TransactionBase {
 export class EmbeddedTransaction implements StoreTransaction {
   /** Staged writes by collection, then id; the last write to an id wins. */
   readonly writes = new Map<string, Map<string, StagedWrite>>();
+  /**
+   * Whole-collection overlays (in-flight commits + own writes) built by earlier queries, kept up to date by this
+   * transaction's writes. In-flight commits cannot change under a transaction (writers are serialised; one that
+   * becomes durable meanwhile moves the same documents into the collection), so one copy serves every query.
+   */
+  private readonly overlays = new Map<string, Map<string, Doc | null>>();
   private finished = false;
 
   constructor(private readonly base: TransactionBase) {}
@@ -87,17 +93,24 @@ export class EmbeddedTransaction implements StoreTransaction {
     this.assertActive();
     if (!this.current(collection, id)) return false;
     this.stagedFor(collection).set(id, { doc: null, json: null });
+    this.overlays.get(collection)?.set(id, null);
     return true;
+  }
+
+  /** Writers of the embedded store are serialised (one transaction at a time), so any two are already ordered. */
+  async guard(_key: string): Promise<void> {
+    this.assertActive();
   }
 
   private put(collection: string, staged: { doc: Doc; json: string }): void {
     const stored = this.base.collection(collection);
     if (stored?.hasUniqueIndex) {
-      const overlay = this.overlay(collection);
+      const overlay = new Map(this.overlay(collection));
       overlay.delete(staged.doc._id);
       stored.assertUnique(staged.doc, overlay);
     }
     this.stagedFor(collection).set(staged.doc._id, staged);
+    this.overlays.get(collection)?.set(staged.doc._id, staged.doc);
   }
 
   private current(collection: string, id: string): Doc | null {
@@ -111,7 +124,7 @@ export class EmbeddedTransaction implements StoreTransaction {
    * In-flight commits overlaid with this transaction's writes; only the entries for `ids` when the filter
    * selects nothing else (other entries could neither match nor shadow a match).
    */
-  private overlay(collection: string, ids: ReadonlySet<string> | null = null): Map<string, Doc | null> {
+  private overlay(collection: string, ids: ReadonlySet<string> | null = null): ReadonlyMap<string, Doc | null> {
     if (ids) {
       const merged = new Map<string, Doc | null>();
       for (const id of ids) {
@@ -121,8 +134,11 @@ export class EmbeddedTransaction implements StoreTransaction {
       }
       return merged;
     }
+    const cached = this.overlays.get(collection);
+    if (cached) return cached;
     const merged = new Map<string, Doc | null>(this.base.inFlight(collection) ?? []);
     for (const [id, write] of this.writes.get(collection) ?? []) merged.set(id, write.doc);
+    this.overlays.set(collection, merged);
     return merged;
   }
 

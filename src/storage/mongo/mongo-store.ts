@@ -2,6 +2,14 @@
  * The storage port on MongoDB through the official driver: one MongoDB collection per port collection,
  * string `_id`s, multi-document transactions through sessions (which need a replica set or a sharded
  * cluster; https://www.mongodb.com/docs/manual/core/transactions/).
+ *
+ * Guards (StoreTransaction.guard): snapshot isolation lets two concurrent transactions both read "no match"
+ * and both insert. A guard is an upsert of the document `{ _id: key }` in the `guards` collection inside the
+ * transaction, so two transactions guarding one key write the same document and the second hits a write
+ * conflict (https://www.mongodb.com/docs/manual/core/transactions-production-consideration/#in-progress-transactions-and-write-conflicts).
+ * The driver's withTransaction re-runs `work` on such TransientTransactionErrors with jittered backoff; a
+ * duplicate key on the guard's first upsert is retried here the same way. Guard documents stay (one small
+ * document per key, a handful of bytes), so the next conflict is a plain update conflict.
  */
 import { MongoClient, MongoServerError, type ClientSession, type Db, type Filter as MongoFilter, type TransactionOptions } from 'mongodb';
 import { StorageConflict, StorageUnavailable, type Doc, type Filter, type FindOptions, type IndexSpec, type Store, type StoreTransaction } from '../port';
@@ -13,6 +21,9 @@ export interface MongoStoreOptions {
 }
 
 const DUPLICATE_KEY = 11000;
+export const GUARDS = 'guards';
+/** Re-runs of a transaction whose guard upsert raced another one's first insert of the same guard. */
+const GUARD_RETRIES = 20;
 
 /** Majority-acknowledged, snapshot-isolated transactions: a commit is durable once withTransaction resolves. */
 const TRANSACTION_OPTIONS: TransactionOptions = {
@@ -85,11 +96,16 @@ class MongoStore implements Store {
   }
 
   async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
-    const session = this.client.startSession();
-    try {
-      return await session.withTransaction(() => work(new MongoTransaction(this.db, session)), TRANSACTION_OPTIONS);
-    } finally {
-      await session.endSession();
+    for (let attempt = 0; ; attempt++) {
+      const session = this.client.startSession();
+      try {
+        return await session.withTransaction(() => work(new MongoTransaction(this.db, session)), TRANSACTION_OPTIONS);
+      } catch (error) {
+        if (!(error instanceof GuardRace) || attempt >= GUARD_RETRIES) throw error;
+      } finally {
+        await session.endSession();
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(5 * 1.5 ** attempt, 500)));
     }
   }
 
@@ -159,6 +175,17 @@ class MongoTransaction implements StoreTransaction {
     });
   }
 
+  guard(key: string): Promise<void> {
+    return this.serial(async () => {
+      try {
+        await this.db.collection<{ _id: string; n: number }>(GUARDS).updateOne({ _id: key }, { $inc: { n: 1 } }, { upsert: true, session: this.session });
+      } catch (error) {
+        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) throw new GuardRace(key);
+        throw error;
+      }
+    });
+  }
+
   private serial<R>(operation: () => Promise<R>): Promise<R> {
     const next = this.tail.then(operation, operation);
     this.tail = next.catch(() => undefined);
@@ -184,6 +211,14 @@ function countDocs(db: Db, collection: string, filter: Filter, limit: number | u
     ...(session ? { session } : {}),
     ...(limit && limit > 0 ? { limit } : {}),
   });
+}
+
+/** Two transactions inserted the same new guard at once; the loser is re-run by MongoStore.transaction. */
+class GuardRace extends Error {
+  constructor(key: string) {
+    super(`another transaction took guard ${key} at the same time`);
+    this.name = 'GuardRace';
+  }
 }
 
 /** Duplicate key errors (code 11000) lose a race on `_id` or a unique index: StorageConflict. Others pass through. */

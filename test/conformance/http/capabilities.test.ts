@@ -33,7 +33,7 @@ describe('capabilities (http.html#capabilities)', () => {
     assert.equal(patientResource.conditionalUpdate, true);
     assert.equal(patientResource.conditionalDelete, 'single');
     assert.equal(patientResource.versioning, 'versioned-update');
-    assert.deepEqual(rest.interaction.map((i: { code: string }) => i.code).sort(), ['history-system', 'search-system']);
+    assert.deepEqual(rest.interaction.map((i: { code: string }) => i.code).sort(), ['batch', 'history-system', 'search-system', 'transaction']);
   });
 
   it('lists the supported search parameters per type with type and documentation', async () => {
@@ -51,27 +51,64 @@ describe('capabilities (http.html#capabilities)', () => {
 
   it('lists the operations the route table implements', async () => {
     const rest = (await s.http.get('/fhir/metadata')).body.rest[0];
-    assert.deepEqual(rest.operation.map((o: { name: string }) => o.name), ['reindex']);
+    assert.deepEqual(rest.operation.map((o: { name: string }) => o.name), ['reindex', 'export']);
     assert.deepEqual(rest.resource[0].operation.map((o: { name: string }) => o.name), ['reindex']);
+    const byType = (type: string) => rest.resource.find((r: { type: string }) => r.type === type).operation;
+    assert.deepEqual(byType('Patient').map((o: { name: string }) => o.name), ['reindex', 'export', 'everything']);
+    assert.equal(byType('Group').find((o: { name: string }) => o.name === 'export').definition, 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export');
   });
 
-  it('serves /openapi.yaml, a valid OpenAPI 3.1 document describing the REST paths', async () => {
+  it('serves /openapi.yaml and /openapi.json, a valid OpenAPI 3.1 document with servers from BASE_URL', async () => {
     const res = await s.http.get('/openapi.yaml');
     assert.equal(res.status, 200);
+    assert.match(res.headers['content-type'], /^application\/yaml/);
     const doc = parse(res.text);
     assert.equal(doc.openapi, '3.1.0');
-    const result = await validate(doc);
+    assert.deepEqual(doc.servers, [{ url: BASE_URL }]);
+    const result = await validate(structuredClone(doc));
     assert.equal(result.valid, true, JSON.stringify(result));
-    for (const path of ['/fhir/metadata', '/fhir/{type}', '/fhir/{type}/{id}', '/fhir/{type}/{id}/_history/{vid}', '/fhir/_history', '/fhir/$reindex']) {
+    const json = await s.http.get('/openapi.json');
+    assert.match(json.headers['content-type'], /^application\/json/);
+    assert.deepEqual(JSON.parse(json.text), doc);
+    for (const path of ['/metadata', '/{type}', '/{type}/{id}', '/{type}/{id}/_history/{vid}', '/_history', '/$reindex', '/OperationDefinition/{id}']) {
       assert.ok(doc.paths[path], `documents ${path}`);
     }
   });
 
-  it('documents every route of the route table in openapi.yaml, with its method', async () => {
+  it('documents every route of the route table, with its method, headers and error responses', async () => {
     const doc = parse((await s.http.get('/openapi.yaml')).text);
     for (const route of s.router.routes) {
-      const path = `/fhir${route.path.map((seg) => `/${seg.startsWith(':') ? `{${seg.slice(1)}}` : seg}`).join('')}`;
-      assert.ok(doc.paths[path]?.[route.method.toLowerCase()], `openapi.yaml documents ${route.method} ${path}`);
+      const path = `/${route.path.map((seg) => (seg.startsWith(':') ? `{${seg.slice(1)}}` : seg)).join('/')}`;
+      const operation = doc.paths[path]?.[route.method.toLowerCase()];
+      assert.ok(operation, `documents ${route.method} ${path}`);
+      assert.ok(operation.responses['400'] && operation.responses['500'], `${route.method} ${path} documents its errors`);
     }
+    const read = doc.paths['/{type}/{id}'].get;
+    const headers = read.parameters.map((p: { $ref: string }) => p.$ref);
+    assert.ok(headers.includes('#/components/parameters/ifNoneMatch') && headers.includes('#/components/parameters/ifModifiedSince'));
+    assert.ok(doc.paths['/{type}'].post.parameters.some((p: { $ref: string }) => p.$ref.endsWith('/ifNoneExist')));
+  });
+
+  it('lists the search parameters of each type from the registry, the same as the CapabilityStatement', async () => {
+    const doc = parse((await s.http.get('/openapi.yaml')).text);
+    const rest = (await s.http.get('/fhir/metadata')).body.rest[0];
+    for (const type of ['Patient', 'Observation', 'Encounter']) {
+      const inOpenApi = doc.paths[`/${type}`].get.parameters.filter((p: { name?: string }) => p.name).map((p: { name: string }) => p.name).sort();
+      const inStatement = rest.resource.find((r: { type: string }) => r.type === type).searchParam.map((p: { name: string }) => p.name).sort();
+      assert.deepEqual(inOpenApi, inStatement, type);
+    }
+    assert.ok(doc.paths['/Patient'].get.parameters.some((p: { name?: string }) => p.name === 'name'), 'Swagger UI can search Patient by name');
+  });
+
+  it('serves Swagger UI at /docs/ showing /openapi.json', async () => {
+    assert.equal((await s.http.get('/docs')).status, 301);
+    const page = await s.http.get('/docs/');
+    assert.equal(page.status, 200);
+    assert.match(page.text, /swagger-ui-bundle\.js/);
+    assert.doesNotMatch(page.text, /<script>/, 'no inline script: the CSP holds');
+    assert.match((await s.http.get('/docs/swagger-initializer.js')).text, /\.\.\/openapi\.json/);
+    const bundle = await s.http.get('/docs/swagger-ui-bundle.js');
+    assert.equal(bundle.status, 200);
+    assert.match(bundle.headers['content-type'], /javascript/);
   });
 });

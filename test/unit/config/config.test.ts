@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../../src/config/config';
+import { ConfigError, configSummary, loadConfig } from '../../../src/config/config';
 
 describe('configuration from the environment', () => {
   it('defaults: 127.0.0.1:8080, base URL /fhir, ./data, embedded store', () => {
@@ -33,6 +33,15 @@ describe('configuration from the environment', () => {
     assert.deepEqual(custom.corsOrigins, ['https://a.example.org', 'https://b.example.org']);
   });
 
+  it('sync feeds and Bulk Data export: defaults and overrides', () => {
+    const d = loadConfig({});
+    assert.deepEqual(d.sync, { settleMs: 0 });
+    assert.deepEqual(d.bulkExport, { retentionSeconds: 3600, pageSize: 1000 });
+    const c = loadConfig({ SYNC_SETTLE_MS: '2000', EXPORT_DIR: '/var/exports', EXPORT_RETENTION_SECONDS: '60', EXPORT_PAGE_SIZE: '500' });
+    assert.deepEqual(c.sync, { settleMs: 2000 });
+    assert.deepEqual(c.bulkExport, { dir: '/var/exports', retentionSeconds: 60, pageSize: 500 });
+  });
+
   it('invalid values stop start-up with one clear message naming the variable', () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ PORT: 'eighty' }, /PORT must be a whole number/],
@@ -51,6 +60,9 @@ describe('configuration from the environment', () => {
       [{ HTTP_MAX_CONNECTIONS: '0' }, /HTTP_MAX_CONNECTIONS must be between/],
       [{ SEARCH_MAX_VALUE_LENGTH: '100000' }, /SEARCH_MAX_VALUE_LENGTH must be between/],
       [{ MAX_JSON_DEPTH: '65' }, /MAX_JSON_DEPTH must be between/],
+      [{ EXPORT_RETENTION_SECONDS: '0' }, /EXPORT_RETENTION_SECONDS must be between/],
+      [{ EXPORT_PAGE_SIZE: 'many' }, /EXPORT_PAGE_SIZE must be a whole number/],
+      [{ SYNC_SETTLE_MS: '-5' }, /SYNC_SETTLE_MS must be a whole number/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message) && !err.message.includes('\n'));
@@ -67,5 +79,30 @@ describe('configuration from the environment', () => {
     assert.equal(set.connections.keepAliveTimeout, 3000);
     assert.equal(set.connections.headersTimeout, 750);
     assert.equal(set.bounds.maxParameters, 20);
+  });
+
+  it('operator settings: LOG_LEVEL, METRICS_PORT, SHUTDOWN_TIMEOUT_MS, REFERENTIAL_INTEGRITY with their defaults', () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.logLevel, 'info');
+    assert.equal(defaults.metricsPort, undefined);
+    assert.equal(defaults.shutdownTimeoutMs, 10000);
+    assert.equal(defaults.referentialIntegrity, 'off');
+    const set = loadConfig({ LOG_LEVEL: 'WARN', METRICS_PORT: '9464', SHUTDOWN_TIMEOUT_MS: '2500', REFERENTIAL_INTEGRITY: 'write-delete' });
+    assert.deepEqual([set.logLevel, set.metricsPort, set.metricsHost, set.shutdownTimeoutMs, set.referentialIntegrity], ['warn', 9464, '127.0.0.1', 2500, 'write-delete']);
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of debug, info, warn, error, silent/],
+      [{ METRICS_PORT: '8080' }, /METRICS_PORT must differ from PORT/],
+      [{ REFERENTIAL_INTEGRITY: 'strict' }, /REFERENTIAL_INTEGRITY must be one of off, write, write-delete/],
+      [{ SHUTDOWN_TIMEOUT_MS: 'soon' }, /SHUTDOWN_TIMEOUT_MS must be a whole number/],
+    ];
+    for (const [env, message] of cases) assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+  });
+
+  it('the start-up summary names the settings but no secret or credential', () => {
+    const secret = 'x'.repeat(40);
+    const summary = JSON.stringify(configSummary(loadConfig({ PAGE_TOKEN_SECRET: secret, MONGODB_URI: 'mongodb://admin:hunter2@db1:27017,db2/fhir?replicaSet=rs0' })));
+    assert.ok(!summary.includes(secret) && !summary.includes('hunter2') && !summary.includes('admin'));
+    assert.match(summary, /"hosts":"db1:27017,db2"/);
+    assert.match(summary, /"pageTokenSecret":"set"/);
   });
 });

@@ -125,6 +125,22 @@ describe('embedded index planner', () => {
     assert.deepEqual(big.find(filter, { sort: [['_id', -1]], skip: 3, limit: 5 }).map((d) => d._id), all.slice().reverse().slice(3, 8));
   });
 
+  it('walks [type, _id] from a keyset position in _id order, so each page of a long walk costs one page', () => {
+    const big = collectionWith(generateResources(30_000, 3));
+    const all = big.find(new CompiledFilter({ type: 'Observation', deleted: false })).map((d) => d._id).sort();
+    assert.ok(all.length > 3000, `only ${all.length} Observations`);
+    const after = all[all.length >> 1] as string;
+    const filter = new CompiledFilter({ $and: [{ type: 'Observation', deleted: false }, { _id: { $gt: after } }] });
+    const plan = choosePlan(filter.conjunction, (big as unknown as { indexes: Map<string, never> }).indexes.values(), [['_id', 1]], 101).plan;
+    assert.ok(plan.kind === 'index' && plan.sorted && plan.index.spec.name === 'type__id', JSON.stringify({ kind: plan.kind, index: indexName(plan) }));
+    const { counting, tested } = countingTests(filter);
+    const expected = all.filter((id) => id > after);
+    assert.deepEqual(big.find(counting, { sort: [['_id', 1]], limit: 100 }).map((d) => d._id), expected.slice(0, 100));
+    const walked = big.find(new CompiledFilter({ type: 'Observation', _id: { $gt: after, $lte: expected[99] as string } })).length;
+    assert.equal(tested(), walked, `tested ${tested()} documents for a page of 100: those of the walk up to the page's last`);
+    assert.deepEqual(big.find(filter, { sort: [['_id', -1]], limit: 5 }).map((d) => d._id), expected.slice().reverse().slice(0, 5));
+  });
+
   it('reads a range scan\'s candidate ids from the index and tests documents in _id order, stopping after the page', () => {
     const big = collectionWith(generateResources(30_000, 3));
     const filter = new CompiledFilter({ type: 'Encounter', 'idx.date': { $elemMatch: { p: 'date', lo: { $gte: '2020-01-01T00:00:00.000Z', $lt: '2020-02-01T00:00:00.000Z' } } } });

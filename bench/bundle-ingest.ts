@@ -1,0 +1,91 @@
+/**
+ * Bundle ingest (issue 8): patient transaction Bundles from bench/bundles/generate.ts POSTed to a real server on an
+ * on-disk embedded store (validation, indexing and fsync on, as in production), by 4 concurrent uploaders, after
+ * the shared Practitioner/Organization/Location batch. Prints resources/s per round and the median (goal >= 4,000/s
+ * on the 2-core benchmark machine). The server is src/main.ts started as `npm start` does. Bodies are generated
+ * before the clock starts; the uploaders run in this process.
+ * Usage: npx tsx bench/bundle-ingest.ts [rounds=3] [patientsPerRound=24] [resourcesPerPatient=300] [uploaders=4]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { patientTransaction, sharedBatch } from './bundles/generate';
+import { cpuSeconds } from './support/cpu';
+import { median, START_FLAGS, startServerProcess } from './support/processes';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function post(base: string, body: string): Promise<{ status: number; json: { entry?: Array<{ response: { status: string } }> } }> {
+  const res = await fetch(base, { method: 'POST', headers: { 'Content-Type': 'application/fhir+json', Prefer: 'return=minimal' }, body });
+  return { status: res.status, json: (await res.json()) as { entry?: Array<{ response: { status: string } }> } };
+}
+
+async function main(): Promise<void> {
+  const [rounds = 3, patients = 24, perPatient = 300, uploaders = 4] = process.argv.slice(2).map(Number);
+  // The real server (src/main.ts with the node flags of `npm start`) on a fresh on-disk data directory.
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-ingest-'));
+  const port = await freePort();
+  const server = await startServerProcess([...START_FLAGS, '--import', 'tsx', 'src/main.ts'], { DATA_DIR: dataDir, PORT: String(port), MONGODB_URI: '' });
+  const base = `http://127.0.0.1:${port}/fhir`;
+  try {
+    const shared = await post(base, JSON.stringify(sharedBatch()));
+    const failed = (shared.json.entry ?? []).filter((e) => !/^20[01]/.test(e.response.status));
+    if (shared.status !== 200 || failed.length) throw new Error(`shared batch: ${shared.status}, ${failed.length} failed entries`);
+    // Warm-up: a few patients through the same path.
+    for (let i = 0; i < 4; i++) await post(base, JSON.stringify(patientTransaction(i, perPatient, undefined, 0)));
+    const rates: number[] = [];
+    const perCpuSecond: number[] = [];
+    let resourcesPerBundle = 0;
+    for (let round = 1; round <= rounds; round++) {
+      const bodies = Array.from({ length: patients }, (_, i) => {
+        const bundle = patientTransaction(i, perPatient, undefined, round);
+        resourcesPerBundle = (bundle.entry as unknown[]).length;
+        return { body: JSON.stringify(bundle), resources: (bundle.entry as unknown[]).length };
+      });
+      let next = 0;
+      let resources = 0;
+      const started = performance.now();
+      const cpuBefore = cpuSeconds(server.pid);
+      await Promise.all(
+        Array.from({ length: uploaders }, async () => {
+          while (next < bodies.length) {
+            const { body, resources: n } = bodies[next++] as { body: string; resources: number };
+            const res = await post(base, body);
+            if (res.status !== 200) throw new Error(`transaction answered ${res.status}: ${JSON.stringify(res.json).slice(0, 500)}`);
+            resources += n;
+          }
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      const cpu = cpuSeconds(server.pid) - cpuBefore;
+      rates.push(resources / seconds);
+      perCpuSecond.push(resources / cpu);
+      process.stdout.write(
+        `  round ${round}: ${resources} resources in ${seconds.toFixed(2)} s = ${(resources / seconds).toFixed(0)} resources/s; ` +
+          `server CPU ${cpu.toFixed(2)} s = ${(resources / cpu).toFixed(0)} resources per CPU-second\n`,
+      );
+    }
+    process.stdout.write(
+      `bundle ingest, on-disk embedded store, ${uploaders} uploaders, ${patients} patient transactions of ${resourcesPerBundle} resources per round: ` +
+        `${median(rates).toFixed(0)} resources/s (median of ${rounds}; goal >= 4000); ${median(perCpuSecond).toFixed(0)} resources per server CPU-second\n`,
+    );
+  } finally {
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGKILL');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,182 @@
+/**
+ * Runs one Bulk Data export job (https://hl7.org/fhir/uv/bulkdata/export.html): for each resource type, the
+ * matching current resources are read from the store a page at a time in `_id` order (a keyset cursor, so memory
+ * does not grow with the export) and appended to that type's NDJSON file. Each page query is the same live filter
+ * search uses (src/search/service.ts `criteriaFilter`, which takes the access scope), narrowed to the job: changed
+ * after `_since`, not after `transactionTime`, and for Patient and Group exports in a member's Patient compartment.
+ * Progress is saved after every type, so a job interrupted by a restart resumes with the type it was writing.
+ * System exports with `_since` also list the resources deleted since then (reportsDeletions).
+ */
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import type { Bundle } from 'fhir/r4';
+import { join } from 'node:path';
+import type { Filter, Store } from '../../../storage/port';
+import { RESOURCES, type ResourceRecord } from '../../../storage/records';
+import type { SearchService } from '../../../search/service';
+import type { ExportJob, ExportOutputFile } from './jobs';
+
+/** Group members whose compartments one page query covers (an `$in` the compartment index serves). */
+const MEMBERS_PER_QUERY = 100;
+
+export interface WriteJobDeps {
+  store: Store;
+  search: SearchService;
+  /** Resources read per page. */
+  pageSize: number;
+  /** The job's directory. */
+  dir: string;
+  /** Access scope of the requester ANDed into every query (`{}` when unrestricted). */
+  scope: Filter;
+}
+
+export interface JobControl {
+  /** Checked between pages: true once the job was cancelled or the server is stopping. */
+  interrupted(): boolean;
+  /** Resources written so far in the current type. */
+  progress(type: string, written: number): void;
+  /** Saves the job after a finished type. */
+  save(job: ExportJob): Promise<void>;
+}
+
+export class Interrupted extends Error {}
+
+export async function writeJob(deps: WriteJobDeps, job: ExportJob, control: JobControl): Promise<ExportJob> {
+  await mkdir(deps.dir, { recursive: true });
+  let current = job;
+  for (const type of job.types.slice(job.typesDone)) {
+    const file = `${type}.ndjson`;
+    const alternatives = await typeFilters(deps, job, type);
+    const count = await writePages(deps, selections(job, type, alternatives), join(deps.dir, file), control, {
+      projection: job.level === 'group' ? { resource: 1, compartments: 1 } : { resource: 1 },
+      lines: (rows) => rows.map((row) => `${JSON.stringify(row.resource)}\n`).join(''),
+      progress: (written) => control.progress(type, written),
+    });
+    const deleted = reportsDeletions(job) ? await writeDeletions(deps, job, type, control) : undefined;
+    current = {
+      ...current,
+      typesDone: current.typesDone + 1,
+      exported: current.exported + count,
+      output: count > 0 ? [...current.output, { type, file, count }] : current.output,
+      ...(deleted ? { deleted: [...(current.deleted ?? []), deleted] } : {}),
+    };
+    await control.save(current);
+  }
+  return current;
+}
+
+/**
+ * Deletions are reported for system-level exports with `_since` (https://hl7.org/fhir/uv/bulkdata/export.html#response---complete-status,
+ * `deleted`): a tombstone keeps no compartments nor search index, so Patient and Group exports cannot tell whose it was.
+ */
+export const reportsDeletions = (job: ExportJob): boolean => job.level === 'system' && job.since !== undefined;
+
+/** The type's resources deleted after `_since` (up to transactionTime), as transaction Bundles of DELETE entries, one per page. */
+async function writeDeletions(deps: WriteJobDeps, job: ExportJob, type: string, control: JobControl): Promise<ExportOutputFile | undefined> {
+  const file = `${type}.deleted.ndjson`;
+  const tombstones: Filter = { type, deleted: true, lastUpdated: { $gt: job.since, $lte: job.transactionTime } };
+  const filter = Object.keys(deps.scope).length ? { $and: [deps.scope, tombstones] } : tombstones;
+  const count = await writePages(deps, [{ filter }], join(deps.dir, file), control, {
+    projection: { type: 1, id: 1, lastUpdated: 1 },
+    lines: (rows) => `${JSON.stringify(deletionBundle(rows))}\n`,
+    progress: () => undefined,
+  });
+  return count > 0 ? { type: 'Bundle', file, count } : undefined;
+}
+
+function deletionBundle(rows: ResourceRecord[]): Bundle {
+  return {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: rows.map((row) => ({ request: { method: 'DELETE', url: `${row.type}/${row.id}` } })),
+  };
+}
+
+interface PageWriter {
+  projection: Record<string, 1>;
+  /** NDJSON text of one page of records (each line ending in a newline). */
+  lines(rows: ResourceRecord[]): string;
+  /** Records written so far. */
+  progress(written: number): void;
+}
+
+/**
+ * Writes the records of `selections` to `path` a page at a time (a keyset over `_id`), so memory holds one page.
+ * The file is opened with the first record (most types of a system export have none), truncating what an
+ * interrupted earlier run left, and removed when nothing was written. Resolves with the number of records.
+ */
+async function writePages(deps: WriteJobDeps, selected: Iterable<Selection>, path: string, control: JobControl, writer: PageWriter): Promise<number> {
+  let handle: FileHandle | undefined;
+  let written = 0;
+  try {
+    for (const { filter, keep } of selected) {
+      let after = '';
+      for (;;) {
+        if (control.interrupted()) throw new Interrupted();
+        const rows = (await deps.store.find(RESOURCES, { $and: [filter, { _id: { $gt: after } }] }, {
+          sort: [['_id', 1]],
+          limit: deps.pageSize,
+          projection: writer.projection,
+        })) as ResourceRecord[];
+        if (rows.length === 0) break;
+        after = rows[rows.length - 1]?._id as string;
+        const kept = keep ? rows.filter(keep) : rows;
+        if (kept.length) {
+          handle ??= await open(path, 'w');
+          await handle.write(writer.lines(kept));
+          written += kept.length;
+        }
+        writer.progress(written);
+        if (rows.length < deps.pageSize) break;
+      }
+    }
+  } finally {
+    await handle?.close();
+  }
+  if (written === 0) await rm(path, { force: true });
+  return written;
+}
+
+/** The filters of a type: live records within the scope, one per `_typeFilter` alternative (or one without criteria). */
+async function typeFilters(deps: WriteJobDeps, job: ExportJob, type: string): Promise<Filter[]> {
+  const queries = job.typeFilters[type] ?? [''];
+  const filters: Filter[] = [];
+  // Checked at kick-off; anything unsupported was reported there and is ignored here.
+  for (const query of queries) filters.push((await deps.search.criteriaFilter(type, [...new URLSearchParams(query)], 'lenient', { scope: deps.scope })).filter);
+  const changed: Filter = job.since ? { lastUpdated: { $gt: job.since, $lte: job.transactionTime } } : { lastUpdated: { $lte: job.transactionTime } };
+  return filters.map((criteria) => ({ $and: [criteria, changed] }));
+}
+
+interface Selection {
+  filter: Filter;
+  /** A check on each record, when the filter alone would repeat records across selections. */
+  keep?: (record: ResourceRecord) => boolean;
+}
+
+/**
+ * The page queries of a type: system level reads the filter as it is; Patient level adds membership of some
+ * Patient compartment; Group level walks the members a slice at a time, and keeps a record in the slice of its
+ * first member only, so a resource in two members' compartments is written once. `_typeFilter` alternatives are
+ * ORed into one filter.
+ */
+function* selections(job: ExportJob, type: string, alternatives: Filter[]): Generator<Selection> {
+  // The type is repeated outside the alternatives so that the planner can walk the `type, _id` index.
+  const criteria = alternatives.length === 1 ? (alternatives[0] as Filter) : { $and: [{ type }, { $or: alternatives }] };
+  if (job.level === 'system') {
+    yield { filter: criteria };
+    return;
+  }
+  if (job.level === 'patient') {
+    yield { filter: { $and: [criteria, { compartments: { $elemMatch: { $gte: 'Patient/', $lt: 'Patient0' } } }] } };
+    return;
+  }
+  const members = job.patients ?? [];
+  const slice = new Map(members.map((key, i) => [key, Math.floor(i / MEMBERS_PER_QUERY)]));
+  for (let start = 0; start < members.length; start += MEMBERS_PER_QUERY) {
+    const index = start / MEMBERS_PER_QUERY;
+    const keys = members.slice(start, start + MEMBERS_PER_QUERY);
+    yield {
+      filter: { $and: [criteria, { compartments: { $in: keys } }] },
+      keep: (record) => Math.min(...record.compartments.map((c) => slice.get(c) ?? Infinity)) === index,
+    };
+  }
+}
