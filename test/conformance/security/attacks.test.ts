@@ -234,4 +234,72 @@ describe('security: named attacks on patient-scoped access', () => {
     const read = await alice.get('/fhir/Patient/alice').set('Origin', 'https://app.example.org');
     assert.equal(read.headers['access-control-allow-origin'], 'https://app.example.org');
   });
+
+  it('batch and transaction entries: each entry is judged with the bundle\'s token', async () => {
+    const batch = {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [
+        { request: { method: 'GET', url: 'Observation/b1' } },
+        { request: { method: 'GET', url: 'Observation?subject=Patient/bob' } },
+        { request: { method: 'GET', url: 'Observation/a1' } },
+        { request: { method: 'DELETE', url: 'Observation/b1' } },
+        { request: { method: 'POST', url: 'Observation' }, resource: observation('x', 'bob', OWN) },
+      ],
+    };
+    const res = await alice.post('/fhir').set('Content-Type', FHIR_JSON).send(batch);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const [read, search, own, del, write] = res.body.entry;
+    assert.match(read.response.status, /^404/);
+    assert.equal(search.resource.total ?? (search.resource.entry ?? []).length, 0);
+    assert.match(own.response.status, /^200/);
+    assert.match(del.response.status, /^404/);
+    assert.match(write.response.status, /^403/);
+    assert.ok(!JSON.stringify(res.body).includes('bob-secret'), 'nothing of Bob in the batch response');
+    assert.equal((await server.http.get('/fhir/Observation/b1')).status, 200);
+    const transaction = { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'PUT', url: 'Observation/b1' }, resource: observation('b1', 'alice', OWN) }] };
+    const tx = await alice.post('/fhir').set('Content-Type', FHIR_JSON).send(transaction);
+    assert.equal(tx.status, 403, 'a transaction with a forbidden entry fails as a whole');
+    assert.equal((await server.http.get('/fhir/Observation/b1')).body.subject.reference, 'Patient/bob');
+    const legit = { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'POST', url: 'Observation' }, resource: observation('t', 'alice', OWN) }] };
+    assert.equal((await alice.post('/fhir').set('Content-Type', FHIR_JSON).send(legit)).status, 200);
+  });
+
+  it("$everything: another patient's is 404; one's own holds nothing of another patient", async () => {
+    assert.equal((await alice.get('/fhir/Patient/bob/$everything')).status, 404);
+    const own = await alice.get('/fhir/Patient/alice/$everything');
+    assert.equal(own.status, 200, JSON.stringify(own.body));
+    const found = ids(own.body);
+    assert.ok(found.includes('Observation/a1') && found.includes('Practitioner/dr'), JSON.stringify(found));
+    assert.ok(!found.includes('Observation/b1') && !found.includes('Patient/bob'));
+  });
+
+  it('$export: a patient/ token exports only its own compartment; another token cannot poll or download the job', async () => {
+    const kick = await alice.get('/fhir/Patient/$export').set('Prefer', 'respond-async');
+    assert.equal(kick.status, 202, JSON.stringify(kick.body));
+    const statusPath = new URL(kick.headers['content-location']).pathname;
+    let status = await alice.get(statusPath);
+    for (let i = 0; status.status === 202 && i < 500; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      status = await alice.get(statusPath);
+    }
+    assert.equal(status.status, 200, status.text);
+    const manifest = JSON.parse(status.text) as { requiresAccessToken: boolean; output: Array<{ type: string; url: string }> };
+    assert.equal(manifest.requiresAccessToken, true);
+    let exported = '';
+    for (const file of manifest.output) {
+      const res = await alice.get(new URL(file.url).pathname).buffer(true).parse((r, done) => {
+        let text = '';
+        r.on('data', (c: Buffer) => (text += c.toString()));
+        r.on('end', () => done(null, text));
+      });
+      assert.equal(res.status, 200);
+      exported += String(res.body);
+    }
+    assert.ok(exported.includes('"a1"'), 'own data exported');
+    assert.ok(!exported.includes('Patient/bob') && !exported.includes('"b1"'), 'nothing of Bob exported');
+    const other = server.as(await server.token({ scope: 'patient/*.rs', patient: 'bob', client_id: 'bob-app' }));
+    assert.equal((await other.get(statusPath)).status, 404, "another requester cannot see the job");
+    assert.equal((await other.get(new URL(manifest.output[0]?.url ?? 'http://x/none').pathname)).status, 404);
+  });
 });
