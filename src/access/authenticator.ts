@@ -5,22 +5,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { AuthConfig } from '../config/config';
 import { TokenIntrospector } from './introspection';
 import { loadOrCreateLocalKey, localKeySet, type LocalKey } from './local-key';
 import { TokenVerifier, unauthorized, type AccessToken } from './tokens';
 
-export interface AuthSettings {
-  /** JWKS URL or file path; absent = the local key in `dataDir`. */
-  jwks?: string;
-  issuer: string;
-  audience: string;
-  introspectionUrl?: string;
-  introspectionClientId?: string;
-  introspectionClientSecret?: string;
+/** The key source, issuer, audience and introspection of the configuration (src/config/config.ts), and DATA_DIR. */
+export type AuthSettings = Pick<AuthConfig, 'jwks' | 'issuer' | 'audience' | 'introspectionUrl' | 'introspectionClientId' | 'introspectionClientSecret'> & {
   dataDir: string;
   /** A local key given by the caller (tests), instead of the one in `dataDir`. */
   localKey?: LocalKey;
-}
+};
 
 export interface Authenticator {
   authenticate(authorization: string | undefined): Promise<AccessToken>;

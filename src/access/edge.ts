@@ -22,16 +22,7 @@ export async function edgeAuthentication(config: Config, logger: StartupLogger, 
     logger.log({ level: 'warn', msg: 'access control is OFF (AUTH_MODE=off): anyone who can reach this server reads and writes every resource' });
     return async () => null;
   }
-  const authenticator = await createAuthenticator({
-    ...(config.auth.jwks !== undefined ? { jwks: config.auth.jwks } : {}),
-    issuer: config.auth.issuer,
-    audience: config.auth.audience,
-    ...(config.auth.introspectionUrl !== undefined ? { introspectionUrl: config.auth.introspectionUrl } : {}),
-    ...(config.auth.introspectionClientId !== undefined ? { introspectionClientId: config.auth.introspectionClientId } : {}),
-    ...(config.auth.introspectionClientSecret !== undefined ? { introspectionClientSecret: config.auth.introspectionClientSecret } : {}),
-    dataDir: config.dataDir,
-    ...(localKey ? { localKey } : {}),
-  });
+  const authenticator = await createAuthenticator({ ...config.auth, dataDir: config.dataDir, ...(localKey ? { localKey } : {}) });
   logger.log({ level: 'info', msg: 'access control on', keys: authenticator.keySource, issuer: config.auth.issuer, audience: config.auth.audience });
   return (authorization) => authenticator.authenticate(authorization);
 }
