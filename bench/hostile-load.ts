@@ -11,7 +11,7 @@
  */
 import { systemTokenFor } from '../src/access/local-key';
 import { execSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -137,6 +137,16 @@ async function readLatencies(port: number, path: string, seconds: number): Promi
   return { latencies: results.map((r) => r.ms).sort((a, b) => a - b), failed: results.filter((r) => !r.ok).length };
 }
 
+/** CPU time (user + system) the process `pid` has used so far, in ms (Linux /proc; clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Answers to hostile requests (statuses and connection errors), not the connection and read tallies. */
+const answered = (statuses: Array<[string, number]>): number =>
+  statuses.filter(([status]) => /^\d+$|^error$/.test(status)).reduce((sum, [, n]) => sum + n, 0);
+
 async function startServer(serverRoot: string, port: number): Promise<{ child: ChildProcess; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-hostile-'));
   const child = await startServerProcess([...START_FLAGS, join(serverRoot, 'dist', 'src', 'main.js')], { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' });
@@ -195,19 +205,23 @@ async function main(): Promise<void> {
   const serverRoot = serverAt >= 0 ? (args.splice(serverAt, 2)[1] as string) : ROOT;
   const [rounds = 3, seconds = 5] = args.map(Number);
   if (serverRoot === ROOT) execSync('npx tsc -p tsconfig.build.json', { cwd: ROOT, stdio: 'inherit' });
-  const results = new Map<string, { p50: number[]; p99: number[]; max: number[]; reads: number[]; statuses: Map<string, number> }>();
+  const results = new Map<string, { p50: number[]; p99: number[]; max: number[]; reads: number[]; cpuPerAnswer: number[]; statuses: Map<string, number> }>();
   for (let round = 0; round < rounds; round++) {
     const port = 18_400 + round;
     const server = await startServer(serverRoot, port);
     try {
       for (const kind of Object.keys(HOSTILE)) {
-        const result = results.get(kind) ?? { p50: [], p99: [], max: [], reads: [], statuses: new Map<string, number>() };
+        const result = results.get(kind) ?? { p50: [], p99: [], max: [], reads: [], cpuPerAnswer: [], statuses: new Map<string, number>() };
         results.set(kind, result);
+        const cpuBefore = cpuMs(server.child.pid as number);
         const hostile = startClients(kind, port);
         await new Promise((resolve) => setTimeout(resolve, 1000));
         const { latencies, failed } = await readLatencies(port, '/fhir/Patient/example', seconds);
         if (failed) result.statuses.set('failed reads', (result.statuses.get('failed reads') ?? 0) + failed);
-        for (const [status, n] of await hostile.stop()) result.statuses.set(status, (result.statuses.get(status) ?? 0) + n);
+        const statuses = await hostile.stop();
+        const answers = answered(statuses);
+        if (answers) result.cpuPerAnswer.push((cpuMs(server.child.pid as number) - cpuBefore) / answers);
+        for (const [status, n] of statuses) result.statuses.set(status, (result.statuses.get(status) ?? 0) + n);
         result.p50.push(latencies.length ? percentile(latencies, 50) : NaN);
         result.p99.push(latencies.length ? percentile(latencies, 99) : NaN);
         result.max.push(latencies.length ? (latencies[latencies.length - 1] as number) : NaN);
@@ -218,14 +232,14 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(`read-by-id latency while ${CLIENTS} clients loop a hostile request (${rounds} rounds x ${seconds} s, server ${serverRoot === ROOT ? 'this build' : serverRoot})\n`);
-  process.stdout.write(`  ${'hostile request'.padEnd(48)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'reads'.padStart(7)}  hostile answers, failed reads (all rounds)\n`);
+  process.stdout.write(`  ${'hostile request'.padEnd(48)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ${'reads'.padStart(7)} ${'cpu ms'.padStart(7)}  hostile answers, failed reads (all rounds)\n`);
   for (const [kind, r] of results) {
     const answers = [...r.statuses].map(([status, n]) => `${status}: ${n}`).join(', ') || '-';
     process.stdout.write(
-      `  ${kind.padEnd(48)} ${median(r.p50).toFixed(1).padStart(8)} ${median(r.p99).toFixed(1).padStart(8)} ${median(r.max).toFixed(1).padStart(8)} ${median(r.reads).toFixed(0).padStart(7)}  ${answers}\n`,
+      `  ${kind.padEnd(48)} ${median(r.p50).toFixed(1).padStart(8)} ${median(r.p99).toFixed(1).padStart(8)} ${median(r.max).toFixed(1).padStart(8)} ${median(r.reads).toFixed(0).padStart(7)} ${(r.cpuPerAnswer.length ? median(r.cpuPerAnswer).toFixed(2) : '-').padStart(7)}  ${answers}\n`,
     );
   }
-  process.stdout.write('  (medians over rounds; goal: read p99 <= 50 ms under every hostile kind)\n');
+  process.stdout.write('  (medians over rounds; cpu ms: server CPU time per hostile answer, reads included; goal: read p99 <= 50 ms under every kind)\n');
 }
 
 main().catch((err: unknown) => {

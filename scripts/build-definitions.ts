@@ -4,6 +4,7 @@
  * Each part is rebuilt only when its inputs or its builder changed.
  */
 import { buildValidationDefinitions } from './definitions/validation';
+import { buildInvariantDefinitions } from './definitions/invariants';
 import { buildSearchDefinitions } from './definitions/search';
 import { buildSummaryDefinitions } from './definitions/summary';
 import { buildReferenceDefinitions } from './definitions/references';
@@ -11,6 +12,7 @@ import { buildReferenceDefinitions } from './definitions/references';
 async function main(): Promise<void> {
   const started = Date.now();
   await buildValidationDefinitions();
+  await buildInvariantDefinitions();
   await buildSearchDefinitions();
   await buildSummaryDefinitions();
   await buildReferenceDefinitions();

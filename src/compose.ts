@@ -13,7 +13,8 @@ import { AccessControl } from './access/control';
 import { ConsentDirectory } from './access/consent/directory';
 import { edgeAuthentication, securityDescription, smartConfiguration } from './access/edge';
 import type { LocalKey } from './access/local-key';
-import { tokenFromStored } from './access/tokens';
+import { internalAccess } from './access/request-access';
+import { tokenFromStored, type StoredToken } from './access/tokens';
 import { AccessPolicy, implicitPolicy } from './access/policy';
 import { capabilitiesHandler } from './fhir/capabilities';
 import { referentialIntegrityHook, REFERRER_INDEX } from './fhir/integrity/hook';
@@ -22,7 +23,7 @@ import { loadReferenceElements } from './fhir/integrity/reference-elements';
 import { ReferenceFinder } from './fhir/integrity/references';
 import type { FhirContext } from './fhir/context';
 import { ExportRunner } from './fhir/operations/export/runner';
-import { newestLastUpdated } from './fhir/persist';
+import { newestLastUpdated, SUBSCRIPTION_OWNERS } from './fhir/persist';
 import { FhirRouter } from './fhir/router';
 import { activateSearchParameters, searchParameterHook } from './fhir/search-parameters';
 import { buildRoutes, type Route } from './fhir/routes';
@@ -41,7 +42,9 @@ import { SearchService } from './search/service';
 import { createStore } from './storage/create-store';
 import type { Store, StoreWarning } from './storage/port';
 import { HISTORY, RESOURCES } from './storage/records';
+import { Subscriptions } from './subscriptions/subscriptions';
 import { loadBaseValidator } from './validation/validator';
+import { loadProfiles, profileHook } from './validation/profile-loading';
 
 export interface ServerParts {
   app: Express;
@@ -51,6 +54,7 @@ export interface ServerParts {
   metrics?: ServerMetrics;
   probes: Probes;
   logger: Logger;
+  subscriptions: Subscriptions;
   close(): Promise<void>;
 }
 
@@ -70,18 +74,24 @@ const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.s
 
 export async function createServer(config: Config, overrides: ServerOverrides = {}): Promise<ServerParts> {
   const definitionsDir = path.join(ROOT, 'generated');
-  const validator = loadBaseValidator({ definitionsDir: path.join(definitionsDir, 'validation') });
   const registry = SearchRegistry.loadBase({ definitionsDir });
   const logger = overrides.logger ?? jsonLogger({ level: config.logLevel });
   const onWarning = (warning: StoreWarning): void => logger.log({ level: 'warn', ...warning, msg: `storage: ${warning.msg}` });
   const opened = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir, onWarning }));
   const metrics = config.metricsPort !== undefined ? new ServerMetrics() : undefined;
   const store = metrics ? metrics.observe(opened) : opened;
+  const profilesDir = overrides.profilesDir ?? config.profiles?.dir ?? path.join(ROOT, 'profiles');
+  const profiles = await loadProfiles(profilesDir, store, config.profiles ?? { unknownProfile: 'warning', requiredProfiles: {} });
+  const validator = loadBaseValidator({ definitionsDir: path.join(definitionsDir, 'validation'), profiles: profiles.registry });
   await store.ensureIndexes(RESOURCES, resourceIndexes);
   await store.ensureIndexes(HISTORY, historyIndexes);
   const clock = overrides.clock ?? monotonicClock(systemClock, await newestLastUpdated(store));
 
-  const parameters = await activateSearchParameters(registry, store, overrides.profilesDir ?? path.join(ROOT, 'profiles'));
+  for (const problem of profiles.problems) logger.log({ level: problem.severity === 'error' ? 'error' : 'warn', msg: 'profile not loaded', file: problem.file, reason: problem.message });
+  for (const [type, urls] of Object.entries(config.profiles?.requiredProfiles ?? {})) {
+    for (const url of urls) if (!profiles.registry.has(url)) logger.log({ level: 'warn', msg: 'REQUIRED_PROFILES names a profile that is not loaded: every write of this type will be refused', type, url });
+  }
+  const parameters = await activateSearchParameters(registry, store, profilesDir);
   for (const { id, reason } of parameters.skipped) logger.log({ level: 'warn', msg: 'stored SearchParameter not activated', id, reason });
   const criteria = new CriteriaCompiler({ store, registry, baseUrl: config.baseUrl });
   const compartments = CompartmentDefinitions.load({ definitionsDir });
@@ -136,6 +146,15 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     patientCompartmentTypes: validator.resourceTypes.filter((t) => t === 'Patient' || compartments.paramsFor('Patient', t).length > 0),
     scopeOf: async (job) => (job.requester ? ((await access.readFilter({ token: tokenFromStored(job.requester), decidedBy: new Set() }, 's')) ?? {}) : {}),
   });
+  const subscriptions = new Subscriptions({ store, criteria, indexer, isResourceType: (t) => validator.isResourceType(t), logger,
+    config: config.subscriptions,
+    visibleTo: async (id) => {
+      const owner = (await store.findOne(SUBSCRIPTION_OWNERS, { _id: id })) as { token: StoredToken } | null;
+      if (!owner) return undefined;
+      const filter = await access.readFilter({ token: tokenFromStored(owner.token), decidedBy: new Set() }, 's');
+      return filter === undefined ? undefined : (record) => access.test(filter, record);
+    },
+  });
   const ctx: FhirContext = {
     store: tracked,
     clock: visibility.clock,
@@ -144,7 +163,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     paging: config.search,
     validator,
     indexer,
-    hooks: [searchParameterHook(registry), ...integrity, consents.hook()],
+    hooks: [searchParameterHook(registry), profileHook(profiles.registry), ...integrity, subscriptions.hook, consents.hook()],
     search,
     access,
     maxBundleEntries: config.maxBundleEntries,
@@ -169,6 +188,8 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     store,
     definitions: { resourceTypes: validator.resourceTypes.length, searchParameters: registry.resourceTypes().reduce((n, type) => n + registry.forType(type).length, 0) },
   });
+  // The server's own status updates of Subscriptions are internal work, not a client's request.
+  await subscriptions.start((req) => router.route({ ...req, access: req.access ?? internalAccess('subscription status') }));
   const app = createApp({
     router,
     logger,
@@ -191,9 +212,10 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   });
   await bulkExport.start();
   const close = async (): Promise<void> => {
+    await subscriptions.close();
     await bulkExport.stop();
     await store.close();
     if (!config.bulkExport.dir && overrides.store) fs.rmSync(exportDir, { recursive: true, force: true });
   };
-  return { app, router, store, probes, logger, ...(metrics ? { metrics } : {}), close };
+  return { app, router, store, probes, logger, subscriptions, ...(metrics ? { metrics } : {}), close };
 }

@@ -40,6 +40,19 @@ export interface Config {
   sync: { settleMs: number };
   /** Bulk Data $export: where NDJSON files go (default DATA_DIR/exports), how long they stay, resources read per page. */
   bulkExport: { dir?: string; retentionSeconds: number; pageSize: number };
+  /** Subscription notifications (src/subscriptions). */
+  subscriptions: SubscriptionConfig;
+  /** Local profiles (issue 9): folder (PROFILES_DIR), unknown claimed profiles (PROFILE_UNKNOWN), REQUIRED_PROFILES. */
+  profiles?: { dir?: string; unknownProfile: 'warning' | 'error'; requiredProfiles: Record<string, string[]> };
+}
+
+export interface SubscriptionConfig {
+  /** Endpoint URL prefixes notifications may go to, besides 127.0.0.1 and localhost (always allowed). */
+  allowedEndpoints: string[];
+  /** Delay before the first retry of a failed notification; each further retry waits twice as long. */
+  retryBaseMs: number;
+  /** Attempts per notification before it is dropped (the Subscription keeps status error). */
+  maxAttempts: number;
 }
 
 export interface ConnectionLimits {
@@ -182,6 +195,17 @@ function httpUrl(name: string, raw: string): string {
   return raw.replace(/\/+$/, '');
 }
 
+/** Comma-separated http(s) URL prefixes, each without query or fragment. */
+function endpointPrefixes(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => httpUrl(name, entry));
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const host = env.HOST || '127.0.0.1';
@@ -214,6 +238,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...(pageTokenSecret ? { pageTokenSecret } : {}),
     auth: authConfig(env, baseUrl),
     corsOrigins: corsOrigins(env),
+    profiles: profileConfig(env),
     connections: connectionLimits(env),
     bounds: inputBounds(env),
     logLevel,
@@ -226,6 +251,11 @@ export function loadConfig(env: Env = process.env): Config {
       ...(env.EXPORT_DIR ? { dir: env.EXPORT_DIR } : {}),
       retentionSeconds: integer(env, 'EXPORT_RETENTION_SECONDS', 3600, 1, 30 * 24 * 3600),
       pageSize: integer(env, 'EXPORT_PAGE_SIZE', 1000, 1, 10000),
+    },
+    subscriptions: {
+      allowedEndpoints: endpointPrefixes(env, 'SUBSCRIPTION_ALLOWED_ENDPOINTS'),
+      retryBaseMs: integer(env, 'SUBSCRIPTION_RETRY_BASE_MS', 1000, 1, 3_600_000),
+      maxAttempts: integer(env, 'SUBSCRIPTION_MAX_ATTEMPTS', 10, 1, 100),
     },
   };
 }
@@ -295,4 +325,20 @@ export function configSummary(config: Config): Record<string, unknown> {
 /** The host list of a MongoDB URI, without user, password or options. */
 function mongoHosts(uri: string): string {
   return uri.replace(/^mongodb(\+srv)?:\/\//, '').replace(/^[^@/]*@/, '').split(/[/?]/)[0] ?? '';
+}
+
+/** PROFILES_DIR, PROFILE_UNKNOWN=warning|error, REQUIRED_PROFILES=Patient=url1,url2;Encounter=url3 */
+function profileConfig(env: Env): NonNullable<Config['profiles']> {
+  const unknownProfile = env.PROFILE_UNKNOWN || 'warning';
+  if (unknownProfile !== 'warning' && unknownProfile !== 'error') throw new ConfigError(`PROFILE_UNKNOWN must be 'warning' or 'error', got '${unknownProfile}'`);
+  const requiredProfiles: Record<string, string[]> = {};
+  for (const part of (env.REQUIRED_PROFILES ?? '').split(';').map((p) => p.trim()).filter(Boolean)) {
+    const match = /^([A-Z][A-Za-z]+)=(.+)$/.exec(part);
+    const urls = match?.[2].split(',').map((u) => u.trim()).filter(Boolean) ?? [];
+    if (!match || !urls.length || urls.some((u) => !/^[a-z][a-z0-9+.-]*:/.test(u))) {
+      throw new ConfigError(`REQUIRED_PROFILES must look like 'Patient=http://example.org/StructureDefinition/p;Encounter=…', got '${part}'`);
+    }
+    requiredProfiles[match[1]] = urls;
+  }
+  return { ...(env.PROFILES_DIR ? { dir: env.PROFILES_DIR } : {}), unknownProfile, requiredProfiles };
 }

@@ -5,6 +5,7 @@
 import type { Resource } from 'fhir/r4';
 import { FhirError, invalid } from '../core/errors';
 import { checkJsonSafety } from '../validation/guards';
+import { rejectionCategory } from '../validation/validator';
 import type { FhirContext } from './context';
 
 /** The body must be a JSON object naming a known resourceType equal to the one in the URL. */
@@ -24,8 +25,8 @@ export function expectResourceBody(ctx: FhirContext, body: unknown, urlType: str
   return body as Resource;
 }
 
-/** Base validation of the resource as it will be stored; 400 with every issue when it fails. */
+/** Base validation of the resource as it will be stored; 400 (structure) or 422 (invariants) with every issue when it fails. */
 export function assertValid(ctx: FhirContext, resource: Resource): void {
   const issues = ctx.validator.validate(resource);
-  if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) throw new FhirError('incorrect', issues);
+  if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) throw new FhirError(rejectionCategory(issues), issues);
 }

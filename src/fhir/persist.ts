@@ -10,6 +10,7 @@ import { FhirError } from '../core/errors';
 import { StorageConflict, StorageFull, type StoreTransaction } from '../storage/port';
 import { HISTORY, RESOURCES, historyKey, resourceKey, type HistoryMethod, type HistoryRecord, type ResourceRecord } from '../storage/records';
 import type { RequestAccess } from '../access/request-access';
+import { storedToken, type AccessToken } from '../access/tokens';
 import { withBodies } from '../storage/history-bodies';
 import type { FhirContext } from './context';
 import type { FhirRequest } from './types';
@@ -76,6 +77,7 @@ export async function writeVersion(
   const record: ResourceRecord = { _id: resourceKey(type, id), type, id, versionId, lastUpdated, deleted: !resource, resource, idx, compartments };
   const history: HistoryRecord = { _id: historyKey(type, id, versionId), type, id, versionId, lastUpdated, deleted: !resource, method, resource: null };
   if (ctx.access) await ctx.access.checkWrite(access, previous, record);
+  if (type === 'Subscription' && resource && access?.token) await saveSubscriptionOwner(tx, id, access.token);
   for (const hook of ctx.hooks) hook.beforeWrite?.(record);
   if (previous) {
     await tx.replace(RESOURCES, record, { versionId: previous.versionId });
@@ -85,6 +87,18 @@ export async function writeVersion(
   }
   await tx.insert(HISTORY, history);
   return record;
+}
+
+/**
+ * Who created or last changed a Subscription (by a client, not by the server's own status updates), kept in the
+ * same transaction: its notifications carry only what that requester may see (src/compose.ts visibleTo).
+ */
+export const SUBSCRIPTION_OWNERS = 'subscription_owners';
+
+async function saveSubscriptionOwner(tx: StoreTransaction, id: string, token: AccessToken): Promise<void> {
+  const owner = { _id: id, token: storedToken(token) };
+  if (await tx.findOne(SUBSCRIPTION_OWNERS, { _id: id })) await tx.replace(SUBSCRIPTION_OWNERS, owner);
+  else await tx.insert(SUBSCRIPTION_OWNERS, owner);
 }
 
 /** The version being superseded keeps its body in its own history entry from now on (tombstones have none). */

@@ -15,6 +15,7 @@ import { exportKickOff } from './operations/export/kick-off';
 import { cancelExport, exportStatus } from './operations/export/status';
 import { reindex } from './operations/reindex';
 import { dispatch } from './router';
+import { validateOperation } from './operations/validate';
 import { conditionalPatch, patch } from './patch';
 import { read } from './read';
 import { searchInteraction } from './search';
@@ -78,6 +79,9 @@ export function buildRoutes(capabilities: (ctx: FhirContext, req: FhirRequest) =
     { method: 'DELETE', path: ['$export-status', ':job'], interaction: 'operation', handle: (ctx, req, p) => cancelExport(ctx, req, p.job) },
     { method: 'GET', path: ['$export-file', ':job', ':file'], interaction: 'operation', handle: (ctx, req, p) => exportFile(ctx, req, p.job, p.file) },
     { method: 'GET', path: ['Patient', ':id', '$everything'], interaction: 'operation', operation: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything', handle: (ctx, req, p) => everything(ctx, req, p.id) },
+    { method: 'POST', path: [':type', '$validate'], interaction: 'operation', operation: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate', handle: (ctx, req, p) => validateOperation(ctx, req, p.type) },
+    { method: 'POST', path: [':type', ':id', '$validate'], interaction: 'operation', operation: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },
+    { method: 'GET', path: [':type', ':id', '$validate'], interaction: 'operation', operation: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate', handle: (ctx, req, p) => validateOperation(ctx, req, p.type, p.id) },
     { method: 'GET', path: [], interaction: 'search-system', handle: (ctx, req) => searchInteraction(ctx, req, {}) },
     { method: 'POST', path: ['_search'], interaction: 'search-system', handle: (ctx, req) => searchInteraction(ctx, req, {}) },
     {

@@ -67,16 +67,3 @@ function contentFree(message: string): string {
     .map((w) => (PLAIN_WORD.test(w) ? w : '…'));
   return words.filter((w, i) => w !== '…' || words[i - 1] !== '…').join(' ');
 }
-
-const RESERVED = /^(?:_|\$|metadata$)/;
-const TYPE_NAME = /^[A-Z][A-Za-z]{1,63}$/;
-
-/** /fhir/Patient/123/_history/2 -> /fhir/Patient/:id/_history/:vid */
-export function routeTemplate(segments: string[]): string {
-  const named = segments.map((segment, i) => {
-    if (RESERVED.test(segment)) return segment;
-    if (i === 0 || i === 2) return TYPE_NAME.test(segment) ? segment : ':type';
-    return i === 1 ? ':id' : ':vid';
-  });
-  return `/fhir${named.length ? `/${named.join('/')}` : ''}`;
-}

@@ -129,7 +129,7 @@ function operationOf(route: Route): Json {
   };
 }
 
-const PATH_PARAMETERS: Record<string, string> = { ':type': 'type', ':id': 'id', ':vid': 'vid', ':compartment': 'compartment' };
+const PATH_PARAMETERS: Record<string, string> = { ':type': 'type', ':id': 'id', ':vid': 'vid', ':compartment': 'compartment', ':job': 'job', ':file': 'file' };
 
 /** GET /{Type}: the search parameters this server implements for the type, from the registry. */
 function typeSearch(inputs: OpenApiInputs, type: string): Json {
@@ -205,6 +205,8 @@ function COMPONENTS(resourceTypes: readonly string[]): Json {
       compartment: { name: 'compartment', in: 'path', required: true, description: 'Compartment type', schema: { type: 'string', enum: ['Patient'] } },
       id: { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9\\-.]{1,64}$' } },
       vid: { name: 'vid', in: 'path', required: true, schema: { type: 'string', pattern: '^[1-9][0-9]*$' } },
+      job: { name: 'job', in: 'path', required: true, description: 'Bulk Data export job id (from Content-Location)', schema: { type: 'string' } },
+      file: { name: 'file', in: 'path', required: true, description: 'NDJSON file name from the export manifest', schema: { type: 'string' } },
       format: query('_format', 'json, application/json or application/fhir+json (XML is answered with 406)'),
       count: query('_count', 'Page size', { type: 'integer', minimum: 0 }),
       sort: query('_sort', 'Comma-separated sort parameters, - for descending'),

@@ -129,6 +129,30 @@ export class CriteriaCompiler {
     return { filter: withBase(types, clauses), warnings };
   }
 
+  /**
+   * The filter of criteria evaluated without reading the store, compiled at once (subscription criteria are
+   * checked inside the write that stores them, then tested in memory against later writes). Chains, `_has`,
+   * `_list` and ValueSet membership (:in, :not-in) read other resources when compiled, so they are refused with
+   * UnsupportedParameter, as are unknown and result parameters. Relative dates (`ap`) are fixed at compile time.
+   */
+  compileLocal(resourceType: string, params: Array<[string, string]>): Filter {
+    const scope: Scope = { types: this.searchedTypes(resourceType, params), depth: 0, now: this.clock.now(), links: this.links };
+    const clauses: Filter[] = [];
+    for (const [name, value] of params) {
+      if (name === '_type') continue;
+      if (isResultParameter(name)) throw new UnsupportedParameter(name, `'${name}' shapes search results; it cannot select resources here`);
+      const parsed = parseName(name);
+      if (parsed && readsStore(parsed)) throw new UnsupportedParameter(name, `'${name}' needs a lookup of other resources, which is not supported here`);
+      const clause = this.parameter(scope, name, value);
+      if (clause instanceof Promise) {
+        clause.catch(() => undefined);
+        throw new UnsupportedParameter(name, `'${name}' needs a lookup of other resources, which is not supported here`);
+      }
+      clauses.push(clause);
+    }
+    return withBase(scope.types, clauses);
+  }
+
   /** Whether `def` can be searched on `resourceType` here (for the CapabilityStatement's searchParam list). */
   supports(resourceType: string, def: SearchParamDef): boolean {
     if (RECORD_PARAMETERS.has(def.code)) return true;
@@ -161,7 +185,8 @@ export class CriteriaCompiler {
     return withBase([type], clauses);
   }
 
-  private async parameter(scope: Scope, name: string, value: string): Promise<Filter> {
+  /** A parameter's filter; a promise only when it needs the store (chains, _has, _list, ValueSet membership). */
+  private parameter(scope: Scope, name: string, value: string): Filter | Promise<Filter> {
     const parsed = parseName(name);
     if (!parsed) throw new UnsupportedParameter(name, `Unknown search parameter '${name}'`);
     if (parsed.kind === 'has') return this.has(scope, name, parsed, value);
@@ -174,7 +199,7 @@ export class CriteriaCompiler {
   }
 
   /** `_id`, `_lastUpdated`, `_list` (https://hl7.org/fhir/R4/search.html#all). */
-  private async recordParameter(scope: Scope, name: string, parsed: ParsedName & { kind: 'param' }, value: string): Promise<Filter> {
+  private recordParameter(scope: Scope, name: string, parsed: ParsedName & { kind: 'param' }, value: string): Filter | Promise<Filter> {
     if (parsed.chain !== undefined) throw invalid(`Search parameter '${parsed.code}' cannot be chained`, name);
     if (parsed.code === '_type') throw invalid(`Search parameter '_type' takes no modifier`, name);
     if (parsed.modifier === 'missing') {
@@ -193,7 +218,7 @@ export class CriteriaCompiler {
           if (id.startsWith('$')) throw new UnsupportedParameter(name, `Functional list '${id}' in '_list' is not supported`);
           if (!isValidId(id)) throw invalid(`Invalid List id '${id}' in search parameter '_list'`, name);
         }
-        return { _id: { $in: await listItems(values, scope.types, scope.links, scope.access) } };
+        return listItems(values, scope.types, scope.links, scope.access).then((keys) => ({ _id: { $in: keys } }));
       }
     }
   }
@@ -228,7 +253,7 @@ export class CriteriaCompiler {
     return def;
   }
 
-  private async condition(scope: Scope, name: string, def: SearchParamDef, modifier: string | undefined, value: string): Promise<Filter> {
+  private condition(scope: Scope, name: string, def: SearchParamDef, modifier: string | undefined, value: string): Filter | Promise<Filter> {
     if (modifier !== undefined && !isDefinedModifier(def.type, modifier) && !(def.type === 'reference' && this.isTypeModifier(modifier))) {
       throw invalid(`Modifier ':${modifier}' is not allowed on ${def.type} search parameter '${def.code}'`, name);
     }
@@ -327,6 +352,12 @@ export class CriteriaCompiler {
 function isResultParameter(name: string): boolean {
   const colon = name.indexOf(':');
   return RESULT_PARAMETERS.has(colon < 0 ? name : name.slice(0, colon));
+}
+
+/** Chains, `_has`, `_list` and ValueSet membership compile from other stored resources. */
+function readsStore(parsed: ParsedName): boolean {
+  if (parsed.kind === 'has') return true;
+  return parsed.chain !== undefined || parsed.code === '_list' || parsed.modifier === 'in' || parsed.modifier === 'not-in';
 }
 
 /** Every search: live records (tombstones excluded) of the searched types. */

@@ -11,17 +11,25 @@ import type { OperationOutcomeIssue } from '../core/outcome';
 import { DEFINITIONS_FILE, DEFINITIONS_FORMAT, type ValidationDefinitions } from './definitions-format';
 import { checkJsonSafety, DEFAULT_JSON_LIMITS } from './guards';
 import { issuesFromErrors } from './issues';
+import { INVARIANTS_FILE, INVARIANTS_FORMAT, type InvariantDefinitions } from './invariants-format';
+import { Invariants } from './invariants';
+import type { ProfileRegistry } from './profiles';
+import { isRuleIssue } from './rule-issues';
 import { registerFhirKeywords, type ResourceValidateFunction } from './schema-keywords';
 
 export interface ResourceValidator {
-  /** Every problem with this resource against the R4 base definitions; [] when valid. */
-  validate(resource: unknown): OperationOutcomeIssue[];
+  /**
+   * Every problem with this resource against the R4 base definitions and their invariants, and (when the structure
+   * is valid) against the profiles it claims in meta.profile, those required for its type, and `options.profiles`;
+   * warnings included; [] when valid.
+   */
+  validate(resource: unknown, options?: { profiles?: string[] }): OperationOutcomeIssue[];
   /** True for the R4 resource type names (and only those). */
   isResourceType(type: string): boolean;
   readonly resourceTypes: readonly string[];
 }
 
-export function loadBaseValidator(options: { definitionsDir?: string } = {}): ResourceValidator {
+export function loadBaseValidator(options: { definitionsDir?: string; profiles?: ProfileRegistry } = {}): ResourceValidator {
   const dir = options.definitionsDir ?? findDefinitionsDir();
   const file = join(dir, DEFINITIONS_FILE);
   if (!existsSync(file)) throw new FhirError('fault', `Validation definitions not found at ${file}; run 'npm run build:defs'`);
@@ -29,7 +37,29 @@ export function loadBaseValidator(options: { definitionsDir?: string } = {}): Re
   if (definitions.format !== DEFINITIONS_FORMAT) {
     throw new FhirError('fault', `Validation definitions at ${file} have format ${definitions.format}, expected ${DEFINITIONS_FORMAT}; run 'npm run build:defs'`);
   }
-  return new SchemaValidator(definitions);
+  const invariants = new Invariants(readInvariants(dir));
+  options.profiles?.useConstraintCompiler((c, path, typeCode) => invariants.compileAt(c, path, typeCode));
+  return new SchemaValidator(definitions, invariants, options.profiles);
+}
+
+function readInvariants(dir: string): InvariantDefinitions {
+  const file = join(dir, INVARIANTS_FILE);
+  if (!existsSync(file)) throw new FhirError('fault', `Invariant definitions not found at ${file}; run 'npm run build:defs'`);
+  const invariants = JSON.parse(readFileSync(file, 'utf8')) as InvariantDefinitions;
+  if (invariants.format !== INVARIANTS_FORMAT) {
+    throw new FhirError('fault', `Invariant definitions at ${file} have format ${invariants.format}, expected ${INVARIANTS_FORMAT}; run 'npm run build:defs'`);
+  }
+  return invariants;
+}
+
+/**
+ * How a write that fails validation is refused (https://hl7.org/fhir/R4/http.html#2.21.0.9): 400 when the content is
+ * not valid FHIR structure (unknown elements, wrong types, cardinality, formats), 422 when it is well-formed but
+ * breaks the rules of the definitions (invariants, and profiles).
+ */
+export function rejectionCategory(issues: readonly OperationOutcomeIssue[]): 'incorrect' | 'unprocessable' {
+  const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  return errors.length && errors.every(isRuleIssue) ? 'unprocessable' : 'incorrect';
 }
 
 /** generated/validation next to the package root, found from this file both under src/ (tsx) and dist/src/ (built). */
@@ -57,7 +87,11 @@ class SchemaValidator implements ResourceValidator {
   private readonly fast: CompiledSchemas;
   private readonly full: CompiledSchemas;
 
-  constructor(definitions: ValidationDefinitions) {
+  constructor(
+    definitions: ValidationDefinitions,
+    private readonly invariants: Invariants,
+    private readonly profiles?: ProfileRegistry,
+  ) {
     this.resourceTypes = Object.freeze([...definitions.resourceTypes]);
     this.types = new Set(definitions.resourceTypes);
     this.fast = new CompiledSchemas(definitions, this.types, false);
@@ -68,7 +102,7 @@ class SchemaValidator implements ResourceValidator {
     return this.types.has(type);
   }
 
-  validate(resource: unknown): OperationOutcomeIssue[] {
+  validate(resource: unknown, options: { profiles?: string[] } = {}): OperationOutcomeIssue[] {
     if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
       return [{ severity: 'error', code: 'structure', diagnostics: 'A resource must be a JSON object with a resourceType' }];
     }
@@ -80,7 +114,12 @@ class SchemaValidator implements ResourceValidator {
       return [{ severity: 'error', code: 'structure', diagnostics: `'${type}' is not an R4 resource type`, expression: ['resourceType'] }];
     }
     try {
-      if (this.fast.validator(type)(resource)) return [];
+      if (this.fast.validator(type)(resource)) {
+        const issues = this.invariants.check(resource as Record<string, unknown>);
+        if (!this.profiles) return issues;
+        const profileIssues = this.profiles.validate(resource as Record<string, unknown>, options.profiles);
+        return profileIssues.length ? [...issues, ...profileIssues] : issues;
+      }
       const validateAll = this.full.validator(type);
       validateAll(resource);
       return issuesFromErrors(type, validateAll.errors ?? []);

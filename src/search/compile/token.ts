@@ -12,12 +12,8 @@ import { foldString } from '../normalise';
 
 export type TokenModifier = 'not' | 'text' | 'of-type' | 'in' | 'not-in' | 'above' | 'below';
 
-export async function compileToken(
-  code: string,
-  modifier: TokenModifier | undefined,
-  value: string,
-  terminology: Terminology,
-): Promise<Filter> {
+/** A promise only for :in and :not-in, which read the ValueSet. */
+export function compileToken(code: string, modifier: TokenModifier | undefined, value: string, terminology: Terminology): Filter | Promise<Filter> {
   const name = modifier ? `${code}:${modifier}` : code;
   const raws = splitEscaped(value, ',');
   switch (modifier) {
@@ -30,11 +26,8 @@ export async function compileToken(
     case 'of-type':
       return anyEntry('tok', code, raws.map((raw) => ofTypeCondition(name, raw)));
     case 'in':
-    case 'not-in': {
-      const alternatives = (await Promise.all(raws.map((raw) => valueSetConditions(name, unescapeValue(raw), terminology)))).flat();
-      if (modifier === 'in') return alternatives.length ? anyEntry('tok', code, alternatives) : MATCH_NOTHING;
-      return alternatives.length ? noEntry('tok', code, alternatives) : {};
-    }
+    case 'not-in':
+      return valueSetFilter(code, name, modifier, raws, terminology);
     case 'above':
     case 'below':
       return anyEntry('tok', code, raws.map((raw) => subsumptionCondition(name, raw, modifier, terminology)));
@@ -60,6 +53,12 @@ function ofTypeCondition(name: string, raw: string): Filter {
   }
   const [ts, tc, c] = parts as [string, string, string];
   return { ts, tc, c };
+}
+
+async function valueSetFilter(code: string, name: string, modifier: 'in' | 'not-in', raws: string[], terminology: Terminology): Promise<Filter> {
+  const alternatives = (await Promise.all(raws.map((raw) => valueSetConditions(name, unescapeValue(raw), terminology)))).flat();
+  if (modifier === 'in') return alternatives.length ? anyEntry('tok', code, alternatives) : MATCH_NOTHING;
+  return alternatives.length ? noEntry('tok', code, alternatives) : {};
 }
 
 /** Codings whose system and code are in the ValueSet, and system-less codes that are members of it. */

@@ -52,9 +52,9 @@ describe('capabilities (http.html#capabilities)', () => {
   it('lists the operations the route table implements', async () => {
     const rest = (await s.http.get('/fhir/metadata')).body.rest[0];
     assert.deepEqual(rest.operation.map((o: { name: string }) => o.name), ['reindex', 'export']);
-    assert.deepEqual(rest.resource[0].operation.map((o: { name: string }) => o.name), ['reindex']);
+    assert.deepEqual(rest.resource[0].operation.map((o: { name: string }) => o.name), ['reindex', 'validate']);
     const byType = (type: string) => rest.resource.find((r: { type: string }) => r.type === type).operation;
-    assert.deepEqual(byType('Patient').map((o: { name: string }) => o.name), ['reindex', 'export', 'everything']);
+    assert.deepEqual(byType('Patient').map((o: { name: string }) => o.name), ['reindex', 'export', 'everything', 'validate']);
     assert.equal(byType('Group').find((o: { name: string }) => o.name === 'export').definition, 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export');
   });
 

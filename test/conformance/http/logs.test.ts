@@ -29,13 +29,17 @@ interface Line {
 
 /** The in-memory store, except that searches on a value containing PLANTED fail the way a regex engine does. */
 function failingOnPlanted(store: Store): Store {
-  return Object.assign(Object.create(store) as Store, {
-    find: async (collection: string, filter: Record<string, unknown>, options?: object) => {
-      const text = JSON.stringify(filter);
-      if (collection === RESOURCES && text.includes(PLANTED.toLowerCase())) {
-        throw new SyntaxError(`Invalid regular expression: /${PLANTED.repeat(3)}/: Regular expression too large`);
-      }
-      return store.find(collection, filter, options);
+  const find = async (collection: string, filter: Record<string, unknown>, options?: object) => {
+    if (collection === RESOURCES && JSON.stringify(filter).includes(PLANTED.toLowerCase())) {
+      throw new SyntaxError(`Invalid regular expression: /${PLANTED.repeat(3)}/: Regular expression too large`);
+    }
+    return store.find(collection, filter, options);
+  };
+  return new Proxy(store, {
+    get: (target, property) => {
+      if (property === 'find') return find;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
     },
   });
 }

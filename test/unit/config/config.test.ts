@@ -42,6 +42,13 @@ describe('configuration from the environment', () => {
     assert.deepEqual(c.bulkExport, { dir: '/var/exports', retentionSeconds: 60, pageSize: 500 });
   });
 
+  it('subscriptions: no endpoints beyond loopback, 1 s first retry, 10 attempts; SUBSCRIPTION_ALLOWED_ENDPOINTS lists prefixes', () => {
+    assert.deepEqual(loadConfig({}).subscriptions, { allowedEndpoints: [], retryBaseMs: 1000, maxAttempts: 10 });
+    const c = loadConfig({ SUBSCRIPTION_ALLOWED_ENDPOINTS: ' https://hooks.example.org/fhir/ , http://lab.example.org:8080 ', SUBSCRIPTION_RETRY_BASE_MS: '250' });
+    assert.deepEqual(c.subscriptions.allowedEndpoints, ['https://hooks.example.org/fhir', 'http://lab.example.org:8080']);
+    assert.equal(c.subscriptions.retryBaseMs, 250);
+  });
+
   it('invalid values stop start-up with one clear message naming the variable', () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ PORT: 'eighty' }, /PORT must be a whole number/],
@@ -63,6 +70,10 @@ describe('configuration from the environment', () => {
       [{ EXPORT_RETENTION_SECONDS: '0' }, /EXPORT_RETENTION_SECONDS must be between/],
       [{ EXPORT_PAGE_SIZE: 'many' }, /EXPORT_PAGE_SIZE must be a whole number/],
       [{ SYNC_SETTLE_MS: '-5' }, /SYNC_SETTLE_MS must be a whole number/],
+      [{ SUBSCRIPTION_ALLOWED_ENDPOINTS: 'https://ok.example.org,hooks.example.org' }, /SUBSCRIPTION_ALLOWED_ENDPOINTS must be an absolute/],
+      [{ SUBSCRIPTION_ALLOWED_ENDPOINTS: 'https://ok.example.org/?token=1' }, /SUBSCRIPTION_ALLOWED_ENDPOINTS must not have a query/],
+      [{ SUBSCRIPTION_RETRY_BASE_MS: '0' }, /SUBSCRIPTION_RETRY_BASE_MS must be between/],
+      [{ SUBSCRIPTION_MAX_ATTEMPTS: 'many' }, /SUBSCRIPTION_MAX_ATTEMPTS must be a whole number/],
     ];
     for (const [env, message] of cases) {
       assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message) && !err.message.includes('\n'));

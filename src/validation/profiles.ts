@@ -1,0 +1,516 @@
+/**
+ * Validation against local profiles (https://hl7.org/fhir/R4/profiling.html): each StructureDefinition with
+ * derivation `constraint` is compiled once, on first use, into a tree of element rules. The base definitions are
+ * always checked by the base validator; a profile's rules are what its differential adds (its snapshot when it has
+ * no differential), plus, recursively, those of its base profile when that is a local profile too.
+ *
+ * Checked per element: cardinality, types (choice variants, Reference target types), fixed[x] and pattern[x] at any
+ * depth (inside slices too), min/maxValue, maxLength, bindings against local ValueSets (required → error,
+ * extensible → warning, preferred/example → nothing; a code from a system not held → warning 'not checkable'),
+ * FHIRPath constraints; slicing with discriminators value/pattern/exists/type/profile, rules closed/open/openAtEnd
+ * and ordered; extensions against their own definitions.
+ */
+import * as fhirpath from 'fhirpath';
+import * as r4 from 'fhirpath/fhir-context/r4';
+import type { Model } from 'fhirpath';
+import type { CodeSystem, ElementDefinition, StructureDefinition, ValueSet } from 'fhir/r4';
+import type { OperationOutcomeIssue } from '../core/outcome';
+import { ruleIssue } from './rule-issues';
+import { Terminology } from './terminology';
+import type { ConstraintDefinition } from './invariants-format';
+
+export type ConstraintCompiler = (c: ConstraintDefinition, path: string, typeCode: string | undefined) => (value: unknown, resource: unknown) => boolean;
+
+type Json = Record<string, unknown>;
+
+interface Slicing {
+  discriminator: Array<{ type: string; path: string }>;
+  rules: 'open' | 'closed' | 'openAtEnd';
+  ordered: boolean;
+}
+
+interface Rule {
+  /** JSON key, or a choice base (`value`) whose variants are the keys starting with it. */
+  key: string;
+  choice: boolean;
+  element: ElementDefinition;
+  children: Rule[];
+  slicing?: Slicing;
+  slices: Rule[];
+  sliceName?: string;
+}
+
+export interface ProfileOptions {
+  /** Claiming (meta.profile) or requiring a profile the server does not hold: a warning, or an error. */
+  unknownProfile: 'warning' | 'error';
+  /** Per resource type, profiles every resource of that type must conform to (REQUIRED_PROFILES). */
+  requiredProfiles: Record<string, string[]>;
+}
+
+const model = r4 as unknown as Model;
+const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+export class ProfileRegistry {
+  private readonly definitions = new Map<string, StructureDefinition>();
+  private readonly compiled = new Map<string, Rule>();
+  readonly terminology = new Terminology();
+
+  /** Compiles a profile's FHIRPath constraint; set by the base validator so profiles share its native compiler. */
+  compileConstraint: ConstraintCompiler = (c, path) => {
+    const compiled = fhirpath.compile({ base: path.replace(/\[x\]/g, ''), expression: c.expression }, model, { traceFn: () => undefined } as never);
+    return (value) => {
+      const result = compiled(value as Json, {}) as unknown[];
+      return !(result.length === 1 && result[0] === false);
+    };
+  };
+  private readonly constraintTests = new Map<string, (value: unknown, resource: unknown) => boolean>();
+
+  constructor(readonly options: ProfileOptions = { unknownProfile: 'warning', requiredProfiles: {} }) {}
+
+  useConstraintCompiler(compiler: ConstraintCompiler): void {
+    this.compileConstraint = compiler;
+    this.constraintTests.clear();
+  }
+
+  /** The compiled test of a profile constraint, once per element path, type and expression. */
+  constraintTest(c: ConstraintDefinition, path: string, typeCode: string | undefined): (value: unknown, resource: unknown) => boolean {
+    const key = `${path}|${typeCode ?? ''}|${c.expression}`;
+    let test = this.constraintTests.get(key);
+    if (!test) this.constraintTests.set(key, (test = this.compileConstraint(c, path, typeCode)));
+    return test;
+  }
+
+  /** Adds or replaces a conformance resource (StructureDefinition, ValueSet, CodeSystem); throws when a profile cannot be compiled. */
+  add(resource: { resourceType: string }): void {
+    if (resource.resourceType === 'ValueSet') this.terminology.addValueSet(resource as ValueSet);
+    else if (resource.resourceType === 'CodeSystem') this.terminology.addCodeSystem(resource as CodeSystem);
+    else if (resource.resourceType === 'StructureDefinition') {
+      const sd = resource as StructureDefinition;
+      if (!sd.url) throw new Error('a StructureDefinition without url cannot be referred to');
+      const tree = compileProfile(sd);
+      this.definitions.set(sd.url, sd);
+      // Base profiles are looked up when validating, so replacing one profile leaves the others' trees valid.
+      if (tree) this.compiled.set(sd.url, tree);
+      else this.compiled.delete(sd.url);
+    }
+  }
+
+  has(url: string): boolean {
+    return this.definitions.has(url.split('|')[0]);
+  }
+
+  get size(): number {
+    return this.definitions.size;
+  }
+
+  /** Issues of the resource against the profiles it claims (meta.profile), those required for its type, and `extra`. */
+  validate(resource: Json, extra: string[] = []): OperationOutcomeIssue[] {
+    const type = resource.resourceType as string;
+    const claimed = ((resource.meta as { profile?: unknown } | undefined)?.profile ?? []) as string[];
+    const required = this.options.requiredProfiles[type] ?? [];
+    const issues: OperationOutcomeIssue[] = [];
+    for (const url of [...new Set([...required, ...extra, ...(Array.isArray(claimed) ? claimed : [])])]) {
+      const canonical = url.split('|')[0];
+      if (!this.has(canonical)) {
+        const requiredHere = required.includes(url);
+        issues.push(ruleIssue({
+          severity: requiredHere || this.options.unknownProfile === 'error' ? 'error' : 'warning',
+          code: 'not-supported',
+          diagnostics: `Profile ${canonical} is not known to this server, so ${type} could not be validated against it`,
+          expression: [type],
+        }));
+        continue;
+      }
+      issues.push(...this.validateAgainst(resource, canonical, type));
+    }
+    return issues;
+  }
+
+  private rules(url: string): Rule | undefined {
+    let tree = this.compiled.get(url);
+    if (!tree) {
+      const sd = this.definitions.get(url);
+      if (!sd) return undefined;
+      tree = compileProfile(sd);
+      if (tree) this.compiled.set(url, tree);
+    }
+    return tree;
+  }
+
+  /** The profile's own rules, then its base profile's when the base is local. */
+  validateAgainst(value: Json, url: string, at: string, seen = new Set<string>()): OperationOutcomeIssue[] {
+    if (seen.has(url)) return [];
+    seen.add(url);
+    const sd = this.definitions.get(url);
+    const tree = this.rules(url);
+    if (!sd || !tree) return [];
+    const issues: OperationOutcomeIssue[] = [];
+    new Checker(this, url, issues, value.resourceType ? value : undefined).element(tree, value, at);
+    if (sd.baseDefinition && this.has(sd.baseDefinition)) issues.push(...this.validateAgainst(value, sd.baseDefinition, at, seen));
+    return issues;
+  }
+
+  /** The `context` of an extension definition. */
+  contextsOf(url: string): Array<{ type: string; expression: string }> {
+    return (this.definitions.get(url)?.context ?? []).map((c) => ({ type: c.type, expression: c.expression }));
+  }
+
+  /** The type a profile constrains (for Reference targets and `type`/`profile` discriminators). */
+  typeOf(url: string): string | undefined {
+    const canonical = url.split('|')[0];
+    if (canonical.startsWith('http://hl7.org/fhir/StructureDefinition/')) return this.definitions.get(canonical)?.type ?? canonical.slice(40);
+    return this.definitions.get(canonical)?.type;
+  }
+}
+
+/** The rule tree of a profile's differential (or snapshot): nodes by element id, slices under their sliced element. */
+export function compileProfile(sd: StructureDefinition): Rule | undefined {
+  const elements = sd.differential?.element?.length ? sd.differential.element : (sd.snapshot?.element ?? []);
+  if (!elements.length) throw new Error('has neither differential nor snapshot elements');
+  const root: Rule = { key: sd.type, choice: false, element: { path: sd.type } as ElementDefinition, children: [], slices: [] };
+  const byId = new Map<string, Rule>([[sd.type, root]]);
+  const nodeFor = (id: string): Rule => {
+    const existing = byId.get(id);
+    if (existing) return existing;
+    const dot = lastDot(id);
+    if (dot === -1) throw new Error(`element '${id}' is not inside ${sd.type}`);
+    const last = id.slice(dot + 1);
+    const colon = last.indexOf(':');
+    const parentId = id.slice(0, dot);
+    let node: Rule;
+    if (colon !== -1) {
+      const sliced = nodeFor(`${parentId}.${last.slice(0, colon)}`);
+      node = { ...sliced, children: [], slices: [], slicing: undefined, sliceName: last.slice(colon + 1), element: { path: sliced.element.path } as ElementDefinition };
+      sliced.slices.push(node);
+    } else {
+      const parent = nodeFor(parentId);
+      const choice = last.endsWith('[x]');
+      node = { key: choice ? last.slice(0, -3) : last, choice, element: { path: `${parent.element.path}.${last}` } as ElementDefinition, children: [], slices: [] };
+      parent.children.push(node);
+    }
+    byId.set(id, node);
+    return node;
+  };
+  for (const element of elements) {
+    const id = element.id ?? element.path;
+    if (!id.startsWith(sd.type)) throw new Error(`element '${id}' does not belong to type ${sd.type}`);
+    const node = nodeFor(id);
+    node.element = { ...element };
+    if (element.slicing) {
+      node.slicing = {
+        discriminator: (element.slicing.discriminator ?? []).map((d) => ({ type: d.type, path: d.path })),
+        rules: element.slicing.rules ?? 'open',
+        ordered: element.slicing.ordered === true,
+      };
+    }
+    for (const c of element.constraint ?? []) if (c.expression) fhirpath.parse(c.expression);
+  }
+  return root;
+}
+
+/** The dot before an id's last segment. */
+const lastDot = (id: string): number => id.lastIndexOf('.');
+
+const valueOfX = (element: ElementDefinition, prefix: 'fixed' | 'pattern' | 'minValue' | 'maxValue'): unknown => {
+  for (const key in element) if (key.startsWith(prefix) && key.length > prefix.length && /[A-Z]/.test(key[prefix.length])) return (element as unknown as Json)[key];
+  return undefined;
+};
+
+const describe = (v: unknown): string => JSON.stringify(v).slice(0, 120);
+
+interface Found {
+  key: string;
+  index?: number;
+  value: unknown;
+  /** A primitive present only as `_x` (id and extensions, such as a data-absent-reason): counts, has no value. */
+  extensionOnly?: boolean;
+}
+
+/** Values of one element of `parent` (arrays flattened), including primitives carried only by `_x`. */
+function valuesOf(parent: Json, rule: Rule): Found[] {
+  const out: Found[] = [];
+  const push = (key: string): void => {
+    const v = parent[key];
+    const ext = parent[`_${key}`];
+    if (Array.isArray(v)) v.forEach((value, index) => (value !== null ? out.push({ key, index, value }) : Array.isArray(ext) && ext[index] && out.push({ key, index, value: ext[index], extensionOnly: true })));
+    else if (v !== undefined && v !== null) out.push({ key, value: v });
+    else if (Array.isArray(ext)) ext.forEach((value, index) => value !== null && out.push({ key, index, value, extensionOnly: true }));
+    else if (ext !== undefined && ext !== null) out.push({ key, value: ext, extensionOnly: true });
+  };
+  if (!rule.choice) push(rule.key);
+  else {
+    const keys = new Set<string>();
+    for (const raw of Object.keys(parent)) {
+      const key = raw.startsWith('_') ? raw.slice(1) : raw;
+      if (key.startsWith(rule.key) && /^[A-Z]/.test(key.slice(rule.key.length))) keys.add(key);
+    }
+    for (const key of keys) push(key);
+  }
+  return out;
+}
+
+/** pattern[x] semantics: every property of the pattern is present with a matching value; arrays match by containment. */
+export function matchesPattern(value: unknown, pattern: unknown): boolean {
+  if (pattern === null || typeof pattern !== 'object') return value === pattern;
+  if (Array.isArray(pattern)) return Array.isArray(value) && pattern.every((p) => value.some((v) => matchesPattern(v, p)));
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  return Object.entries(pattern).every(([k, p]) => matchesPattern((value as Json)[k], p));
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+class Checker {
+  constructor(
+    private readonly registry: ProfileRegistry,
+    private readonly profile: string,
+    private readonly issues: OperationOutcomeIssue[],
+    /** The resource being validated, %resource of constraints. */
+    private readonly root?: Json,
+  ) {}
+
+  private report(severity: 'error' | 'warning', code: OperationOutcomeIssue['code'], at: string, text: string, element?: ElementDefinition): void {
+    const id = element?.id ?? element?.path;
+    this.issues.push(ruleIssue({ severity, code, diagnostics: `${at}: ${text} (profile ${this.profile}${id ? `, element ${id}` : ''})`, expression: [at] }));
+  }
+
+  /** Rules of one value of `rule` (after its own cardinality was checked by the parent). */
+  element(rule: Rule, value: unknown, at: string): void {
+    const e = rule.element;
+    const fixed = valueOfX(e, 'fixed');
+    if (fixed !== undefined && !deepEqual(value, fixed)) this.report('error', 'value', at, `must be exactly ${describe(fixed)}, found ${describe(value)}`, e);
+    const pattern = valueOfX(e, 'pattern');
+    if (pattern !== undefined && !matchesPattern(value, pattern)) this.report('error', 'value', at, `must match the pattern ${describe(pattern)}, found ${describe(value)}`, e);
+    if (e.maxLength !== undefined && typeof value === 'string' && value.length > e.maxLength) this.report('error', 'value', at, `is ${value.length} characters long, at most ${e.maxLength} allowed`, e);
+    this.range(e, value, at);
+    if (e.binding?.valueSet) this.binding(e, value, at);
+    if (e.constraint) this.constraints(e, value, at);
+    if (typeof value !== 'object' || value === null) return;
+    this.references(e, value as Json, at);
+    for (const child of rule.children) this.child(child, value as Json, at);
+  }
+
+  private child(rule: Rule, parent: Json, at: string): void {
+    const values = valuesOf(parent, rule);
+    const e = rule.element;
+    const path = (v: { key: string; index?: number }): string => `${at}.${v.key}${v.index !== undefined ? `[${v.index}]` : ''}`;
+    this.cardinality(e, values.length, `${at}.${rule.key}`, rule.sliceName);
+    if (rule.choice && e.type?.length) {
+      const allowed = new Set(e.type.map((t) => rule.key + capitalize(t.code)));
+      for (const v of values) if (!allowed.has(v.key)) this.report('error', 'structure', path(v), `type not allowed here; allowed: ${[...allowed].join(', ')}`, e);
+    }
+    const assigned = this.slice(rule, values, at);
+    values.forEach((v, i) => {
+      if (v.extensionOnly) return;
+      this.element(rule, v.value, path(v));
+      const slice = assigned[i];
+      if (slice) this.element(slice, v.value, path(v));
+      this.typeProfiles(slice ?? rule, v.value, path(v));
+    });
+  }
+
+  private cardinality(e: ElementDefinition, count: number, at: string, sliceName?: string): void {
+    const what = sliceName ? `slice '${sliceName}'` : 'element';
+    if (e.min !== undefined && count < e.min) this.report('error', 'required', at, `${what} has ${count} value(s), at least ${e.min} required`, e);
+    if (e.max !== undefined && e.max !== '*' && count > Number(e.max)) this.report('error', 'structure', at, `${what} has ${count} value(s), at most ${e.max} allowed`, e);
+  }
+
+  /** Assigns each value to its slice and checks slice cardinality, closed/openAtEnd and order (https://hl7.org/fhir/R4/profiling.html#slicing). */
+  private slice(rule: Rule, values: Found[], at: string): Array<Rule | undefined> {
+    if (!rule.slices.length) return values.map(() => undefined);
+    const slicing = rule.slicing ?? { discriminator: rule.key === 'extension' || rule.key === 'modifierExtension' ? [{ type: 'value', path: 'url' }] : [], rules: 'open' as const, ordered: false };
+    const assigned = values.map((v) => rule.slices.find((s) => this.inSlice(s, slicing, v.value)));
+    for (const s of rule.slices) this.cardinality(s.element, assigned.filter((a) => a === s).length, `${at}.${rule.key}`, s.sliceName);
+    const at0 = (i: number): string => `${at}.${values[i].key}${values[i].index !== undefined ? `[${values[i].index}]` : ''}`;
+    let lastMatched = -1;
+    let sawUnmatched = false;
+    assigned.forEach((slice, i) => {
+      if (!slice) {
+        sawUnmatched = true;
+        if (slicing.rules === 'closed') this.report('error', 'structure', at0(i), `matches none of the slices of ${rule.element.id ?? rule.key} (slicing is closed)`, rule.element);
+        return;
+      }
+      if (sawUnmatched && slicing.rules === 'openAtEnd') this.report('error', 'structure', at0(i), `slice '${slice.sliceName}' after an unsliced value (slicing is openAtEnd)`, rule.element);
+      const order = rule.slices.indexOf(slice);
+      if (slicing.ordered && order < lastMatched) this.report('error', 'structure', at0(i), `slice '${slice.sliceName}' out of order (slicing is ordered)`, rule.element);
+      lastMatched = Math.max(lastMatched, order);
+    });
+    return assigned;
+  }
+
+  private inSlice(slice: Rule, slicing: Slicing, value: unknown): boolean {
+    if (!slicing.discriminator.length) return false;
+    return slicing.discriminator.every((d) => {
+      const target = d.path === '$this' ? slice : findRule(slice, d.path);
+      const values = d.path === '$this' ? [value] : pathValues(value, d.path);
+      switch (d.type) {
+        case 'value':
+        case 'pattern': {
+          if (d.path === 'url' && !target) {
+            const url = slice.element.type?.[0]?.profile?.[0];
+            return url !== undefined && values.includes(url);
+          }
+          const expected = target && (valueOfX(target.element, 'fixed') ?? valueOfX(target.element, 'pattern'));
+          if (expected === undefined) {
+            const url = d.path === 'url' ? slice.element.type?.[0]?.profile?.[0] : undefined;
+            return url !== undefined && values.includes(url);
+          }
+          return values.some((v) => (d.type === 'value' && valueOfX(target!.element, 'fixed') !== undefined ? deepEqual(v, expected) : matchesPattern(v, expected)));
+        }
+        case 'exists': {
+          const mustExist = (target?.element.min ?? 0) > 0;
+          const mustNot = target?.element.max === '0';
+          return mustExist ? values.length > 0 : mustNot ? values.length === 0 : true;
+        }
+        case 'type': {
+          const codes = (target ?? slice).element.type?.map((t) => t.code) ?? [];
+          return values.some((v) => codes.some((c) => typeof v === 'object' && v !== null && ((v as Json).resourceType === c || c === 'Resource')));
+        }
+        case 'profile': {
+          const profiles = (target ?? slice).element.type?.flatMap((t) => t.profile ?? []) ?? [];
+          return values.some((v) => typeof v === 'object' && v !== null && profiles.some((p) => this.registry.has(p) && this.registry.validateAgainst(v as Json, p.split('|')[0], 'x').every((i) => i.severity !== 'error')));
+        }
+        default:
+          return false;
+      }
+    });
+  }
+
+  private range(e: ElementDefinition, value: unknown, at: string): void {
+    const min = valueOfX(e, 'minValue');
+    const max = valueOfX(e, 'maxValue');
+    const v = typeof value === 'object' && value !== null && 'value' in (value as Json) ? (value as Json).value : value;
+    const bound = (b: unknown): unknown => (typeof b === 'object' && b !== null ? (b as Json).value : b);
+    if (min !== undefined && v !== undefined && (v as number | string) < (bound(min) as number | string)) this.report('error', 'value', at, `${describe(v)} is below the minimum ${describe(bound(min))}`, e);
+    if (max !== undefined && v !== undefined && (v as number | string) > (bound(max) as number | string)) this.report('error', 'value', at, `${describe(v)} is above the maximum ${describe(bound(max))}`, e);
+  }
+
+  /** https://hl7.org/fhir/R4/terminologies.html#strength */
+  private binding(e: ElementDefinition, value: unknown, at: string): void {
+    const strength = e.binding?.strength;
+    if (strength !== 'required' && strength !== 'extensible') return;
+    const url = e.binding!.valueSet as string;
+    const codings: Array<{ system?: string; code?: string }> =
+      typeof value === 'string'
+        ? [{ code: value }]
+        : Array.isArray((value as Json)?.coding)
+          ? ((value as Json).coding as Array<{ system?: string; code?: string }>)
+          : typeof value === 'object' && value !== null && ('code' in (value as Json) || 'system' in (value as Json))
+            ? [value as { system?: string; code?: string }]
+            : [];
+    if (!this.registry.terminology.hasValueSet(url)) {
+      this.report('warning', 'not-supported', at, `${strength} binding to ${url} is not checkable: the value set is not held by this server`, e);
+      return;
+    }
+    const results = codings.map((c) => (c.system === undefined && typeof value === 'string' ? this.codeOnly(url, c.code) : this.registry.terminology.member(url, c.system, c.code)));
+    if (results.includes('member')) return;
+    if (results.includes('unknown')) {
+      this.report('warning', 'code-invalid', at, `code(s) ${describe(codings)} not checkable against ${url}: their code system is not held by this server`, e);
+      return;
+    }
+    const severity = strength === 'required' ? 'error' : 'warning';
+    this.report(severity, 'code-invalid', at, codings.length ? `${describe(codings)} is not in the ${strength} value set ${url}` : `has no code, but the ${strength} value set ${url} applies`, e);
+  }
+
+  /** A `code` value bound to a value set: a member when some included system has the code. */
+  private codeOnly(url: string, code: string | undefined): 'member' | 'not-member' | 'unknown' {
+    return this.registry.terminology.memberCode(url, code);
+  }
+
+  private constraints(e: ElementDefinition, value: unknown, at: string): void {
+    for (const c of e.constraint ?? []) {
+      // Constraints restated from the base definitions are evaluated (natively) by the base validator already.
+      if (!c.expression || isBaseConstraint(c.key) || c.source?.startsWith('http://hl7.org/fhir/StructureDefinition/')) continue;
+      const definition: ConstraintDefinition = {
+        key: c.key,
+        severity: c.severity === 'error' ? 'error' : 'warning',
+        human: c.human,
+        expression: c.expression,
+        source: c.source ?? this.profile,
+      };
+      let holds: boolean;
+      try {
+        holds = this.registry.constraintTest(definition, e.path, e.type?.length === 1 ? e.type[0].code : undefined)(value, this.root ?? value);
+      } catch (err) {
+        this.report('warning', 'invariant', at, `constraint ${c.key} could not be evaluated: ${(err as Error).message}`, e);
+        continue;
+      }
+      if (!holds) this.report(definition.severity, 'invariant', at, `constraint ${c.key} failed: ${c.human}`, e);
+    }
+  }
+
+  /** targetProfile of Reference elements: the reference's type must be one of the targets' types. */
+  private references(e: ElementDefinition, value: Json, at: string): void {
+    const targets = (e.type ?? []).filter((t) => t.code === 'Reference').flatMap((t) => t.targetProfile ?? []);
+    const reference = value.reference;
+    if (!targets.length || typeof reference !== 'string' || reference.startsWith('#')) return;
+    const type = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[^/]+)?$/.exec(reference)?.[1];
+    const allowed = targets.map((t) => this.registry.typeOf(t)).filter((t): t is string => !!t);
+    if (type && allowed.length && !allowed.includes(type)) this.report('error', 'structure', at, `refers to a ${type}; allowed targets: ${allowed.join(', ')}`, e);
+  }
+
+  /**
+   * A value whose element names a profile for its type (an extension slice: Extension(url)) is validated against it;
+   * an extension whose own url names a held definition is validated against that definition.
+   */
+  private typeProfiles(rule: Rule, value: unknown, at: string): void {
+    if (typeof value !== 'object' || value === null) return;
+    const declared = rule.element.type?.flatMap((t) => t.profile ?? []) ?? [];
+    const url = (value as Json).url;
+    const own = (rule.key === 'extension' || rule.key === 'modifierExtension') && typeof url === 'string' ? [url] : [];
+    for (const profile of new Set([...declared, ...own].map((p) => p.split('|')[0]))) {
+      if (profile === this.profile || !this.registry.has(profile)) continue;
+      if (own.length) this.extensionContext(profile, at);
+      this.issues.push(...this.registry.validateAgainst(value as Json, profile, at));
+    }
+  }
+
+  /**
+   * An extension is used where its definition's `context` allows (https://hl7.org/fhir/R4/defining-extensions.html#context).
+   * Only element contexts are judged, and only where the answer does not need the element's datatype: a context
+   * naming a datatype (`Address`) is taken to allow any nested element.
+   */
+  private extensionContext(url: string, at: string): void {
+    const contexts = this.registry.contextsOf(url).filter((c) => c.type === 'element');
+    if (!contexts.length) return;
+    const where = at.replace(/\[\d+\]/g, '').replace(/\.(extension|modifierExtension)$/, '');
+    const nested = where.includes('.');
+    const allowed = contexts.some(({ expression: e }) => e === where || e === 'Element' || e === 'Resource' || e === 'DomainResource' || e === 'BackboneElement' || (nested && !e.includes('.') && e !== where.split('.')[0]));
+    if (!allowed) this.report('error', 'structure', at, `extension ${url} is not allowed on ${where} (its context: ${contexts.map((c) => c.expression).join(', ')})`);
+  }
+}
+
+/** Keys of the base definitions' invariants: the base validator evaluates those already. */
+function isBaseConstraint(key: string): boolean {
+  return /^(ele|ext|dom|txt|ref)-\d+$/.test(key);
+}
+
+function findRule(rule: Rule, path: string): Rule | undefined {
+  let node: Rule | undefined = rule;
+  for (const segment of path.split('.')) {
+    const name = segment.replace(/\[x\]$/, '');
+    node = node?.children.find((c) => c.key === name || c.key === segment);
+    if (!node) return undefined;
+  }
+  return node;
+}
+
+/** Values at a simple dotted path (discriminator paths), arrays flattened, choices resolved by prefix. */
+function pathValues(value: unknown, path: string): unknown[] {
+  let items: unknown[] = [value];
+  for (const segment of path.split('.')) {
+    const name = segment.replace(/\[x\]$/, '');
+    const next: unknown[] = [];
+    for (const item of items) {
+      if (typeof item !== 'object' || item === null) continue;
+      for (const [k, v] of Object.entries(item as Json)) {
+        if (k !== name && !(segment.endsWith('[x]') && k.startsWith(name) && /^[A-Z]/.test(k.slice(name.length)))) continue;
+        if (Array.isArray(v)) next.push(...v);
+        else if (v !== undefined) next.push(v);
+      }
+    }
+    items = next;
+  }
+  return items;
+}
