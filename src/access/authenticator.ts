@@ -23,6 +23,8 @@ export interface Authenticator {
   readonly keySource: string;
 }
 
+/** Verified tokens kept at most (oldest dropped first). */
+const MAX_VERIFIED = 10_000;
 const JWT_SHAPE = /^[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*$/;
 
 export async function createAuthenticator(settings: AuthSettings): Promise<Authenticator> {
@@ -36,15 +38,26 @@ export async function createAuthenticator(settings: AuthSettings): Promise<Authe
         ...(settings.introspectionClientSecret !== undefined ? { clientSecret: settings.introspectionClientSecret } : {}),
       })
     : null;
+  // Verified JWTs by their text, until they expire: an app sends the same token with every request, and
+  // checking its signature again each time costs more than the rest of a read. Opaque tokens are not kept, so
+  // a revocation at the authorization server takes effect on the next request.
+  const verified = new Map<string, AccessToken>();
   return {
     keySource,
     authenticate: async (authorization) => {
       const bearer = /^Bearer +(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+      const known = bearer !== undefined ? verified.get(bearer) : undefined;
+      if (known && (known.expiresAt ?? 0) * 1000 > Date.now()) return known;
       if (bearer !== undefined && !JWT_SHAPE.test(bearer)) {
         if (!introspector) throw unauthorized('The access token is not a JWT and this server has no introspection endpoint configured');
         return introspector.introspect(bearer);
       }
-      return verifier.verify(authorization);
+      const token = await verifier.verify(authorization);
+      if (bearer !== undefined && token.expiresAt !== undefined) {
+        if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value as string);
+        verified.set(bearer, token);
+      }
+      return token;
     },
   };
 }

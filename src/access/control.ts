@@ -78,7 +78,8 @@ export class AccessControl {
     if (!token || !token.scopes.resources.some((s) => s.context === 'user')) return undefined;
     const decision = await this.deps.policy.decision(token, permission, this.deps.clock.now());
     if (decision.consent !== 'applied' || !decision.scopeOnly) return undefined;
-    return and([decision.scopeOnly, { $nor: [decision.filter] }]);
+    decision.withheld ??= and([decision.scopeOnly, { $nor: [decision.filter] }]);
+    return decision.withheld;
   }
 
   /** The final check on a stored record (with its index fields) before it leaves. */

@@ -62,6 +62,8 @@ export interface AccessDecision {
   consent: 'applied' | 'overridden' | 'none';
   /** The filter of the scopes alone, where consent applied or was overridden: what a clinician could be withheld. */
   scopeOnly?: Filter;
+  /** scopeOnly without the decided filter, built once per cached decision (src/access/control.ts withheldFilter). */
+  withheld?: Filter;
 }
 
 const MAX_CACHED_DECISIONS = 1000;
