@@ -1,6 +1,7 @@
 /**
  * Single-resource create throughput over HTTP on an on-disk embedded store (every create durable before its
- * 201), at 1 and 32 concurrent connections. Median of several rounds.
+ * 201), at 1 and 32 concurrent connections. Median of several rounds. The LMDB engine and the journal/snapshot
+ * engine of earlier versions are measured in the same run, taking turns round by round, with their ratio.
  * Usage: npx tsx bench/create-throughput.ts [rounds=3] [seconds=4]
  */
 import autocannon from 'autocannon';
@@ -30,15 +31,21 @@ async function createsPerSecond(port: number, connections: number, seconds: numb
 
 async function main(): Promise<void> {
   const [rounds = 3, seconds = 4] = process.argv.slice(2).map(Number);
-  const server = await startProcess('serve.ts', ['fhir']);
-  await createsPerSecond(server.port, 8, 1, server.authorization);
-  process.stdout.write(`create (POST /fhir/Patient, durable, on-disk embedded store; ${rounds} x ${seconds} s)\n`);
+  const journal = await startProcess('serve.ts', ['fhir'], { BENCH_ENGINE: 'journal' });
+  const lmdb = await startProcess('serve.ts', ['fhir']);
+  for (const server of [journal, lmdb]) await createsPerSecond(server.port, 8, 1, server.authorization);
+  process.stdout.write(`create (POST /fhir/Patient, durable, on-disk embedded store; ${rounds} x ${seconds} s, engines taking turns)\n`);
   for (const connections of [1, 32]) {
-    const rates: number[] = [];
-    for (let i = 0; i < rounds; i++) rates.push(await createsPerSecond(server.port, connections, seconds, server.authorization));
-    process.stdout.write(`  ${String(connections).padStart(2)} connections: ${median(rates).toFixed(0)} resources/s (median)\n`);
+    const rates = { journal: [] as number[], lmdb: [] as number[] };
+    for (let i = 0; i < rounds; i++) {
+      rates.journal.push(await createsPerSecond(journal.port, connections, seconds, journal.authorization));
+      rates.lmdb.push(await createsPerSecond(lmdb.port, connections, seconds, lmdb.authorization));
+    }
+    const [j, l] = [median(rates.journal), median(rates.lmdb)];
+    process.stdout.write(`  ${String(connections).padStart(2)} connections: journal ${j.toFixed(0)}/s, LMDB ${l.toFixed(0)}/s (medians), LMDB/journal ${(l / j).toFixed(2)}\n`);
   }
-  await stop(server);
+  await stop(journal);
+  await stop(lmdb);
 }
 
 main().catch((err: unknown) => {

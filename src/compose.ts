@@ -77,7 +77,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   const registry = SearchRegistry.loadBase({ definitionsDir });
   const logger = overrides.logger ?? jsonLogger({ level: config.logLevel });
   const onWarning = (warning: StoreWarning): void => logger.log({ level: 'warn', ...warning, msg: `storage: ${warning.msg}` });
-  const opened = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir, onWarning }));
+  const opened = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir, cacheMb: config.storeCacheMb, onWarning }));
   const metrics = config.metricsPort !== undefined ? new ServerMetrics() : undefined;
   const store = metrics ? metrics.observe(opened) : opened;
   const profilesDir = overrides.profilesDir ?? config.profiles?.dir ?? path.join(ROOT, 'profiles');

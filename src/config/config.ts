@@ -9,6 +9,8 @@ export interface Config {
   baseUrl: string;
   /** Embedded store directory; ignored when mongodbUri is set. */
   dataDir: string;
+  /** Bound of the embedded store's parsed-document cache, in MiB (STORE_CACHE_MB). */
+  storeCacheMb: number;
   mongodbUri?: string;
   mongodbDb: string;
   /** Largest accepted request body in bytes (413 above). */
@@ -230,6 +232,7 @@ export function loadConfig(env: Env = process.env): Config {
     host,
     baseUrl,
     dataDir: env.DATA_DIR || './data',
+    storeCacheMb: integer(env, 'STORE_CACHE_MB', 64, 0, 1024 * 1024),
     mongodbUri,
     mongodbDb,
     maxBodyBytes: byteSize(env, 'MAX_BODY_SIZE', 5 * 1024 * 1024),

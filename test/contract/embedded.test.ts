@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openEmbeddedStore } from '../../src/storage/embedded/embedded-store';
+import { openLmdbStore } from '../../src/storage/embedded/lmdb-store';
 import { StorageUnavailable } from '../../src/storage/port';
 import { runStoreContract } from './store-contract';
 
@@ -15,6 +16,8 @@ const freshDir = (): string => join(scratch, `store-${dirs++}`);
 
 runStoreContract('embedded, in memory', () => openEmbeddedStore());
 runStoreContract('embedded, on disk', () => openEmbeddedStore({ dataDir: freshDir() }));
+runStoreContract('embedded on LMDB', () => openLmdbStore({ dataDir: freshDir() }));
+runStoreContract('embedded on LMDB, cache of one document', () => openLmdbStore({ dataDir: freshDir(), cacheMb: 0.01 }));
 runStoreContract('embedded, on disk, compacting constantly', () => openEmbeddedStore({ dataDir: freshDir(), compactAfterBytes: 1 }));
 
 describe('embedded store on disk', () => {

@@ -4,10 +4,12 @@
  * transaction() resolved. The parent kills it with SIGKILL at a random moment.
  * With `stall-snapshots`, a background compaction's snapshot write never finishes and "compacting" is printed
  * when one starts, so the parent can kill the writer before any compaction completes.
- * Usage: node --import tsx crash-writer.ts <dataDir> <firstTx> <compactAfterBytes> [stall-snapshots]
+ * With `lmdb` instead of a compaction threshold, the writer runs on the LMDB engine.
+ * Usage: node --import tsx crash-writer.ts <dataDir> <firstTx> <compactAfterBytes|lmdb> [stall-snapshots]
  */
 import { nodeFileSystem, type StoreFileSystem } from '../../src/storage/embedded/data-files';
 import { openEmbeddedStore } from '../../src/storage/embedded/embedded-store';
+import { openLmdbStore } from '../../src/storage/embedded/lmdb-store';
 
 /** After `armed`, opening snapshot.tmp announces itself and hands out a file whose writes never complete. */
 function stallingSnapshots(): StoreFileSystem & { armed: boolean } {
@@ -27,7 +29,7 @@ function stallingSnapshots(): StoreFileSystem & { armed: boolean } {
 async function main(): Promise<void> {
   const [dataDir, firstTxArg, compactArg, mode] = process.argv.slice(2);
   const files = stallingSnapshots();
-  const store = await openEmbeddedStore({ dataDir, compactAfterBytes: Number(compactArg), files });
+  const store = compactArg === 'lmdb' ? await openLmdbStore({ dataDir }) : await openEmbeddedStore({ dataDir, compactAfterBytes: Number(compactArg), files });
   files.armed = mode === 'stall-snapshots';
   process.stdout.write('ready\n');
   let next = Number(firstTxArg);

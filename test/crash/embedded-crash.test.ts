@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openEmbeddedStore } from '../../src/storage/embedded/embedded-store';
+import { openLmdbStore } from '../../src/storage/embedded/lmdb-store';
 import { encodeFrame } from '../../src/storage/embedded/framing';
 import type { Doc, Store } from '../../src/storage/port';
 
@@ -27,7 +28,7 @@ interface Round {
  * Starts the writer, kills it `killAfterMs` after it is ready (with `stallSnapshots`: after its first
  * compaction started, which never finishes), and collects what it acknowledged.
  */
-function runAndKill(dataDir: string, firstTx: number, killAfterMs: number, compactAfterBytes: number, stallSnapshots = false): Promise<Round> {
+function runAndKill(dataDir: string, firstTx: number, killAfterMs: number, compactAfterBytes: number | 'lmdb', stallSnapshots = false): Promise<Round> {
   return new Promise((resolve, reject) => {
     const args = [WRITER, dataDir, String(firstTx), String(compactAfterBytes), ...(stallSnapshots ? ['stall-snapshots'] : [])];
     const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
@@ -90,6 +91,21 @@ describe('embedded store crash safety', () => {
     }
     assert.ok(totalAcked > 100, `the writer acknowledged only ${totalAcked} transactions`);
     assert.ok(existsSync(join(dataDir, 'snapshot.db')), 'compaction never ran');
+  });
+
+  it('keeps every acknowledged transaction whole across SIGKILLs on LMDB', async () => {
+    const dataDir = freshDir();
+    const acked = new Map<number, number>();
+    let totalAcked = 0;
+    for (let round = 0; round < 5; round++) {
+      const { acked: roundAcked } = await runAndKill(dataDir, round * 1_000_000, 150 + round * 97, 'lmdb');
+      for (const [tx, parts] of roundAcked) acked.set(tx, parts);
+      totalAcked += roundAcked.size;
+      const store = await openLmdbStore({ dataDir });
+      assert.ok((await assertConsistent(store, acked)) >= acked.size);
+      await store.close();
+    }
+    assert.ok(totalAcked > 100, `the writer acknowledged only ${totalAcked} transactions`);
   });
 
   it('keeps journals bounded when every compaction is killed before it finishes (compaction at open)', async () => {

@@ -52,7 +52,8 @@ describe('Bulk Data export across a server restart', () => {
 
       server = await start(env);
       try {
-        assert.match(server.output(), /"export jobs resumed","jobs":1/);
+        const resumed = server.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg?: string; jobs?: number });
+        assert.ok(resumed.some((line) => line.msg === 'export jobs resumed' && line.jobs === 1), 'the restart logs one resumed export job');
         const done = await poll(client, statusPath, 60_000);
         assert.equal(done.status, 200, done.text);
         const manifest = JSON.parse(done.text) as Manifest;

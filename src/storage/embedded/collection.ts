@@ -1,12 +1,15 @@
 /**
- * One in-memory collection: documents by `_id` plus its secondary indexes, and query execution over them.
- * Stored documents are deep-frozen, so they are handed out without copying and can never be changed by a caller.
+ * Query execution over one collection, whichever engine holds it: plans from the indexes (planner.ts), candidates
+ * fetched by id and re-checked by the compiled filter, an optional overlay, sort, paging and projection.
+ * `Collection` keeps documents and indexes in memory (deep-frozen, handed out without copying); the LMDB engine
+ * reads them from its read snapshot (lmdb-collection.ts).
  * Reads may pass an overlay (a transaction's uncommitted writes, by id; null = deleted) that shadows stored
  * documents.
  */
 import type { Doc, FindOptions, IndexSpec, SortSpec } from '../port';
 import { StorageConflict } from '../port';
 import type { CompiledFilter } from './compiled-filter';
+import type { IndexView } from './index-view';
 import { inOrder } from './ordered-ids';
 import { choosePlan, enforcedBy, yieldsInOrder, type Plan } from './planner';
 import { compileProjection } from './projection';
@@ -17,57 +20,22 @@ export { CompiledFilter } from './compiled-filter';
 
 export type Overlay = ReadonlyMap<string, Doc | null>;
 
-export class Collection {
-  private readonly docs = new Map<string, Doc>();
-  private readonly indexes = new Map<string, SecondaryIndex>();
-
-  get size(): number {
-    return this.docs.size;
-  }
+/** The read side of a collection: what transactions (transaction.ts) and readers need. */
+export abstract class QueryableCollection {
+  /** The stored document with this `_id`. */
+  abstract get(id: string): Doc | undefined;
+  /** Every stored document (a full scan). */
+  protected abstract all(): Iterable<Doc>;
+  protected abstract indexList(): Iterable<IndexView>;
 
   get hasUniqueIndex(): boolean {
-    for (const index of this.indexes.values()) if (index.spec.unique) return true;
+    for (const index of this.indexList()) if (index.spec.unique) return true;
     return false;
-  }
-
-  get(id: string): Doc | undefined {
-    return this.docs.get(id);
-  }
-
-  values(): IterableIterator<Doc> {
-    return this.docs.values();
-  }
-
-  /** Stores a frozen document, replacing any with the same `_id`. */
-  put(doc: Doc): void {
-    const old = this.docs.get(doc._id);
-    for (const index of this.indexes.values()) {
-      if (old) index.remove(old);
-      index.add(doc);
-    }
-    this.docs.set(doc._id, doc);
-  }
-
-  delete(id: string): boolean {
-    const old = this.docs.get(id);
-    if (!old) return false;
-    for (const index of this.indexes.values()) index.remove(old);
-    this.docs.delete(id);
-    return true;
-  }
-
-  /** Builds the index unless one with this name and the same definition exists. */
-  ensureIndex(spec: IndexSpec): void {
-    const existing = this.indexes.get(spec.name);
-    if (existing && JSON.stringify(existing.spec.keys) === JSON.stringify(spec.keys) && !!existing.spec.unique === !!spec.unique) return;
-    const index = new SecondaryIndex({ name: spec.name, keys: spec.keys.map(([p, d]) => [p, d]), unique: spec.unique });
-    index.load(this.docs.values());
-    this.indexes.set(spec.name, index);
   }
 
   /** Rejects a write that would put a second document under one key of a unique index. */
   assertUnique(doc: Doc, overlay: Overlay): void {
-    for (const index of this.indexes.values()) {
+    for (const index of this.indexList()) {
       if (!index.spec.unique) continue;
       const tuples = index.tuples(doc);
       index.assertUnique(doc, tuples, (id) => overlay.has(id));
@@ -83,7 +51,7 @@ export class Collection {
     const skip = Math.max(0, options.skip ?? 0);
     const want = options.limit ? skip + Math.abs(options.limit) : Infinity;
     const sort = options.sort && options.sort.length > 0 ? options.sort : undefined;
-    const chosen = choosePlan(filter.conjunction, this.indexes.values(), sort, want).plan;
+    const chosen = choosePlan(filter.conjunction, this.indexList(), sort, want).plan;
     const test = filter.residual(enforcedBy(chosen));
     const plan = inIdOrder(chosen, sort, want);
     const presorted = yieldsInOrder(plan);
@@ -110,7 +78,7 @@ export class Collection {
   }
 
   count(filter: CompiledFilter, limit?: number, overlay?: Overlay): number {
-    const { plan } = choosePlan(filter.conjunction, this.indexes.values(), undefined);
+    const { plan } = choosePlan(filter.conjunction, this.indexList(), undefined);
     const test = filter.residual(enforcedBy(plan));
     const cap = limit && limit > 0 ? limit : Infinity;
     let n = 0;
@@ -124,7 +92,7 @@ export class Collection {
 
   private *candidates(plan: Plan, overlay?: Overlay): Generator<Doc> {
     if (plan.kind === 'scan') {
-      for (const doc of this.docs.values()) if (!overlay?.has(doc._id)) yield doc;
+      for (const doc of this.all()) if (!overlay?.has(doc._id)) yield doc;
       return;
     }
     const seen = repeatsIds(plan) ? new Set<string>() : null;
@@ -134,11 +102,67 @@ export class Collection {
         seen.add(id);
       }
       if (overlay?.has(id)) continue;
-      const doc = this.docs.get(id);
+      const doc = this.get(id);
       if (doc) yield doc;
     }
   }
 }
+
+/** One in-memory collection: documents by `_id` (deep-frozen) plus its secondary indexes. */
+export class Collection extends QueryableCollection {
+  private readonly docs = new Map<string, Doc>();
+  private readonly indexes = new Map<string, SecondaryIndex>();
+
+  get size(): number {
+    return this.docs.size;
+  }
+
+  get(id: string): Doc | undefined {
+    return this.docs.get(id);
+  }
+
+  values(): IterableIterator<Doc> {
+    return this.docs.values();
+  }
+
+  protected all(): Iterable<Doc> {
+    return this.docs.values();
+  }
+
+  protected indexList(): Iterable<IndexView> {
+    return this.indexes.values();
+  }
+
+  /** Stores a frozen document, replacing any with the same `_id`. */
+  put(doc: Doc): void {
+    const old = this.docs.get(doc._id);
+    for (const index of this.indexes.values()) {
+      if (old) index.remove(old);
+      index.add(doc);
+    }
+    this.docs.set(doc._id, doc);
+  }
+
+  delete(id: string): boolean {
+    const old = this.docs.get(id);
+    if (!old) return false;
+    for (const index of this.indexes.values()) index.remove(old);
+    this.docs.delete(id);
+    return true;
+  }
+
+  /** Builds the index unless one with this name and the same definition exists. */
+  ensureIndex(spec: IndexSpec): void {
+    const existing = this.indexes.get(spec.name);
+    if (existing && sameIndex(existing.spec, spec)) return;
+    const index = new SecondaryIndex({ name: spec.name, keys: spec.keys.map(([p, d]) => [p, d]), unique: spec.unique });
+    index.load(this.docs.values());
+    this.indexes.set(spec.name, index);
+  }
+}
+
+/** Whether two index definitions are the same (name aside). */
+export const sameIndex = (a: IndexSpec, b: IndexSpec): boolean => JSON.stringify(a.keys) === JSON.stringify(b.keys) && !!a.unique === !!b.unique;
 
 /**
  * For a page in `_id` order, the candidate ids of a plan that does not yield them in that order are read from

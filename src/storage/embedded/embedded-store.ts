@@ -4,7 +4,6 @@
  * Writers are serialised; readers never wait for them and see only durable commits. Without a data directory
  * it runs purely in memory (for tests).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { StorageFull, StorageUnavailable, type Doc, type Filter, type FindOptions, type IndexSpec, type Store, type StoreTransaction, type StoreWarning } from '../port';
 import { Collection } from './collection';
@@ -15,7 +14,7 @@ import { acquireLock } from './lock';
 import { freeze } from './projection';
 import { recover, type RecoveredState } from './recovery';
 import { writeSnapshot } from './snapshot';
-import { EmbeddedTransaction, type StagedWrite } from './transaction';
+import { Writers, type CommitWrites } from './writers';
 
 export interface EmbeddedStoreOptions {
   /** Data directory; absent = in memory only, nothing survives close(). */
@@ -35,12 +34,6 @@ export interface EmbeddedStoreOptions {
 
 const DEFAULT_COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
 
-interface InFlightWrite {
-  doc: Doc | null;
-  seq: number;
-}
-
-type CommitWrites = Array<[collection: string, id: string, write: StagedWrite]>;
 
 export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Promise<Store> {
   const store = new EmbeddedStore(options);
@@ -51,20 +44,14 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
 class EmbeddedStore implements Store {
   readonly kind = 'embedded' as const;
   private readonly collections = new Map<string, Collection>();
-  private readonly inFlight = new Map<string, Map<string, InFlightWrite>>();
-  private readonly activeTransaction = new AsyncLocalStorage<EmbeddedStore>();
+  private readonly writers = new Writers();
   private readonly compactAfterBytes: number;
-  private writerTail: Promise<void> = Promise.resolve();
-  private commitSeq = 0;
   private journal: Journal | null = null;
   private releaseLock: (() => void) | null = null;
   private compaction: Promise<void> | null = null;
   private snapshotBytes = 0;
   /** Compaction is not tried again before the journal reaches this size after a failed attempt. */
   private compactionBackoffBytes = 0;
-  /** Commits whose journal write failed, and the last failure: a transaction that overlapped one fails too. */
-  private failedCommits = 0;
-  private lastCommitFailure: Error | null = null;
   /** A commit failed for lack of space and none has succeeded since (told to the operator once per episode). */
   private diskFull = false;
   private closed = false;
@@ -125,39 +112,12 @@ class EmbeddedStore implements Store {
 
   async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
     this.assertOpen();
-    if (this.activeTransaction.getStore() === this) {
-      throw new Error('transaction() called inside a transaction of the same store; use the transaction passed to work');
-    }
-    const release = await this.acquireWriter();
-    const failuresBefore = this.failedCommits;
-    let durable: Promise<void>;
-    let result: T;
-    const tx = new EmbeddedTransaction({
-      collection: (name) => this.collections.get(name),
-      inFlight: (name) => this.inFlightView(name),
-      inFlightHas: (name, id) => this.inFlight.get(name)?.has(id) ?? false,
-      inFlightGet: (name, id) => this.inFlight.get(name)?.get(id)?.doc ?? null,
-    });
-    try {
-      this.assertOpen();
-      result = await this.activeTransaction.run(this, () => work(tx));
-      tx.finish();
-      this.assertNoCommitFailedSince(failuresBefore);
-      durable = this.commit(tx.writes, failuresBefore);
-    } catch (error) {
-      tx.finish();
-      release();
-      throw error;
-    }
-    release();
-    await durable;
-    return result;
+    return this.writers.run((name) => this.collections.get(name), work, (list, failuresBefore) => this.commit(list, failuresBefore), () => this.assertOpen());
   }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.writerTail;
+    await this.writers.idle();
     await this.journal?.drain();
     await this.compaction;
     await this.journal?.close();
@@ -175,46 +135,21 @@ class EmbeddedStore implements Store {
     return collection;
   }
 
-  /** Serialises writers: resolves with the function that lets the next one in. */
-  private async acquireWriter(): Promise<() => void> {
-    let release!: () => void;
-    const previous = this.writerTail;
-    this.writerTail = new Promise<void>((resolve) => (release = resolve));
-    await previous;
-    return release;
-  }
-
   /**
    * Makes staged writes the next commit. In memory they apply at once; on disk they are in flight (visible to
    * later transactions, not to readers) until the journal frame holding them is durable, then they apply.
    */
-  private commit(writes: Map<string, Map<string, StagedWrite>>, failuresBefore: number): Promise<void> {
-    const list: CommitWrites = [];
-    for (const [collection, byId] of writes) for (const [id, write] of byId) list.push([collection, id, write]);
+  private commit(list: CommitWrites, failuresBefore: number): Promise<void> {
     if (!this.journal) {
       this.apply(list);
       return Promise.resolve();
     }
     if (list.length === 0) {
-      return this.inFlight.size === 0 ? Promise.resolve() : this.journal.drain().then(() => this.assertNoCommitFailedSince(failuresBefore));
+      return this.writers.busy ? this.journal.drain().then(() => this.writers.assertNoFailureSince(failuresBefore)) : Promise.resolve();
     }
-    const seq = ++this.commitSeq;
-    for (const [collection, id, write] of list) {
-      let byId = this.inFlight.get(collection);
-      if (!byId) {
-        byId = new Map();
-        this.inFlight.set(collection, byId);
-      }
-      byId.set(id, { doc: write.doc, seq });
-    }
+    const seq = this.writers.markInFlight(list);
     const payload = '{"w":[' + list.map(([c, id, w]) => `[${JSON.stringify(c)},${JSON.stringify(id)},${w.json ?? 'null'}]`).join(',') + ']}';
-    const settle = (): void => {
-      for (const [collection, id] of list) {
-        const byId = this.inFlight.get(collection);
-        if (byId && (byId.get(id)?.seq ?? Infinity) <= seq) byId.delete(id);
-        if (byId?.size === 0) this.inFlight.delete(collection);
-      }
-    };
+    const settle = (): void => this.writers.settle(list, seq);
     return this.journal.append(
       payload,
       () => {
@@ -227,8 +162,7 @@ class EmbeddedStore implements Store {
       },
       (error) => {
         settle();
-        this.failedCommits++;
-        this.lastCommitFailure = error;
+        this.writers.failed(error);
         if (error instanceof StorageFull && !this.diskFull) {
           this.diskFull = true;
           this.warn({ msg: 'the disk is full: writes are refused until space is freed in the data directory (reads go on)', error: error.message });
@@ -237,27 +171,11 @@ class EmbeddedStore implements Store {
     );
   }
 
-  /**
-   * A commit failed (disk full) while this transaction ran: it may have read that commit's writes, which are
-   * gone, so it fails the same way instead of committing on top of them.
-   */
-  private assertNoCommitFailedSince(failuresBefore: number): void {
-    if (this.failedCommits !== failuresBefore && this.lastCommitFailure) throw this.lastCommitFailure;
-  }
-
   private apply(list: CommitWrites): void {
     for (const [collection, id, write] of list) {
       if (write.doc) this.collectionFor(collection).put(write.doc);
       else this.collections.get(collection)?.delete(id);
     }
-  }
-
-  private inFlightView(name: string): ReadonlyMap<string, Doc | null> | undefined {
-    const byId = this.inFlight.get(name);
-    if (!byId) return undefined;
-    const view = new Map<string, Doc | null>();
-    for (const [id, write] of byId) view.set(id, write.doc);
-    return view;
   }
 
   /**

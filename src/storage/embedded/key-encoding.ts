@@ -63,10 +63,10 @@ function encodeNumber(n: number): string {
 
 /**
  * Length of the first `width` encoded components of `key` (so `key.slice(length)` is the document id that
- * follows them). String-like components end at the first STRING_END: an escaped NUL is never followed by \u0001.
+ * follows them), plus `start` when they begin there. String-like components end at the first STRING_END: an escaped NUL is never followed by \u0001.
  */
-export function encodedTupleLength(key: string, width: number): number {
-  let at = 0;
+export function encodedTupleLength(key: string, width: number, start = 0): number {
+  let at = start;
   for (let i = 0; i < width; i++) {
     switch (key[at]) {
       case TAG.null:

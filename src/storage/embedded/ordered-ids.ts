@@ -42,3 +42,24 @@ const comparatorOf =
   (before: (a: string, b: string) => boolean) =>
   (a: string, b: string): number =>
     before(a, b) ? -1 : before(b, a) ? 1 : 0;
+
+/** Id streams that are each in id order (descending when `reverse`), merged into one: a k-way merge. */
+export function* mergeById(streams: Array<Iterator<string>>, reverse = false): Generator<string> {
+  if (streams.length === 1) {
+    for (let next = streams[0].next(); !next.done; next = streams[0].next()) yield next.value;
+    return;
+  }
+  type Stream = { id: string; rest: Iterator<string> };
+  const before = idBefore(reverse);
+  const heap = new Heap<Stream>((a, b) => before(a.id, b.id));
+  for (const rest of streams) {
+    const first = rest.next();
+    if (!first.done) heap.push({ id: first.value, rest });
+  }
+  for (let head = heap.peek(); head; head = heap.peek()) {
+    yield head.id;
+    const next = head.rest.next();
+    if (next.done) heap.pop();
+    else heap.replaceTop({ id: next.value, rest: head.rest });
+  }
+}

@@ -9,7 +9,7 @@
 import type { SortSpec } from '../port';
 import type { Condition, Conjunction } from './conditions';
 import { encodeKeyValue, prefixEnd, typeBracket } from './key-encoding';
-import type { KeyInterval, SecondaryIndex } from './secondary-index';
+import type { IndexView, KeyInterval } from './index-view';
 
 export type Plan =
   | { kind: 'scan' }
@@ -23,7 +23,7 @@ export type Plan =
    */
   | {
       kind: 'index';
-      index: SecondaryIndex;
+      index: IndexView;
       intervals: KeyInterval[];
       reverse: boolean;
       sorted: boolean;
@@ -59,7 +59,7 @@ export interface CostedPlan {
   plan: Plan;
   /** For a single-index plan, the conditions its bounds apply. */
   used?: Condition[];
-  /** Index entries the plan visits (exact, from the indexes' range counts); Infinity for a full scan. */
+  /** Index entries the plan visits (from range counts capped at COUNT_CAP, see there); Infinity for a full scan. */
   estimate: number;
 }
 
@@ -69,6 +69,13 @@ export interface CostedPlan {
  * soon matches turn up and has no such bound.
  */
 const ESTIMATE_CAP = 10_000;
+/**
+ * Range counts stop here: plan costs need counts only up to where a plan is known to lose (a little past
+ * ESTIMATE_CAP, where a filter plan counts as large), and a count costs per entry on LMDB (native cursor steps,
+ * measured 35–100 ns per entry on this machine depending on load: 12,000 entries ≈ 0.4–1.2 ms; the in-memory
+ * B+ tree counts in O(log n) either way). A count that reaches the cap reads as "at least".
+ */
+export const COUNT_CAP = 12_000;
 /** Most equality-prefix combinations ($in × $in ...) turned into separate intervals. */
 const MAX_INTERVALS = 512;
 
@@ -93,7 +100,7 @@ const DOCUMENT_COST = 32;
  * small, when it visits no more entries than the best filter plan, or when, with matches spread evenly, it reaches
  * `want` matches after far fewer entries (want × walk / candidates) than the filter plan tests and sorts.
  */
-export function choosePlan(conj: Conjunction, indexes: Iterable<SecondaryIndex>, sort: SortSpec | undefined, want = Infinity): CostedPlan {
+export function choosePlan(conj: Conjunction, indexes: Iterable<IndexView>, sort: SortSpec | undefined, want = Infinity): CostedPlan {
   const list = [...indexes];
   let singles: CostedPlan[] | undefined;
   const best = bestFilterPlan(conj, list, () => (singles ??= singleIndexPlans(conj.conditions, list)));
@@ -106,8 +113,10 @@ export function choosePlan(conj: Conjunction, indexes: Iterable<SecondaryIndex>,
   }
   if (!walk || walk.plan.kind !== 'index') return best;
   if (best.estimate >= ESTIMATE_CAP) return walk;
-  const walkSize = walk.plan.index.countUpTo(walk.plan.intervals, best.estimate * MAX_WALK_RATIO + 1);
+  const walkCap = Math.min(COUNT_CAP, best.estimate * MAX_WALK_RATIO + 1);
+  const walkSize = walk.plan.index.countUpTo(walk.plan.intervals, walkCap);
   if (walkSize <= best.estimate) return { plan: walk.plan, estimate: walkSize };
+  if (walkSize >= walkCap) return best; // at least the cap: more than MAX_WALK_RATIO times, or too large to tell
   const expectedWalk = (want * walkSize * WALK_SAFETY) / Math.max(1, best.estimate);
   return walkSize <= best.estimate * MAX_WALK_RATIO && expectedWalk <= best.estimate ? { plan: walk.plan, estimate: expectedWalk } : best;
 }
@@ -120,10 +129,15 @@ export function choosePlan(conj: Conjunction, indexes: Iterable<SecondaryIndex>,
  */
 function idOrderPlan(best: CostedPlan, singles: CostedPlan[], walk: CostedPlan | null, want: number, reverse: boolean): CostedPlan {
   if (best.plan.kind === 'ids' || !walk || walk.plan.kind !== 'index') return best;
-  const domain = walk.plan.index.countUpTo(walk.plan.intervals, Infinity);
+  const filterCost = best.estimate + DOCUMENT_COST * Math.min(best.estimate, want);
+  // Past walkLosesAt entries the walk costs more than filterCost; past settlesAt the intersection's costs no
+  // longer grow with the domain (every min() below saturates), so counting further changes no decision.
+  const walkLosesAt = Math.ceil((filterCost / DOCUMENT_COST) * Math.max(1, best.estimate / (WALK_SAFETY * want)));
+  const probe = Math.max(0, ...singles.map((p) => p.estimate));
+  const settlesAt = Math.ceil((best.estimate * probe) / Math.max(1, want));
+  const domain = walk.plan.index.countUpTo(walk.plan.intervals, Math.min(COUNT_CAP, Math.max(walkLosesAt, settlesAt) + 1));
   const intersection = intersectionPlan(best, singles, domain, want, reverse);
   if (intersection) return intersection;
-  const filterCost = best.estimate + DOCUMENT_COST * Math.min(best.estimate, want);
   const walkCost = DOCUMENT_COST * Math.min(domain, (want * domain * WALK_SAFETY) / Math.max(1, best.estimate));
   return walkCost < filterCost ? { plan: walk.plan, estimate: walkCost } : best;
 }
@@ -165,39 +179,47 @@ function intersectionPlan(best: CostedPlan, singles: CostedPlan[], domain: numbe
 const criterionOf = (c: Condition): string => (c.elemIds.length ? `#${c.elemIds[0]}` : c.path);
 
 /**
- * One plan per index that the conditions bound, with its exact number of entries; most constrained first.
+ * One plan per index that the conditions bound, with its number of entries (counted up to the smallest so far);
+ * most constrained first.
  * A plan whose bounds apply only some of the conditions another plan applies is left out (typically the many
  * indexes bounded by `type` alone next to one bounded by `type` and a parameter): it is never the narrower one,
  * and counting it costs a descent through a large tree. A whole-tuple plan stays when the one applying more is
  * not whole-tuple, as it may still serve as an intersection probe.
  */
-function singleIndexPlans(conditions: Condition[], indexes: SecondaryIndex[]): CostedPlan[] {
+function singleIndexPlans(conditions: Condition[], indexes: IndexView[]): CostedPlan[] {
   const bounded = indexes
+    .filter((index) => !index.incomplete)
     .map((index) => ({ index, bounds: boundsFor(index, conditions) }))
-    .filter((b): b is { index: SecondaryIndex; bounds: Bounds } => b.bounds !== null);
+    .filter((b): b is { index: IndexView; bounds: Bounds } => b.bounds !== null);
   const dominated = (b: Bounds): boolean =>
     bounded.some(({ bounds: other }) => other.used.length > b.used.length && (other.wholeTuples || !b.wholeTuples) && b.used.every((c) => other.used.includes(c)));
+  let cap = COUNT_CAP;
   return bounded
     .filter(({ bounds }) => !dominated(bounds))
     .sort((a, b) => b.bounds.constrained - a.bounds.constrained)
-    .map(({ index, bounds }) => ({
-      plan: {
-        kind: 'index',
-        index,
-        intervals: bounds.intervals,
-        reverse: false,
-        sorted: false,
-        byId: bounds.wholeTuples,
-        idOrder: bounds.intervals.length === 1 && index.paths[index.paths.length - 1] === '_id' && bounds.fixed >= index.paths.length - 1,
-        exact: bounds.exact,
-      },
-      estimate: index.countUpTo(bounds.intervals, Infinity),
-      used: bounds.used,
-    }));
+    .map(({ index, bounds }) => {
+      // Counted only up to the best so far: a plan that reaches it cannot be the narrowest (ties keep the first).
+      const estimate = index.countUpTo(bounds.intervals, cap);
+      cap = Math.min(cap, estimate);
+      return {
+        plan: {
+          kind: 'index',
+          index,
+          intervals: bounds.intervals,
+          reverse: false,
+          sorted: false,
+          byId: bounds.wholeTuples,
+          idOrder: bounds.intervals.length === 1 && index.paths[index.paths.length - 1] === '_id' && bounds.fixed >= index.paths.length - 1,
+          exact: bounds.exact,
+        },
+        estimate,
+        used: bounds.used,
+      };
+    });
 }
 
 /** `singles`: the single-index plans of `conj.conditions` (computed once, and not at all for an id lookup). */
-function bestFilterPlan(conj: Conjunction, indexes: SecondaryIndex[], singles = () => singleIndexPlans(conj.conditions, indexes)): CostedPlan {
+function bestFilterPlan(conj: Conjunction, indexes: IndexView[], singles = () => singleIndexPlans(conj.conditions, indexes)): CostedPlan {
   const byId = conj.conditions.find((c) => c.path === '_id' && c.points && c.elemPaths.length === 0);
   if (byId?.points) {
     const ids = [...new Set(byId.points.filter((p): p is string => typeof p === 'string'))];
@@ -241,7 +263,7 @@ interface Bounds {
  * Tightest bounds on `index` implied by the conditions, or null when its first key is unconstrained. Runs for
  * every index on every query, so it loops rather than allocating filtered lists.
  */
-function boundsFor(index: SecondaryIndex, conditions: Condition[]): Bounds | null {
+function boundsFor(index: IndexView, conditions: Condition[]): Bounds | null {
   const chosen: Array<{ condition: Condition; position: number }> = [];
   let prefixes = [''];
   for (let position = 0; position < index.paths.length; position++) {
@@ -285,7 +307,7 @@ function boundsFor(index: SecondaryIndex, conditions: Condition[]): Bounds | nul
   };
 }
 
-function correlatedWithAll(index: SecondaryIndex, chosen: Array<{ condition: Condition; position: number }>, c: Condition, position: number): boolean {
+function correlatedWithAll(index: IndexView, chosen: Array<{ condition: Condition; position: number }>, c: Condition, position: number): boolean {
   for (const o of chosen) if (!correlated(index, o.condition, o.position, c, position)) return false;
   return true;
 }
@@ -296,7 +318,7 @@ function correlatedWithAll(index: SecondaryIndex, chosen: Array<{ condition: Con
  * held an array (keys index a lone embedded document's fields too; `$elemMatch` never matches it). Equality of
  * encoded keys is equality of values (key-encoding.ts).
  */
-function exactPoints(index: SecondaryIndex, chosen: Array<{ condition: Condition; position: number }>): Condition[] {
+function exactPoints(index: IndexView, chosen: Array<{ condition: Condition; position: number }>): Condition[] {
   return chosen
     .filter(({ condition, position }) => {
       const shape = index.shapes[position];
@@ -309,11 +331,12 @@ function exactPoints(index: SecondaryIndex, chosen: Array<{ condition: Condition
  * Ordered walk over an index whose keys, after an equality prefix, are the sort keys. Among several, the one
  * with the longest equality prefix (then a range on the first sort key) narrows the walk most.
  */
-function bestWalkPlan(conditions: Condition[], indexes: SecondaryIndex[], sort: SortSpec): CostedPlan | null {
+function bestWalkPlan(conditions: Condition[], indexes: IndexView[], sort: SortSpec): CostedPlan | null {
   const direction = sort[0][1];
   if (!sort.every(([, d]) => d === direction)) return null;
-  let best: { interval: KeyInterval; index: SecondaryIndex; score: number } | null = null;
+  let best: { interval: KeyInterval; index: IndexView; score: number } | null = null;
   for (const index of indexes) {
+    if (index.incomplete) continue;
     for (let start = 0; start + sort.length <= index.paths.length; start++) {
       const sortable = sort.every(([path], i) => {
         const shape = index.shapes[start + i];
@@ -356,7 +379,7 @@ function bestWalkPlan(conditions: Condition[], indexes: SecondaryIndex[], sort: 
  * Whether conditions on two index positions may bound one key together: every array the two paths share must
  * be an array whose element both conditions address through one common $elemMatch (or an array above it).
  */
-function correlated(index: SecondaryIndex, a: Condition, aPosition: number, b: Condition, bPosition: number): boolean {
+function correlated(index: IndexView, a: Condition, aPosition: number, b: Condition, bPosition: number): boolean {
   const bPrefixes = index.shapes[bPosition].arrayPrefixes;
   let anchor: string | undefined;
   for (const shared of index.shapes[aPosition].arrayPrefixes) {
@@ -374,7 +397,7 @@ function correlated(index: SecondaryIndex, a: Condition, aPosition: number, b: C
 const covers = (anchor: string, arrayPath: string): boolean => anchor === arrayPath || anchor.startsWith(arrayPath + '.');
 
 /** The range to use: both bounds only when one value must satisfy both (no array splits them). */
-function rangeOf(index: SecondaryIndex, c: Condition, position: number): Pick<Condition, 'lo' | 'hi'> {
+function rangeOf(index: IndexView, c: Condition, position: number): Pick<Condition, 'lo' | 'hi'> {
   if (!c.lo || !c.hi) return { lo: c.lo, hi: c.hi };
   const anchor = c.boundsOnOneValue ? c.path : (c.elemPaths[c.elemPaths.length - 1] ?? '');
   const oneValue = [...index.shapes[position].arrayPrefixes].every((p) => covers(anchor, p));

@@ -6,21 +6,16 @@
 import BTree from 'sorted-btree';
 import { bulkLoad } from 'sorted-btree/extended/bulkLoad';
 import type { Doc, IndexSpec } from '../port';
-import { StorageConflict } from '../port';
-import { Heap } from './heap';
-import { idBefore } from './ordered-ids';
+import { mergeById } from './ordered-ids';
 import { KeyGenerator, type PositionShape } from './index-keys';
 import { encodedTupleLength, prefixEnd } from './key-encoding';
+import { assertUniqueIn, type IndexView, type KeyInterval } from './index-view';
 
-/** [start, end) over encoded keys; `end` null means unbounded. */
-export interface KeyInterval {
-  start: string;
-  end: string | null;
-}
+export type { KeyInterval } from './index-view';
 
 const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-export class SecondaryIndex {
+export class SecondaryIndex implements IndexView {
   readonly spec: IndexSpec;
   readonly paths: string[];
   private readonly generator: KeyGenerator;
@@ -86,9 +81,7 @@ export class SecondaryIndex {
 
   /** Throws StorageConflict when a unique index would hold a key twice. */
   assertUnique(doc: Doc, tuples: string[], isStale: (id: string) => boolean): void {
-    if (!this.spec.unique) return;
-    const clash = this.holders(tuples, doc._id).find((id) => !isStale(id));
-    if (clash !== undefined) throw new StorageConflict(`unique index ${this.spec.name} already holds this key (document ${clash})`);
+    assertUniqueIn(this, doc, tuples, isStale);
   }
 
   /** Ids in key order over the intervals (sorted ascending by start); descending when `reverse`. Ids may repeat. */
@@ -117,24 +110,10 @@ export class SecondaryIndex {
    * are therefore already in id order: a k-way merge. Ids may repeat.
    */
   *scanById(intervals: KeyInterval[], reverse = false): Generator<string> {
-    if (intervals.length === 1) {
-      yield* this.scanTuple(intervals[0], reverse);
-      return;
-    }
-    type Stream = { id: string; rest: Iterator<string> };
-    const before = idBefore(reverse);
-    const heap = new Heap<Stream>((a, b) => before(a.id, b.id));
-    for (const interval of intervals) {
-      const rest = this.scanTuple(interval, reverse);
-      const first = rest.next();
-      if (!first.done) heap.push({ id: first.value, rest });
-    }
-    for (let head = heap.peek(); head; head = heap.peek()) {
-      yield head.id;
-      const next = head.rest.next();
-      if (next.done) heap.pop();
-      else heap.replaceTop({ id: next.value, rest: head.rest });
-    }
+    yield* mergeById(
+      intervals.map((interval) => this.scanTuple(interval, reverse)),
+      reverse,
+    );
   }
 
   /** Ids of one whole-tuple interval, whose keys are its start followed by the id. */

@@ -5,7 +5,7 @@
  */
 import { Query } from 'mingo';
 import { StorageConflict, type Doc, type Filter, type FindOptions, type StoreTransaction } from '../port';
-import { Collection, type Overlay } from './collection';
+import { Collection, type Overlay, type QueryableCollection } from './collection';
 import { CompiledFilter } from './compiled-filter';
 import { frozenJsonCopy } from './json-copy';
 
@@ -18,7 +18,7 @@ export interface StagedWrite {
 
 /** The state a transaction builds on: committed collections plus writes committed but not yet durable. */
 export interface TransactionBase {
-  collection(name: string): Collection | undefined;
+  collection(name: string): QueryableCollection | undefined;
   /** Writes of earlier transactions that are still waiting for their fsync, by collection then id. */
   inFlight(name: string): ReadonlyMap<string, Doc | null> | undefined;
   /** Whether an in-flight commit wrote this id, and what (null = deleted). */

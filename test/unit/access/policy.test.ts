@@ -111,10 +111,10 @@ describe('access policy compiled into one query filter (SMART scopes, compartmen
       id: 'alice-consent',
       status: 'active',
       scope: { coding: [PATIENT_PRIVACY_SCOPE] },
-      policyRule: { text: 'patient preference' },
       category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
       patient: { reference: 'Patient/alice' },
       dateTime: '2026-01-01T00:00:00Z',
+      policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
       provision: {
         type: 'deny',
         provision: [
@@ -149,7 +149,6 @@ describe('consent directory', () => {
         id: 'c1',
         status: 'active',
         scope: { coding: [PATIENT_PRIVACY_SCOPE] },
-      policyRule: { text: 'patient preference' },
         category: [{ text: 'privacy' }],
         patient: { reference: 'Patient/p1' },
         provision: { type: 'deny' },

@@ -1,0 +1,343 @@
+/**
+ * The embedded store on disk: MongoDB query semantics (the shared planner and compiled matcher, collection.ts)
+ * over LMDB (lmdb-js), whose memory-mapped B+ trees hold every document and index entry (lmdb-layout.ts), so
+ * the heap holds only a bounded cache and start-up reads nothing but the index definitions.
+ *
+ * Writers are serialised. A transaction's writes are staged (transaction.ts) and queued for commit; queued
+ * commits are written together as ONE LMDB write transaction (group commit), synced before any of them is
+ * acknowledged. Until then they are in flight: later transactions see them, readers do not (readers read LMDB's
+ * committed state, which is the durable state: commits are synced before they become visible). A failed commit
+ * fails every commit queued behind it too, as those may have read its writes.
+ */
+import { mkdirSync } from 'node:fs';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { StorageFull, StorageUnavailable, type Doc, type Filter, type FindOptions, type IndexSpec, type Store, type StoreTransaction, type StoreWarning } from '../port';
+import { sameIndex } from './collection';
+import { CompiledFilter } from './compiled-filter';
+import { DocumentCache } from './document-cache';
+import { pathIn } from './data-files';
+import { importJournalFormat } from './lmdb-import';
+import { LmdbCollection } from './lmdb-collection';
+import { LmdbIndex, type StoredIndex } from './lmdb-index';
+import { LAYOUT_VERSION, LMDB_DIR, META_LAYOUT_KEY, PrefixTable, collectionEntry, commitFailure, decodeDocument, encodeDocument, indexEntry, metaIndexesKey, rangeEnd, stringKeys } from './lmdb-layout';
+import { acquireLock } from './lock';
+import { Writers, type CommitWrites } from './writers';
+
+export interface LmdbStoreOptions {
+  dataDir: string;
+  /** Bound of the parsed-document cache, in MiB (STORE_CACHE_MB); default 64. */
+  cacheMb?: number;
+  /** Told about imports and disk-full episodes; default: process warning. */
+  onWarning?: (warning: StoreWarning) => void;
+  /**
+   * Runs in each LMDB write transaction before it commits (tests make the disk "full" here by throwing an
+   * ENOSPC error, which aborts the transaction as a failed write would).
+   */
+  beforeCommit?: () => void;
+  /** No fsync (temporary stores of tests only): commits survive a process crash, not a power loss. */
+  noSync?: boolean;
+}
+
+export const DEFAULT_CACHE_MB = 64;
+const EMPTY = Buffer.alloc(0);
+
+
+interface PendingCommit {
+  list: CommitWrites;
+  seq: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+export async function openLmdbStore(options: LmdbStoreOptions): Promise<Store> {
+  const store = new LmdbStore(options);
+  await store.open();
+  return store;
+}
+
+/** Opens the LMDB environment of a data directory (also used by the store:check and store:compact scripts). */
+export function openEnvironment(dataDir: string, options: { noSync?: boolean; readOnly?: boolean } = {}): {
+  env: RootDatabase;
+  docs: Database<Buffer, string>;
+  index: Database<Buffer, string>;
+  meta: Database<Buffer, string>;
+} {
+  const path = pathIn(dataDir, LMDB_DIR);
+  if (!options.readOnly) mkdirSync(path, { recursive: true });
+  // No mapSize: lmdb-js grows the map as the data grows. overlappingSync off: a commit is synced before it
+  // becomes visible and before its promise resolves.
+  const env = open({ path, maxDbs: 4, overlappingSync: false, noSync: options.noSync === true, readOnly: options.readOnly === true });
+  const dbOptions = { encoding: 'binary' as const, keyEncoder: stringKeys };
+  return {
+    env,
+    // Document values over 1 KB are LZ4-compressed by lmdb-js (JSON shrinks 3-4×, and a value that stays under
+    // about half a page is stored in its leaf instead of whole overflow pages); the checksum covers the JSON.
+    docs: env.openDB<Buffer, string>('docs', { ...dbOptions, compression: { threshold: 1000 } } as typeof dbOptions),
+    index: env.openDB<Buffer, string>('index', dbOptions),
+    meta: env.openDB<Buffer, string>('meta', dbOptions),
+  };
+}
+
+class LmdbStore implements Store {
+  readonly kind = 'embedded' as const;
+  private env!: RootDatabase;
+  private docs!: Database<Buffer, string>;
+  private index!: Database<Buffer, string>;
+  private meta!: Database<Buffer, string>;
+  private readonly cache: DocumentCache;
+  private prefixes!: PrefixTable;
+  private readonly collections = new Map<string, LmdbCollection>();
+  private readonly writers = new Writers();
+  private queue: PendingCommit[] = [];
+  private committing: Promise<void> | null = null;
+  /** Stored index definitions (JSON), per collection, as last written to `meta`. */
+  private readonly storedMeta = new Map<string, string>();
+  private diskFull = false;
+  private closed = false;
+  private releaseLock: (() => void) | null = null;
+
+  constructor(private readonly options: LmdbStoreOptions) {
+    this.cache = new DocumentCache((options.cacheMb ?? DEFAULT_CACHE_MB) * 1024 * 1024);
+  }
+
+  async open(): Promise<void> {
+    const dir = this.options.dataDir;
+    mkdirSync(dir, { recursive: true });
+    this.releaseLock = acquireLock(dir);
+    try {
+      ({ env: this.env, docs: this.docs, index: this.index, meta: this.meta } = openEnvironment(dir, { noSync: this.options.noSync }));
+      await importJournalFormat(dir, this.env, this.docs, this.meta, (warning) => this.warn(warning));
+      if (this.meta.getBinary(META_LAYOUT_KEY) === undefined) {
+        await this.env.transaction(() => this.meta.putSync(META_LAYOUT_KEY, encodeDocument(JSON.stringify({ layout: LAYOUT_VERSION }))));
+      }
+      const layout = JSON.parse(decodeDocument(this.meta.getBinary(META_LAYOUT_KEY)!, 'meta', META_LAYOUT_KEY)) as { layout: number };
+      if (layout.layout !== LAYOUT_VERSION) throw new StorageUnavailable(`data directory ${dir} has LMDB layout ${layout.layout}; this server reads layout ${LAYOUT_VERSION}`);
+      this.prefixes = PrefixTable.load(this.meta);
+      for (const { key, value } of this.meta.getRange({ start: 'indexes/', end: 'indexes0' })) {
+        const name = (key as string).slice('indexes/'.length);
+        const json = decodeDocument(value, 'meta', key as string);
+        const collection = this.collectionFor(name);
+        for (const stored of JSON.parse(json) as StoredIndex[]) {
+          const prefix = this.prefixes.get(indexEntry(name, stored.spec.name));
+          if (prefix === undefined) throw new StorageUnavailable(`data directory ${dir}: index ${stored.spec.name} of ${name} has no key prefix (damaged meta)`);
+          collection.indexes.set(stored.spec.name, new LmdbIndex(prefix, stored.spec, this.index, stored));
+        }
+        this.storedMeta.set(name, json);
+      }
+    } catch (error) {
+      await this.env?.close();
+      this.releaseLock();
+      this.releaseLock = null;
+      throw error;
+    }
+  }
+
+  async find(collection: string, filter: Filter, options?: FindOptions): Promise<Doc[]> {
+    this.assertOpen();
+    return this.collectionFor(collection).find(new CompiledFilter(filter), options);
+  }
+
+  async findOne(collection: string, filter: Filter, options?: FindOptions): Promise<Doc | null> {
+    const [first] = await this.find(collection, filter, { ...options, limit: 1 });
+    return first ?? null;
+  }
+
+  async count(collection: string, filter: Filter, limit?: number): Promise<number> {
+    this.assertOpen();
+    return this.collectionFor(collection).count(new CompiledFilter(filter), limit);
+  }
+
+  /** Builds missing indexes from the stored documents, in one write transaction with their definitions. */
+  async ensureIndexes(collection: string, indexes: IndexSpec[]): Promise<void> {
+    this.assertOpen();
+    const target = this.collectionFor(collection);
+    const missing = indexes.filter((spec) => {
+      const existing = target.indexes.get(spec.name);
+      return !existing || !sameIndex(existing.spec, spec);
+    });
+    if (missing.length === 0) return;
+    const release = await this.writers.acquire();
+    try {
+      await this.committing;
+      const built = missing.map(
+        (spec) => new LmdbIndex(this.prefixes.assign(indexEntry(collection, spec.name)), { name: spec.name, keys: spec.keys.map(([p, d]) => [p, d]), unique: spec.unique }, this.index),
+      );
+      await this.env.childTransaction(() => {
+        for (const index of built) {
+          for (const key of this.index.getKeys({ start: index.prefix, end: rangeEnd(index.prefix) })) this.index.removeSync(key);
+        }
+        for (const doc of target.all()) {
+          for (const index of built) {
+            if (index.spec.unique) index.assertUnique(doc, index.tuples(doc), () => false);
+            for (const key of index.entryKeys(doc)) this.index.putSync(key, EMPTY);
+          }
+        }
+        for (const index of built) target.indexes.set(index.spec.name, index);
+        this.writeMeta(target);
+        this.prefixes.save(this.meta);
+      });
+    } catch (error) {
+      for (const spec of missing) target.indexes.delete(spec.name);
+      this.prefixes.unsaved();
+      throw error;
+    } finally {
+      this.env.resetReadTxn();
+      release();
+    }
+  }
+
+  async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    return this.writers.run((name) => this.collectionFor(name), work, (list, failuresBefore) => this.commit(list, failuresBefore), () => this.assertOpen());
+  }
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writers.idle();
+    await this.committing;
+    await this.env.close();
+    this.releaseLock?.();
+    this.releaseLock = null;
+  }
+
+  private collectionFor(name: string): LmdbCollection {
+    let collection = this.collections.get(name);
+    if (!collection) {
+      collection = new LmdbCollection(name, this.docs, this.cache, this.prefixes.get(collectionEntry(name)));
+      this.collections.set(name, collection);
+    }
+    return collection;
+  }
+
+  /** Queues staged writes as the next commit; they are in flight until the LMDB transaction holding them is synced. */
+  private commit(list: CommitWrites, failuresBefore: number): Promise<void> {
+    if (list.length === 0) {
+      // Nothing written, but what it read may still be in flight: answer once that is durable (or failed).
+      return this.writers.busy ? this.drained().then(() => this.writers.assertNoFailureSince(failuresBefore)) : Promise.resolve();
+    }
+    const seq = this.writers.markInFlight(list);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ list, seq, resolve, reject });
+      this.committing ??= this.writeQueued();
+    });
+  }
+
+  private async drained(): Promise<void> {
+    while (this.committing) await this.committing;
+  }
+
+  /** Writes queued commits, all that queued up meanwhile as one LMDB transaction, until none is left. */
+  private async writeQueued(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        const { docOps, indexOps } = this.prepare(batch);
+        // A child transaction, so that anything thrown in it rolls back every write of the batch (a throw in a
+        // plain lmdb-js transaction callback would still commit what it wrote before).
+        await this.env.childTransaction(() => {
+          for (const [key, value] of docOps) {
+            if (value) this.docs.putSync(key, value);
+            else this.docs.removeSync(key);
+          }
+          for (const [key, put] of indexOps) {
+            if (put) this.index.putSync(key, EMPTY);
+            else this.index.removeSync(key);
+          }
+          for (const collection of new Set(batch.flatMap((c) => c.list.map(([name]) => name)))) this.writeMeta(this.collectionFor(collection));
+          this.prefixes.save(this.meta);
+          this.options.beforeCommit?.();
+        });
+      } catch (error) {
+        const failure = await commitFailure(error, this.options.dataDir);
+        await this.reopenEnvironment();
+        this.fail([...batch, ...this.queue.splice(0)], failure);
+        continue;
+      }
+      this.env.resetReadTxn();
+      for (const commit of batch) {
+        for (const [collection, id] of commit.list) this.cache.delete(this.collectionFor(collection).prefix + id);
+        this.writers.settle(commit.list, commit.seq);
+      }
+      if (this.diskFull) {
+        this.diskFull = false;
+        this.warn({ msg: 'writes are stored again: disk space was freed' });
+      }
+      for (const commit of batch) commit.resolve();
+    }
+    this.committing = null;
+  }
+
+  /**
+   * After a failed commit (a full disk), LMDB's environment may hold state of the aborted write: it is closed and
+   * opened again, so the next commit starts from what is on disk.
+   */
+  private async reopenEnvironment(): Promise<void> {
+    try {
+      await this.env.close();
+    } catch {
+      // closing a failed environment may fail too; opening it again is what matters
+    }
+    ({ env: this.env, docs: this.docs, index: this.index, meta: this.meta } = openEnvironment(this.options.dataDir, { noSync: this.options.noSync }));
+    for (const collection of this.collections.values()) collection.attach(this.docs, this.index);
+    this.cache.clear();
+  }
+
+  /**
+   * The key writes of a batch, computed before the LMDB transaction starts (so nothing in it can throw but LMDB
+   * itself): documents replaced or deleted take their old index entries with them, read from the committed
+   * state or from an earlier commit of the same batch.
+   */
+  private prepare(batch: PendingCommit[]): { docOps: Map<string, Buffer | null>; indexOps: Map<string, boolean> } {
+    const docOps = new Map<string, Buffer | null>();
+    const indexOps = new Map<string, boolean>();
+    const latest = new Map<string, Doc | null>();
+    for (const { list } of batch) {
+      for (const [name, id, write] of list) {
+        const collection = this.collectionFor(name);
+        collection.prefix ??= this.prefixes.assign(collectionEntry(name));
+        const key = collection.prefix + id;
+        const old = latest.has(key) ? latest.get(key)! : (collection.get(id) ?? null);
+        for (const index of collection.indexes.values()) {
+          if (old) for (const entry of index.entryKeys(old)) indexOps.set(entry, false);
+          if (write.doc) for (const entry of index.entryKeys(write.doc)) indexOps.set(entry, true);
+        }
+        docOps.set(key, write.json === null ? null : encodeDocument(write.json));
+        latest.set(key, write.doc);
+      }
+    }
+    return { docOps, indexOps };
+  }
+
+  /** Writes a collection's index definitions and shapes to `meta` when they changed (inside a write transaction). */
+  private writeMeta(collection: LmdbCollection): void {
+    if (collection.indexes.size === 0) return;
+    const json = JSON.stringify([...collection.indexes.values()].map((index) => index.stored()));
+    if (this.storedMeta.get(collection.name) === json) return;
+    this.meta.putSync(metaIndexesKey(collection.name), encodeDocument(json));
+    this.storedMeta.set(collection.name, json);
+  }
+
+  private fail(commits: PendingCommit[], error: Error): void {
+    this.env.resetReadTxn();
+    this.storedMeta.clear();
+    this.prefixes.unsaved();
+    for (const commit of commits) this.writers.settle(commit.list, commit.seq);
+    this.writers.failed(error);
+    if (error instanceof StorageFull && !this.diskFull) {
+      this.diskFull = true;
+      this.warn({ msg: 'the disk is full: writes are refused until space is freed in the data directory (reads go on)', error: error.message });
+    }
+    for (const commit of commits) commit.reject(error);
+  }
+
+  private warn(warning: StoreWarning): void {
+    if (this.options.onWarning) this.options.onWarning(warning);
+    else process.emitWarning(`embedded store: ${JSON.stringify(warning)}`);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StorageUnavailable('the store is closed');
+  }
+}
+
