@@ -36,7 +36,8 @@ describe('Bulk Data export across a server restart', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'export-restart-'));
     const env = { DATA_DIR: dataDir, PORT: String(await freePort()), EXPORT_PAGE_SIZE: '1' };
     const origin = `http://127.0.0.1:${env.PORT}`;
-    const client = fetchClient(origin, await systemTokenFor(dataDir, `${origin}/fhir`));
+    const token = await systemTokenFor(dataDir, `${origin}/fhir`);
+    const client = fetchClient(origin, token);
     try {
       const seeding = await createServer(loadConfig({ DATA_DIR: dataDir }), { logger: silentLogger });
       const records = [...SHARED, ...Array.from({ length: 60 }, (_, i) => patientRecords(`p${i}`, 4)).flat()];
@@ -60,7 +61,7 @@ describe('Bulk Data export across a server restart', () => {
         const files = await download(client, manifest);
         let total = 0;
         for (const [type, resources] of files) {
-          const search = (await (await fetch(`${origin}/fhir/${type}?_count=1000`)).json()) as { entry: Array<{ resource: { id: string } }> };
+          const search = (await (await fetch(`${origin}/fhir/${type}?_count=1000`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { entry: Array<{ resource: { id: string } }> };
           const byId = (a: { id?: unknown }, b: { id?: unknown }) => String(a.id).localeCompare(String(b.id));
           assert.deepEqual([...resources].sort(byId), search.entry.map((e) => e.resource).sort(byId), `${type}: the resumed export equals the search result`);
           total += resources.length;
