@@ -35,6 +35,8 @@ const LETTERS: Record<string, Permission[]> = {
 const OPERATIONS: Record<string, (token: AccessToken, type: string) => boolean> = {
   // $reindex rewrites index entries of every resource: a backend's job, never a user's or an app's.
   reindex: (token, type) => token.scopes.resources.some((s) => s.context === 'system' && (s.resourceType === '*' || s.resourceType === type) && s.permissions.has('u')),
+  // $validate stores nothing: any scope on the type will do (reading the stored resource by id is still judged).
+  validate: (token, type) => token.scopes.resources.some((s) => s.resourceType === '*' || s.resourceType === type),
   // $everything and $export read what the token may search; the access filter narrows them inside their queries.
   everything: (token) => token.scopes.resources.some((s) => s.permissions.has('s')),
   export: (token) => token.scopes.resources.some((s) => s.permissions.has('s')),
