@@ -16,11 +16,11 @@ const BODY = JSON.stringify({
   address: [{ line: ['534 Erewhon St'], city: 'PleasantVille', postalCode: '3999' }],
 });
 
-async function createsPerSecond(port: number, connections: number, seconds: number): Promise<number> {
+async function createsPerSecond(port: number, connections: number, seconds: number, authorization = ''): Promise<number> {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/fhir/Patient`,
     method: 'POST',
-    headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' },
+    headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal', authorization },
     body: BODY,
     connections,
     duration: seconds,
@@ -33,13 +33,13 @@ async function main(): Promise<void> {
   const [rounds = 3, seconds = 4] = process.argv.slice(2).map(Number);
   const journal = await startProcess('serve.ts', ['fhir'], { BENCH_ENGINE: 'journal' });
   const lmdb = await startProcess('serve.ts', ['fhir']);
-  for (const server of [journal, lmdb]) await createsPerSecond(server.port, 8, 1);
+  for (const server of [journal, lmdb]) await createsPerSecond(server.port, 8, 1, server.authorization);
   process.stdout.write(`create (POST /fhir/Patient, durable, on-disk embedded store; ${rounds} x ${seconds} s, engines taking turns)\n`);
   for (const connections of [1, 32]) {
     const rates = { journal: [] as number[], lmdb: [] as number[] };
     for (let i = 0; i < rounds; i++) {
-      rates.journal.push(await createsPerSecond(journal.port, connections, seconds));
-      rates.lmdb.push(await createsPerSecond(lmdb.port, connections, seconds));
+      rates.journal.push(await createsPerSecond(journal.port, connections, seconds, journal.authorization));
+      rates.lmdb.push(await createsPerSecond(lmdb.port, connections, seconds, lmdb.authorization));
     }
     const [j, l] = [median(rates.journal), median(rates.lmdb)];
     process.stdout.write(`  ${String(connections).padStart(2)} connections: journal ${j.toFixed(0)}/s, LMDB ${l.toFixed(0)}/s (medians), LMDB/journal ${(l / j).toFixed(2)}\n`);

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { internalAccess } from '../src/access/request-access';
 import { loadConfig } from '../src/config/config';
 import { createServer } from '../src/compose';
 import { silentLogger } from '../src/http/logger';
@@ -37,7 +38,7 @@ async function run(): Promise<Figures> {
     const server = await createServer(loadConfig({ BASE_URL: 'http://127.0.0.1:8080/fhir' }), { store: await createStore({ dataDir }), logger: silentLogger });
     for (let i = 0; i < N; i++) {
       const body = { resourceType: 'Patient', id: `p${i}`, name: [{ family: `Family${i}`, given: ['Given', `Middle${i % 97}`] }], gender: 'female', birthDate: '1980-01-01', identifier: [{ system: 'http://example.org/mrn', value: `mrn-${i}` }] };
-      const put = (b: object) => server.router.route({ method: 'PUT', path: ['Patient', `p${i}`], query: [], body: b, contentType: 'application/fhir+json', prefer: {} });
+      const put = (b: object) => server.router.route({ method: 'PUT', path: ['Patient', `p${i}`], query: [], body: b, contentType: 'application/fhir+json', prefer: {}, access: internalAccess('bench') });
       await put(body);
       if (i % 10 === 0) await put({ ...body, gender: 'male' });
     }

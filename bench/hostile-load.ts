@@ -9,6 +9,7 @@
  * Usage: npx tsx bench/hostile-load.ts [rounds=3] [seconds=5] [--server <dir of another build>]
  *   (builds dist/ first unless --server names a directory with its own dist/)
  */
+import { systemTokenFor } from '../src/access/local-key';
 import { execSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
@@ -52,11 +53,15 @@ const HOSTILE: Record<string, Hostile | 'connections' | undefined> = {
   'idle and 1 byte/s trickling connections': 'connections',
 };
 
+/** `Bearer <system token>` of the running server (signed with the local key in its DATA_DIR). */
+let authorization = '';
+
 const agentFor = (): http.Agent => new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 function request(port: number, agent: http.Agent, method: string, path: string, type?: string, body?: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
     const headers: http.OutgoingHttpHeaders = body ? { 'Content-Type': type, 'Content-Length': body.length } : {};
+    if (authorization) headers.Authorization = authorization;
     const req = http.request({ host: '127.0.0.1', port, method, path, agent, headers }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
@@ -146,6 +151,7 @@ async function startServer(serverRoot: string, port: number): Promise<{ child: C
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-hostile-'));
   const child = await startServerProcess([...START_FLAGS, join(serverRoot, 'dist', 'src', 'main.js')], { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' });
   child.stdout?.resume();
+  authorization = `Bearer ${await systemTokenFor(dataDir, `http://127.0.0.1:${port}/fhir`)}`;
   const agent = agentFor();
   const example = Buffer.from(JSON.stringify({ resourceType: 'Patient', id: 'example', name: [{ family: 'Chalmers', given: ['Peter'] }], gender: 'male' }));
   if ((await request(port, agent, 'PUT', '/fhir/Patient/example', 'application/fhir+json', example)) !== 201) throw new Error('seeding failed');

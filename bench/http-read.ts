@@ -15,7 +15,8 @@ async function main(): Promise<void> {
   const [rounds = 5, seconds = 4, connections = 32] = process.argv.slice(2).map(Number);
   const fhir = await startProcess('serve.ts', ['fhir']);
   const fhirUrl = `http://127.0.0.1:${fhir.port}${fhir.path}`;
-  const sample = await fetch(fhirUrl);
+  const auth: Record<string, string> = fhir.authorization ? { authorization: fhir.authorization } : {};
+  const sample = await fetch(fhirUrl, { headers: auth });
   const bytes = Buffer.from(await sample.arrayBuffer());
   const transport = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
   const headers = [...sample.headers].filter(([name]) => !transport.has(name));
@@ -27,13 +28,14 @@ async function main(): Promise<void> {
   const minimal = await startProcess('serve.ts', ['bare', minimalFile]);
   const quiet = await startProcess('serve.ts', ['fhir', 'quiet']);
   const servers = [
-    { label: 'FHIR read (metrics and logs on)', url: fhirUrl, rates: [] as number[] },
+    { label: 'FHIR read (metrics and logs on)', url: fhirUrl, rates: [] as number[], headers: auth },
     { label: 'bare route, same response (body and headers)', url: `http://127.0.0.1:${bare.port}${bare.path}`, rates: [] as number[] },
     { label: 'bare route, same body, Content-Type only', url: `http://127.0.0.1:${minimal.port}${minimal.path}`, rates: [] as number[] },
-    { label: 'FHIR read (metrics and logs off)', url: `http://127.0.0.1:${quiet.port}${quiet.path}`, rates: [] as number[] },
+    { label: 'FHIR read (metrics and logs off)', url: `http://127.0.0.1:${quiet.port}${quiet.path}`, rates: [] as number[], headers: quiet.authorization ? { authorization: quiet.authorization } : {} },
   ];
-  for (const server of servers) await throughput(server.url, 2, connections);
-  for (let i = 0; i < rounds; i++) for (const server of servers) server.rates.push(await throughput(server.url, seconds, connections));
+  const headersOf = (server: { headers?: Record<string, string> }): Record<string, string> => server.headers ?? {};
+  for (const server of servers) await throughput(server.url, 2, connections, headersOf(server));
+  for (let i = 0; i < rounds; i++) for (const server of servers) server.rates.push(await throughput(server.url, seconds, connections, headersOf(server)));
   await Promise.all([stop(fhir), stop(bare), stop(minimal), stop(quiet)]);
   const [f, same, bodyOnly, off] = servers.map((server) => median(server.rates)) as [number, number, number, number];
   process.stdout.write(`read-by-id (${bytes.length} B body, ${headers.length} response headers, ${connections} connections, ${rounds} x ${seconds} s)\n`);

@@ -15,7 +15,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Patient } from 'fhir/r4';
-import { startPopulatedServer } from './support/populated-server';
+import { authorizationFor, startPopulatedServer } from './support/populated-server';
 import { percentile } from './support/stats';
 import { patientBundle } from './support/population';
 
@@ -47,9 +47,13 @@ function shapes(patients: number): Shape[] {
 const RARE_CODE = '94500-6';
 
 
+/** `Bearer <system token>`: from BENCH_TOKEN for a server given by URL, else signed with the local key of the started one. */
+const givenToken = process.env.BENCH_TOKEN ? `Bearer ${process.env.BENCH_TOKEN}` : '';
+const authorizations = new Map<string, string>();
+
 async function timeGet(base: string, path: string): Promise<{ ms: number; body: { link?: Array<{ relation: string; url: string }>; entry?: unknown[] } }> {
   const started = process.hrtime.bigint();
-  const res = await fetch(base + path);
+  const res = await fetch(base + path, { headers: { Authorization: authorizations.get(base.replace(/\/+$/, '')) ?? givenToken } });
   const body = (await res.json()) as { link?: Array<{ relation: string; url: string }>; entry?: unknown[] };
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
@@ -65,7 +69,9 @@ interface Target {
 /** A server on `patients` patients: the one at `url` when given, else one started here on `port`. */
 async function target(patients: number, url: string | undefined, port: number): Promise<Target> {
   if (url) return { patients, base: url };
-  return { patients, base: `http://127.0.0.1:${port}/fhir`, child: await startPopulatedServer(patients, port) };
+  const child = await startPopulatedServer(patients, port);
+  authorizations.set(`http://127.0.0.1:${port}/fhir`, await authorizationFor(patients, port));
+  return { patients, base: `http://127.0.0.1:${port}/fhir`, child };
 }
 
 async function main(): Promise<void> {

@@ -2,7 +2,8 @@
  * Prints an access token signed with the server's local key (DATA_DIR/auth), for deployments without an
  * authorization server of their own and for trying the API:
  *   npm run token -- --scope "user/*.rs" --fhir-user Practitioner/1 [--patient ID] [--purpose TREAT] [--client-id app] [--expires 3600]
- * Issuer and audience are the server's BASE_URL, read from the same environment as the server.
+ * Issuer and audience are the server's (AUTH_ISSUER and AUTH_AUDIENCE, default BASE_URL), read from the same
+ * environment as the server; add --purpose ETREAT --btg "why" for break-the-glass.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config';
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
       'client-id': { type: 'string', default: 'cli' },
       sub: { type: 'string' },
       expires: { type: 'string', default: '3600' },
+      btg: { type: 'string' },
     },
   });
   if (!values.scope) throw new Error('--scope is required, e.g. --scope "system/*.cruds" or --scope "patient/*.rs" --patient 123');
@@ -34,8 +36,9 @@ async function main(): Promise<void> {
       ...(values.patient ? { patient: values.patient } : {}),
       ...(values['fhir-user'] ? { fhirUser: values['fhir-user'] } : {}),
       ...(values.purpose?.length ? { purpose_of_use: values.purpose } : {}),
+      ...(values.btg ? { btg_justification: values.btg } : {}),
     },
-    { issuer: config.baseUrl, audience: config.baseUrl, expiresInSeconds },
+    { issuer: config.auth.issuer, audience: config.auth.audience, expiresInSeconds },
   );
   process.stdout.write(`${token}\n`);
 }

@@ -9,6 +9,13 @@ import type { Express } from 'express';
 import { monotonicClock, systemClock, type Clock } from './core/clock';
 import { uuidIds, type IdGenerator } from './core/ids';
 import type { Config } from './config/config';
+import { AccessControl } from './access/control';
+import { ConsentDirectory } from './access/consent/directory';
+import { edgeAuthentication, securityDescription, smartConfiguration } from './access/edge';
+import type { LocalKey } from './access/local-key';
+import { internalAccess } from './access/request-access';
+import { tokenFromStored, type StoredToken } from './access/tokens';
+import { AccessPolicy, implicitPolicy } from './access/policy';
 import { capabilitiesHandler } from './fhir/capabilities';
 import { referentialIntegrityHook, REFERRER_INDEX } from './fhir/integrity/hook';
 import type { WriteHook } from './fhir/write-hooks';
@@ -16,7 +23,7 @@ import { loadReferenceElements } from './fhir/integrity/reference-elements';
 import { ReferenceFinder } from './fhir/integrity/references';
 import type { FhirContext } from './fhir/context';
 import { ExportRunner } from './fhir/operations/export/runner';
-import { newestLastUpdated } from './fhir/persist';
+import { newestLastUpdated, SUBSCRIPTION_OWNERS } from './fhir/persist';
 import { FhirRouter } from './fhir/router';
 import { activateSearchParameters, searchParameterHook } from './fhir/search-parameters';
 import { buildRoutes, type Route } from './fhir/routes';
@@ -64,6 +71,8 @@ export interface ServerOverrides {
   profilesDir?: string;
   /** An already open audit trail (tests: LmdbAuditTrail.temporary()); otherwise opened from the configuration. */
   auditTrail?: AuditTrail;
+  /** The key that signs local tokens (tests); otherwise the one in DATA_DIR (src/access/local-key.ts). */
+  localKey?: LocalKey;
 }
 
 const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
@@ -105,6 +114,21 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     ...(config.pageTokenSecret ? { pageTokenSecret: config.pageTokenSecret } : {}),
     limits: { maxParameters: config.bounds.maxParameters, maxValueLength: config.bounds.maxValueLength, maxQueries: config.bounds.maxSearchQueries, maxRecords: config.bounds.maxSearchRecords },
   });
+  const consents = new ConsentDirectory(store);
+  const access = new AccessControl({
+    policy: new AccessPolicy({
+      consents,
+      criteria,
+      registry,
+      compartments,
+      implicit: implicitPolicy(config.auth.implicitPermitPurposes),
+      defaultPurpose: config.auth.defaultPurpose,
+      breakTheGlass: config.auth.breakTheGlass,
+    }),
+    indexer,
+    clock,
+    enabled: config.auth.mode === 'on',
+  });
   const integrity: WriteHook[] = [];
   if (config.referentialIntegrity !== 'off') {
     const finder = new ReferenceFinder(loadReferenceElements(definitionsDir), config.baseUrl, (type) => validator.isResourceType(type));
@@ -125,8 +149,17 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     pageSize: config.bulkExport.pageSize,
     retentionMs: config.bulkExport.retentionSeconds * 1000,
     patientCompartmentTypes: validator.resourceTypes.filter((t) => t === 'Patient' || compartments.paramsFor('Patient', t).length > 0),
+    scopeOf: async (job) => (job.requester ? ((await access.readFilter({ token: tokenFromStored(job.requester), decidedBy: new Set() }, 's')) ?? {}) : {}),
   });
-  const subscriptions = new Subscriptions({ store, criteria, indexer, isResourceType: (t) => validator.isResourceType(t), logger, config: config.subscriptions });
+  const subscriptions = new Subscriptions({ store, criteria, indexer, isResourceType: (t) => validator.isResourceType(t), logger,
+    config: config.subscriptions,
+    visibleTo: async (id) => {
+      const owner = (await store.findOne(SUBSCRIPTION_OWNERS, { _id: id })) as { token: StoredToken } | null;
+      if (!owner) return undefined;
+      const filter = await access.readFilter({ token: tokenFromStored(owner.token), decidedBy: new Set() }, 's');
+      return filter === undefined ? undefined : (record) => access.test(filter, record);
+    },
+  });
   const ctx: FhirContext = {
     store: tracked,
     clock: visibility.clock,
@@ -135,12 +168,14 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     paging: config.search,
     validator,
     indexer,
-    hooks: [searchParameterHook(registry), profileHook(profiles.registry), ...integrity, subscriptions.hook],
+    hooks: [searchParameterHook(registry), profileHook(profiles.registry), ...integrity, subscriptions.hook, consents.hook()],
     search,
+    access,
     maxBundleEntries: config.maxBundleEntries,
     visibility,
     bulkExport,
   };
+  const authenticate = await edgeAuthentication(config, logger, overrides.localKey);
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
   const audit =
     config.audit === 'on'
@@ -155,6 +190,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
       registry,
       supportsSearchParam: (type, def) => criteria.supports(type, def),
       software: { name: pkg.name, version: pkg.version },
+      security: securityDescription(config),
       startedAt: clock.now(),
     }),
   );
@@ -165,11 +201,15 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     ...(audit ? { audit: audit.problem } : {}),
     definitions: { resourceTypes: validator.resourceTypes.length, searchParameters: registry.resourceTypes().reduce((n, type) => n + registry.forType(type).length, 0) },
   });
-  await subscriptions.start((req) => router.route(req));
+  // The server's own status updates of Subscriptions are internal work, not a client's request.
+  await subscriptions.start((req) => router.route({ ...req, access: req.access ?? internalAccess('subscription status') }));
   const app = createApp({
     router,
     logger,
     maxBodyBytes: config.maxBodyBytes,
+    authenticate,
+    smartConfiguration: smartConfiguration(config),
+    corsOrigins: config.corsOrigins,
     bounds: { maxParameters: config.bounds.maxParameters, maxJsonDepth: config.bounds.maxJsonDepth },
     openapi: openApiText({
       routes,

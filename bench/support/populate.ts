@@ -3,6 +3,7 @@
  * and commit, as the API does), `concurrency` writes at a time so group commit can batch them.
  * Usage: npx tsx bench/support/populate.ts <dataDir> <patients> [concurrency=64]
  */
+import { internalAccess } from '../../src/access/request-access';
 import { loadConfig } from '../../src/config/config';
 import { createServer } from '../../src/compose';
 import { silentLogger } from '../../src/http/logger';
@@ -22,7 +23,7 @@ export async function populate(dataDir: string, patients: number, concurrency = 
       }
       const resource = queue.shift();
       if (!resource) continue;
-      const res = await server.router.route({ method: 'PUT', path: [resource.resourceType, resource.id as string], query: [], body: resource, prefer: { return: 'minimal' } });
+      const res = await server.router.route({ method: 'PUT', path: [resource.resourceType, resource.id as string], query: [], body: resource, prefer: { return: 'minimal' }, access: internalAccess('bench population') });
       if (res.status !== 201 && res.status !== 200) throw new Error(`PUT ${resource.resourceType}/${resource.id}: ${res.status}`);
       written++;
       if (written % 50000 === 0) log(`  ${written} resources, ${((written * 1000) / (Date.now() - started)).toFixed(0)}/s\n`);

@@ -5,6 +5,7 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { systemTokenFor } from '../../src/access/local-key';
 import { ROOT, START_FLAGS, startServerProcess } from './processes';
 
 /** Heap limit for servers holding a large embedded store (about 13 GB at 1,000,000 resources). */
@@ -26,4 +27,9 @@ export async function startPopulatedServer(patients: number, port: number, env: 
   });
   process.stdout.write(`server up in ${Date.now() - started} ms on ${patients * 100} resources\n`);
   return child;
+}
+
+/** `Bearer <system token>` for the populated server on `port` (signed with the local key in its DATA_DIR). */
+export async function authorizationFor(patients: number, port: number): Promise<string> {
+  return `Bearer ${await systemTokenFor(join(ROOT, '.bench-data', `population-${patients}`), `http://127.0.0.1:${port}/fhir`)}`;
 }

@@ -19,6 +19,8 @@ export interface Running {
   child: ChildProcess;
   port: number;
   path: string;
+  /** `Bearer <system token>` for the server, when the script prints one. */
+  authorization?: string;
 }
 
 /** Starts `bench/support/<script>.ts` with args and waits for its {port, path} line. */
@@ -33,7 +35,7 @@ export function startProcess(script: string, args: string[], env: Record<string,
     child.stdout?.on('data', (d) => {
       buffer += String(d);
       const line = buffer.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ child, ...(JSON.parse(line) as { port: number; path: string }) });
+      if (line) resolve({ child, ...(JSON.parse(line) as { port: number; path: string; authorization?: string }) });
     });
     child.on('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
@@ -58,8 +60,8 @@ export async function startServerProcess(nodeArgs: string[], env: Record<string,
 }
 
 /** Requests per second over `seconds` with `connections` keep-alive connections. */
-export async function throughput(url: string, seconds: number, connections: number): Promise<number> {
-  const result = await autocannon({ url, connections, duration: seconds, pipelining: 1 });
+export async function throughput(url: string, seconds: number, connections: number, headers: Record<string, string> = {}): Promise<number> {
+  const result = await autocannon({ url, connections, duration: seconds, pipelining: 1, headers });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return result.requests.average;
 }

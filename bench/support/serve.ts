@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { loadConfig } from '../../src/config/config';
+import { systemTokenFor } from '../../src/access/local-key';
+import { internalAccess } from '../../src/access/request-access';
 import { createServer } from '../../src/compose';
 import pino from 'pino';
 import { jsonLogger, silentLogger } from '../../src/http/logger';
@@ -40,10 +42,11 @@ async function main(): Promise<void> {
   const store = process.env.BENCH_ENGINE === 'journal' ? await openEmbeddedStore({ dataDir }) : undefined;
   const server = await createServer(config, { logger, ...(store ? { store } : {}) });
   const example = JSON.parse(readFileSync(require.resolve('hl7.fhir.r4.examples/Patient-example.json'), 'utf8'));
-  const result = await server.router.route({ method: 'PUT', path: ['Patient', example.id], query: [], body: example, prefer: {} });
+  const result = await server.router.route({ method: 'PUT', path: ['Patient', example.id], query: [], body: example, prefer: {}, access: internalAccess('bench seeding') });
   if (result.status !== 201) throw new Error(`seeding failed: ${result.status}`);
+  const authorization = `Bearer ${await systemTokenFor(dataDir, config.auth.issuer)}`;
   const srv = server.app.listen(0, '127.0.0.1', () => {
-    process.stdout.write(`${JSON.stringify({ port: (srv.address() as { port: number }).port, path: `/fhir/Patient/${example.id}`, logFile })}\n`);
+    process.stdout.write(`${JSON.stringify({ port: (srv.address() as { port: number }).port, path: `/fhir/Patient/${example.id}`, logFile, authorization })}\n`);
   });
   server.metrics?.watch(srv);
 }

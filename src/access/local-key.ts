@@ -35,6 +35,23 @@ export async function loadOrCreateLocalKey(dataDir: string): Promise<LocalKey> {
   return { kid: jwk.kid, privateKey: await importJWK(jwk, ALGORITHM), publicJwk };
 }
 
+/** A fresh key held in memory only (tests and tools that inject the key into the server). */
+export async function generateLocalKey(): Promise<LocalKey> {
+  const { privateKey } = await generateKeyPair(ALGORITHM, { extractable: true });
+  const kid = randomUUID();
+  const { d: _private, ...publicJwk } = { ...(await exportJWK(privateKey)), kid, alg: ALGORITHM, use: 'sig' };
+  return { kid, privateKey, publicJwk };
+}
+
+/**
+ * A system/*.cruds token for the server whose DATA_DIR is `dataDir` and whose issuer and audience are `baseUrl`
+ * (the defaults): what tests and benchmarks that start the real server send.
+ */
+export async function systemTokenFor(dataDir: string, baseUrl: string, expiresInSeconds = 24 * 3600): Promise<string> {
+  const key = await loadOrCreateLocalKey(dataDir);
+  return signLocalToken(key, { scope: 'system/*.cruds', client_id: 'test-suite', sub: 'test-suite' }, { issuer: baseUrl, audience: baseUrl, expiresInSeconds });
+}
+
 /** The key set that verifies tokens of this key. */
 export function localKeySet(key: LocalKey): JWTVerifyGetKey {
   return createLocalJWKSet({ keys: [key.publicJwk] });

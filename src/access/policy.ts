@@ -50,10 +50,40 @@ export interface AccessPolicyDeps {
   implicit: ImplicitPolicy;
   /** Purpose assumed when a user/ or system/ token names none (documented default: TREAT). */
   defaultPurpose: string;
+  /** Whether break-the-glass may override consent denials (default true). */
+  breakTheGlass?: boolean;
+}
+
+/** One token's access for one permission. */
+export interface AccessDecision {
+  /** The records it may use, as one query filter. */
+  filter: Filter;
+  /** Whether patient consent narrowed it (`applied`), was set aside by break-the-glass, or does not apply. */
+  consent: 'applied' | 'overridden' | 'none';
+  /** The filter of the scopes alone, where consent applied or was overridden: what a clinician could be withheld. */
+  scopeOnly?: Filter;
+  /** scopeOnly without the decided filter, built once per cached decision (src/access/control.ts withheldFilter). */
+  withheld?: Filter;
+}
+
+const MAX_CACHED_DECISIONS = 1000;
+
+function decisionKey(token: AccessToken, permission: Permission): string {
+  return JSON.stringify([
+    permission,
+    token.scopes.resources.map((s) => s.text).sort(),
+    token.patient ?? null,
+    token.fhirUser ?? null,
+    token.clientId ?? null,
+    [...token.purposeOfUse].sort(),
+    token.breakTheGlass !== undefined,
+  ]);
 }
 
 export class AccessPolicy {
   private readonly patientDataTypes: ReadonlySet<string>;
+  private readonly decisions = new Map<string, { generation: number; from: string; validUntil: string; decision: AccessDecision }>();
+  private readonly patientClauses = new Map<string, { generation: number; validUntil: string; clause: Filter }>();
 
   constructor(private readonly deps: AccessPolicyDeps) {
     this.patientDataTypes = new Set(deps.registry.resourceTypes().filter((t) => t === 'Patient' || deps.compartments.paramsFor('Patient', t).length > 0));
@@ -64,14 +94,72 @@ export class AccessPolicy {
     return grantingScopes(token.scopes.resources, resourceType, permission).length > 0;
   }
 
-  /** The records of any type the token may `permission` (r or s), at instant `now`. */
+  /** The records of any type the token may `permission`, at instant `now`. */
   async filter(token: AccessToken, permission: Permission, now: string): Promise<Filter> {
+    return (await this.decision(token, permission, now)).filter;
+  }
+
+  /**
+   * The decision for one token and permission: cached until a Consent changes or a consent period starts or
+   * ends, so a request pays for it once per token shape, not per query.
+   */
+  async decision(token: AccessToken, permission: Permission, now: string): Promise<AccessDecision> {
+    const key = decisionKey(token, permission);
+    const generation = this.deps.consents.generation;
+    const hit = this.decisions.get(key);
+    if (hit && hit.generation === generation && now >= hit.from && now < hit.validUntil) return hit.decision;
+    const decision = await this.decide(token, permission, now);
+    if (this.decisions.size >= MAX_CACHED_DECISIONS) this.decisions.delete(this.decisions.keys().next().value as string);
+    this.decisions.set(key, { generation, from: now, validUntil: await this.validUntil(now), decision });
+    return decision;
+  }
+
+  private async decide(token: AccessToken, permission: Permission, now: string): Promise<AccessDecision> {
     const scopes = token.scopes.resources.filter((s) => s.permissions.has(permission));
-    if (scopes.length === 0) return MATCH_NOTHING;
+    if (scopes.length === 0) return { filter: MATCH_NOTHING, consent: 'none' };
     const byScope = await Promise.all(scopes.map((s) => this.scopeFilter(token, s)));
     const scoped: Filter = byScope.length === 1 ? (byScope[0] as Filter) : { $or: byScope };
-    if (scopes.every((s) => s.context === 'patient')) return scoped;
-    return and([scoped, await this.consentFilter(this.consentRequest(token, now, permission))]);
+    if (scopes.every((s) => s.context === 'patient')) return { filter: scoped, consent: 'none' };
+    // system/ tokens without a purpose are the operator's own backend services; with a purpose, consent applies.
+    if (scopes.every((s) => s.context === 'system') && token.purposeOfUse.length === 0) return { filter: scoped, consent: 'none' };
+    if (this.breaksTheGlass(token)) return { filter: scoped, consent: 'overridden', scopeOnly: scoped };
+    const consented = await this.consentFilter(this.consentRequest(token, now, permission));
+    return { filter: and([scoped, consented]), consent: 'applied', scopeOnly: scoped };
+  }
+
+  /** Break-the-glass (docs/access.md): a user/ token, purpose ETREAT or BTG, and a justification; never a patient/ token. */
+  breaksTheGlass(token: AccessToken): boolean {
+    return (
+      this.deps.breakTheGlass !== false &&
+      token.breakTheGlass !== undefined &&
+      token.purposeOfUse.some((p) => p === 'ETREAT' || p === 'BTG') &&
+      token.scopes.resources.some((s) => s.context === 'user')
+    );
+  }
+
+  /**
+   * What decided a record's access, for the audit trail: `Consent/<id>` of each deciding consent of the
+   * patients it is about, `implicit:permit|deny` where none is on file, `scope` when consent did not apply.
+   */
+  async decidedBy(token: AccessToken, permission: Permission, now: string, compartments: readonly string[]): Promise<string[]> {
+    const decision = await this.decision(token, permission, now);
+    if (decision.consent !== 'applied') return [decision.consent === 'overridden' ? 'break-the-glass' : 'scope'];
+    const request = this.consentRequest(token, now, permission);
+    const onFile = await this.deps.consents.enforceable(now);
+    const result = new Set<string>();
+    for (const member of compartments) {
+      if (!member.startsWith('Patient/')) continue;
+      const consents = onFile.get(member.slice('Patient/'.length));
+      if (consents) for (const ref of decide(consents, request, this.deps.implicit.decision(request.purposes)).decidedBy) result.add(ref);
+      else result.add(`implicit:${this.deps.implicit.decision(request.purposes)}`);
+    }
+    return result.size ? [...result] : ['scope'];
+  }
+
+  /** The earliest instant after `now` at which a consent period starts or ends. */
+  private async validUntil(now: string): Promise<string> {
+    await this.deps.consents.enforceable(now);
+    return this.deps.consents.validUntil(now);
   }
 
   private async scopeFilter(token: AccessToken, scope: ResourceScope): Promise<Filter> {
@@ -102,13 +190,25 @@ export class AccessPolicy {
     const notSensitive = { $nor: [await this.labelled(SENSITIVE_LABELS)] };
     const clauses: Filter[] = [];
     for (const [patient, consents] of onFile) {
-      clauses.push({ $or: [{ compartments: { $ne: `Patient/${patient}` } }, await this.patientClause(consents, request, implicit, notSensitive)] });
+      clauses.push({ $or: [{ compartments: { $ne: `Patient/${patient}` } }, await this.cachedPatientClause(patient, consents, request, implicit, notSensitive)] });
     }
     const consented = [...onFile.keys()].map((p) => `Patient/${p}`);
     // Records about a patient without a consent on file: the implicit decision, and never a sensitive label.
     const aboutOthers: Filter = { compartments: { $elemMatch: { $nin: consented } } };
     clauses.push(implicit === 'permit' ? { $or: [{ $nor: [aboutOthers] }, notSensitive] } : { $nor: [aboutOthers] });
     return and(clauses);
+  }
+
+  /** A patient's decision for this kind of request, kept until their consents change or one of their periods turns. */
+  private async cachedPatientClause(patient: string, consents: ConsentRules[], request: ConsentRequest, implicit: Decision, notSensitive: Filter): Promise<Filter> {
+    const key = JSON.stringify([patient, request.actors, request.actions, request.purposes]);
+    const generation = this.deps.consents.patientGeneration(patient);
+    const hit = this.patientClauses.get(key);
+    if (hit && hit.generation === generation && request.at < hit.validUntil) return hit.clause;
+    const clause = await this.patientClause(consents, request, implicit, notSensitive);
+    if (this.patientClauses.size >= 10 * MAX_CACHED_DECISIONS) this.patientClauses.delete(this.patientClauses.keys().next().value as string);
+    this.patientClauses.set(key, { generation, validUntil: await this.deps.consents.nextBoundary(patient, request.at), clause });
+    return clause;
   }
 
   private async patientClause(consents: ConsentRules[], request: ConsentRequest, implicit: Decision, notSensitive: Filter): Promise<Filter> {

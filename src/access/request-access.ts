@@ -5,7 +5,7 @@
 import type { AccessToken } from './tokens';
 
 export interface RequestAccess {
-  /** The verified token; null only when the operator turned access control off (AUTH_MODE=off). */
+  /** The verified token; null when the operator turned access control off (AUTH_MODE=off) or for the server's own work (internalAccess). */
   token: AccessToken | null;
   /** Network address of the client, as the HTTP edge saw it. */
   clientAddress?: string;
@@ -16,4 +16,12 @@ export interface RequestAccess {
   decidedBy: Set<string>;
   /** Set when a break-the-glass request was allowed to override a consent denial. */
   breakTheGlass?: { justification: string };
+}
+
+/**
+ * The access context of the server's own work (seeding, maintenance, tools): unrestricted, and recorded as
+ * `internal:<what>` so the audit trail can tell it from a client's request.
+ */
+export function internalAccess(what: string): RequestAccess {
+  return { token: null, decidedBy: new Set([`internal:${what}`]) };
 }

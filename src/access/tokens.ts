@@ -27,6 +27,8 @@ export interface AccessToken {
   purposeOfUse: string[];
   /** Seconds since the epoch. */
   expiresAt?: number;
+  /** `btg_justification`: why a clinician breaks the glass (only honoured with purpose ETREAT or BTG; docs/access.md). */
+  breakTheGlass?: string;
 }
 
 export interface TokenVerifierOptions {
@@ -104,7 +106,9 @@ export function accessTokenFromClaims(payload: JWTPayload): AccessToken {
   if (fhirUser === undefined && scopes.resources.some((s) => s.context === 'user')) {
     throw unauthorized('The access token has user/ scopes but no fhirUser claim naming the user');
   }
+  const justification = optionalString(claim('btg_justification'), 'btg_justification');
   return {
+    ...(justification !== undefined ? { breakTheGlass: justification.slice(0, 500) } : {}),
     ...(typeof payload.sub === 'string' ? { subject: payload.sub } : {}),
     ...(clientId !== undefined ? { clientId } : {}),
     scopes,
@@ -136,4 +140,37 @@ function purposes(value: unknown): string[] {
     codes.push(code.toUpperCase());
   }
   return codes;
+}
+
+/** An AccessToken as plain JSON, for work that outlives the request (a Bulk Data export job runs later). */
+export interface StoredToken {
+  scope: string;
+  patient?: string;
+  fhirUser?: string;
+  clientId?: string;
+  subject?: string;
+  purposeOfUse: string[];
+  breakTheGlass?: string;
+}
+
+export function storedToken(token: AccessToken): StoredToken {
+  return {
+    scope: [...token.scopes.resources.map((s) => s.text), ...token.scopes.other].join(' '),
+    ...(token.patient !== undefined ? { patient: token.patient } : {}),
+    ...(token.fhirUser !== undefined ? { fhirUser: token.fhirUser } : {}),
+    ...(token.clientId !== undefined ? { clientId: token.clientId } : {}),
+    ...(token.subject !== undefined ? { subject: token.subject } : {}),
+    purposeOfUse: token.purposeOfUse,
+    ...(token.breakTheGlass !== undefined ? { breakTheGlass: token.breakTheGlass } : {}),
+  };
+}
+
+export function tokenFromStored(stored: StoredToken): AccessToken {
+  const { scope, ...rest } = stored;
+  return { ...rest, scopes: parseScopes(scope) };
+}
+
+/** Whether two tokens stand for the same requester (client, subject, patient and user), e.g. an export's owner. */
+export function sameRequester(a: AccessToken | StoredToken, b: AccessToken | StoredToken): boolean {
+  return a.clientId === b.clientId && a.subject === b.subject && a.patient === b.patient && a.fhirUser === b.fhirUser;
 }

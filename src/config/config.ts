@@ -20,6 +20,10 @@ export interface Config {
   search: { defaultCount: number; maxCount: number };
   /** Key that signs search paging links; set it when several instances serve one store or links must survive restarts. */
   pageTokenSecret?: string;
+  /** Access control (docs/access.md). */
+  auth: AuthConfig;
+  /** Origins allowed to call the API from a browser (CORS); empty = none, ['*'] = any. */
+  corsOrigins: string[];
   /** Lowest level written to the log (LOG_LEVEL). */
   logLevel: LogLevel;
   /** Port of the separate GET /metrics listener (METRICS_PORT); metrics are off when unset. */
@@ -83,6 +87,26 @@ export interface InputBounds {
   maxSearchRecords: number;
 }
 
+export interface AuthConfig {
+  /** `off` only by explicit AUTH_MODE=off (logged as a warning at start-up). */
+  mode: 'on' | 'off';
+  /** JWKS URL or file; absent = the server's own key in DATA_DIR (npm run token). */
+  jwks?: string;
+  issuer: string;
+  audience: string;
+  introspectionUrl?: string;
+  introspectionClientId?: string;
+  introspectionClientSecret?: string;
+  /** Authorization server endpoints advertised in smart-configuration and the CapabilityStatement. */
+  authorizeUrl?: string;
+  tokenUrl?: string;
+  /** Purposes of use for which the implicit policy (no consent on file) permits: opt-out for these, opt-in for others. */
+  implicitPermitPurposes: string[];
+  /** Purpose assumed when a user/ or system/ token names none. */
+  defaultPurpose: string;
+  /** Whether break-the-glass (user/ token, purpose ETREAT or BTG, a btg_justification claim) may override consent denials. */
+  breakTheGlass: boolean;
+}
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -200,6 +224,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (defaultCount > maxCount) throw new ConfigError(`SEARCH_DEFAULT_COUNT (${defaultCount}) must not exceed SEARCH_MAX_COUNT (${maxCount})`);
   const pageTokenSecret = env.PAGE_TOKEN_SECRET || undefined;
   if (pageTokenSecret !== undefined && pageTokenSecret.length < 32) throw new ConfigError('PAGE_TOKEN_SECRET must be at least 32 characters');
+  const baseUrl = httpUrl('BASE_URL', env.BASE_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}/fhir`);
   const logLevel = (env.LOG_LEVEL || 'info').toLowerCase() as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${env.LOG_LEVEL}'`);
   const metricsPort = env.METRICS_PORT ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined;
@@ -207,7 +232,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     port,
     host,
-    baseUrl: httpUrl('BASE_URL', env.BASE_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}/fhir`),
+    baseUrl,
     dataDir: env.DATA_DIR || './data',
     storeCacheMb: integer(env, 'STORE_CACHE_MB', 64, 0, 1024 * 1024),
     mongodbUri,
@@ -216,6 +241,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxBundleEntries: integer(env, 'MAX_BUNDLE_ENTRIES', 10_000, 1, 1_000_000),
     search: { defaultCount, maxCount },
     ...(pageTokenSecret ? { pageTokenSecret } : {}),
+    auth: authConfig(env, baseUrl),
+    corsOrigins: corsOrigins(env),
     profiles: profileConfig(env),
     connections: connectionLimits(env),
     bounds: inputBounds(env),
@@ -237,6 +264,52 @@ export function loadConfig(env: Env = process.env): Config {
       maxAttempts: integer(env, 'SUBSCRIPTION_MAX_ATTEMPTS', 10, 1, 100),
     },
   };
+}
+
+const PURPOSE = /^[A-Z]{2,32}$/;
+
+function purposeList(env: Env, name: string, fallback: string[]): string[] {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  const list = raw.split(',').map((p) => p.trim().toUpperCase()).filter((p) => p !== '');
+  for (const p of list) if (!PURPOSE.test(p)) throw new ConfigError(`${name} must list v3 ActReason codes such as TREAT,ETREAT, got '${p}'`);
+  return list;
+}
+
+function authConfig(env: Env, baseUrl: string): AuthConfig {
+  const mode = env.AUTH_MODE || 'on';
+  if (mode !== 'on' && mode !== 'off') throw new ConfigError(`AUTH_MODE must be on or off, got '${mode}'`);
+  const optionalUrl = (name: string): Partial<Record<string, string>> => (env[name] ? { [name]: httpUrl(name, env[name] as string) } : {});
+  const introspection = optionalUrl('AUTH_INTROSPECTION_URL').AUTH_INTROSPECTION_URL;
+  const authorize = optionalUrl('AUTH_AUTHORIZE_URL').AUTH_AUTHORIZE_URL;
+  const token = optionalUrl('AUTH_TOKEN_URL').AUTH_TOKEN_URL;
+  const defaultPurpose = (env.AUTH_DEFAULT_PURPOSE || 'TREAT').toUpperCase();
+  if (!PURPOSE.test(defaultPurpose)) throw new ConfigError(`AUTH_DEFAULT_PURPOSE must be a v3 ActReason code such as TREAT, got '${defaultPurpose}'`);
+  const btg = env.AUTH_BREAK_THE_GLASS || 'on';
+  if (btg !== 'on' && btg !== 'off') throw new ConfigError(`AUTH_BREAK_THE_GLASS must be on or off, got '${btg}'`);
+  return {
+    mode,
+    ...(env.AUTH_JWKS ? { jwks: env.AUTH_JWKS } : {}),
+    issuer: env.AUTH_ISSUER || baseUrl,
+    audience: env.AUTH_AUDIENCE || baseUrl,
+    ...(introspection ? { introspectionUrl: introspection } : {}),
+    ...(env.AUTH_INTROSPECTION_CLIENT_ID ? { introspectionClientId: env.AUTH_INTROSPECTION_CLIENT_ID } : {}),
+    ...(env.AUTH_INTROSPECTION_CLIENT_SECRET ? { introspectionClientSecret: env.AUTH_INTROSPECTION_CLIENT_SECRET } : {}),
+    ...(authorize ? { authorizeUrl: authorize } : {}),
+    ...(token ? { tokenUrl: token } : {}),
+    implicitPermitPurposes: purposeList(env, 'AUTH_IMPLICIT_PERMIT_PURPOSES', ['TREAT', 'ETREAT', 'HPAYMT', 'HOPERAT']),
+    defaultPurpose,
+    breakTheGlass: btg === 'on',
+  };
+}
+
+function corsOrigins(env: Env): string[] {
+  const raw = env.CORS_ORIGINS ?? '';
+  const list = raw.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const origin of list) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) throw new ConfigError(`CORS_ORIGINS must list origins such as https://app.example.org (or *), got '${origin}'`);
+  }
+  return list;
 }
 
 /** The configuration for the start-up log line: no secrets (PAGE_TOKEN_SECRET is only said to be set), no credentials. */

@@ -2,7 +2,7 @@
  * capabilities: https://hl7.org/fhir/R4/http.html#capabilities — the CapabilityStatement is generated from the
  * route table, the validator's resource types and the SearchParameter registry, never written by hand.
  */
-import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceSearchParam } from 'fhir/r4';
+import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceSearchParam, CapabilityStatementRestSecurity } from 'fhir/r4';
 import type { SearchParamDef, SearchRegistry } from '../search/registry';
 import type { FhirContext } from './context';
 import { JSON_PATCH } from './patch';
@@ -18,6 +18,8 @@ export interface CapabilityInputs {
   software: { name: string; version: string };
   /** When the server started; the statement's date. */
   startedAt: string;
+  /** The configured authorization (src/access/edge.ts). */
+  security?: CapabilityStatementRestSecurity;
 }
 
 type TypeInteraction = NonNullable<CapabilityStatementRestResource['interaction']>[number]['code'];
@@ -87,6 +89,7 @@ export function buildCapabilityStatement(ctx: FhirContext, inputs: CapabilityInp
       {
         mode: 'server',
         documentation: `Base: ${ctx.baseUrl}. Resources are validated against the FHIR R4 base definitions on every write.`,
+        ...(inputs.security ? { security: inputs.security } : {}),
         resource,
         ...nonEmpty('interaction', systemInteractions.map((code) => ({ code }))),
         ...nonEmpty('operation', operations()),

@@ -13,6 +13,7 @@
  *   conditional writes of one type do not conflict; the price is that two textually different criteria that
  *   match the same resource (identifier=a|1 and identifier=a|1&active=true) are not ordered against each other.
  */
+import type { SearchOptions } from '../search/service';
 import type { StoreTransaction } from '../storage/port';
 import type { ResourceRecord } from '../storage/records';
 import type { FhirContext } from './context';
@@ -24,9 +25,11 @@ export async function matchInTransaction(
   type: string,
   criteria: Array<[string, string]>,
   limit = 2,
+  /** The caller's access (src/fhir/criteria.ts accessOptions): the criteria match only what it may see. */
+  access: SearchOptions = {},
 ): Promise<ResourceRecord[]> {
   await tx.guard(criteriaKey(type, criteria));
-  return ctx.search.matchCriteria(type, criteria, limit, { reader: tx });
+  return ctx.search.matchCriteria(type, criteria, limit, { ...access, reader: tx });
 }
 
 /** The same key for the same criteria in any parameter order: `cond:<type>?<sorted query>`. */

@@ -1,5 +1,6 @@
 /** Everything an interaction needs, injected by the composition root (src/compose.ts). */
 import type { Resource } from 'fhir/r4';
+import type { AccessControl } from '../access/control';
 import type { Clock } from '../core/clock';
 import type { IdGenerator } from '../core/ids';
 import type { Store, StoreReader, StoreTransaction } from '../storage/port';
@@ -32,6 +33,8 @@ export interface FhirContext {
   search: SearchService;
   /** The audit trail: one AuditEvent per routed call (src/audit); absent when AUDIT=off. */
   audit?: Auditor;
+  /** Access control (src/access/control.ts); absent only in contexts built without it (then unrestricted). */
+  access?: AccessControl;
   /** Most entries accepted in one batch or transaction Bundle (MAX_BUNDLE_ENTRIES). */
   maxBundleEntries: number;
   /**

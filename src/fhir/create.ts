@@ -5,7 +5,7 @@
 import { FhirError, invalid, preconditionFailed } from '../core/errors';
 import { matchInTransaction } from './conditional';
 import type { FhirContext } from './context';
-import { parseCriteria } from './criteria';
+import { accessOptions, parseCriteria } from './criteria';
 import { expectResourceBody } from './incoming';
 import { inTransaction, writeVersion } from './persist';
 import { writtenResponse } from './respond';
@@ -22,7 +22,7 @@ export async function create(ctx: FhirContext, req: FhirRequest, type: string): 
   const criteria = req.ifNoneExist !== undefined ? parseCriteria(req.ifNoneExist, 'If-None-Exist') : undefined;
   return inTransaction(ctx, async (tx) => {
     if (criteria) {
-      const matches = await matchInTransaction(ctx, tx, type, criteria);
+      const matches = await matchInTransaction(ctx, tx, type, criteria, 2, await accessOptions(ctx, req));
       if (matches.length > 1) throw preconditionFailed(`If-None-Exist matched ${matches.length}+ ${type} resources; make the criteria more selective`);
       const [existing] = matches;
       if (existing) {
@@ -30,7 +30,7 @@ export async function create(ctx: FhirContext, req: FhirRequest, type: string): 
         return writtenResponse(ctx, existing, 200, req.prefer, `${type}/${existing.id} already matches If-None-Exist; nothing was created`);
       }
     }
-    const record = await writeVersion(ctx, tx, null, type, ctx.ids.next(), body, 'POST');
+    const record = await writeVersion(ctx, tx, null, type, ctx.ids.next(), body, 'POST', req.access);
     return writtenResponse(ctx, record, 201, req.prefer, `Created ${type}/${record.id}`);
   });
 }

@@ -1,6 +1,18 @@
 /** Search criteria of conditional interactions, as a query string (https://hl7.org/fhir/R4/http.html#cond-update). */
 import { invalid } from '../core/errors';
 import { RESULT_PARAMETERS } from '../search/criteria';
+import type { SearchOptions } from '../search/service';
+import type { FhirContext } from './context';
+import type { FhirRequest } from './types';
+
+/**
+ * The search options of a request: its access filter ANDed into every query, so conditional criteria and
+ * searches match only what the caller may see (src/access/control.ts).
+ */
+export async function accessOptions(ctx: FhirContext, req: FhirRequest): Promise<SearchOptions> {
+  const scope = ctx.access ? await ctx.access.readFilter(req.access, 's') : undefined;
+  return scope === undefined ? {} : { scope };
+}
 
 /** Parses `identifier=http://x|1&_lastUpdated=gt2020` (an optional leading `?` or `Type?` is tolerated). */
 export function parseCriteria(text: string, source: string): Array<[string, string]> {

@@ -8,8 +8,8 @@ import { informational, outcome } from '../core/outcome';
 import type { StoreTransaction } from '../storage/port';
 import { matchInTransaction } from './conditional';
 import type { FhirContext } from './context';
-import { requireCriteria } from './criteria';
-import { inTransaction, loadCurrent, writeVersion } from './persist';
+import { accessOptions, requireCriteria } from './criteria';
+import { inTransaction, loadCurrent, visibleRecord, writeVersion } from './persist';
 import { checkIfMatch } from './preconditions';
 import { assertId, assertResourceType } from './target';
 import type { FhirRequest, FhirResponse } from './types';
@@ -25,7 +25,7 @@ export async function conditionalDelete(ctx: FhirContext, req: FhirRequest, type
   assertResourceType(ctx, type);
   const criteria = requireCriteria(req.query, 'delete');
   return inTransaction(ctx, async (tx) => {
-    const matches = await matchInTransaction(ctx, tx, type, criteria);
+    const matches = await matchInTransaction(ctx, tx, type, criteria, 2, await accessOptions(ctx, req));
     if (matches.length > 1) throw preconditionFailed(`The criteria matched several ${type} resources; this server deletes one resource per conditional delete`);
     const [match] = matches;
     if (!match) return deletedResponse(req, 'No resource matched the criteria; nothing was deleted');
@@ -34,13 +34,14 @@ export async function conditionalDelete(ctx: FhirContext, req: FhirRequest, type
 }
 
 async function deleteOne(ctx: FhirContext, tx: StoreTransaction, req: FhirRequest, type: string, id: string, matched: boolean): Promise<FhirResponse> {
-  const previous = await loadCurrent(tx, type, id);
+  const found = await loadCurrent(tx, type, id);
+  const previous = found && (await visibleRecord(ctx, req, found)) ? found : null;
   if (!previous && !matched) throw notFound(`${type}/${id} does not exist`);
   if (!previous || previous.deleted) {
     return { ...deletedResponse(req, `${type}/${id} was already deleted`), ...(previous ? { versionId: String(previous.versionId) } : {}) };
   }
   checkIfMatch(req.ifMatch, previous);
-  const record = await writeVersion(ctx, tx, previous, type, id, null, 'DELETE');
+  const record = await writeVersion(ctx, tx, previous, type, id, null, 'DELETE', req.access);
   return { ...deletedResponse(req, `Deleted ${type}/${id}`), versionId: String(record.versionId), lastUpdated: record.lastUpdated };
 }
 

@@ -14,6 +14,7 @@ import { HISTORY, type HistoryRecord } from '../storage/records';
 import { dateRange, type DateRange } from '../search/normalise';
 import type { FhirContext } from './context';
 import { decodeCursor, encodeCursor, pageSize } from './paging';
+import { visibleVersion } from './persist';
 import { etagOf } from './preconditions';
 import { assertId, assertResourceType } from './target';
 import type { FhirRequest, FhirResponse } from './types';
@@ -58,10 +59,7 @@ export async function history(ctx: FhirContext, req: FhirRequest, scope: History
   if (at !== undefined) filter.push(await currentDuring(ctx, scope, snapshot, parsePeriod(at)));
 
   const backwards = cursor?.d === 'p';
-  if (cursor) filter.push(backwards ? after(cursor) : before(cursor));
-  const rows = (await ctx.store.find(HISTORY, { $and: filter }, { sort: backwards ? OLDEST_FIRST : NEWEST_FIRST, limit: count + 1 })) as HistoryRecord[];
-  const more = rows.length > count;
-  const page = await withBodies(ctx.store, rows.slice(0, count));
+  const { page, more } = await visiblePage(ctx, req, filter, cursor, count, scope.id ? 'r' : 's');
   if (backwards) page.reverse();
 
   const bundle: Bundle = {
@@ -71,6 +69,39 @@ export async function history(ctx: FhirContext, req: FhirRequest, scope: History
     entry: page.map((v) => historyEntry(ctx, v)),
   };
   return { status: 200, resource: bundle };
+}
+
+/** Rounds of reading past versions the caller may not see before a page is returned short. */
+const MAX_ROUNDS = 20;
+
+/**
+ * Up to `count` versions after the cursor that the caller may see, each judged on its own body (so a resource
+ * whose subject changed does not leak its earlier versions). Reading goes on past invisible versions, so page
+ * links point at visible entries only.
+ */
+async function visiblePage(
+  ctx: FhirContext,
+  req: FhirRequest,
+  filter: Filter[],
+  cursor: Cursor | undefined,
+  count: number,
+  permission: 'r' | 's',
+): Promise<{ page: HistoryRecord[]; more: boolean }> {
+  const backwards = cursor?.d === 'p';
+  const page: HistoryRecord[] = [];
+  let position = cursor;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const bounded = position ? [...filter, backwards ? after(position) : before(position)] : filter;
+    const rows = (await ctx.store.find(HISTORY, { $and: bounded }, { sort: backwards ? OLDEST_FIRST : NEWEST_FIRST, limit: count - page.length + 1 })) as HistoryRecord[];
+    const batch = await withBodies(ctx.store, rows.slice(0, count - page.length));
+    const visible = await Promise.all(batch.map((v) => visibleVersion(ctx, req, v, permission)));
+    page.push(...batch.filter((_, i) => visible[i]));
+    const last = batch[batch.length - 1];
+    if (rows.length <= batch.length || !last) return { page, more: false };
+    if (page.length >= count) return { page, more: true };
+    position = { s: '', d: backwards ? 'p' : 'n', t: last.lastUpdated, k: last._id };
+  }
+  return { page, more: true };
 }
 
 function historyParameters(query: Array<[string, string]>): Map<string, string> {

@@ -9,8 +9,8 @@ import { checkJsonSafety } from '../validation/guards';
 import type { StoreTransaction } from '../storage/port';
 import { matchInTransaction } from './conditional';
 import type { FhirContext } from './context';
-import { requireCriteria } from './criteria';
-import { inTransaction, loadCurrent, writeVersion } from './persist';
+import { accessOptions, requireCriteria } from './criteria';
+import { inTransaction, loadCurrent, visibleRecord, writeVersion } from './persist';
 import { checkIfMatch } from './preconditions';
 import { writtenResponse } from './respond';
 import { assertId, assertResourceType } from './target';
@@ -31,7 +31,7 @@ export async function conditionalPatch(ctx: FhirContext, req: FhirRequest, type:
   const criteria = requireCriteria(req.query, 'patch');
   const operations = expectJsonPatch(req);
   return inTransaction(ctx, async (tx) => {
-    const matches = await matchInTransaction(ctx, tx, type, criteria);
+    const matches = await matchInTransaction(ctx, tx, type, criteria, 2, await accessOptions(ctx, req));
     if (matches.length > 1) throw preconditionFailed(`The criteria matched several ${type} resources; make them more selective`);
     if (!matches[0]) throw notFound(`No ${type} matched the criteria`);
     return patchOne(ctx, tx, req, type, matches[0].id, operations);
@@ -55,7 +55,7 @@ function expectJsonPatch(req: FhirRequest): Operation[] {
 
 async function patchOne(ctx: FhirContext, tx: StoreTransaction, req: FhirRequest, type: string, id: string, operations: Operation[]): Promise<FhirResponse> {
   const previous = await loadCurrent(tx, type, id);
-  if (!previous) throw notFound(`${type}/${id} does not exist`);
+  if (!previous || !(await visibleRecord(ctx, req, previous))) throw notFound(`${type}/${id} does not exist`);
   if (previous.deleted || !previous.resource) {
     throw new FhirError('deleted', [{ severity: 'error', code: 'deleted', diagnostics: `${type}/${id} was deleted; it cannot be patched` }]);
   }
@@ -65,7 +65,7 @@ async function patchOne(ctx: FhirContext, tx: StoreTransaction, req: FhirRequest
   if (patched.resourceType !== type || patched.id !== id) {
     throw new FhirError('unprocessable', 'The patch must not change resourceType or id');
   }
-  const record = await writeVersion(ctx, tx, previous, type, id, patched, 'PATCH');
+  const record = await writeVersion(ctx, tx, previous, type, id, patched, 'PATCH', req.access);
   return writtenResponse(ctx, record, 200, req.prefer, `Patched ${type}/${id}`);
 }
 

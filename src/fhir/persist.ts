@@ -9,7 +9,11 @@ import type { Resource } from 'fhir/r4';
 import { FhirError } from '../core/errors';
 import { StorageConflict, StorageFull, type StoreTransaction } from '../storage/port';
 import { HISTORY, RESOURCES, historyKey, resourceKey, type HistoryMethod, type HistoryRecord, type ResourceRecord } from '../storage/records';
+import type { RequestAccess } from '../access/request-access';
+import { storedToken, type AccessToken } from '../access/tokens';
+import { withBodies } from '../storage/history-bodies';
 import type { FhirContext } from './context';
+import type { FhirRequest } from './types';
 import { assertValid } from './incoming';
 
 /** The newest meta.lastUpdated of any stored version (the history's newest entry), if any. */
@@ -22,6 +26,33 @@ export async function loadCurrent(tx: Pick<StoreTransaction, 'findOne'>, type: s
   return (await tx.findOne(RESOURCES, { _id: resourceKey(type, id) })) as ResourceRecord | null;
 }
 
+/**
+ * Whether the request may read this current record (an invisible one answers 404, never 403). A tombstone
+ * carries no index fields: it is judged by the version it deleted.
+ */
+export async function visibleRecord(ctx: FhirContext, req: FhirRequest, record: ResourceRecord): Promise<boolean> {
+  if (!ctx.access || !req.access?.token) return true;
+  if (!record.deleted) return ctx.access.admits(req.access, 'r', record);
+  const [entry] = (await ctx.store.find(HISTORY, { _id: historyKey(record.type, record.id, record.versionId) })) as HistoryRecord[];
+  return entry ? visibleVersion(ctx, req, entry) : false;
+}
+
+/**
+ * Whether the request may read this version (with its body, src/storage/history-bodies.ts), re-indexed from the
+ * body itself; a deletion is judged by the version before it. `permission` is r (instance) or s (type/system).
+ */
+export async function visibleVersion(ctx: FhirContext, req: FhirRequest, version: HistoryRecord, permission: 'r' | 's' = 'r'): Promise<boolean> {
+  if (!ctx.access || !req.access?.token) return true;
+  let judged: HistoryRecord | undefined = version;
+  if (version.deleted || !version.resource) {
+    if (version.versionId <= 1) return false;
+    const [before] = (await ctx.store.find(HISTORY, { _id: historyKey(version.type, version.id, version.versionId - 1) })) as HistoryRecord[];
+    judged = before ? (await withBodies(ctx.store, [before]))[0] : undefined;
+  }
+  if (!judged?.resource) return false;
+  return ctx.access.admitsVersion(req.access, permission, version.type, version.id, judged.resource);
+}
+
 /** Stamps meta, validates, extracts index entries and writes the version after `previous` (or version 1). */
 export async function writeVersion(
   ctx: FhirContext,
@@ -31,6 +62,8 @@ export async function writeVersion(
   id: string,
   body: Resource | null,
   method: HistoryMethod,
+  /** Who writes: the access check of the old and new version (src/access/control.ts). */
+  access?: RequestAccess,
 ): Promise<ResourceRecord> {
   const versionId = previous ? previous.versionId + 1 : 1;
   const lastUpdated = ctx.clock.now();
@@ -43,6 +76,8 @@ export async function writeVersion(
   const { idx, compartments } = resource ? ctx.indexer.extract(resource) : { idx: {}, compartments: [] };
   const record: ResourceRecord = { _id: resourceKey(type, id), type, id, versionId, lastUpdated, deleted: !resource, resource, idx, compartments };
   const history: HistoryRecord = { _id: historyKey(type, id, versionId), type, id, versionId, lastUpdated, deleted: !resource, method, resource: null };
+  if (ctx.access) await ctx.access.checkWrite(access, previous, record);
+  if (type === 'Subscription' && resource && access?.token) await saveSubscriptionOwner(tx, id, access.token);
   for (const hook of ctx.hooks) hook.beforeWrite?.(record);
   if (previous) {
     await tx.replace(RESOURCES, record, { versionId: previous.versionId });
@@ -52,6 +87,18 @@ export async function writeVersion(
   }
   await tx.insert(HISTORY, history);
   return record;
+}
+
+/**
+ * Who created or last changed a Subscription (by a client, not by the server's own status updates), kept in the
+ * same transaction: its notifications carry only what that requester may see (src/compose.ts visibleTo).
+ */
+export const SUBSCRIPTION_OWNERS = 'subscription_owners';
+
+async function saveSubscriptionOwner(tx: StoreTransaction, id: string, token: AccessToken): Promise<void> {
+  const owner = { _id: id, token: storedToken(token) };
+  if (await tx.findOne(SUBSCRIPTION_OWNERS, { _id: id })) await tx.replace(SUBSCRIPTION_OWNERS, owner);
+  else await tx.insert(SUBSCRIPTION_OWNERS, owner);
 }
 
 /** The version being superseded keeps its body in its own history entry from now on (tombstones have none). */

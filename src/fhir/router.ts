@@ -3,6 +3,7 @@
  * Independent of HTTP; batch/transaction bundles replay each entry through `dispatch`.
  */
 import { FhirError, NotAllowed } from '../core/errors';
+import { authorize } from './authorize';
 import type { FhirContext } from './context';
 import type { Route } from './routes';
 import type { FhirRequest, FhirResponse } from './types';
@@ -69,7 +70,10 @@ export async function dispatch(routes: readonly Route[], ctx: FhirContext, req: 
     const params = match(route, req.path);
     if (!params) continue;
     if (route.method === method) {
-      const run = () => route.handle(ctx, req, params);
+      const run = async (): Promise<FhirResponse> => {
+        authorize(ctx, req, route, params);
+        return route.handle(ctx, req, params);
+      };
       return ctx.audit ? ctx.audit.around({ req, interaction: route.interaction, ...(route.operation ? { operation: route.operation } : {}), params }, run, ctx) : run();
     }
     allowed.push(route.method);

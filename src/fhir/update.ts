@@ -8,7 +8,7 @@ import { invalid, preconditionFailed } from '../core/errors';
 import type { StoreTransaction } from '../storage/port';
 import { matchInTransaction } from './conditional';
 import type { FhirContext } from './context';
-import { requireCriteria } from './criteria';
+import { accessOptions, requireCriteria } from './criteria';
 import { expectResourceBody } from './incoming';
 import { inTransaction, loadCurrent, writeVersion } from './persist';
 import { checkIfMatch } from './preconditions';
@@ -32,7 +32,7 @@ export async function conditionalUpdate(ctx: FhirContext, req: FhirRequest, type
   const body = expectResourceBody(ctx, req.body, type);
   if (body.id !== undefined) assertId(String(body.id));
   return inTransaction(ctx, async (tx) => {
-    const matches = await matchInTransaction(ctx, tx, type, criteria);
+    const matches = await matchInTransaction(ctx, tx, type, criteria, 2, await accessOptions(ctx, req));
     if (matches.length > 1) throw preconditionFailed(`The criteria matched several ${type} resources; make them more selective`);
     const [match] = matches;
     if (match && body.id !== undefined && body.id !== match.id) {
@@ -54,6 +54,6 @@ async function saveUpdate(
   const previous = await loadCurrent(tx, type, id);
   checkIfMatch(req.ifMatch, previous);
   const created = !previous || previous.deleted;
-  const record = await writeVersion(ctx, tx, previous, type, id, body, 'PUT');
+  const record = await writeVersion(ctx, tx, previous, type, id, body, 'PUT', req.access);
   return writtenResponse(ctx, record, created ? 201 : 200, req.prefer, created ? `Created ${type}/${id}` : `Updated ${type}/${id}`);
 }

@@ -4,6 +4,7 @@ import { withBodies } from '../storage/history-bodies';
 import { HISTORY, historyKey, type HistoryRecord } from '../storage/records';
 import { readerOf, type FhirContext } from './context';
 import { subsetForRead } from './subset';
+import { visibleVersion } from './persist';
 import { assertId, assertResourceType, parseVersionId } from './target';
 import type { FhirRequest, FhirResponse } from './types';
 
@@ -15,6 +16,7 @@ export async function vread(ctx: FhirContext, req: FhirRequest, type: string, id
   const entry = (await reader.findOne(HISTORY, { _id: historyKey(type, id, versionId) })) as HistoryRecord | null;
   if (!entry) throw notFound(`${type}/${id} has no version ${vid}`);
   const [version] = (await withBodies(reader, [entry])) as [HistoryRecord];
+  if (!(await visibleVersion(ctx, req, version))) throw notFound(`${type}/${id} has no version ${vid}`);
   if (version.deleted || !version.resource) {
     throw new FhirError('deleted', [{ severity: 'error', code: 'deleted', diagnostics: `Version ${vid} of ${type}/${id} is a deletion` }]);
   }

@@ -5,8 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { FhirError } from '../core/errors';
+import type { Authenticate } from '../access/edge';
 import type { FhirRouter } from '../fhir/router';
+import type { FhirRequest } from '../fhir/types';
 import { bodyGuard } from './body-guard';
+import { cors } from './cors';
 import { errorResponse } from './errors';
 import { describeError, type Logger, type LogRecord } from './logger';
 import type { ServerMetrics } from './metrics';
@@ -21,6 +24,12 @@ export interface AppOptions {
   router: FhirRouter;
   logger: Logger;
   maxBodyBytes: number;
+  /** Verifies the Authorization header (src/access/edge.ts); absent = no authentication (internal tools). */
+  authenticate?: Authenticate;
+  /** Served at /fhir/.well-known/smart-configuration; null = access control off (404). */
+  smartConfiguration?: Record<string, unknown> | null;
+  /** Origins allowed by CORS (`*` = any); empty = no CORS headers. */
+  corsOrigins?: string[];
   /** Parameter count and JSON nesting, checked before parsing. */
   bounds: RequestBounds;
   /** The OpenAPI document (JSON text) served at /openapi.json and /openapi.yaml (src/http/openapi.ts). */
@@ -32,6 +41,9 @@ export interface AppOptions {
   /** Public base URL: HSTS only when it is https. */
   baseUrl?: string;
 }
+
+/** FHIR paths anyone may read without a token. */
+const PUBLIC_PATHS: ReadonlySet<string> = new Set(['metadata']);
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Bodies of these methods are never read, so the body parser is skipped for them. */
@@ -69,6 +81,7 @@ export function createApp(options: AppOptions): express.Express {
     next();
   });
   app.use(securityHeaders(helmetOptionsFor(options.baseUrl ?? 'https:')));
+  if (options.corsOrigins?.length) app.use(cors(options.corsOrigins));
   const readBody = express.raw({ type: () => true, limit: options.maxBodyBytes });
   const guardBody = bodyGuard(options.bounds);
   app.use((req, res, next) => (METHODS_WITHOUT_BODY.has(req.method) ? next() : guardBody(req, res, () => readBody(req, res, next))));
@@ -94,6 +107,15 @@ export function createApp(options: AppOptions): express.Express {
   });
   app.use('/docs', swaggerUi());
 
+  app.get('/fhir/.well-known/smart-configuration', (_req, res, next) => {
+    if (!options.smartConfiguration) {
+      next(new FhirError('not-found', 'Access control is off on this server (AUTH_MODE=off): there is no SMART configuration'));
+      return;
+    }
+    res.setHeader('Cache-Control', 'public, max-age=3600');
+    res.type('application/json').send(JSON.stringify(options.smartConfiguration));
+  });
+
   app.use('/fhir', (req, res, next) => {
     let type: ResponseType;
     let fhirRequest;
@@ -109,7 +131,8 @@ export function createApp(options: AppOptions): express.Express {
       return;
     }
     const pretty = fhirRequest.query.some(([n, v]) => n === '_pretty' && v === 'true');
-    options.router.route(fhirRequest).then(
+    const request = fhirRequest;
+    withAccess(options.authenticate, req, request).then(() => options.router.route(request)).then(
       (result) => sendFhir(res, result, type, pretty),
       (err: unknown) => next(err),
     );
@@ -128,10 +151,31 @@ export function createApp(options: AppOptions): express.Express {
     }
     const type: ResponseType = res.locals.responseType ?? FHIR_JSON;
     for (const [name, value] of Object.entries(mapped.headers ?? {})) res.setHeader(name, value);
+    if (mapped.status === 401) res.setHeader('WWW-Authenticate', bearerChallenge(_req, mapped.body.issue[0]?.diagnostics));
     res.status(mapped.status).setHeader('Content-Type', `${type}; charset=utf-8`);
     res.end(JSON.stringify(mapped.body));
   });
   return app;
+}
+
+/**
+ * Who is asking: the verified token and the client address, as `FhirRequest.access` (read by the interactions
+ * and the audit trail). Public paths (the CapabilityStatement) need no token.
+ */
+async function withAccess(authenticate: Authenticate | undefined, req: Request, fhirRequest: FhirRequest): Promise<void> {
+  if (!authenticate) return;
+  if (fhirRequest.path.length === 1 && PUBLIC_PATHS.has(fhirRequest.path[0] as string)) return;
+  const header = req.headers.authorization;
+  const token = await authenticate(header);
+  fhirRequest.access = { token, ...(req.socket.remoteAddress ? { clientAddress: req.socket.remoteAddress } : {}), decidedBy: new Set() };
+}
+
+/** RFC 6750 section 3: no error code when no token was sent, invalid_token when one was and failed. */
+function bearerChallenge(req: Request, description: string | undefined): string {
+  const sent = typeof req.headers.authorization === 'string' && req.headers.authorization.trim() !== '';
+  if (!sent) return 'Bearer realm="fhir"';
+  const text = (description ?? 'The access token is invalid').replace(/["\\]/g, "'");
+  return `Bearer realm="fhir", error="invalid_token", error_description="${text}"`;
 }
 
 /** Body-parser and routing failures arrive as http-errors; give them the right category and a clear message. */

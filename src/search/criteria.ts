@@ -64,6 +64,8 @@ interface Scope {
   types: string[] | undefined;
   depth: number;
   now: string;
+  /** The caller's access filter, ANDed into every sub-query (chains, `_has`, `_list`) so none is an oracle. */
+  access?: Filter;
   /** Where chains, `_has` and `_list` read: the store or an open transaction, budgeted when the search has a budget. */
   links: LinkContext;
 }
@@ -103,12 +105,13 @@ export class CriteriaCompiler {
     handling: 'strict' | 'lenient',
     budget?: SearchBudget,
     reader?: StoreReader,
+    options: { scope?: Filter } = {},
   ): Promise<CriteriaResult> {
     const filters = params.filter(([name]) => !isResultParameter(name));
     const types = this.searchedTypes(resourceType, filters);
     const store = reader ?? this.links.store;
     const links = budget || reader ? { ...this.links, store: budget ? budget.reader(store) : store } : this.links;
-    const scope: Scope = { types, depth: 0, now: this.clock.now(), links };
+    const scope: Scope = { types, depth: 0, now: this.clock.now(), links, ...(options.scope !== undefined ? { access: options.scope } : {}) };
     const warnings: OperationOutcomeIssue[] = [];
     const clauses: Filter[] = [];
     for (const [name, value] of filters) {
@@ -175,9 +178,10 @@ export class CriteriaCompiler {
   /** The filter of the criteria `params` over resources of `type` (for chains and _has); unknown parameters propagate. */
   private async nested(scope: Scope, type: string, params: Array<[string, string]>): Promise<Filter> {
     if (scope.depth + 1 > MAX_DEPTH) throw invalid(`Search chains may nest at most ${MAX_DEPTH} levels deep`);
-    const inner: Scope = { types: [type], depth: scope.depth + 1, now: scope.now, links: scope.links };
+    const inner: Scope = { ...scope, types: [type], depth: scope.depth + 1 };
     const clauses: Filter[] = [];
     for (const [name, value] of params) clauses.push(await this.parameter(inner, name, value));
+    if (scope.access !== undefined) clauses.push(scope.access);
     return withBase([type], clauses);
   }
 
@@ -214,7 +218,7 @@ export class CriteriaCompiler {
           if (id.startsWith('$')) throw new UnsupportedParameter(name, `Functional list '${id}' in '_list' is not supported`);
           if (!isValidId(id)) throw invalid(`Invalid List id '${id}' in search parameter '_list'`, name);
         }
-        return listItems(values, scope.types, scope.links).then((keys) => ({ _id: { $in: keys } }));
+        return listItems(values, scope.types, scope.links, scope.access).then((keys) => ({ _id: { $in: keys } }));
       }
     }
   }

@@ -35,8 +35,15 @@ export interface SearchTarget {
 }
 
 export interface SearchOptions {
-  /** Access scope ANDed into every query of the search (matches, totals, includes); `{}` when unrestricted. */
+  /** Access scope ANDed into every query of the search (matches, totals, includes, chains, `_has`); `{}` when unrestricted. */
   scope?: Filter;
+  /** The final check on every record that leaves (matches and includes); a record it refuses is left out. */
+  admit?: (record: ResourceRecord) => boolean;
+  /**
+   * Records the caller's scopes cover but consent withholds from them: when the first page's criteria match
+   * any, the bundle says that some were withheld, never which (https://hl7.org/fhir/R4/security.html#break-the-glass).
+   */
+  withheld?: Filter;
   /** What the search reads: an open write transaction (a transaction Bundle's GET entries), else the store. */
   reader?: StoreReader;
 }
@@ -124,7 +131,7 @@ export class SearchService {
       maxCount: this.deps.maxCount,
       problems,
     });
-    const compiled = await this.deps.criteria.compile(target.resourceType, split.criteria, handling, budget, options.reader);
+    const compiled = await this.deps.criteria.compile(target.resourceType, split.criteria, handling, budget, options.reader, linkedScope(options));
     const ignored = new Set(compiled.warnings.flatMap((w) => w.expression ?? []));
     const criteria = split.criteria.filter(([name]) => !ignored.has(name));
     const live = liveFilter(options.scope);
@@ -146,6 +153,7 @@ export class SearchService {
 
     const keys = totalOrder(params.sort);
     const page = params.count > 0 ? await this.readPage(view, keys, cursor, params.count) : { matches: [], before: false, after: false };
+    if (options.admit) page.matches = page.matches.filter(options.admit);
     const total = cursor.total ?? (params.page ? undefined : await this.totalOf(view, params, page));
     const included = params.includes.length
       ? await findIncluded(store, live, page.matches, params.includes, {
@@ -153,6 +161,13 @@ export class SearchService {
           maxIterations: this.limits.maxIncludeIterations,
         })
       : { included: [], truncated: false };
+    if (options.admit) included.included = included.included.filter(options.admit);
+    if (!params.page && options.withheld && (await this.anyWithheld(options.withheld, target, compiled.filter))) {
+      problems.note(
+        'Some resources matching this search were withheld under patient consent. Where policy allows, a clinician may break the glass (purpose of use ETREAT or BTG with a justification)',
+        'suppressed',
+      );
+    }
     if (included.truncated) {
       problems.note(`Included resources were limited to ${this.limits.maxIncluded}; narrow the search or the includes`, 'incomplete');
     }
@@ -198,7 +213,7 @@ export class SearchService {
     const budget = new SearchBudget(this.limits);
     const { criteria } = splitQuery(query);
     const reader = budget.reader(options.reader ?? this.deps.store);
-    const compiled = await this.deps.criteria.compile(resourceType, criteria, 'strict', budget, options.reader);
+    const compiled = await this.deps.criteria.compile(resourceType, criteria, 'strict', budget, options.reader, linkedScope(options));
     // The compiled filter already holds { type, deleted: false }; wrapping it again doubles the planner's work.
     const filter = and([options.scope ?? {}, compiled.filter]);
     return (await reader.find(RESOURCES, filter, { sort: [['_id', 1]], limit })) as ResourceRecord[];
@@ -217,8 +232,14 @@ export class SearchService {
   ): Promise<{ filter: Filter; warnings: OperationOutcomeIssue[] }> {
     this.checkTarget({ resourceType });
     const { criteria } = splitQuery(query);
-    const compiled = await this.deps.criteria.compile(resourceType, criteria, handling);
+    const compiled = await this.deps.criteria.compile(resourceType, criteria, handling, undefined, undefined, linkedScope(options));
     return { filter: and([liveFilter(options.scope), { type: resourceType }, compiled.filter]), warnings: compiled.warnings };
+  }
+
+  /** Whether the criteria match any record that the access filter withholds. */
+  private async anyWithheld(withheld: Filter, target: SearchTarget, criteria: Filter): Promise<boolean> {
+    const found = await this.deps.store.find(RESOURCES, and([{ deleted: false }, targetFilter(target), criteria, withheld]), { projection: { _id: 1 }, limit: 1 });
+    return found.length > 0;
   }
 
   /** The page at `cursor`, with whether records exist before and after it in the walk's order. */
@@ -281,6 +302,11 @@ export class SearchService {
     }
     if (!isValidId(compartment.id)) throw invalid(`Invalid compartment id '${compartment.id.slice(0, 64)}'`);
   }
+}
+
+/** The access scope for the sub-queries of chains, `_has` and `_list`, so they cannot be used as oracles. */
+function linkedScope(options: SearchOptions): { scope?: Filter } {
+  return options.scope === undefined ? {} : { scope: options.scope };
 }
 
 /** Filters that every query of a search carries: not deleted, and within the caller's access scope. */

@@ -58,6 +58,11 @@ export interface FeedOptions {
   define(resource: Subscription): SubscriptionDefinition | undefined;
   /** Called with each `requested` Subscription version the feed passes. */
   accept(id: string, versionId: number): void;
+  /**
+   * What the Subscription's creator may see (src/access/control.ts): a version it may not see makes no
+   * notification. Undefined, or a function answering undefined, means unrestricted.
+   */
+  visibleTo?(subscription: string): Promise<((record: Doc) => boolean) | undefined>;
 }
 
 export class NotificationFeed {
@@ -270,6 +275,8 @@ export class NotificationFeed {
       if (!record) continue;
       for (const def of this.options.registry.candidates(record as ResourceRecord)) {
         if (entry.lastUpdated <= def.since || !isLive(def, entry.lastUpdated) || !def.matches(record)) continue;
+        const visible = await this.options.visibleTo?.(def.id);
+        if (visible && !visible(record)) continue;
         notifications.push({
           _id: `${def.id}/${entry._id}`,
           subscription: def.id,

@@ -15,7 +15,7 @@ import type { Store } from '../storage/port';
 import { readSubscription, type DefinitionDeps, type SubscriptionDefinition } from './definition';
 import { DeliveryQueue } from './deliveries';
 import { EndpointPolicy } from './endpoints';
-import { NotificationFeed } from './feed';
+import { NotificationFeed, type FeedOptions } from './feed';
 import { SubscriptionRegistry } from './registry';
 import { StatusWriter, type Route } from './status';
 
@@ -26,6 +26,8 @@ export interface SubscriptionsDeps {
   isResourceType(type: string): boolean;
   logger: Logger;
   config: SubscriptionConfig;
+  /** What a Subscription's creator may see (./feed.ts FeedOptions.visibleTo). */
+  visibleTo?: FeedOptions['visibleTo'];
 }
 
 /** How long one notification POST may take. */
@@ -72,6 +74,7 @@ export class Subscriptions {
       logger,
       lookbackMs: store.kind === 'mongodb' ? MONGODB_LOOKBACK_MS : 0,
       define: (resource) => this.define(resource),
+      ...(this.deps.visibleTo ? { visibleTo: this.deps.visibleTo } : {}),
       accept: (id, versionId) => {
         status.set(id, 'active', undefined, versionId).catch((err: unknown) => logger.log({ level: 'warn', msg: 'subscription not activated', subscription: id, error: String(err) }));
       },

@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { AuditEvent } from 'fhir/r4';
 import { verifyNdjson } from '../../src/audit/offline-verify';
-import { freePort, startServer, stopServer } from '../fixtures/process';
+import { freePort, startServer, stopServer, systemAuthorization } from '../fixtures/process';
 
 describe('audit trail under SIGKILL (issue 11)', () => {
   it('every answered request has its event after a kill -9 and a restart, and the chain verifies', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'fhir-audit-crash-'));
     const env = { DATA_DIR: dataDir, PORT: String(await freePort()) };
     const base = `http://127.0.0.1:${env.PORT}/fhir`;
+    const auth = await systemAuthorization(env);
     /** `subtype entity` of every answered request */
     const answered = new Set<string>();
     try {
@@ -26,10 +27,10 @@ describe('audit trail under SIGKILL (issue 11)', () => {
           for (let i = 0; !stop; i++) {
             const id = `k${round}-${c}-${i}`;
             try {
-              const put = await fetch(`${base}/Patient/${id}`, { method: 'PUT', headers: { 'Content-Type': 'application/fhir+json', Prefer: 'return=minimal' }, body: JSON.stringify({ resourceType: 'Patient', id }) });
+              const put = await fetch(`${base}/Patient/${id}`, { method: 'PUT', headers: { ...auth, 'Content-Type': 'application/fhir+json', Prefer: 'return=minimal' }, body: JSON.stringify({ resourceType: 'Patient', id }) });
               await put.arrayBuffer();
               if (put.status === 201) answered.add(`update Patient/${id}`);
-              const read = await fetch(`${base}/Patient/${id}`);
+              const read = await fetch(`${base}/Patient/${id}`, { headers: auth });
               await read.arrayBuffer();
               if (read.status === 200) answered.add(`read Patient/${id}`);
             } catch {
@@ -49,11 +50,11 @@ describe('audit trail under SIGKILL (issue 11)', () => {
       assert.ok(answered.size >= 40, `only ${answered.size} requests were answered before the kills`);
       const server = await startServer(env);
       try {
-        const verify = (await (await fetch(`${base}/AuditEvent/$verify`, { method: 'POST' })).json()) as { parameter: Array<{ name: string; valueBoolean?: boolean }> };
+        const verify = (await (await fetch(`${base}/AuditEvent/$verify`, { method: 'POST', headers: auth })).json()) as { parameter: Array<{ name: string; valueBoolean?: boolean }> };
         assert.equal(verify.parameter.find((p) => p.name === 'result')?.valueBoolean, true, JSON.stringify(verify));
         const health = await fetch(`http://127.0.0.1:${env.PORT}/health`);
         assert.equal(health.status, 200);
-        const archive = await (await fetch(`${base}/AuditEvent/$archive`)).text();
+        const archive = await (await fetch(`${base}/AuditEvent/$archive`, { headers: auth })).text();
         assert.equal(verifyNdjson(archive).ok, true);
         const recorded = new Set<string>();
         for (const line of archive.trim().split('\n')) {

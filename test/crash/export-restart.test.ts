@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/config';
 import { createServer } from '../../src/compose';
 import { silentLogger } from '../../src/http/logger';
+import { systemTokenFor } from '../../src/access/local-key';
 import { download, fetchClient, kickOff, poll, type Manifest } from '../fixtures/bulk-export';
 import { patientRecords, putAll, SHARED } from '../fixtures/clinical-records';
 import { freePort, spawnServer, stopServer } from '../fixtures/process';
@@ -35,7 +36,8 @@ describe('Bulk Data export across a server restart', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'export-restart-'));
     const env = { DATA_DIR: dataDir, PORT: String(await freePort()), EXPORT_PAGE_SIZE: '1' };
     const origin = `http://127.0.0.1:${env.PORT}`;
-    const client = fetchClient(origin);
+    const token = await systemTokenFor(dataDir, `${origin}/fhir`);
+    const client = fetchClient(origin, token);
     try {
       const seeding = await createServer(loadConfig({ DATA_DIR: dataDir }), { logger: silentLogger });
       const records = [...SHARED, ...Array.from({ length: 60 }, (_, i) => patientRecords(`p${i}`, 4)).flat()];
@@ -59,7 +61,7 @@ describe('Bulk Data export across a server restart', () => {
         const files = await download(client, manifest);
         let total = 0;
         for (const [type, resources] of files) {
-          const search = (await (await fetch(`${origin}/fhir/${type}?_count=1000`)).json()) as { entry: Array<{ resource: { id: string } }> };
+          const search = (await (await fetch(`${origin}/fhir/${type}?_count=1000`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { entry: Array<{ resource: { id: string } }> };
           const byId = (a: { id?: unknown }, b: { id?: unknown }) => String(a.id).localeCompare(String(b.id));
           assert.deepEqual([...resources].sort(byId), search.entry.map((e) => e.resource).sort(byId), `${type}: the resumed export equals the search result`);
           total += resources.length;

@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { freePort, spawnServer, startServer, stopServer } from '../fixtures/process';
+import { freePort, spawnServer, startServer, stopServer, systemAuthorization } from '../fixtures/process';
 
 const SECRET = 'Secret-page-token-key-0123456789abcdef';
 
@@ -17,7 +17,7 @@ const SECRET = 'Secret-page-token-key-0123456789abcdef';
  * A PUT on its own connection whose body is sent in two halves: `finish` sends the second. `halfSent` resolves
  * once the server has parsed the headers (it answered `Expect: 100-continue`) and the first half is written.
  */
-function startUpload(port: number, id: string): { halfSent: Promise<void>; finish(): void; status: Promise<number> } {
+function startUpload(port: number, id: string, auth: { Authorization: string }): { halfSent: Promise<void>; finish(): void; status: Promise<number> } {
   const body = Buffer.from(JSON.stringify({ resourceType: 'Patient', id, text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${'x'.repeat(200_000)}</div>` } }));
   const half = Math.floor(body.length / 2);
   const req = request({
@@ -26,7 +26,7 @@ function startUpload(port: number, id: string): { halfSent: Promise<void>; finis
     method: 'PUT',
     path: `/fhir/Patient/${id}`,
     agent: false,
-    headers: { 'Content-Type': 'application/fhir+json', 'Content-Length': String(body.length), Prefer: 'return=minimal', Expect: '100-continue' },
+    headers: { ...auth, 'Content-Type': 'application/fhir+json', 'Content-Length': String(body.length), Prefer: 'return=minimal', Expect: '100-continue' },
   });
   const status = new Promise<number>((resolve, reject) => {
     req.on('response', (res) => {
@@ -45,6 +45,7 @@ describe('graceful shutdown (SIGTERM during writes)', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'fhir-shutdown-'));
     const env = { DATA_DIR: dataDir, PORT: String(await freePort()), PAGE_TOKEN_SECRET: SECRET, SHUTDOWN_TIMEOUT_MS: '5000' };
     const base = `http://127.0.0.1:${env.PORT}/fhir`;
+    const auth = await systemAuthorization(env);
     const acknowledged = new Map<string, number>();
     try {
       const server = await startServer(env);
@@ -57,7 +58,7 @@ describe('graceful shutdown (SIGTERM during writes)', () => {
           try {
             const res = await fetch(`${base}/Patient/${id}`, {
               method: 'PUT',
-              headers: { 'Content-Type': 'application/fhir+json', Prefer: 'return=minimal' },
+              headers: { ...auth, 'Content-Type': 'application/fhir+json', Prefer: 'return=minimal' },
               body: JSON.stringify({ resourceType: 'Patient', id, name: [{ family: `F${w}x${i}` }] }),
             });
             if (res.ok) acknowledged.set(id, Number(/W\/"(\d+)"/.exec(res.headers.get('etag') ?? '')?.[1]));
@@ -70,7 +71,7 @@ describe('graceful shutdown (SIGTERM during writes)', () => {
       const writers = Array.from({ length: 8 }, (_, w) => writer(w));
       await new Promise((resolve) => setTimeout(resolve, 600));
       // Uploads in progress when the signal arrives (headers and half the body sent) must be finished and answered.
-      const uploads = Array.from({ length: 4 }, (_, u) => startUpload(Number(env.PORT), `big-${u}`));
+      const uploads = Array.from({ length: 4 }, (_, u) => startUpload(Number(env.PORT), `big-${u}`, auth));
       await Promise.all(uploads.map((u) => u.halfSent));
       const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
       server.kill('SIGTERM');
@@ -92,7 +93,7 @@ describe('graceful shutdown (SIGTERM during writes)', () => {
       const restarted = await startServer(env);
       try {
         for (const [id, version] of acknowledged) {
-          const res = await fetch(`${base}/Patient/${id}/_history/${version}`);
+          const res = await fetch(`${base}/Patient/${id}/_history/${version}`, { headers: auth });
           assert.equal(res.status, 200, `acknowledged version ${version} of Patient/${id} lost`);
           await res.arrayBuffer();
         }

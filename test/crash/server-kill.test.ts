@@ -7,13 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { freePort, startServer, stopServer } from '../fixtures/process';
+import { freePort, startServer, stopServer, systemAuthorization } from '../fixtures/process';
 
 describe('crash recovery of the server (SIGKILL during a stream of writes)', () => {
   it('every acknowledged create and update survives a kill -9 and a restart', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'fhir-crash-'));
     const env = { DATA_DIR: dataDir, PORT: String(await freePort()) };
     const base = `http://127.0.0.1:${env.PORT}/fhir`;
+    const auth = await systemAuthorization(env);
     /** id -> highest acknowledged version and the family name written in it */
     const acknowledged = new Map<string, { version: number; family: string }>();
     try {
@@ -27,7 +28,7 @@ describe('crash recovery of the server (SIGKILL during a stream of writes)', () 
             try {
               const res = await fetch(`${base}/Patient/${id}`, {
                 method: 'PUT',
-                headers: { 'Content-Type': 'application/fhir+json', Prefer: 'return=minimal' },
+                headers: { ...auth, 'Content-Type': 'application/fhir+json', Prefer: 'return=minimal' },
                 body: JSON.stringify({ resourceType: 'Patient', id, name: [{ family }] }),
               });
               if (res.ok) {
@@ -53,12 +54,12 @@ describe('crash recovery of the server (SIGKILL during a stream of writes)', () 
       const server = await startServer(env);
       try {
         for (const [id, { version, family }] of acknowledged) {
-          const res = await fetch(`${base}/Patient/${id}`);
+          const res = await fetch(`${base}/Patient/${id}`, { headers: auth });
           assert.equal(res.status, 200, `Patient/${id} lost`);
           const body = (await res.json()) as { meta: { versionId: string }; name: Array<{ family: string }> };
           assert.ok(Number(body.meta.versionId) >= version, `Patient/${id} went back from version ${version} to ${body.meta.versionId}`);
           if (Number(body.meta.versionId) === version) assert.equal(body.name[0]?.family, family);
-          const history = await fetch(`${base}/Patient/${id}/_history/${version}`);
+          const history = await fetch(`${base}/Patient/${id}/_history/${version}`, { headers: auth });
           assert.equal(history.status, 200, `version ${version} of Patient/${id} lost from history`);
         }
       } finally {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { freePort, startServer, stopServer } from '../fixtures/process';
+import { freePort, startServer, stopServer, systemAuthorization } from '../fixtures/process';
 
 const SIZE = 1000;
 
@@ -28,8 +28,9 @@ describe('crash during a large transaction (SIGKILL)', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'fhir-tx-crash-'));
     const env = { DATA_DIR: dataDir, PORT: String(await freePort()) };
     const base = `http://127.0.0.1:${env.PORT}/fhir`;
+    const auth = await systemAuthorization(env);
     const send = (round: number) =>
-      fetch(base, { method: 'POST', headers: { 'Content-Type': 'application/fhir+json', Prefer: 'return=minimal' }, body: bundle(round) });
+      fetch(base, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/fhir+json', Prefer: 'return=minimal' }, body: bundle(round) });
     try {
       // Round 0 is acknowledged before the kill; it also measures how long one transaction takes here.
       let server = await startServer(env);
@@ -51,7 +52,7 @@ describe('crash during a large transaction (SIGKILL)', () => {
       try {
         const counts: number[] = [];
         for (let round = 0; round <= fractions.length; round++) {
-          const res = await fetch(`${base}/Patient?family=Round${round}&_summary=count`);
+          const res = await fetch(`${base}/Patient?family=Round${round}&_summary=count`, { headers: auth });
           counts.push(((await res.json()) as { total: number }).total);
         }
         assert.equal(counts[0], SIZE, 'the acknowledged transaction survived whole');

@@ -36,7 +36,9 @@ interface Found {
 }
 
 export async function everything(ctx: FhirContext, req: FhirRequest, id: string): Promise<FhirResponse> {
-  await liveRecord(ctx, 'Patient', id);
+  await liveRecord(ctx, 'Patient', id, req);
+  // What the caller may see: ANDed into every query below, the compartment's and the referenced resources'.
+  const scope = (ctx.access ? await ctx.access.readFilter(req.access, 's') : undefined) ?? {};
   const params = new Map<string, string>();
   for (const [name, value] of req.query) {
     if (!PARAMETERS.has(name)) throw invalid(`Patient/$everything does not support the parameter '${name.slice(0, 40)}'; it supports _since, _type and _count`, name);
@@ -50,15 +52,14 @@ export async function everything(ctx: FhirContext, req: FhirRequest, id: string)
   const since = params.has('_since') ? parseInstant(params.get('_since') ?? '', '_since') : undefined;
 
   const member: Filter = { compartments: `Patient/${id}` };
-  // The access scope joins here once access control lands (as in search's `options.scope`).
-  const narrowed = and([liveFilter({}), types ? { type: { $in: types } } : {}, since ? { lastUpdated: { $gte: since } } : {}]);
+  const narrowed = and([liveFilter(scope), types ? { type: { $in: types } } : {}, since ? { lastUpdated: { $gte: since } } : {}]);
   const found: Found[] = [];
   if (cursor.p === 'c') {
     const rows = await page(ctx, and([narrowed, member]), cursor.a, count + 1);
     found.push(...rows.map((record) => ({ record, part: 'c' as const })));
   }
   if (found.length <= count) {
-    const referenced = await referencedKeys(ctx, member, cursor.p === 'r' ? cursor.a : '');
+    const referenced = await referencedKeys(ctx, and([scope, member]), cursor.p === 'r' ? cursor.a : '');
     if (referenced.length) {
       const rows = await page(ctx, and([narrowed, { _id: { $in: referenced } }, { compartments: { $ne: `Patient/${id}` } }]), '', count + 1 - found.length);
       found.push(...rows.map((record) => ({ record, part: 'r' as const })));

@@ -11,7 +11,7 @@ import { invalid, notFound } from '../../core/errors';
 import { outcome } from '../../core/outcome';
 import type { FhirContext } from '../context';
 import { expectResourceBody } from '../incoming';
-import { loadCurrent } from '../persist';
+import { loadCurrent, visibleRecord } from '../persist';
 import { assertId, assertResourceType } from '../target';
 import type { FhirRequest, FhirResponse } from '../types';
 
@@ -31,7 +31,9 @@ export async function validateOperation(ctx: FhirContext, req: FhirRequest, type
   if (input.resource === undefined && id === undefined) {
     throw invalid('No resource to validate: send it as the body, or as the resource parameter of a Parameters body');
   }
-  const current = id !== undefined ? await loadCurrent(ctx.store, type, id) : null;
+  const found = id !== undefined ? await loadCurrent(ctx.store, type, id) : null;
+  // A resource the caller may not see is validated as if it did not exist.
+  const current = found && (await visibleRecord(ctx, req, found)) ? found : null;
   if (id !== undefined && (!current || current.deleted) && (input.mode === 'delete' || input.resource === undefined)) {
     throw notFound(`${type}/${id} is not known to this server, so it cannot be validated`);
   }

@@ -52,9 +52,13 @@ export async function referencedBy(parameter: string, filter: Filter, code: stri
   return [...keys];
 }
 
-/** Keys of the items of the stored List resources `listIds` that are of `types` (any type when undefined). */
-export async function listItems(listIds: string[], types: string[] | undefined, ctx: LinkContext): Promise<string[]> {
-  const lists = await ctx.store.find(RESOURCES, { _id: { $in: listIds.map((id) => `List/${id}`) }, deleted: false });
+/**
+ * Keys of the items of the stored List resources `listIds` that are of `types` (any type when undefined); only
+ * Lists matching `access` (the caller's access filter) are read.
+ */
+export async function listItems(listIds: string[], types: string[] | undefined, ctx: LinkContext, access?: Filter): Promise<string[]> {
+  const own: Filter = { _id: { $in: listIds.map((id) => `List/${id}`) }, deleted: false };
+  const lists = await ctx.store.find(RESOURCES, access === undefined ? own : { $and: [own, access] });
   const keys = new Set<string>();
   for (const doc of lists) {
     const list = doc['resource'] as List | null;

@@ -19,6 +19,30 @@ interface Clause {
   exact: boolean;
 }
 
+/**
+ * Compiled `$or` / `$nor` clauses by their operand array: a filter part reused across queries (the access filter
+ * of a token, decided once and ANDed into every query of its requests) is compiled once, not per query. Query
+ * documents are not changed once they have been used, so the operand's identity stands for its content.
+ */
+const LOGICAL_CLAUSES = new WeakMap<object, Map<string, { clause: Clause; compiled: boolean }>>();
+
+function cachedClause(clause: Filter): { clause: Clause; compiled: boolean } | undefined {
+  const [key] = Object.keys(clause);
+  const operand = key === '$or' || key === '$nor' ? clause[key] : undefined;
+  return Array.isArray(operand) ? LOGICAL_CLAUSES.get(operand)?.get(key as string) : undefined;
+}
+
+function rememberClause(clause: Filter, compiled: Clause, plain: boolean): Clause {
+  const [key] = Object.keys(clause);
+  const operand = key === '$or' || key === '$nor' ? clause[key] : undefined;
+  if (Array.isArray(operand)) {
+    const byKey = LOGICAL_CLAUSES.get(operand) ?? new Map<string, { clause: Clause; compiled: boolean }>();
+    byKey.set(key as string, { clause: compiled, compiled: plain });
+    LOGICAL_CLAUSES.set(operand, byKey);
+  }
+  return compiled;
+}
+
 export class CompiledFilter {
   readonly conjunction: Conjunction;
   private readonly clauses: Clause[];
@@ -43,11 +67,16 @@ export class CompiledFilter {
     let compiledAll = true;
     const clauses = topLevelClauses(filter);
     this.clauses = clauses.map((clause) => {
+      const cached = cachedClause(clause);
+      if (cached) {
+        if (!cached.compiled) compiledAll = false;
+        return cached.clause;
+      }
       const compiled = compileMatcher(clause);
-      if (compiled) return { test: compiled, exact: isExactClause(clause) };
+      if (compiled) return rememberClause(clause, { test: compiled, exact: isExactClause(clause) }, true);
       compiledAll = false;
       const query = new Query(clause);
-      return { test: (doc) => query.test(doc as Doc), exact: false };
+      return rememberClause(clause, { test: (doc) => query.test(doc as Doc), exact: false }, false);
     });
     this.compiled = compiledAll;
     this.predicate = allOf(this.clauses.map((c) => c.test));

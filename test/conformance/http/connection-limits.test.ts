@@ -103,9 +103,10 @@ describe('connection limits (src/http/listen.ts)', () => {
   });
 
   it('an idle keep-alive connection is closed after the keep-alive timeout', async () => {
+    const token = await s.token({ scope: 'system/*.rs' });
     const socket = await open(port);
     const done = closed(socket);
-    socket.write('GET /fhir/Patient/nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    socket.write(`GET /fhir/Patient/nope HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n\r\n`);
     const result = await done;
     assert.match(result.data, /^HTTP\/1\.1 404/);
     // Node adds a one-second grace to keepAliveTimeout before it closes the socket.

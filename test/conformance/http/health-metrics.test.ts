@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { freePort, startServer, stopServer } from '../../fixtures/process';
+import { freePort, startServer, stopServer, systemAuthorization } from '../../fixtures/process';
 import { FHIR_JSON, patient, startTestServer } from '../../fixtures/server';
 
 /** The value of one sample line `name{labels} value` in a Prometheus text page (0 when absent). */
@@ -72,14 +72,15 @@ describe('health, readiness and metrics', () => {
       assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
       return res.text();
     };
+    const auth = await systemAuthorization(env);
     const server = await startServer(env);
     try {
       const before = await scrape();
-      const created = await fetch(`${base}/fhir/Patient`, { method: 'POST', headers: { 'Content-Type': FHIR_JSON }, body: JSON.stringify(patient()) });
+      const created = await fetch(`${base}/fhir/Patient`, { method: 'POST', headers: { ...auth, 'Content-Type': FHIR_JSON }, body: JSON.stringify(patient()) });
       assert.equal(created.status, 201);
       const { id } = (await created.json()) as { id: string };
-      for (let i = 0; i < 3; i++) assert.equal((await fetch(`${base}/fhir/Patient/${id}`)).status, 200);
-      assert.equal((await fetch(`${base}/fhir/Patient/missing`)).status, 404);
+      for (let i = 0; i < 3; i++) assert.equal((await fetch(`${base}/fhir/Patient/${id}`, { headers: auth })).status, 200);
+      assert.equal((await fetch(`${base}/fhir/Patient/missing`, { headers: auth })).status, 404);
       const after = await scrape();
 
       const reads = { method: 'GET', route: '/fhir/:type/:id', status: '200' };

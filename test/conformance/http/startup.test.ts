@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { freePort, spawnServer, startServer, stopServer } from '../../fixtures/process';
+import { freePort, spawnServer, startServer, stopServer, systemAuthorization } from '../../fixtures/process';
 
 describe('start-up contract', () => {
   it('invalid configuration stops start-up with exit code 1 and one clear line', async () => {
@@ -21,19 +21,20 @@ describe('start-up contract', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fhir-start-'));
     const env = { PORT: String(await freePort()), DATA_DIR: dir };
     const base = `http://127.0.0.1:${env.PORT}/fhir`;
+    const auth = await systemAuthorization(env);
     try {
       let child = await startServer(env);
       assert.equal((await fetch(`${base}/metadata`)).status, 200);
       const created = await fetch(`${base}/Patient`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/fhir+json' },
+        headers: { ...auth, 'Content-Type': 'application/fhir+json' },
         body: JSON.stringify({ resourceType: 'Patient', gender: 'female' }),
       });
       assert.equal(created.status, 201);
       const id = ((await created.json()) as { id: string }).id;
       await stopServer(child);
       child = await startServer(env);
-      assert.equal((await fetch(`${base}/Patient/${id}`)).status, 200);
+      assert.equal((await fetch(`${base}/Patient/${id}`, { headers: auth })).status, 200);
       await stopServer(child);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -21,7 +21,7 @@ describe('Bulk Data $export (bulkdata/export.html)', () => {
     s = await startTestServer({ env: { EXPORT_PAGE_SIZE: '2', EXPORT_DIR: exportDir } });
     const served = await listen(s.app);
     stop = served.close;
-    client = fetchClient(served.origin);
+    client = fetchClient(served.origin, s.systemToken);
     const stamps = await putAll(s.router, [...SHARED, ...patientRecords('p1'), ...patientRecords('p2'), ...patientRecords('p3', 4)]);
     seeded = [...stamps.values()].sort().pop() as string;
   });
@@ -53,7 +53,7 @@ describe('Bulk Data $export (bulkdata/export.html)', () => {
     assert.match(location, new RegExp(`^${BASE_URL.replace(/[.$]/g, '\\$&')}/\\$export-status/`));
     const manifest = await completed(pathOf(location));
     assert.equal(manifest.request, `${BASE_URL}/$export`);
-    assert.equal(manifest.requiresAccessToken, false);
+    assert.equal(manifest.requiresAccessToken, true, 'files are served to the requester only');
     assert.ok(manifest.transactionTime >= seeded, 'transactionTime is not before the newest lastUpdated it covers');
     assert.deepEqual(manifest.error, []);
     const types = manifest.output.map((f) => f.type).sort();
@@ -196,7 +196,7 @@ describe('Bulk Data export files expire (EXPORT_RETENTION_SECONDS)', () => {
     const s = await startTestServer({ env: { EXPORT_RETENTION_SECONDS: '1', EXPORT_DIR: exportDir } });
     const served = await listen(s.app);
     try {
-      const client = fetchClient(served.origin);
+      const client = fetchClient(served.origin, s.systemToken);
       await putAll(s.router, SHARED);
       const statusPath = await kickOff(client, '/fhir/$export');
       const done = await poll(client, statusPath);
@@ -236,7 +236,7 @@ describe('Bulk Data export that fails', () => {
     try {
       rmSync(exportDir, { recursive: true });
       writeFileSync(exportDir, 'a file where the export directory should be');
-      const client = fetchClient(served.origin);
+      const client = fetchClient(served.origin, s.systemToken);
       await putAll(s.router, SHARED);
       const statusPath = await kickOff(client, '/fhir/$export');
       const failed = await poll(client, statusPath);

@@ -42,6 +42,8 @@ for (const { name, open } of stores) {
       base = `http://127.0.0.1:${(listening.address() as AddressInfo).port}/fhir`;
       close = () => new Promise((resolve) => listening.close(() => resolve()));
     });
+    const authFetch = (url: string, init: RequestInit = {}): Promise<Response> =>
+      fetch(url, { ...init, headers: { Authorization: `Bearer ${s.systemToken}`, ...(init.headers as Record<string, string> | undefined) } });
     after(async () => {
       await close();
       await s.close();
@@ -49,7 +51,7 @@ for (const { name, open } of stores) {
     });
 
     const countMatching = async (identifier: string): Promise<number> => {
-      const res = await fetch(`${base}/Patient?identifier=${encodeURIComponent(identifier)}&_total=accurate&_count=0`);
+      const res = await authFetch(`${base}/Patient?identifier=${encodeURIComponent(identifier)}&_total=accurate&_count=0`);
       return ((await res.json()) as { total: number }).total;
     };
 
@@ -59,7 +61,7 @@ for (const { name, open } of stores) {
         const body = JSON.stringify(patient({ identifier: [{ system: 'http://example.org/mrn', value: `race-create-${round}` }] }));
         const statuses = await Promise.all(
           Array.from({ length: CLIENTS }, async () => {
-            const res = await fetch(`${base}/Patient`, {
+            const res = await authFetch(`${base}/Patient`, {
               method: 'POST',
               headers: { 'Content-Type': FHIR_JSON, 'If-None-Exist': `identifier=${identifier}`, Prefer: 'return=minimal' },
               body,
@@ -82,7 +84,7 @@ for (const { name, open } of stores) {
         const body = JSON.stringify(patient({ identifier: [{ system: 'http://example.org/mrn', value: `race-update-${round}` }] }));
         const responses = await Promise.all(
           Array.from({ length: CLIENTS }, async () => {
-            const res = await fetch(`${base}/Patient?identifier=${encodeURIComponent(identifier)}`, {
+            const res = await authFetch(`${base}/Patient?identifier=${encodeURIComponent(identifier)}`, {
               method: 'PUT',
               headers: { 'Content-Type': FHIR_JSON, Prefer: 'return=minimal' },
               body,
@@ -95,7 +97,7 @@ for (const { name, open } of stores) {
         const ids = new Set(responses.map((r) => /Patient\/([^/]+)\//.exec(r.location)?.[1]));
         assert.equal(ids.size, 1, 'every response names the same Patient');
         assert.equal(await countMatching(identifier), 1);
-        const history = await fetch(`${base}/Patient/${[...ids][0]}/_history?_count=100`);
+        const history = await authFetch(`${base}/Patient/${[...ids][0]}/_history?_count=100`);
         assert.equal(((await history.json()) as { entry: unknown[] }).entry.length, CLIENTS, 'each update is one version of the one Patient');
       }
     });

@@ -47,7 +47,7 @@ async function syncClient(client: BulkClient, feed: string, done: () => boolean)
 async function writeWhilePaging(store: Store): Promise<void> {
   const s = await startTestServer({ store });
   const served = await listen(s.app);
-  const client = fetchClient(served.origin);
+  const client = fetchClient(served.origin, s.systemToken);
   try {
     let writing = true;
     const writer = async (w: number): Promise<void> => {
@@ -55,7 +55,7 @@ async function writeWhilePaging(store: Store): Promise<void> {
         const id = `w${w}-${i % 8}`;
         const res = await fetch(`${served.origin}/fhir/Patient/${id}`, {
           method: 'PUT',
-          headers: { 'Content-Type': 'application/fhir+json', Prefer: 'return=minimal' },
+          headers: { Authorization: `Bearer ${s.systemToken}`, 'Content-Type': 'application/fhir+json', Prefer: 'return=minimal' },
           body: JSON.stringify({ resourceType: 'Patient', id, name: [{ family: `F${i}` }] }),
         });
         assert.ok(res.status === 200 || res.status === 201, `PUT ${id}: ${res.status}`);

@@ -8,11 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { freePort, startServer, stopServer } from '../../fixtures/process';
+import { freePort, startServer, stopServer, systemAuthorization } from '../../fixtures/process';
 import { startReceiver } from '../../fixtures/receiver';
 import { LOINC, eventually, observation, subscription } from '../../fixtures/subscriptions';
 
-const json = { 'Content-Type': 'application/fhir+json' };
 
 describe('pending notifications survive a restart', () => {
   it('a notification that failed before a kill -9 is delivered after the restart', async () => {
@@ -20,7 +19,9 @@ describe('pending notifications survive a restart', () => {
     const receiverPort = await freePort();
     const env = { DATA_DIR: dataDir, PORT: String(await freePort()), SUBSCRIPTION_RETRY_BASE_MS: '300' };
     const base = `http://127.0.0.1:${env.PORT}/fhir`;
-    const readSubscription = async (id: string) => (await (await fetch(`${base}/Subscription/${id}`)).json()) as Record<string, unknown>;
+    const auth = await systemAuthorization(env);
+    const json = { ...auth, 'Content-Type': 'application/fhir+json' };
+    const readSubscription = async (id: string) => (await (await fetch(`${base}/Subscription/${id}`, { headers: auth })).json()) as Record<string, unknown>;
     let server = await startServer(env);
     try {
       const sub = subscription(`http://127.0.0.1:${receiverPort}/hook`, `Observation?code=${LOINC}|1234-5`, { payload: 'application/fhir+json' });

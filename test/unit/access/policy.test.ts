@@ -86,8 +86,12 @@ describe('access policy compiled into one query filter (SMART scopes, compartmen
     assert.equal(policy.allows(token('system/*.cud'), 'Observation', 'r'), false);
   });
 
+  it('a system/ token without a purpose is the operator\'s own backend: consent and labels do not narrow it', async () => {
+    assert.ok((await readable(token('system/*.rs'))).includes('Observation/alice-psy'));
+  });
+
   it('a system/ token under treatment sees everything but sensitive records', async () => {
-    assert.deepEqual(await readable(token('system/*.rs')), [
+    assert.deepEqual(await readable(token('system/*.rs', { purposeOfUse: ['TREAT'] })), [
       'Observation/alice-lab',
       'Observation/alice-vitals',
       'Observation/bob-lab',

@@ -18,6 +18,21 @@ describe('configuration from the environment', () => {
     assert.equal(c.baseUrl, 'https://fhir.example.org/r4');
   });
 
+  it('access control is on by default, with issuer and audience the base URL and opt-out for treatment', () => {
+    const c = loadConfig({ BASE_URL: 'https://fhir.example.org/r4' });
+    assert.equal(c.auth.mode, 'on');
+    assert.equal(c.auth.issuer, 'https://fhir.example.org/r4');
+    assert.equal(c.auth.audience, 'https://fhir.example.org/r4');
+    assert.equal(c.auth.jwks, undefined);
+    assert.deepEqual(c.auth.implicitPermitPurposes, ['TREAT', 'ETREAT', 'HPAYMT', 'HOPERAT']);
+    assert.equal(c.auth.defaultPurpose, 'TREAT');
+    assert.deepEqual(c.corsOrigins, []);
+    const custom = loadConfig({ AUTH_ISSUER: 'https://as.example.org', AUTH_IMPLICIT_PERMIT_PURPOSES: 'treat', CORS_ORIGINS: 'https://a.example.org, https://b.example.org' });
+    assert.equal(custom.auth.issuer, 'https://as.example.org');
+    assert.deepEqual(custom.auth.implicitPermitPurposes, ['TREAT']);
+    assert.deepEqual(custom.corsOrigins, ['https://a.example.org', 'https://b.example.org']);
+  });
+
   it('sync feeds and Bulk Data export: defaults and overrides', () => {
     const d = loadConfig({});
     assert.deepEqual(d.sync, { settleMs: 0 });
@@ -43,6 +58,10 @@ describe('configuration from the environment', () => {
       [{ MONGODB_URI: 'postgres://x' }, /MONGODB_URI must start with mongodb/],
       [{ MAX_BODY_SIZE: 'huge' }, /MAX_BODY_SIZE must be a size/],
       [{ SEARCH_DEFAULT_COUNT: '50', SEARCH_MAX_COUNT: '10' }, /must not exceed/],
+      [{ AUTH_MODE: 'disabled' }, /AUTH_MODE must be on or off/],
+      [{ AUTH_INTROSPECTION_URL: 'not a url' }, /AUTH_INTROSPECTION_URL must be an absolute/],
+      [{ AUTH_IMPLICIT_PERMIT_PURPOSES: 'TREAT,tr3at' }, /AUTH_IMPLICIT_PERMIT_PURPOSES must list/],
+      [{ CORS_ORIGINS: 'app.example.org' }, /CORS_ORIGINS must list origins/],
       [{ HTTP_IDLE_TIMEOUT: 'forever' }, /HTTP_IDLE_TIMEOUT must be a duration/],
       [{ HTTP_HEADERS_TIMEOUT: '2m', HTTP_REQUEST_TIMEOUT: '1m' }, /HTTP_HEADERS_TIMEOUT .* must not exceed HTTP_REQUEST_TIMEOUT/],
       [{ HTTP_MAX_CONNECTIONS: '0' }, /HTTP_MAX_CONNECTIONS must be between/],

@@ -7,6 +7,8 @@
 import { notFound } from '../../../core/errors';
 import type { OperationOutcomeIssue } from '../../../core/outcome';
 import type { Doc, StoreReader } from '../../../storage/port';
+import { sameRequester, type StoredToken } from '../../../access/tokens';
+import type { RequestAccess } from '../../../access/request-access';
 
 export const EXPORT_JOBS = 'export_jobs';
 /** The file of a job's warnings and errors, one OperationOutcome per line. */
@@ -55,10 +57,21 @@ export interface ExportJob extends Doc {
   expiresAt?: string;
   /** Why the job failed (status failed). */
   failure?: string;
+  /** Who asked (absent with access control off): the job exports what this token may read when it runs. */
+  requester?: StoredToken;
 }
 
 export async function loadJob(store: StoreReader, id: string): Promise<ExportJob | null> {
   return (await store.findOne(EXPORT_JOBS, { _id: id })) as ExportJob | null;
+}
+
+/** The job, when `access` is its requester's: anyone else is told it does not exist (404). */
+export async function requestersJob(store: StoreReader, id: string, access: RequestAccess | undefined): Promise<ExportJob> {
+  const job = await existingJob(store, id);
+  if (job.requester && !(access?.token && sameRequester(access.token, job.requester))) {
+    throw notFound(`No export job ${id.slice(0, 64)}: it finished and expired, or was cancelled`);
+  }
+  return job;
 }
 
 /** The job, or 404 for one that expired, was cancelled or never existed. */

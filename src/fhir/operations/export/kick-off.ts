@@ -6,6 +6,7 @@
 import type { Group } from 'fhir/r4';
 import { invalid } from '../../../core/errors';
 import { informational, outcome, type OperationOutcomeIssue } from '../../../core/outcome';
+import { storedToken } from '../../../access/tokens';
 import type { FhirContext } from '../../context';
 import { liveRecord } from '../../read';
 import type { FhirRequest, FhirResponse } from '../../types';
@@ -18,7 +19,7 @@ export async function exportKickOff(ctx: FhirContext, req: FhirRequest, level: E
   if (!req.prefer.respondAsync) {
     throw invalid('$export runs asynchronously: send the header Prefer: respond-async (https://hl7.org/fhir/uv/bulkdata/export.html#headers)');
   }
-  const group = groupId !== undefined ? ((await liveRecord(ctx, 'Group', groupId)).resource as Group) : undefined;
+  const group = groupId !== undefined ? ((await liveRecord(ctx, 'Group', groupId, req)).resource as Group) : undefined;
   const params = exportParameters(ctx, req);
   const issues: OperationOutcomeIssue[] = [...params.issues];
   const handling = req.prefer.handling === 'lenient' ? 'lenient' : 'strict';
@@ -45,6 +46,7 @@ export async function exportKickOff(ctx: FhirContext, req: FhirRequest, level: E
     output: [],
     exported: 0,
     acceptedAt: ctx.clock.now(),
+    ...(req.access?.token ? { requester: storedToken(req.access.token) } : {}),
   };
   await ctx.bulkExport.submit(job);
   return {

@@ -26,6 +26,8 @@ export interface ExportRunnerOptions {
   retentionMs: number;
   /** Resource types with a Patient compartment membership (exported at Patient and Group level). */
   patientCompartmentTypes: readonly string[];
+  /** The access filter of a job's requester, decided when the job runs (src/access/control.ts); none = unrestricted. */
+  scopeOf?: (job: ExportJob) => Promise<Filter>;
 }
 
 export interface JobProgress {
@@ -132,7 +134,7 @@ export class ExportRunner {
     try {
       if (!(await this.save(job))) return;
       job = await writeJob(
-        { store: this.options.store, search: this.options.search, pageSize: this.options.pageSize, dir, scope: {} },
+        { store: this.options.store, search: this.options.search, pageSize: this.options.pageSize, dir, scope: this.options.scopeOf ? await this.options.scopeOf(job) : {} },
         job,
         {
           interrupted: () => this.stopping || this.cancelled.has(id),

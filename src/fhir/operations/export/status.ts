@@ -9,13 +9,13 @@ import { informational, outcome } from '../../../core/outcome';
 import type { FhirContext } from '../../context';
 import type { FhirRequest, FhirResponse } from '../../types';
 import { fileUrl } from './files';
-import { ERROR_FILE, existingJob, type ExportJob } from './jobs';
+import { ERROR_FILE, requestersJob, type ExportJob } from './jobs';
 
 /** Seconds a client is asked to wait between polls. */
 const RETRY_AFTER_SECONDS = 2;
 
-export async function exportStatus(ctx: FhirContext, _req: FhirRequest, id: string): Promise<FhirResponse> {
-  const job = await existingJob(ctx.store, id);
+export async function exportStatus(ctx: FhirContext, req: FhirRequest, id: string): Promise<FhirResponse> {
+  const job = await requestersJob(ctx.store, id, req.access);
   if (job.status === 'failed') throw new FhirError('fault', `The export failed: ${job.failure ?? 'unknown error'}. DELETE this URL and start it again`);
   if (job.status !== 'completed') {
     return { status: 202, headers: { 'X-Progress': progressText(ctx, job), 'Retry-After': String(RETRY_AFTER_SECONDS) } };
@@ -27,7 +27,8 @@ export async function exportStatus(ctx: FhirContext, _req: FhirRequest, id: stri
   };
 }
 
-export async function cancelExport(ctx: FhirContext, _req: FhirRequest, id: string): Promise<FhirResponse> {
+export async function cancelExport(ctx: FhirContext, req: FhirRequest, id: string): Promise<FhirResponse> {
+  await requestersJob(ctx.store, id, req.access);
   if (!(await ctx.bulkExport.cancel(id))) throw notFound(`No export job ${id.slice(0, 64)}: it finished and expired, or was cancelled`);
   return { status: 202, resource: outcome([informational(`Export ${id} was cancelled and its files removed`)]) };
 }
@@ -44,7 +45,7 @@ function manifest(ctx: FhirContext, job: ExportJob): Record<string, unknown> {
   return {
     transactionTime: job.transactionTime,
     request: job.request,
-    requiresAccessToken: false,
+    requiresAccessToken: job.requester !== undefined,
     output: job.output.map((f) => ({ type: f.type, url: fileUrl(ctx, job._id, f.file), count: f.count })),
     ...(job.deleted?.length ? { deleted: job.deleted.map((f) => ({ type: f.type, url: fileUrl(ctx, job._id, f.file), count: f.count })) } : {}),
     error: job.issues.length ? [{ type: 'OperationOutcome', url: fileUrl(ctx, job._id, ERROR_FILE), count: job.issues.length }] : [],

@@ -25,7 +25,7 @@ export interface WriteJobDeps {
   pageSize: number;
   /** The job's directory. */
   dir: string;
-  /** Access scope ANDed into every query (`{}` until access control lands). */
+  /** Access scope of the requester ANDed into every query (`{}` when unrestricted). */
   scope: Filter;
 }
 
