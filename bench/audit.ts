@@ -14,11 +14,11 @@ async function readRatio(rounds: number, seconds: number, connections: number): 
   const on = await startProcess('serve.ts', ['fhir', 'quiet'], { AUDIT: 'on' });
   const off = await startProcess('serve.ts', ['fhir', 'quiet'], { AUDIT: 'off' });
   const servers = [
-    { label: 'audit on', url: `http://127.0.0.1:${on.port}${on.path}`, rates: [] as number[] },
-    { label: 'audit off', url: `http://127.0.0.1:${off.port}${off.path}`, rates: [] as number[] },
+    { label: 'audit on', url: `http://127.0.0.1:${on.port}${on.path}`, auth: on.authorization, rates: [] as number[] },
+    { label: 'audit off', url: `http://127.0.0.1:${off.port}${off.path}`, auth: off.authorization, rates: [] as number[] },
   ];
-  for (const server of servers) await throughput(server.url, 2, connections);
-  for (let i = 0; i < rounds; i++) for (const server of servers) server.rates.push(await throughput(server.url, seconds, connections));
+  for (const server of servers) await throughput(server.url, 2, connections, server.auth ? { authorization: server.auth } : {});
+  for (let i = 0; i < rounds; i++) for (const server of servers) server.rates.push(await throughput(server.url, seconds, connections, server.auth ? { authorization: server.auth } : {}));
   await Promise.all([stop(on), stop(off)]);
   const [a, b] = servers.map((s) => median(s.rates)) as [number, number];
   process.stdout.write(`read-by-id, ${connections} connections, ${rounds} x ${seconds} s\n`);

@@ -23,7 +23,7 @@ function body(value: string): string {
 }
 
 /** Creates per second, and the server's CPU time per create in µs. */
-async function createsPerSecond(server: { port: number; child: { pid?: number } }, conditional: boolean, connections: number, seconds: number): Promise<{ rate: number; cpuMicros: number }> {
+async function createsPerSecond(server: { port: number; child: { pid?: number }; authorization?: string }, conditional: boolean, connections: number, seconds: number): Promise<{ rate: number; cpuMicros: number }> {
   const cpuBefore = cpuSeconds(server.child.pid);
   const result = await autocannon({
     url: `http://127.0.0.1:${server.port}/fhir/Patient`,
@@ -34,7 +34,7 @@ async function createsPerSecond(server: { port: number; child: { pid?: number } 
       {
         setupRequest: (request) => {
           const value = `MRN-${process.pid}-${serial++}`;
-          const headers: Record<string, string> = { 'content-type': 'application/fhir+json', prefer: 'return=minimal' };
+          const headers: Record<string, string> = { 'content-type': 'application/fhir+json', prefer: 'return=minimal', ...(server.authorization ? { authorization: server.authorization } : {}) };
           if (conditional) headers['if-none-exist'] = `identifier=http://hospital.example.org/mrn|${value}`;
           return { ...request, headers, body: body(value) };
         },

@@ -22,7 +22,7 @@ import { median, startProcess, stop } from './support/processes';
 import { percentile } from './support/stats';
 
 const SUBSCRIPTIONS = 100;
-const json = { 'content-type': 'application/fhir+json' };
+const json: Record<string, string> = { 'content-type': 'application/fhir+json' };
 
 /** CPU time (ms) the process has used so far, from /proc/<pid>/stat (clock ticks of 10 ms). */
 function cpuMs(pid: number): number {
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
   const endpoint = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
   const server = await startProcess('serve.ts', ['fhir']);
   const base = `http://127.0.0.1:${server.port}/fhir`;
+  Object.assign(json, server.authorization ? { authorization: server.authorization } : {});
 
   const setSubscriptions = async (status: 'active' | 'off'): Promise<void> => {
     for (let i = 0; i < SUBSCRIPTIONS; i++) {
