@@ -54,7 +54,7 @@ const HOSTILE: Record<string, Hostile | 'connections' | undefined> = {
 };
 
 /** `Bearer <system token>` of the running server (signed with the local key in its DATA_DIR). */
-let authorization = '';
+let authorization = process.env.BENCH_AUTHORIZATION ?? '';
 
 const agentFor = (): http.Agent => new http.Agent({ keepAlive: true, maxSockets: 1 });
 
@@ -185,7 +185,7 @@ async function clients(kind: string, port: number): Promise<void> {
 }
 
 function startClients(kind: string, port: number): { stop(): Promise<Array<[string, number]>> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--clients', kind, String(port)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--clients', kind, String(port)], { cwd: ROOT, env: { ...process.env, BENCH_AUTHORIZATION: authorization }, stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += String(d)));
   const exited = new Promise((resolve) => child.on('exit', resolve));
