@@ -1,0 +1,72 @@
+/**
+ * Server CPU per resource of patient transactions (issue 8's bundle-ingest goal), routed in process: the server as
+ * `createServer` builds it (src/compose.ts) on a fresh on-disk store, access control and the audit trail ON as in
+ * production, each Bundle parsed from its JSON text and routed with a verified system token, as the HTTP edge does.
+ * Prints main-thread CPU µs per resource (process.cpuUsage: this process runs only the server) and the wall rate of
+ * one uploader. With PROFILE=<file>, a CPU profile of the measured Bundles only (not start-up or warm-up) goes to
+ * <file> (open it in Chrome DevTools or VS Code):
+ *   PROFILE=/tmp/ingest.cpuprofile npx tsx bench/bundle-profile.ts [patients=40] [resourcesPerPatient=300]
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { edgeAuthentication } from '../src/access/edge';
+import { systemTokenFor } from '../src/access/local-key';
+import { loadConfig } from '../src/config/config';
+import { createServer } from '../src/compose';
+import { silentLogger } from '../src/http/logger';
+import type { FhirRequest } from '../src/fhir/types';
+import { patientTransaction, sharedBatch } from './bundles/generate';
+
+async function main(): Promise<void> {
+  const [patients = 40, perPatient = 300] = process.argv.slice(2).map(Number);
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-bundle-profile-'));
+  const config = loadConfig({ DATA_DIR: dataDir, MONGODB_URI: '' });
+  const server = await createServer(config, { logger: silentLogger });
+  try {
+    const authenticate = await edgeAuthentication(config, silentLogger);
+    const authorization = `Bearer ${await systemTokenFor(dataDir, config.baseUrl)}`;
+    const route = async (text: string): Promise<number> => {
+      const token = await authenticate(authorization);
+      const req: FhirRequest = { method: 'POST', path: [], query: [], body: JSON.parse(text), contentType: 'application/fhir+json', prefer: { return: 'minimal' }, access: { token, clientAddress: '127.0.0.1', decidedBy: new Set() } };
+      const res = await server.router.route(req);
+      if (res.status !== 200) throw new Error(`answered ${res.status}: ${JSON.stringify(res.resource).slice(0, 600)}`);
+      return (res.resource as { entry?: unknown[] }).entry?.length ?? 0;
+    };
+    await route(JSON.stringify(sharedBatch()));
+    for (let i = 0; i < 4; i++) await route(JSON.stringify(patientTransaction(i, perPatient, undefined, 0)));
+    const bodies = Array.from({ length: patients }, (_, i) => JSON.stringify(patientTransaction(i, perPatient, undefined, 1)));
+    const profiler = process.env.PROFILE ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
+    let resources = 0;
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    for (const body of bodies) resources += await route(body);
+    const seconds = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync(process.env.PROFILE as string, JSON.stringify(profile));
+      profiler.disconnect();
+    }
+    const micros = (used.user + used.system) / resources;
+    process.stdout.write(
+      `${patients} patient transactions, ${resources} resources in process: ${micros.toFixed(0)} µs server CPU per resource ` +
+        `(${((used.user + used.system) / 1e6 / seconds * 100).toFixed(0)}% of a core; ${(1e6 / micros).toFixed(0)} resources per CPU-second); ` +
+        `${(resources / seconds).toFixed(0)} resources/s wall, one uploader\n`,
+    );
+  } finally {
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
