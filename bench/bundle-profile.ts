@@ -4,8 +4,9 @@
  * production, each Bundle parsed from its JSON text and routed with a verified system token, as the HTTP edge does.
  * Prints main-thread CPU µs per resource (process.cpuUsage: this process runs only the server) and the wall rate of
  * one uploader. With PROFILE=<file>, a CPU profile of the measured Bundles only (not start-up or warm-up) goes to
- * <file> (open it in Chrome DevTools or VS Code):
- *   PROFILE=/tmp/ingest.cpuprofile npx tsx bench/bundle-profile.ts [patients=40] [resourcesPerPatient=300]
+ * <file> (open it in Chrome DevTools or VS Code). Bundles are sent with `Prefer: return=minimal` as bench/bundle-ingest.ts
+ * does; PREFER=representation sends none (the default answer carries every stored resource):
+ *   PROFILE=/tmp/ingest.cpuprofile node --min-semi-space-size=64 --max-semi-space-size=64 --import tsx bench/bundle-profile.ts [patients=40] [resourcesPerPatient=300]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
     const authorization = `Bearer ${await systemTokenFor(dataDir, config.baseUrl)}`;
     const route = async (text: string): Promise<number> => {
       const token = await authenticate(authorization);
-      const req: FhirRequest = { method: 'POST', path: [], query: [], body: JSON.parse(text), contentType: 'application/fhir+json', prefer: { return: 'minimal' }, access: { token, clientAddress: '127.0.0.1', decidedBy: new Set() } };
+      const req: FhirRequest = { method: 'POST', path: [], query: [], body: JSON.parse(text), contentType: 'application/fhir+json', prefer: process.env.PREFER === 'representation' ? {} : { return: 'minimal' }, access: { token, clientAddress: '127.0.0.1', decidedBy: new Set() } };
       const res = await server.router.route(req);
       if (res.status !== 200) throw new Error(`answered ${res.status}: ${JSON.stringify(res.resource).slice(0, 600)}`);
       return (res.resource as { entry?: unknown[] }).entry?.length ?? 0;

@@ -179,7 +179,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
   const audit =
     config.audit === 'on'
-      ? await openAudit(config, { ...(overrides.auditTrail ? { trail: overrides.auditTrail } : {}), clock, logger, serverName: pkg.name, compartmentsOf: (r) => indexer.extract(r).compartments })
+      ? await openAudit(config, { ...(overrides.auditTrail ? { trail: overrides.auditTrail } : {}), clock, logger, serverName: pkg.name, compartmentsOf: (r) => indexer.compartmentsOf(r) })
       : undefined;
   if (audit) ctx.audit = audit.auditor;
   else logger.log({ level: 'warn', msg: 'AUDIT=off: requests are not recorded in the audit trail' });

@@ -36,6 +36,8 @@ interface ParamPlan {
 interface TypePlan {
   revision: number;
   params: ParamPlan[];
+  /** The reference parameters that place this type in a compartment (CompartmentDefinitions.paramsFor). */
+  compartmentParams: ParamPlan[];
 }
 
 export interface ExtractedIndex {
@@ -92,6 +94,18 @@ export class IndexExtractor {
     if (has.length) idx.has = has;
     if (Object.keys(so).length) idx.so = so;
     return { idx, compartments: this.compartments.membership(resource.resourceType, resource.id, arrays.ref) };
+  }
+
+  /**
+   * The compartments of `resource` alone, as `extract` computes them, evaluating only the parameters that place
+   * its type in a compartment (for the audit trail's patients of a returned resource: 2 of Observation's ~30).
+   */
+  compartmentsOf(resource: Resource): string[] {
+    const ref: EntryArrays['ref'] = [];
+    for (const { def, branches } of this.planFor(resource.resourceType).compartmentParams) {
+      for (const tv of this.evaluate(def, branches, resource, resource.resourceType)) referenceEntries(def.code, tv, this.baseUrl, ref);
+    }
+    return this.compartments.membership(resource.resourceType, resource.id, ref);
   }
 
   private evaluate(def: SearchParamDef, branches: BranchEvaluator[], input: unknown, rootPath: string, env?: Record<string, unknown>): PathValue[] {
@@ -167,7 +181,9 @@ export class IndexExtractor {
       if (!def.expression || def.type === 'special' || NOT_INDEXED.has(def.code)) continue;
       params.push({ def, branches: compileBranches(def.expression) });
     }
-    const plan = { revision: this.registry.revision, params };
+    const inCompartments = new Set(this.compartments.compartmentTypes().flatMap((c) => this.compartments.paramsFor(c, resourceType)));
+    const compartmentParams = params.filter((p) => p.def.type === 'reference' && inCompartments.has(p.def.code));
+    const plan = { revision: this.registry.revision, params, compartmentParams };
     this.plans.set(resourceType, plan);
     return plan;
   }

@@ -1,5 +1,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Resource } from 'fhir/r4';
 import { IndexExtractor } from '../../../../src/search/extract';
 import type { IndexFields } from '../../../../src/search/index-fields';
@@ -334,6 +336,21 @@ describe('patient compartment (compartmentdefinition-patient.html)', () => {
 
   it('ignores resources with no compartment parameters', () => {
     assert.deepEqual(extractor.extract({ resourceType: 'Organization', id: 'org1', name: 'Acme' } as Resource).compartments, []);
+  });
+
+  it('compartmentsOf gives the compartments extract gives, for every R4 example', () => {
+    const dir = dirname(require.resolve('hl7.fhir.r4.examples/package.json'));
+    let checked = 0;
+    let inSome = 0;
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('Bundle-') && f !== 'package.json')) {
+      const resource = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Resource;
+      if (typeof resource.resourceType !== 'string' || resource.resourceType === 'Bundle' || registry.forType(resource.resourceType).length === 0) continue;
+      const expected = extractor.extract(resource).compartments.sort();
+      assert.deepEqual(extractor.compartmentsOf(resource).sort(), expected, file);
+      checked++;
+      if (expected.length) inSome++;
+    }
+    assert.ok(checked > 400 && inSome > 100, `${checked} examples checked, ${inSome} in some compartment`);
   });
 });
 
