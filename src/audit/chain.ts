@@ -28,9 +28,16 @@ export function chainHash(previous: string, text: string | Uint8Array): string {
 
 /** Numbers the event and computes its link: `event` must not carry the chain extension yet. */
 export function seal(event: AuditEvent, sequence: number, previous: string): SealedEvent {
-  const numbered: AuditEvent = { ...event, id: String(sequence), extension: [...(event.extension ?? []), { url: CHAIN_URL, extension: [{ url: 'sequence', valueInteger: sequence }] }] };
+  const numbered = inNameOrder({ ...event, id: String(sequence), extension: [...(event.extension ?? []), { extension: [{ url: 'sequence', valueInteger: sequence }], url: CHAIN_URL }] });
   const text = canonicalJson(numbered);
   return { sequence, hash: chainHash(previous, text), text };
+}
+
+/** The same members, added in name order (so canonicalJson takes its JSON.stringify path). */
+function inNameOrder<T extends object>(value: T): T {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) out[key] = (value as Record<string, unknown>)[key];
+  return out as T;
 }
 
 /** The event as served: the stored text with `previous` and `hash` added to its chain extension. */

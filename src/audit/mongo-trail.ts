@@ -10,7 +10,7 @@ import type { AuditEvent } from 'fhir/r4';
 import { MongoClient, type Collection, type Filter } from 'mongodb';
 import { ChainChecker, GENESIS, seal, unseal, type ChainReport, type SealedEvent } from './chain';
 import { indexValuesOf, type AuditIndexValues } from './index-keys';
-import { AUDIT_FIELDS, AuditUnavailable, refusal, type AuditPage, type AuditQuery, type AuditTrail } from './trail';
+import { AUDIT_FIELDS, AuditUnavailable, COUNT_LIMIT, refusal, stampInOrder, type AuditPage, type AuditQuery, type AuditTrail } from './trail';
 
 interface EventDoc extends SealedEvent {
   _id: number;
