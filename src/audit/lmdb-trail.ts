@@ -51,11 +51,25 @@ function after(p: Buffer): Buffer {
   return b;
 }
 
+/** Key prefixes of recent search values: most events repeat them (a subtype, a user, the type `rest`). */
+const PREFIXES = new Map<string, Buffer>();
+const PREFIX_CACHE = 4096;
+function cachedPrefix(field: string, value: string): Buffer {
+  const id = `${field}\0${value}`;
+  let p = PREFIXES.get(id);
+  if (!p) {
+    p = prefix(field, value);
+    if (PREFIXES.size >= PREFIX_CACHE) PREFIXES.delete(PREFIXES.keys().next().value as string);
+    PREFIXES.set(id, p);
+  }
+  return p;
+}
+
 /** The index keys of a sealed event: its date and each search value. */
 function indexKeysOf(event: AuditEvent, sequence: number): Buffer[] {
   const values = indexValuesOf(event);
   const keys = [withSeq(prefix('date', values.date), sequence)];
-  for (const field of AUDIT_FIELDS) for (const v of values[field]) keys.push(withSeq(prefix(field, v), sequence));
+  for (const field of AUDIT_FIELDS) for (const v of values[field]) keys.push(withSeq(cachedPrefix(field, v), sequence));
   return keys;
 }
 
