@@ -59,6 +59,12 @@ export async function startServerProcess(nodeArgs: string[], env: Record<string,
   return child;
 }
 
+/** CPU time (user + system) the process `pid` has used so far, in ms (Linux /proc; clock ticks of 10 ms). */
+export function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** Requests per second over `seconds` with `connections` keep-alive connections. */
 export async function throughput(url: string, seconds: number, connections: number, headers: Record<string, string> = {}): Promise<number> {
   const result = await autocannon({ url, connections, duration: seconds, pipelining: 1, headers });

@@ -59,24 +59,25 @@ export function buildAuditEvent(call: AuditedCall, ctx: EventContext): AuditEven
   const purposes = purposeCodings(req.access);
   const entities = entitiesOf(call, ctx);
   const btg = req.access?.breakTheGlass;
+  // Members in name order at every level, so the chain's canonical JSON is plain JSON.stringify (src/audit/canonical.ts).
   return {
-    resourceType: 'AuditEvent',
-    ...(btg ? { extension: [{ url: BREAK_THE_GLASS_URL, valueString: btg.justification }] } : {}),
-    type: { system: DCM, code: 'rest', display: 'Restful Operation' },
-    ...(interaction ? { subtype: [{ system: RESTFUL, code: interaction }] } : {}),
     action: (interaction && ACTIONS[interaction]) || 'E',
-    recorded: call.recorded,
+    agent: agentsOf(req.access, ctx.serverName),
+    ...(entities.length ? { entity: entities } : {}),
+    ...(btg ? { extension: [{ url: BREAK_THE_GLASS_URL, valueString: btg.justification }] } : {}),
     outcome: outcomeOf(call.error),
     ...(call.error !== undefined ? { outcomeDesc: call.error instanceof FhirError ? call.error.category : 'fault' } : {}),
     ...(purposes.length ? { purposeOfEvent: purposes.map((c) => ({ coding: [c] })) } : {}),
-    agent: agentsOf(req.access, ctx.serverName),
-    source: { observer: { display: ctx.serverName }, type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }] },
-    ...(entities.length ? { entity: entities } : {}),
+    recorded: call.recorded,
+    resourceType: 'AuditEvent',
+    source: { observer: { display: ctx.serverName }, type: [{ code: '4', display: 'Application Server', system: 'http://terminology.hl7.org/CodeSystem/security-source-type' }] },
+    ...(interaction ? { subtype: [{ code: interaction, system: RESTFUL }] } : {}),
+    type: { code: 'rest', display: 'Restful Operation', system: DCM },
   };
 }
 
 /** Bundles name their kind (batch or transaction) in their body; every other route has its code. */
-function interactionOf(call: AuditedCall): string | undefined {
+export function interactionOf(call: AuditedCall): string | undefined {
   if (call.interaction === 'transaction' || call.interaction === 'batch') {
     const kind = (call.req.body as { type?: unknown } | undefined)?.type;
     return kind === 'batch' ? 'batch' : 'transaction';
@@ -94,33 +95,33 @@ function outcomeOf(error: unknown): AuditEvent['outcome'] {
 function purposeCodings(access: RequestAccess | undefined): Coding[] {
   const codes = new Set(access?.token?.purposeOfUse ?? []);
   if (access?.breakTheGlass) codes.add('BTG');
-  return [...codes].map((code) => ({ system: ACT_REASON, code }));
+  return [...codes].map((code) => ({ code, system: ACT_REASON }));
 }
 
 /** The one place that reads `req.access` (src/access/request-access.ts). */
 function agentsOf(access: RequestAccess | undefined, serverName: string): AuditEventAgent[] {
   const token = access?.token ?? undefined;
   const user: AuditEventAgent = {
-    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/extra-security-role-type', code: 'humanuser', display: 'human user' }] },
-    ...(token?.fhirUser ? { who: { reference: token.fhirUser } } : token?.subject ? { who: { identifier: { value: token.subject } } } : { who: { display: token ? 'token without subject' : access ? 'anonymous (access control off)' : 'the server itself (internal request)' } }),
     ...(token?.subject ? { altId: token.subject } : {}),
-    requestor: true,
-    ...(access?.decidedBy.size ? { policy: [...access.decidedBy] } : {}),
     ...(access?.clientAddress ? { network: { address: access.clientAddress, type: '2' as const } } : {}),
+    ...(access?.decidedBy.size ? { policy: [...access.decidedBy] } : {}),
+    requestor: true,
+    type: { coding: [{ code: 'humanuser', display: 'human user', system: 'http://terminology.hl7.org/CodeSystem/extra-security-role-type' }] },
+    ...(token?.fhirUser ? { who: { reference: token.fhirUser } } : token?.subject ? { who: { identifier: { value: token.subject } } } : { who: { display: token ? 'token without subject' : access ? 'anonymous (access control off)' : 'the server itself (internal request)' } }),
   };
   const agents = [user];
   if (token?.clientId) {
-    agents.push({ type: { coding: [{ system: DCM, code: '110150', display: 'Application' }] }, who: { identifier: { value: token.clientId } }, requestor: false });
+    agents.push({ requestor: false, type: { coding: [{ code: '110150', display: 'Application', system: DCM }] }, who: { identifier: { value: token.clientId } } });
   }
-  agents.push({ type: { coding: [{ system: DCM, code: '110152', display: 'Destination Role ID' }] }, who: { display: serverName }, requestor: false });
+  agents.push({ requestor: false, type: { coding: [{ code: '110152', display: 'Destination Role ID', system: DCM }] }, who: { display: serverName } });
   return agents;
 }
 
-const reference = (type: string, id: string): AuditEventEntity => ({ what: { reference: `${type}/${id}` }, type: { system: ENTITY_TYPE, code: '2', display: 'System Object' } });
+const reference = (type: string, id: string): AuditEventEntity => ({ type: { code: '2', display: 'System Object', system: ENTITY_TYPE }, what: { reference: `${type}/${id}` } });
 const patientEntity = (ref: string): AuditEventEntity => ({
+  role: { code: '1', display: 'Patient', system: OBJECT_ROLE },
+  type: { code: '1', display: 'Person', system: ENTITY_TYPE },
   what: { reference: ref },
-  type: { system: ENTITY_TYPE, code: '1', display: 'Person' },
-  role: { system: OBJECT_ROLE, code: '1', display: 'Patient' },
 });
 
 /** The resources returned or changed, then the patients they concern. The trail's own events concern no patient. */

@@ -1,12 +1,19 @@
 /**
  * The embedded audit trail: LMDB files (lmdb-js, memory-mapped) in DATA_DIR/audit, nothing of the trail on the
- * JS heap but the chain's head. Three databases in one environment:
+ * JS heap but the chain's head and the events waiting for their commit. Three databases in one environment:
  * - `events`: key = sequence as 8 bytes big-endian, value = hash (64 hex) + canonical text of the event;
  * - `index`: key = `<field>\0<value>\0` + sequence (8 bytes), empty value; one key per search value of an event;
- * - `meta`: `head` = {sequence, hash} of the last event, written in the same transaction as the event.
- * lmdb-js batches the puts of concurrent requests into one transaction per event turn (group commit); with
- * overlappingSync, a transaction commits (visible, and safe from a process crash) while the one before it is
- * still being synced, and `append` resolves only after `flushed`: the commit is synced to disk.
+ * - `meta`: `head` = {sequence, hash} of the last event, written in the same transaction as the events.
+ *
+ * Group commit: `append` seals the event at once (sequence and hash, in call order) and queues it. While no
+ * commit is in flight the queue goes out at the end of the current event-loop turn; while one is (its fsync
+ * running), the events that arrive meanwhile wait and then go out together: one LMDB write transaction and one
+ * sync for all of them. Each `append` resolves when the synced commit holding its event completes, and rejects
+ * (and the trail refuses every later event) when that commit fails.
+ *
+ * Search pages by keyset on the sequence, newest first, holding at most one page of events: each filter is a
+ * descending walk over its index keys, ANDed by point look-ups. `recorded` never decreases along the chain
+ * (trail.ts, stampInOrder), so a `date` range is a range of sequence numbers found with two index look-ups.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,10 +22,12 @@ import type { AuditEvent } from 'fhir/r4';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { ChainChecker, GENESIS, seal, unseal, type ChainReport, type SealedEvent } from './chain';
 import { indexValuesOf } from './index-keys';
-import { AUDIT_FIELDS, AuditUnavailable, refusal, type AuditPage, type AuditQuery, type AuditTrail } from './trail';
+import { AUDIT_FIELDS, AuditUnavailable, COUNT_LIMIT, refusal, stampInOrder, type AuditField, type AuditPage, type AuditQuery, type AuditTrail } from './trail';
 
 const SEQ_BYTES = 8;
 const EMPTY = Buffer.alloc(0);
+/** Filters walked first: the fields whose values are rare (a patient, a user) before the common ones (a subtype). */
+const SELECTIVE: readonly AuditField[] = ['patient', 'entity', 'agent', 'purpose', 'outcome', 'subtype', 'type'];
 
 function seqKey(sequence: number): Buffer {
   const b = Buffer.allocUnsafe(SEQ_BYTES);
@@ -29,11 +38,47 @@ const seqOf = (key: Buffer, at = key.length - SEQ_BYTES): number => Number(key.r
 /** Control characters never reach a key, so `\0` separates its parts. */
 const clean = (s: string): string => s.replace(/[\x00-\x1f]/g, '');
 const prefix = (field: string, value?: string): Buffer => Buffer.from(value === undefined ? `${field}\0` : `${field}\0${clean(value)}\0`);
+const withSeq = (p: Buffer, sequence: number): Buffer => {
+  const b = Buffer.allocUnsafe(p.length + SEQ_BYTES);
+  p.copy(b);
+  b.writeBigUInt64BE(BigInt(sequence), p.length);
+  return b;
+};
 /** The first key after every key starting with `p`. */
 function after(p: Buffer): Buffer {
   const b = Buffer.from(p);
   b[b.length - 1] = (b[b.length - 1] as number) + 1;
   return b;
+}
+
+/** Key prefixes of recent search values: most events repeat them (a subtype, a user, the type `rest`). */
+const PREFIXES = new Map<string, Buffer>();
+const PREFIX_CACHE = 4096;
+function cachedPrefix(field: string, value: string): Buffer {
+  const id = `${field}\0${value}`;
+  let p = PREFIXES.get(id);
+  if (!p) {
+    p = prefix(field, value);
+    if (PREFIXES.size >= PREFIX_CACHE) PREFIXES.delete(PREFIXES.keys().next().value as string);
+    PREFIXES.set(id, p);
+  }
+  return p;
+}
+
+/** The index keys of a sealed event: its date and each search value. */
+function indexKeysOf(event: AuditEvent, sequence: number): Buffer[] {
+  const values = indexValuesOf(event);
+  const keys = [withSeq(prefix('date', values.date), sequence)];
+  for (const field of AUDIT_FIELDS) for (const v of values[field]) keys.push(withSeq(cachedPrefix(field, v), sequence));
+  return keys;
+}
+
+interface Queued {
+  key: Buffer;
+  value: Buffer;
+  indexKeys: Buffer[];
+  resolve: (sequence: number) => void;
+  reject: (err: unknown) => void;
 }
 
 export interface LmdbTrailOptions {
@@ -43,7 +88,12 @@ export interface LmdbTrailOptions {
 
 export class LmdbAuditTrail implements AuditTrail {
   readonly kind = 'embedded';
-  private head: { sequence: number; hash: string };
+  private head: { sequence: number; hash: string; recorded: string };
+  private queue: Queued[] = [];
+  /** A commit is in flight, or about to be sent at the end of this turn. */
+  private busy = false;
+  private idle: Promise<void> = Promise.resolve();
+  private markIdle: () => void = () => undefined;
   private failed: Error | undefined;
   private closed = false;
   /** Set for a temporary trail (tests): its folder is removed on close. */
@@ -56,12 +106,13 @@ export class LmdbAuditTrail implements AuditTrail {
     private readonly meta: Database<string, string>,
   ) {
     const last = this.lastStored();
-    this.head = last ? { sequence: last.sequence, hash: last.hash } : { sequence: 0, hash: GENESIS };
+    this.head = last ? { sequence: last.sequence, hash: last.hash, recorded: (JSON.parse(last.text) as AuditEvent).recorded } : { sequence: 0, hash: GENESIS, recorded: '' };
   }
 
   static open(options: LmdbTrailOptions): LmdbAuditTrail {
     fs.mkdirSync(options.dir, { recursive: true });
-    const root = open({ path: path.join(options.dir, 'trail.mdb'), maxDbs: 4, overlappingSync: true, noSubdir: true });
+    // overlappingSync off: a commit resolves once it is synced, which is what group commit waits for.
+    const root = open({ path: path.join(options.dir, 'trail.mdb'), maxDbs: 4, overlappingSync: false, noSubdir: true });
     const events = root.openDB<Buffer, Buffer>({ name: 'events', keyEncoding: 'binary', encoding: 'binary', cache: false });
     const index = root.openDB<Buffer, Buffer>({ name: 'index', keyEncoding: 'binary', encoding: 'binary', cache: false });
     const meta = root.openDB<string, string>({ name: 'meta', encoding: 'string', cache: false });
@@ -84,32 +135,58 @@ export class LmdbAuditTrail implements AuditTrail {
   append(event: AuditEvent): Promise<number> {
     if (this.closed) return Promise.reject(new AuditUnavailable('the audit trail is closed'));
     if (this.failed) return Promise.reject(new AuditUnavailable(`the audit trail failed earlier and takes no more events: ${this.failed.message}`));
-    const sealed = seal(event, this.head.sequence + 1, this.head.hash);
-    this.head = { sequence: sealed.sequence, hash: sealed.hash };
-    const key = seqKey(sealed.sequence);
-    const values = indexValuesOf(event);
-    let written: Promise<boolean>;
-    try {
-      written = this.events.put(key, Buffer.from(sealed.hash + sealed.text));
-      this.index.put(Buffer.concat([prefix('date', values.date), key]), EMPTY);
-      for (const field of AUDIT_FIELDS) for (const v of values[field]) this.index.put(Buffer.concat([prefix(field, v), key]), EMPTY);
-      this.meta.put('head', JSON.stringify(this.head));
-    } catch (err) {
-      return Promise.reject(this.fail(err));
+    const stamped = stampInOrder(event, this.head.recorded);
+    const sealed = seal(stamped, this.head.sequence + 1, this.head.hash);
+    this.head = { sequence: sealed.sequence, hash: sealed.hash, recorded: stamped.recorded };
+    const queued = { key: seqKey(sealed.sequence), value: Buffer.from(sealed.hash + sealed.text), indexKeys: indexKeysOf(stamped, sealed.sequence) };
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ ...queued, resolve, reject });
+      if (!this.busy) {
+        this.busy = true;
+        this.idle = new Promise((r) => (this.markIdle = r));
+        setImmediate(() => this.commit());
+      }
+    });
+  }
+
+  /** Sends every queued event in one transaction; when its sync completes, answers them and sends the next batch. */
+  private commit(): void {
+    const batch = this.queue;
+    this.queue = [];
+    if (!batch.length || this.failed) {
+      for (const q of batch) q.reject(this.unavailable());
+      this.busy = false;
+      this.markIdle();
+      return;
     }
-    // Every put of this event is in the same batch as the events put, so this promise covers them all.
-    return written.then(
-      () => this.root.flushed.then(() => sealed.sequence),
+    let synced: Promise<unknown>;
+    try {
+      // Puts issued in one synchronous run go into one write transaction (lmdb-js batches them).
+      for (const q of batch) {
+        this.events.put(q.key, q.value);
+        for (const k of q.indexKeys) this.index.put(k, EMPTY);
+      }
+      const last = batch[batch.length - 1] as Queued;
+      synced = this.meta.put('head', JSON.stringify({ sequence: seqOf(last.key, 0), hash: last.value.toString('latin1', 0, 64) }));
+    } catch (err) {
+      synced = Promise.reject(err);
+    }
+    synced.then(
+      () => {
+        for (const q of batch) q.resolve(seqOf(q.key, 0));
+        this.commit();
+      },
       (err: unknown) => {
-        throw this.fail(err);
+        this.failed ??= err instanceof Error ? err : new Error(String(err));
+        for (const q of batch) q.reject(this.unavailable());
+        this.commit();
       },
     );
   }
 
   /** After a failed commit the in-memory head is ahead of the disk: refuse everything from now on. */
-  private fail(err: unknown): AuditUnavailable {
-    this.failed ??= err instanceof Error ? err : new Error(String(err));
-    return new AuditUnavailable(`the audit event could not be stored: ${this.failed.message}`);
+  private unavailable(): AuditUnavailable {
+    return new AuditUnavailable(`the audit event could not be stored: ${this.failed?.message ?? 'the audit trail is closed'}`);
   }
 
   async read(sequence: number): Promise<AuditEvent | undefined> {
@@ -125,50 +202,94 @@ export class LmdbAuditTrail implements AuditTrail {
   }
 
   async search(query: AuditQuery): Promise<AuditPage> {
-    let matches: number[] | undefined;
-    const sets: Array<Set<number>> = [];
-    for (const { field, values } of query.filters) {
-      const set = new Set<number>();
-      for (const v of values) {
-        const p = prefix(field, v);
-        for (const key of this.index.getKeys({ start: p, end: after(p) })) set.add(seqOf(key));
-      }
-      sets.push(set);
-    }
-    for (const { low, high } of query.dates) {
-      const base = prefix('date');
-      const set = new Set<number>();
-      const start = low === undefined ? base : Buffer.concat([base, Buffer.from(low)]);
-      const end = high === undefined ? after(base) : Buffer.concat([base, Buffer.from(high)]);
-      for (const key of this.index.getKeys({ start, end })) set.add(seqOf(key));
-      sets.push(set);
-    }
-    if (sets.length) {
-      sets.sort((a, b) => a.size - b.size);
-      const [first, ...rest] = sets as [Set<number>, ...Array<Set<number>>];
-      matches = [...first].filter((s) => rest.every((r) => r.has(s))).sort((a, b) => b - a);
-    }
-    const before = query.before ?? Number.MAX_SAFE_INTEGER;
-    let page: number[];
-    let total: number;
-    if (matches) {
-      total = matches.length;
-      const below = matches.filter((s) => s < before);
-      page = below.slice(0, query.count + 1);
-    } else {
-      total = this.head.sequence;
-      page = [];
-      const end = Math.min(before, this.head.sequence + 1);
-      for (let s = end - 1; s >= 1 && page.length <= query.count; s--) page.push(s);
+    const range = this.rangeOf(query.dates);
+    const filters = [...query.filters].sort((a, b) => SELECTIVE.indexOf(a.field) - SELECTIVE.indexOf(b.field));
+    const top = Math.min(query.before ?? Number.MAX_SAFE_INTEGER, range.high);
+    const page: number[] = [];
+    for (const s of this.matches(filters, range.low, top)) {
+      page.push(s);
+      if (page.length > query.count) break;
     }
     const more = page.length > query.count;
-    if (more) page = page.slice(0, query.count);
+    if (more) page.pop();
     const events: AuditEvent[] = [];
     for (const s of page) {
       const e = await this.read(s);
       if (e) events.push(e);
     }
-    return { events, total, ...(more ? { next: page[page.length - 1] } : {}) };
+    const total = this.countOf(filters, range);
+    return { events, ...(total !== undefined ? { total } : {}), ...(more ? { next: page[page.length - 1] } : {}) };
+  }
+
+  /** Matches in the whole range, counted without holding them; undefined beyond COUNT_LIMIT. */
+  private countOf(filters: AuditQuery['filters'], range: { low: number; high: number }): number | undefined {
+    if (!filters.length) return Math.max(0, range.high - range.low);
+    let n = 0;
+    for (const _ of this.matches(filters, range.low, range.high)) if (++n > COUNT_LIMIT) return undefined;
+    return n;
+  }
+
+  /** The sequences in [low, high) that pass every filter, newest first. */
+  private *matches(filters: AuditQuery['filters'], low: number, high: number): Generator<number> {
+    if (high <= low) return;
+    const [first, ...rest] = filters;
+    if (!first) {
+      for (let s = high - 1; s >= low; s--) yield s;
+      return;
+    }
+    const others = rest.map(({ field, values }) => values.map((v) => prefix(field, v)));
+    for (const s of this.walk(first.values.map((v) => prefix(first.field, v)), low, high)) {
+      if (others.every((alternatives) => alternatives.some((p) => this.index.doesExist(withSeq(p, s))))) yield s;
+    }
+  }
+
+  /** Sequences in [low, high) under any of `prefixes` (ORed values of one field), newest first, each once. */
+  private *walk(prefixes: Buffer[], low: number, high: number): Generator<number> {
+    const cursors = prefixes.map((p) => this.index.getKeys({ start: withSeq(p, high - 1), end: withSeq(p, low - 1), reverse: true })[Symbol.iterator]());
+    const heads = cursors.map((c) => c.next());
+    for (;;) {
+      let best = -1;
+      let at = -1;
+      heads.forEach((h, i) => {
+        if (!h.done) {
+          const s = seqOf(h.value as Buffer);
+          if (s > best) [best, at] = [s, i];
+        }
+      });
+      if (at < 0) return;
+      yield best;
+      heads.forEach((h, i) => {
+        if (!h.done && seqOf(h.value as Buffer) === best) heads[i] = (cursors[i] as Iterator<Buffer>).next();
+      });
+    }
+  }
+
+  /** The sequences whose `recorded` falls in every one of the ranges, as [low, high). */
+  private rangeOf(dates: AuditQuery['dates']): { low: number; high: number } {
+    let low = 1;
+    let high = this.head.sequence + 1;
+    const base = prefix('date');
+    for (const d of dates) {
+      if (d.low !== undefined) {
+        const start = Buffer.concat([base, Buffer.from(d.low)]);
+        let first = high;
+        for (const key of this.index.getKeys({ start, end: after(base), limit: 1 })) first = seqOf(key);
+        low = Math.max(low, first);
+      }
+      if (d.high !== undefined) {
+        const end = Buffer.concat([base, Buffer.from(d.high)]);
+        let last = 0;
+        for (const key of this.index.getKeys({ start: end, end: base, reverse: true, limit: 2 })) {
+          // A reverse range starts at `end` itself when a key equals it; keys at `end` are outside [low, high).
+          if (Buffer.compare(key, end) < 0) {
+            last = seqOf(key);
+            break;
+          }
+        }
+        high = Math.min(high, last + 1);
+      }
+    }
+    return { low, high };
   }
 
   async *scan(from = 1): AsyncIterable<AuditEvent> {
@@ -209,6 +330,7 @@ export class LmdbAuditTrail implements AuditTrail {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.idle;
     await this.root.close();
     if (this.removeOnClose) fs.rmSync(this.removeOnClose, { recursive: true, force: true });
   }

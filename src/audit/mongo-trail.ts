@@ -1,16 +1,18 @@
 /**
  * The audit trail on MongoDB: its own `audit` collection (never `resources`), one document per event
  * {_id: sequence, hash, text, idx} with indexes on the search values, and `audit_head` {_id: 'head', sequence,
- * hash} written after each batch. Appends made in the same event turn go out as one ordered insertMany with
- * journaled majority write concern (group commit). One server process writes a trail: a second writer's
- * insert collides on `_id` and fails, which stops that writer's trail (and its requests) rather than forking the chain.
- * Not exercised on this machine (no MongoDB server); the embedded adapter carries the tests.
+ * hash} written after each batch. Group commit as on LMDB: the events that arrive while a batch is being written
+ * go out together as the next ordered insertMany, with journaled majority write concern, so an append resolves
+ * only once its event is durable on a majority. The sequence is the `_id` (unique by nature): one server process
+ * writes a trail, and a second writer's insert collides on `_id` and fails, which stops that writer's trail (and
+ * its requests) rather than forking the chain. The shared contract (test/contract/audit-trail-contract.ts) runs
+ * against it when MONGODB_URI is set.
  */
 import type { AuditEvent } from 'fhir/r4';
 import { MongoClient, type Collection, type Filter } from 'mongodb';
 import { ChainChecker, GENESIS, seal, unseal, type ChainReport, type SealedEvent } from './chain';
 import { indexValuesOf, type AuditIndexValues } from './index-keys';
-import { AUDIT_FIELDS, AuditUnavailable, refusal, type AuditPage, type AuditQuery, type AuditTrail } from './trail';
+import { AUDIT_FIELDS, AuditUnavailable, COUNT_LIMIT, refusal, stampInOrder, type AuditPage, type AuditQuery, type AuditTrail } from './trail';
 
 interface EventDoc extends SealedEvent {
   _id: number;
@@ -33,7 +35,7 @@ export class MongoAuditTrail implements AuditTrail {
     private readonly client: MongoClient,
     private readonly events: Collection<EventDoc>,
     private readonly heads: Collection<HeadDoc>,
-    private head: { sequence: number; hash: string },
+    private head: { sequence: number; hash: string; recorded: string },
   ) {}
 
   static async open(uri: string, db: string): Promise<MongoAuditTrail> {
@@ -42,15 +44,17 @@ export class MongoAuditTrail implements AuditTrail {
     const heads = client.db(db).collection<HeadDoc>('audit_head');
     await events.createIndexes([{ key: { 'idx.date': 1 } }, ...AUDIT_FIELDS.map((f) => ({ key: { [`idx.${f}`]: 1 } }))]);
     const last = await events.find({}, { sort: { _id: -1 }, limit: 1 }).next();
-    return new MongoAuditTrail(client, events, heads, last ? { sequence: last._id, hash: last.hash } : { sequence: 0, hash: GENESIS });
+    const head = last ? { sequence: last._id, hash: last.hash, recorded: (JSON.parse(last.text) as AuditEvent).recorded } : { sequence: 0, hash: GENESIS, recorded: '' };
+    return new MongoAuditTrail(client, events, heads, head);
   }
 
   append(event: AuditEvent): Promise<number> {
     if (this.closed || this.failed) return Promise.reject(new AuditUnavailable(this.failure() ?? 'unavailable'));
-    const sealed = seal(event, this.head.sequence + 1, this.head.hash);
-    this.head = { sequence: sealed.sequence, hash: sealed.hash };
+    const stamped = stampInOrder(event, this.head.recorded);
+    const sealed = seal(stamped, this.head.sequence + 1, this.head.hash);
+    this.head = { sequence: sealed.sequence, hash: sealed.hash, recorded: stamped.recorded };
     return new Promise((resolve, reject) => {
-      this.queue.push({ doc: { _id: sealed.sequence, ...sealed, idx: indexValuesOf(event) }, resolve, reject });
+      this.queue.push({ doc: { _id: sealed.sequence, ...sealed, idx: indexValuesOf(stamped) }, resolve, reject });
       if (this.queue.length === 1) this.flushing = this.flushing.then(() => new Promise((r) => setImmediate(r))).then(() => this.flush());
     });
   }
@@ -82,7 +86,8 @@ export class MongoAuditTrail implements AuditTrail {
     const and: Array<Filter<EventDoc>> = query.filters.map(({ field, values }) => ({ [`idx.${field}`]: { $in: values } }) as Filter<EventDoc>);
     for (const { low, high } of query.dates) and.push({ 'idx.date': { ...(low !== undefined ? { $gte: low } : {}), ...(high !== undefined ? { $lt: high } : {}) } } as Filter<EventDoc>);
     const filter: Filter<EventDoc> = and.length ? { $and: and } : {};
-    const total = await this.events.countDocuments(filter);
+    const counted = await this.events.countDocuments(filter, { limit: COUNT_LIMIT + 1 });
+    const total = counted > COUNT_LIMIT ? undefined : counted;
     const pageFilter: Filter<EventDoc> = query.before !== undefined ? { $and: [filter, { _id: { $lt: query.before } }] } : filter;
     const docs = await this.events.find(pageFilter, { sort: { _id: -1 }, limit: query.count + 1, projection: { _id: 1 } }).toArray();
     const more = docs.length > query.count;
@@ -92,7 +97,7 @@ export class MongoAuditTrail implements AuditTrail {
       const e = await this.read(d._id);
       if (e) events.push(e);
     }
-    return { events, total, ...(more ? { next: page[page.length - 1]!._id } : {}) };
+    return { events, ...(total !== undefined ? { total } : {}), ...(more ? { next: page[page.length - 1]!._id } : {}) };
   }
 
   async *scan(from = 1): AsyncIterable<AuditEvent> {

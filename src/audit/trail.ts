@@ -23,7 +23,8 @@ export interface AuditQuery {
 
 export interface AuditPage {
   events: AuditEvent[];
-  total: number;
+  /** Matches of the whole query; absent when there are more than COUNT_LIMIT (counting them would cost a scan). */
+  total?: number;
   /** Sequence to continue below, when more events match. */
   next?: number;
 }
@@ -41,6 +42,18 @@ export interface AuditTrail {
   /** Why appends are refused (a failed commit, a closed store), or undefined while the trail takes events. */
   failure(): string | undefined;
   close(): Promise<void>;
+}
+
+/** Searches count their matches up to this many; beyond it a page carries no total. */
+export const COUNT_LIMIT = 10_000;
+
+/**
+ * The event as appended: `recorded` never decreases along the chain (an event built before the one appended last,
+ * such as a transaction's entry held back until the transaction ended, takes that one's time), so a `date` range
+ * of the trail is a range of sequence numbers. Returns `event` itself when it is in order.
+ */
+export function stampInOrder(event: AuditEvent, lastRecorded: string): AuditEvent {
+  return event.recorded < lastRecorded ? { ...event, recorded: lastRecorded } : event;
 }
 
 /** Thrown by adapters when the trail cannot take an event: the request that caused it must fail. */

@@ -33,7 +33,7 @@ export async function readAuditEvent(ctx: FhirContext, req: FhirRequest, id: str
 
 const DATE = /^(eq|ge|gt|le|lt)?(\d{4}(?:-\d{2}(?:-\d{2}(?:T[0-9:.]+(?:Z|[+-]\d{2}:\d{2}))?)?)?)$/;
 
-/** `date=ge2026-12-01` as a range of `recorded` ISO strings. */
+/** `date=ge2026-12-01` as a range [low, high) of `recorded` ISO strings (`\u0001` sorts after the trail's key separator `\0`). */
 function dateRange(value: string): { low?: string; high?: string } {
   const m = DATE.exec(value);
   if (!m) throw new FhirError('incorrect', `date must be a FHIR date or dateTime with an optional prefix eq, ge, gt, le or lt, got '${value.slice(0, 40)}'`);
@@ -44,13 +44,13 @@ function dateRange(value: string): { low?: string; high?: string } {
     case 'ge':
       return { low: at };
     case 'gt':
-      return { low: `${end}\u0000` };
+      return { low: `${end}\u0001` };
     case 'le':
-      return { high: `${end}\u0000` };
+      return { high: `${end}\u0001` };
     case 'lt':
       return { high: at };
     default:
-      return at.includes('T') ? { low: at, high: `${at}\u0000` } : { low: at, high: end };
+      return at.includes('T') ? { low: at, high: `${at}\u0001` } : { low: at, high: end };
   }
 }
 
@@ -87,7 +87,7 @@ export async function searchAuditEvents(ctx: FhirContext, req: FhirRequest): Pro
   const bundle: Bundle = {
     resourceType: 'Bundle',
     type: 'searchset',
-    total: page.total,
+    ...(page.total !== undefined ? { total: page.total } : {}),
     link: [{ relation: 'self', url: url(query.before !== undefined ? [['_before', String(query.before)]] : []) }, ...(page.next !== undefined ? [{ relation: 'next', url: url([['_before', String(page.next)]]) }] : [])],
     entry: page.events.map((e: AuditEvent) => ({ fullUrl: `${ctx.baseUrl}/AuditEvent/${e.id}`, resource: e, search: { mode: 'match' as const } })),
   };

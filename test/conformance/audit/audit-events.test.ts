@@ -120,6 +120,34 @@ describe('audit trail: one AuditEvent per interaction (issue 11)', () => {
     assert.ok(patientsOf(tx[1]!).includes('Patient/p2'));
   });
 
+  it('the entries of a transaction that rolled back are recorded as not having taken effect (http.html#transaction)', async () => {
+    const transaction: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { request: { method: 'PUT', url: 'Patient/rb1' }, resource: patient({ id: 'rb1' }) as never },
+        { fullUrl: 'urn:uuid:22222222-2222-4222-8222-222222222222', request: { method: 'POST', url: 'Patient' }, resource: patient() as never },
+        { request: { method: 'PUT', url: 'Patient/rb2' }, resource: { resourceType: 'Patient', id: 'rb2', gender: 'not-a-gender' } as never },
+      ],
+    };
+    const events = await eventsOf(() => server.http.post('/fhir').set('Content-Type', FHIR_JSON).send(transaction).expect(400));
+    await server.http.get('/fhir/Patient/rb1').expect(404);
+    const bundle = events[events.length - 1]!;
+    assert.equal(subtypeOf(bundle), 'transaction');
+    assert.equal(bundle.outcome, '4');
+    const entries = events.slice(0, -1);
+    // Processing order (http.html#trules): POST, then the PUTs; the failing PUT ends the transaction.
+    assert.deepEqual(entries.map((e) => `${subtypeOf(e)} ${subtypeOf(e) === 'create' ? '' : entityRefs(e)[0]}`), ['create ', 'update Patient/rb1', 'update Patient/rb2']);
+    for (const e of entries) assert.notEqual(e.outcome, '0', `${subtypeOf(e)} ${entityRefs(e)[0]} is not recorded as a success`);
+    assert.match(entries[0]!.outcomeDesc ?? '', /rolled back: the transaction failed \(incorrect\)/);
+    assert.match(entries[1]!.outcomeDesc ?? '', /rolled back/);
+    assert.equal(entries[1]!.outcome, bundle.outcome, 'a rolled-back entry carries the transaction\'s failure outcome');
+    assert.equal(entries[2]!.outcomeDesc, 'incorrect', 'the entry that failed keeps its own failure');
+    // Held back until the transaction ended, the entries' events still come before the transaction's, in order.
+    assert.deepEqual(events.map((e) => Number(e.id)), events.map((_, i) => Number(events[0]!.id) + i));
+    assert.ok(events.every((e, i) => i === 0 || e.recorded >= events[i - 1]!.recorded));
+  });
+
   it('AuditEvents cannot be created, updated, patched or deleted through the API (405)', async () => {
     await server.http.post('/fhir/AuditEvent').set('Content-Type', FHIR_JSON).send({ resourceType: 'AuditEvent' }).expect(405);
     await server.http.put('/fhir/AuditEvent/1').set('Content-Type', FHIR_JSON).send({ resourceType: 'AuditEvent', id: '1' }).expect(405);
