@@ -19,7 +19,7 @@ import { pathIn } from './data-files';
 import { importJournalFormat } from './lmdb-import';
 import { LmdbCollection } from './lmdb-collection';
 import { LmdbIndex, type StoredIndex } from './lmdb-index';
-import { LAYOUT_VERSION, LMDB_DIR, META_LAYOUT_KEY, PrefixTable, collectionEntry, commitFailure, decodeDocument, encodeDocument, indexEntry, metaIndexesKey, rangeEnd, stringKeys } from './lmdb-layout';
+import { LAYOUT_VERSION, LMDB_DIR, MAX_KEY_BYTES, META_LAYOUT_KEY, PrefixTable, collectionEntry, commitFailure, decodeDocument, encodeDocument, indexEntry, metaIndexesKey, rangeEnd, stringKeys } from './lmdb-layout';
 import { acquireLock } from './lock';
 import { Writers, type CommitWrites } from './writers';
 
@@ -233,20 +233,22 @@ class LmdbStore implements Store {
       this.queue = [];
       try {
         const { docOps, indexOps } = this.prepare(batch);
-        // A child transaction, so that anything thrown in it rolls back every write of the batch (a throw in a
-        // plain lmdb-js transaction callback would still commit what it wrote before).
-        await this.env.childTransaction(() => {
+        this.options.beforeCommit?.();
+        // One lmdb-js batch: the writes go to its writer thread as queued instructions and are committed and
+        // synced as one LMDB transaction, without handing the transaction back to this thread for a callback
+        // (which costs a thread round trip per commit). Nothing in here may throw (prepare() checked the keys):
+        // writes issued before a throw would still be committed.
+        await this.env.batch(() => {
           for (const [key, value] of docOps) {
-            if (value) this.docs.putSync(key, value);
-            else this.docs.removeSync(key);
+            if (value) void this.docs.put(key, value);
+            else void this.docs.remove(key);
           }
           for (const [key, put] of indexOps) {
-            if (put) this.index.putSync(key, EMPTY);
-            else this.index.removeSync(key);
+            if (put) void this.index.put(key, EMPTY);
+            else void this.index.remove(key);
           }
           for (const collection of new Set(batch.flatMap((c) => c.list.map(([name]) => name)))) this.writeMeta(this.collectionFor(collection));
           this.prefixes.save(this.meta);
-          this.options.beforeCommit?.();
         });
       } catch (error) {
         const failure = await commitFailure(error, this.options.dataDir);
@@ -297,6 +299,7 @@ class LmdbStore implements Store {
         const collection = this.collectionFor(name);
         collection.prefix ??= this.prefixes.assign(collectionEntry(name));
         const key = collection.prefix + id;
+        if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES) throw new Error(`the _id ${id.slice(0, 40)}… of a document of ${name} is too long to be stored`);
         const old = latest.has(key) ? latest.get(key)! : (collection.get(id) ?? null);
         for (const index of collection.indexes.values()) {
           if (old) for (const entry of index.entryKeys(old)) indexOps.set(entry, false);
@@ -314,7 +317,7 @@ class LmdbStore implements Store {
     if (collection.indexes.size === 0) return;
     const json = JSON.stringify([...collection.indexes.values()].map((index) => index.stored()));
     if (this.storedMeta.get(collection.name) === json) return;
-    this.meta.putSync(metaIndexesKey(collection.name), encodeDocument(json));
+    void this.meta.put(metaIndexesKey(collection.name), encodeDocument(json));
     this.storedMeta.set(collection.name, json);
   }
 
