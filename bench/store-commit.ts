@@ -1,12 +1,13 @@
 /**
- * Single-document transactions per second on an on-disk embedded store, at concurrency 1 and 32
- * (group commit shares one fsync among concurrent commits). Prints the median of several runs.
+ * Single-document transactions per second on the on-disk embedded store (LMDB), at concurrency 1 and 32
+ * (group commit shares one LMDB commit and its sync among concurrent transactions), with the CPU time (all
+ * threads) per transaction. Prints the median of several runs.
  * Run: npx tsx bench/store-commit.ts
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openEmbeddedStore } from '../src/storage/embedded/embedded-store';
+import { openLmdbStore } from '../src/storage/embedded/lmdb-store';
 import { median, resourceRecord } from './store-fixtures';
 
 const RUNS = 5;
@@ -14,7 +15,7 @@ const TRANSACTIONS: Record<number, number> = { 1: 400, 32: 4000 };
 
 async function run(concurrency: number, offset: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'store-commit-'));
-  const store = await openEmbeddedStore({ dataDir: dir });
+  const store = await openLmdbStore({ dataDir: dir });
   const total = TRANSACTIONS[concurrency];
   let next = 0;
   const started = process.hrtime.bigint();
