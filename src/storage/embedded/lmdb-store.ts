@@ -92,6 +92,8 @@ class LmdbStore implements Store {
   private committing: Promise<void> | null = null;
   /** Stored index definitions (JSON), per collection, as last written to `meta`. */
   private readonly storedMeta = new Map<string, string>();
+  /** Per collection, its indexes' shape marks (LmdbIndex.shapeMarks) when `meta` was last compared or written. */
+  private readonly storedMarks = new Map<string, number>();
   private diskFull = false;
   private closed = false;
   private releaseLock: (() => void) | null = null;
@@ -173,6 +175,7 @@ class LmdbStore implements Store {
           }
         }
         for (const index of built) target.indexes.set(index.spec.name, index);
+        this.storedMarks.delete(collection);
         this.writeMeta(target);
         this.prefixes.save(this.meta);
       });
@@ -315,6 +318,11 @@ class LmdbStore implements Store {
   /** Writes a collection's index definitions and shapes to `meta` when they changed (inside a write transaction). */
   private writeMeta(collection: LmdbCollection): void {
     if (collection.indexes.size === 0) return;
+    // Shapes only gain flags, so unchanged marks mean unchanged definitions: no JSON to build on most commits.
+    let marks = collection.indexes.size;
+    for (const index of collection.indexes.values()) marks += index.shapeMarks();
+    if (this.storedMarks.get(collection.name) === marks) return;
+    this.storedMarks.set(collection.name, marks);
     const json = JSON.stringify([...collection.indexes.values()].map((index) => index.stored()));
     if (this.storedMeta.get(collection.name) === json) return;
     void this.meta.put(metaIndexesKey(collection.name), encodeDocument(json));
@@ -324,6 +332,7 @@ class LmdbStore implements Store {
   private fail(commits: PendingCommit[], error: Error): void {
     this.env.resetReadTxn();
     this.storedMeta.clear();
+    this.storedMarks.clear();
     this.prefixes.unsaved();
     for (const commit of commits) this.writers.settle(commit.list, commit.seq);
     this.writers.failed(error);
