@@ -1,11 +1,18 @@
 /**
  * Single-resource create throughput over HTTP on an on-disk embedded store (every create durable before its
- * 201), at 1 and 32 concurrent connections. Median of several rounds. The LMDB engine and the journal/snapshot
- * engine of earlier versions are measured in the same run, taking turns round by round, with their ratio.
- * Usage: npx tsx bench/create-throughput.ts [rounds=3] [seconds=4]
+ * 201), at 1 and 32 concurrent connections. Median of several rounds. The LMDB engine of this tree and the
+ * journal/snapshot engine of earlier versions (the server of commit BASELINE, the last one that has it, run
+ * from a checkout in the temporary directory: support/baseline.ts) are measured in the same run, taking turns
+ * round by round, with their ratio and the server CPU time (all threads, from /proc) per create.
+ * Usage: npx tsx bench/create-throughput.ts [rounds=3] [seconds=4] [baseline commit]
  */
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { median, startProcess, stop } from './support/processes';
+import { checkoutBaseline } from './support/baseline';
+import { median, startProcess, stop, type Running } from './support/processes';
+
+/** The last commit with the journal/snapshot engine (selected there with BENCH_ENGINE=journal). */
+const BASELINE = 'a04c23aeaaca4bba881e687dc19aefb7fe45c4f4';
 
 const BODY = JSON.stringify({
   resourceType: 'Patient',
@@ -15,6 +22,12 @@ const BODY = JSON.stringify({
   birthDate: '1974-12-25',
   address: [{ line: ['534 Erewhon St'], city: 'PleasantVille', postalCode: '3999' }],
 });
+
+/** User + system CPU time of a process (all its threads) in ms. */
+function cpuMs(server: Running): number {
+  const fields = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
 
 async function createsPerSecond(port: number, connections: number, seconds: number, authorization = ''): Promise<number> {
   const result = await autocannon({
@@ -30,19 +43,28 @@ async function createsPerSecond(port: number, connections: number, seconds: numb
 }
 
 async function main(): Promise<void> {
-  const [rounds = 3, seconds = 4] = process.argv.slice(2).map(Number);
-  const journal = await startProcess('serve.ts', ['fhir'], { BENCH_ENGINE: 'journal' });
+  const [rounds = 3, seconds = 4] = process.argv.slice(2, 4).map(Number);
+  const baseline = checkoutBaseline(process.argv[4] ?? BASELINE);
+  const journal = await startProcess('serve.ts', ['fhir'], { BENCH_ENGINE: 'journal' }, baseline);
   const lmdb = await startProcess('serve.ts', ['fhir']);
   for (const server of [journal, lmdb]) await createsPerSecond(server.port, 8, 1, server.authorization);
-  process.stdout.write(`create (POST /fhir/Patient, durable, on-disk embedded store; ${rounds} x ${seconds} s, engines taking turns)\n`);
+  process.stdout.write(`create (POST /fhir/Patient, durable, on-disk embedded store; ${rounds} x ${seconds} s, engines taking turns; journal engine from ${baseline})\n`);
   for (const connections of [1, 32]) {
     const rates = { journal: [] as number[], lmdb: [] as number[] };
+    const cpu = { journal: [] as number[], lmdb: [] as number[] };
     for (let i = 0; i < rounds; i++) {
-      rates.journal.push(await createsPerSecond(journal.port, connections, seconds, journal.authorization));
-      rates.lmdb.push(await createsPerSecond(lmdb.port, connections, seconds, lmdb.authorization));
+      for (const [name, server] of [['journal', journal], ['lmdb', lmdb]] as const) {
+        const before = cpuMs(server);
+        const rate = await createsPerSecond(server.port, connections, seconds, server.authorization);
+        rates[name].push(rate);
+        cpu[name].push((cpuMs(server) - before) / (rate * seconds));
+      }
     }
     const [j, l] = [median(rates.journal), median(rates.lmdb)];
-    process.stdout.write(`  ${String(connections).padStart(2)} connections: journal ${j.toFixed(0)}/s, LMDB ${l.toFixed(0)}/s (medians), LMDB/journal ${(l / j).toFixed(2)}\n`);
+    process.stdout.write(
+      `  ${String(connections).padStart(2)} connections: journal ${j.toFixed(0)}/s, LMDB ${l.toFixed(0)}/s (medians), LMDB/journal ${(l / j).toFixed(2)}; ` +
+        `server CPU per create: journal ${median(cpu.journal).toFixed(2)} ms, LMDB ${median(cpu.lmdb).toFixed(2)} ms\n`,
+    );
   }
   await stop(journal);
   await stop(lmdb);

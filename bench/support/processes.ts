@@ -23,10 +23,10 @@ export interface Running {
   authorization?: string;
 }
 
-/** Starts `bench/support/<script>.ts` with args and waits for its {port, path} line. */
-export function startProcess(script: string, args: string[], env: Record<string, string> = {}): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'support', script), ...args], {
-    cwd: ROOT,
+/** Starts `bench/support/<script>.ts` (of the checkout at `root`) with args and waits for its {port, path} line. */
+export function startProcess(script: string, args: string[], env: Record<string, string> = {}, root = ROOT): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'support', script), ...args], {
+    cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

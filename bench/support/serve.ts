@@ -1,6 +1,6 @@
 /**
  * Benchmark server process. `fhir` mode: the real server on a fresh on-disk embedded store with one R4 example
- * Patient (on LMDB; with BENCH_ENGINE=journal on the journal/snapshot engine of earlier versions), with metrics on and request logs written to a file. `bare` mode: a bare Express route returning fixed bytes: the body and headers in the given JSON file
+ * Patient (on LMDB), with metrics on and request logs written to a file. `bare` mode: a bare Express route returning fixed bytes: the body and headers in the given JSON file
  * ({ body, headers }), i.e. the same response the FHIR server sends. Prints one JSON line {port, path}.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -13,7 +13,6 @@ import { internalAccess } from '../../src/access/request-access';
 import { createServer } from '../../src/compose';
 import pino from 'pino';
 import { jsonLogger, silentLogger } from '../../src/http/logger';
-import { openEmbeddedStore } from '../../src/storage/embedded/embedded-store';
 
 async function main(): Promise<void> {
   const mode = process.argv[2];
@@ -39,8 +38,7 @@ async function main(): Promise<void> {
   const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, ...(quiet ? {} : { METRICS_PORT: '0' }), ...(process.env.AUDIT ? { AUDIT: process.env.AUDIT } : {}) });
   const logFile = join(dataDir, 'server.log');
   const logger = quiet ? silentLogger : jsonLogger({ destination: pino.destination({ dest: logFile, sync: true }) });
-  const store = process.env.BENCH_ENGINE === 'journal' ? await openEmbeddedStore({ dataDir }) : undefined;
-  const server = await createServer(config, { logger, ...(store ? { store } : {}) });
+  const server = await createServer(config, { logger });
   const example = JSON.parse(readFileSync(require.resolve('hl7.fhir.r4.examples/Patient-example.json'), 'utf8'));
   const result = await server.router.route({ method: 'PUT', path: ['Patient', example.id], query: [], body: example, prefer: {}, access: internalAccess('bench seeding') });
   if (result.status !== 201) throw new Error(`seeding failed: ${result.status}`);

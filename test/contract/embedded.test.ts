@@ -1,4 +1,4 @@
-/** The storage contract on the embedded engine, in memory and on disk, plus what only an on-disk store can show. */
+/** The storage contract on the embedded engine, in memory and on disk (LMDB), plus what only an on-disk store can show. */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,15 +15,13 @@ let dirs = 0;
 const freshDir = (): string => join(scratch, `store-${dirs++}`);
 
 runStoreContract('embedded, in memory', () => openEmbeddedStore());
-runStoreContract('embedded, on disk', () => openEmbeddedStore({ dataDir: freshDir() }));
 runStoreContract('embedded on LMDB', () => openLmdbStore({ dataDir: freshDir() }));
 runStoreContract('embedded on LMDB, cache of one document', () => openLmdbStore({ dataDir: freshDir(), cacheMb: 0.01 }));
-runStoreContract('embedded, on disk, compacting constantly', () => openEmbeddedStore({ dataDir: freshDir(), compactAfterBytes: 1 }));
 
 describe('embedded store on disk', () => {
   it('gives back every committed document after reopening', async () => {
     const dataDir = freshDir();
-    const first = await openEmbeddedStore({ dataDir });
+    const first = await openLmdbStore({ dataDir });
     await first.transaction(async (tx) => {
       await tx.insert('r', { _id: 'a', v: 1 });
       await tx.insert('r', { _id: 'b', v: 2 });
@@ -34,7 +32,7 @@ describe('embedded store on disk', () => {
       await tx.insert('h', { _id: 'a/2', text: 'ünïcødé \u0000 ok' });
     });
     await first.close();
-    const second = await openEmbeddedStore({ dataDir });
+    const second = await openLmdbStore({ dataDir });
     assert.deepEqual(await second.find('r', {}), [{ _id: 'a', v: 3 }]);
     assert.deepEqual(await second.find('h', {}), [{ _id: 'a/2', text: 'ünïcødé \u0000 ok' }]);
     await second.close();
@@ -42,15 +40,15 @@ describe('embedded store on disk', () => {
 
   it('refuses to open a data directory that is already open', async () => {
     const dataDir = freshDir();
-    const first = await openEmbeddedStore({ dataDir });
-    await assert.rejects(openEmbeddedStore({ dataDir }), StorageUnavailable);
+    const first = await openLmdbStore({ dataDir });
+    await assert.rejects(openLmdbStore({ dataDir }), StorageUnavailable);
     await first.close();
-    const again = await openEmbeddedStore({ dataDir });
+    const again = await openLmdbStore({ dataDir });
     await again.close();
   });
 
   it('rejects use after close', async () => {
-    const store = await openEmbeddedStore({ dataDir: freshDir() });
+    const store = await openLmdbStore({ dataDir: freshDir() });
     await store.close();
     await assert.rejects(store.find('r', {}), StorageUnavailable);
     await assert.rejects(store.transaction(async () => undefined), StorageUnavailable);

@@ -1,29 +1,22 @@
 /**
  * One-time import of a data directory in the journal/snapshot format of earlier versions (snapshot.db +
- * journal-NNNNNN.log, read by recovery.ts with its crash rules) into LMDB, on first open. Documents are written
+ * journal-NNNNNN.log, read by journal-format.ts with that engine's crash rules) into LMDB, on first open. Documents are written
  * in chunks of LMDB transactions; a marker in `meta` written last says the import is complete, so an import a
  * crash cut short starts over. Indexes are built afterwards by ensureIndexes, from the imported documents.
  * The old files are then moved, untouched, to `journal-format-imported/` and a warning says they can be deleted.
  */
-import { mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import type { Database, RootDatabase } from 'lmdb';
 import type { StoreWarning } from '../port';
-import { SNAPSHOT_FILE, SNAPSHOT_TEMP_FILE, fsyncDirectorySync, journalFile, journalGenerations, pathIn } from './data-files';
+import { fsyncDirectorySync, pathIn } from './data-files';
+import { journalFormatFiles, readJournalFormat } from './journal-format';
 import { PrefixTable, collectionEntry, decodeDocument, encodeDocument } from './lmdb-layout';
-import { recover } from './recovery';
 
 export const IMPORTED_DIR = 'journal-format-imported';
 const IMPORTED_KEY = 'imported-journal-format';
 const CHUNK = 10_000;
 /** Every key: all of them start with an encoded collection name (key-encoding.ts tags are above \u0001). */
 const ALL_KEYS = { start: '\u0001', end: '\u00ff' };
-
-/** Files of the journal/snapshot format in a data directory. */
-export function journalFormatFiles(dir: string): string[] {
-  const names = readdirSync(dir);
-  const journals = new Set(journalGenerations(names).map(journalFile));
-  return names.filter((n) => n === SNAPSHOT_FILE || n === SNAPSHOT_TEMP_FILE || journals.has(n));
-}
 
 export async function importJournalFormat(
   dir: string,
@@ -35,9 +28,14 @@ export async function importJournalFormat(
   if (journalFormatFiles(dir).length === 0) return;
   let documents = 0;
   if (meta.getBinary(IMPORTED_KEY) === undefined) {
-    env.transactionSync(() => {
-      for (const key of docs.getKeys(ALL_KEYS)) docs.removeSync(key);
-    });
+    // What an import a crash cut short left. Counted first: iterating an empty range of a freshly created
+    // database failed in lmdb-js 3.5 when another environment had been opened and closed in the process.
+    const stale = docs.getKeysCount(ALL_KEYS) > 0 ? [...docs.getKeys(ALL_KEYS)] : [];
+    if (stale.length > 0) {
+      env.transactionSync(() => {
+        for (const key of stale) docs.removeSync(key);
+      });
+    }
     const prefixes = PrefixTable.load(meta);
     const prefix = (collection: string): string => prefixes.assign(collectionEntry(collection));
     let pending: Array<[key: string, json: string | null]> = [];
@@ -51,7 +49,7 @@ export async function importJournalFormat(
         }
       });
     };
-    recover(
+    readJournalFormat(
       dir,
       {
         put: (collection, doc) => {

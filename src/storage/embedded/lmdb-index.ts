@@ -71,6 +71,13 @@ export class LmdbIndex implements IndexView {
     };
   }
 
+  /** A count that grows whenever key generation records something new about the shapes (or the index turns incomplete). */
+  shapeMarks(): number {
+    let n = this.incomplete ? 1 : 0;
+    for (const s of this.generator.shapes) n += +s.multikey + +s.leafArray + +s.unordered + +s.nestedArrays + s.arrayPrefixes.size + s.objectPrefixes.size;
+    return n;
+  }
+
   tuples(doc: Doc): string[] {
     return this.generator.keys(doc);
   }

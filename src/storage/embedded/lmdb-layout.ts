@@ -91,9 +91,9 @@ export class PrefixTable {
   }
 
   /** Writes the table to `meta` if it changed (inside a write transaction). */
-  save(meta: { putSync(key: string, value: Buffer): void }): void {
+  save(meta: { put(key: string, value: Buffer): unknown }): void {
     if (!this.dirty) return;
-    meta.putSync(META_PREFIXES_KEY, encodeDocument(JSON.stringify([...this.byName])));
+    void meta.put(META_PREFIXES_KEY, encodeDocument(JSON.stringify([...this.byName])));
     this.dirty = false;
   }
 

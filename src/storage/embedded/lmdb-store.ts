@@ -19,7 +19,7 @@ import { pathIn } from './data-files';
 import { importJournalFormat } from './lmdb-import';
 import { LmdbCollection } from './lmdb-collection';
 import { LmdbIndex, type StoredIndex } from './lmdb-index';
-import { LAYOUT_VERSION, LMDB_DIR, META_LAYOUT_KEY, PrefixTable, collectionEntry, commitFailure, decodeDocument, encodeDocument, indexEntry, metaIndexesKey, rangeEnd, stringKeys } from './lmdb-layout';
+import { LAYOUT_VERSION, LMDB_DIR, MAX_KEY_BYTES, META_LAYOUT_KEY, PrefixTable, collectionEntry, commitFailure, decodeDocument, encodeDocument, indexEntry, metaIndexesKey, rangeEnd, stringKeys } from './lmdb-layout';
 import { acquireLock } from './lock';
 import { Writers, type CommitWrites } from './writers';
 
@@ -92,6 +92,8 @@ class LmdbStore implements Store {
   private committing: Promise<void> | null = null;
   /** Stored index definitions (JSON), per collection, as last written to `meta`. */
   private readonly storedMeta = new Map<string, string>();
+  /** Per collection, its indexes' shape marks (LmdbIndex.shapeMarks) when `meta` was last compared or written. */
+  private readonly storedMarks = new Map<string, number>();
   private diskFull = false;
   private closed = false;
   private releaseLock: (() => void) | null = null;
@@ -173,6 +175,7 @@ class LmdbStore implements Store {
           }
         }
         for (const index of built) target.indexes.set(index.spec.name, index);
+        this.storedMarks.delete(collection);
         this.writeMeta(target);
         this.prefixes.save(this.meta);
       });
@@ -233,20 +236,22 @@ class LmdbStore implements Store {
       this.queue = [];
       try {
         const { docOps, indexOps } = this.prepare(batch);
-        // A child transaction, so that anything thrown in it rolls back every write of the batch (a throw in a
-        // plain lmdb-js transaction callback would still commit what it wrote before).
-        await this.env.childTransaction(() => {
+        this.options.beforeCommit?.();
+        // One lmdb-js batch: the writes go to its writer thread as queued instructions and are committed and
+        // synced as one LMDB transaction, without handing the transaction back to this thread for a callback
+        // (which costs a thread round trip per commit). Nothing in here may throw (prepare() checked the keys):
+        // writes issued before a throw would still be committed.
+        await this.env.batch(() => {
           for (const [key, value] of docOps) {
-            if (value) this.docs.putSync(key, value);
-            else this.docs.removeSync(key);
+            if (value) void this.docs.put(key, value);
+            else void this.docs.remove(key);
           }
           for (const [key, put] of indexOps) {
-            if (put) this.index.putSync(key, EMPTY);
-            else this.index.removeSync(key);
+            if (put) void this.index.put(key, EMPTY);
+            else void this.index.remove(key);
           }
           for (const collection of new Set(batch.flatMap((c) => c.list.map(([name]) => name)))) this.writeMeta(this.collectionFor(collection));
           this.prefixes.save(this.meta);
-          this.options.beforeCommit?.();
         });
       } catch (error) {
         const failure = await commitFailure(error, this.options.dataDir);
@@ -297,6 +302,7 @@ class LmdbStore implements Store {
         const collection = this.collectionFor(name);
         collection.prefix ??= this.prefixes.assign(collectionEntry(name));
         const key = collection.prefix + id;
+        if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES) throw new Error(`the _id ${id.slice(0, 40)}… of a document of ${name} is too long to be stored`);
         const old = latest.has(key) ? latest.get(key)! : (collection.get(id) ?? null);
         for (const index of collection.indexes.values()) {
           if (old) for (const entry of index.entryKeys(old)) indexOps.set(entry, false);
@@ -312,15 +318,21 @@ class LmdbStore implements Store {
   /** Writes a collection's index definitions and shapes to `meta` when they changed (inside a write transaction). */
   private writeMeta(collection: LmdbCollection): void {
     if (collection.indexes.size === 0) return;
+    // Shapes only gain flags, so unchanged marks mean unchanged definitions: no JSON to build on most commits.
+    let marks = collection.indexes.size;
+    for (const index of collection.indexes.values()) marks += index.shapeMarks();
+    if (this.storedMarks.get(collection.name) === marks) return;
+    this.storedMarks.set(collection.name, marks);
     const json = JSON.stringify([...collection.indexes.values()].map((index) => index.stored()));
     if (this.storedMeta.get(collection.name) === json) return;
-    this.meta.putSync(metaIndexesKey(collection.name), encodeDocument(json));
+    void this.meta.put(metaIndexesKey(collection.name), encodeDocument(json));
     this.storedMeta.set(collection.name, json);
   }
 
   private fail(commits: PendingCommit[], error: Error): void {
     this.env.resetReadTxn();
     this.storedMeta.clear();
+    this.storedMarks.clear();
     this.prefixes.unsaved();
     for (const commit of commits) this.writers.settle(commit.list, commit.seq);
     this.writers.failed(error);

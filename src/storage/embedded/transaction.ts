@@ -1,6 +1,6 @@
 /**
  * A transaction of the embedded store. Writes are staged in the transaction (serialised once to JSON, which
- * both normalises them to what the journal can hold and yields the frozen copy the store keeps); reads see the
+ * both normalises them to what the store can hold and yields the frozen copy it keeps); reads see the
  * committed state, the commits still waiting for their fsync, and the transaction's own writes.
  */
 import { Query } from 'mingo';
@@ -12,7 +12,7 @@ import { frozenJsonCopy } from './json-copy';
 export interface StagedWrite {
   /** Frozen document, or null for a delete. */
   doc: Doc | null;
-  /** The document as journal JSON, or null for a delete. */
+  /** The document as stored JSON, or null for a delete. */
   json: string | null;
 }
 

@@ -2,8 +2,8 @@
  * A full disk under the server (https://hl7.org/fhir/R4/http.html#Status-Codes; 507 Insufficient Storage,
  * RFC 4918 §11.5): writes are answered 507 with an OperationOutcome, reads go on, writes succeed again once
  * space is freed (no restart), and the data directory then holds exactly the acknowledged writes and no
- * temporary files. Runs on the fault-injecting file layer everywhere, and on a real 2 MB tmpfs where the
- * test may mount one (root).
+ * temporary files. Runs with a commit that fails as on a full disk (ENOSPC) everywhere, and on a real 2 MB
+ * tmpfs where the test may mount one (root).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,10 +11,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, unlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { openEmbeddedStore } from '../../../src/storage/embedded/embedded-store';
 import { openLmdbStore } from '../../../src/storage/embedded/lmdb-store';
 import type { Store } from '../../../src/storage/port';
-import { FullDisk } from '../../fixtures/full-disk';
 import { FHIR_JSON, patient, startTestServer, type TestServer } from '../../fixtures/server';
 
 const scratch = mkdtempSync(join(tmpdir(), 'disk-full-'));
@@ -31,7 +29,7 @@ function assertInsufficientStorage(res: { status: number; body: { resourceType?:
 }
 
 /** Reopens the data directory on plain node:fs and returns the version of each Patient (0 = absent). */
-async function versionsAfterReopen(dataDir: string, ids: string[], open: (dataDir: string) => Promise<Store> = (d) => openEmbeddedStore({ dataDir: d })): Promise<Record<string, number>> {
+async function versionsAfterReopen(dataDir: string, ids: string[], open: (dataDir: string) => Promise<Store> = (d) => openLmdbStore({ dataDir: d })): Promise<Record<string, number>> {
   const s = await startTestServer({ store: await open(dataDir) });
   try {
     const versions: Record<string, number> = {};
@@ -45,16 +43,20 @@ async function versionsAfterReopen(dataDir: string, ids: string[], open: (dataDi
   }
 }
 
-const leftovers = (dataDir: string): string[] => readdirSync(dataDir).filter((n) => !/^journal-\d+\.log$|^snapshot\.db$/.test(n));
+const leftovers = (dataDir: string): string[] => readdirSync(dataDir).filter((n) => n !== 'lmdb');
+const enospc = (): Error => Object.assign(new Error('No space left on device'), { code: 'ENOSPC' });
 
 describe('disk full (507 Insufficient Storage)', () => {
   it('answers writes 507 while the disk is full, keeps serving reads, and takes writes again once space is freed', async () => {
     const dataDir = join(scratch, 'injected');
-    const disk = new FullDisk();
-    const s = await startTestServer({ store: await openEmbeddedStore({ dataDir, files: disk }) });
+    const disk = { full: false };
+    const store = await openLmdbStore({ dataDir, onWarning: () => undefined, beforeCommit: () => {
+      if (disk.full) throw enospc();
+    } });
+    const s = await startTestServer({ store });
     try {
       assert.equal((await put(s, 'kept', 'First')).status, 201);
-      disk.fill(100);
+      disk.full = true;
       assertInsufficientStorage(await put(s, 'refused', 'Never'));
       assertInsufficientStorage(await put(s, 'kept', 'Second'));
       assertInsufficientStorage(await s.http.post('/fhir/Patient').set('Content-Type', FHIR_JSON).send(patient()));
@@ -67,7 +69,7 @@ describe('disk full (507 Insufficient Storage)', () => {
       assert.deepEqual(search.body.entry.map((e: { resource: { id: string } }) => e.resource.id), ['kept']);
       assert.equal((await s.http.get('/fhir/Patient/refused')).status, 404);
 
-      disk.free();
+      disk.full = false;
       const updated = await put(s, 'kept', 'Second');
       assert.equal(updated.status, 200);
       assert.equal(updated.body.meta.versionId, '2', 'a refused update must not use up a version');
@@ -80,7 +82,6 @@ describe('disk full (507 Insufficient Storage)', () => {
   });
 
   const engines: Array<{ name: string; open: (dataDir: string) => Promise<Store>; files: RegExp }> = [
-    { name: 'journal engine', open: (dataDir) => openEmbeddedStore({ dataDir }), files: /^journal-\d+\.log$|^snapshot\.db$/ },
     { name: 'LMDB engine', open: (dataDir) => openLmdbStore({ dataDir, onWarning: () => undefined }), files: /^lmdb$/ },
   ];
   for (const engine of engines) it(`does the same on a real filesystem that runs out of space (2 MB tmpfs, ${engine.name})`, async (t) => {

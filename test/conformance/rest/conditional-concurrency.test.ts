@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openEmbeddedStore } from '../../../src/storage/embedded/embedded-store';
+import { openLmdbStore } from '../../../src/storage/embedded/lmdb-store';
 import type { Store } from '../../../src/storage/port';
 import { FHIR_JSON, patient, startTestServer, type TestServer } from '../../fixtures/server';
 import { MONGODB_URI, openMongoTestStore } from '../../fixtures/store';
@@ -21,7 +21,7 @@ const stores: Array<{ name: string; open: () => Promise<{ store: Store; cleanup:
     name: 'embedded store on disk',
     open: async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'conditional-race-'));
-      return { store: await openEmbeddedStore({ dataDir }), cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
+      return { store: await openLmdbStore({ dataDir }), cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
     },
   },
   ...(MONGODB_URI ? [{ name: 'mongodb', open: async () => ({ store: await openMongoTestStore(MONGODB_URI as string), cleanup: () => undefined }) }] : []),

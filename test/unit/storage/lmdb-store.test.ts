@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { PrefixTable, collectionEntry } from '../../../src/storage/embedded/lmdb-layout';
+import { PrefixTable, collectionEntry, decodeDocument } from '../../../src/storage/embedded/lmdb-layout';
 import { openEnvironment, openLmdbStore } from '../../../src/storage/embedded/lmdb-store';
 import { StorageConflict, StorageCorrupt, StorageFull, type Store, type StoreWarning } from '../../../src/storage/port';
 
@@ -51,6 +51,23 @@ describe('embedded store on LMDB', () => {
     assert.deepEqual(await second.find('docs', { v: 2 }), []);
     assert.deepEqual(await second.find('other', {}), [{ _id: 'x', text: 'ünïcødé \u0000 ok' }]);
     await second.close();
+  });
+
+  it('keeps what key generation learnt about an index (an array met later) across a reopen', async () => {
+    const dataDir = freshDir();
+    const store = await openLmdbStore({ dataDir });
+    await store.ensureIndexes('docs', [{ name: 'tags', keys: [['tags', 1]] }]);
+    for (let i = 0; i < 3; i++) await insert(store, `s${i}`, { tags: 'a' });
+    await insert(store, 'arr', { tags: ['a', 'b'] });
+    await insert(store, 'later', { tags: 'b' });
+    await store.close();
+    const { env, meta } = openEnvironment(dataDir, { readOnly: true });
+    const stored = JSON.parse(decodeDocument(meta.getBinary('indexes/docs')!, 'meta', 'indexes/docs')) as Array<{ shapes: Array<{ multikey: boolean }> }>;
+    await env.close();
+    assert.equal(stored[0].shapes[0].multikey, true);
+    const reopened = await openLmdbStore({ dataDir });
+    assert.deepEqual(await ids(reopened, { tags: 'b' }), ['arr', 'later']);
+    await reopened.close();
   });
 
   it('refuses to serve a document whose checksum does not match, naming collection and id, and serves the rest', async () => {
