@@ -111,6 +111,8 @@ interface PageWriter {
 async function writePages(deps: WriteJobDeps, selected: Iterable<Selection>, horizon: string, path: string, control: JobControl, writer: PageWriter): Promise<number> {
   let handle: FileHandle | undefined;
   let written = 0;
+  // The previous page's write, still running while the next page is read (so at most two pages are held).
+  let pending: Promise<unknown> = Promise.resolve();
   try {
     for (const { filter, keep } of selected) {
       let after = '';
@@ -125,15 +127,20 @@ async function writePages(deps: WriteJobDeps, selected: Iterable<Selection>, hor
         after = rows[rows.length - 1]?._id as string;
         const kept = rows.filter((row) => row.lastUpdated <= horizon && (!keep || keep(row)));
         if (kept.length) {
+          const text = writer.lines(kept);
+          await pending;
           handle ??= await open(path, 'w');
-          await handle.write(writer.lines(kept));
+          pending = handle.write(text);
+          pending.catch(() => undefined); // awaited before the next write or below; not an unhandled rejection meanwhile
           written += kept.length;
         }
         writer.progress(written);
         if (rows.length < deps.pageSize) break;
       }
     }
+    await pending;
   } finally {
+    await pending.catch(() => undefined);
     await handle?.close();
   }
   if (written === 0) await rm(path, { force: true });
