@@ -30,6 +30,11 @@ export interface WriteJobDeps {
   dir: string;
   /** Access scope of the requester ANDed into every query (`{}` when unrestricted). */
   scope: Filter;
+  /**
+   * The final check of each record against that scope before it is written (STYLE: a final check on what leaves);
+   * absent when the scope is unrestricted (a system/ token without purpose of use), which then costs nothing.
+   */
+  admit?: (record: ResourceRecord) => boolean;
 }
 
 export interface JobControl {
@@ -49,8 +54,9 @@ export async function writeJob(deps: WriteJobDeps, job: ExportJob, control: JobC
   for (const type of job.types.slice(job.typesDone)) {
     const file = `${type}.ndjson`;
     const alternatives = await typeFilters(deps, job, type);
-    const count = await writePages(deps, selections(job, type, alternatives), job.transactionTime, join(deps.dir, file), control, {
-      projection: job.level === 'group' ? { lastUpdated: 1, resource: 1, compartments: 1 } : { lastUpdated: 1, resource: 1 },
+    const count = await writePages(deps, selections(job, type, alternatives, deps.admit), job.transactionTime, join(deps.dir, file), control, {
+      // The final check reads the whole record (index fields, compartments).
+      projection: deps.admit ? undefined : job.level === 'group' ? { lastUpdated: 1, resource: 1, compartments: 1 } : { lastUpdated: 1, resource: 1 },
       lines: (rows) => rows.map((row) => `${JSON.stringify(row.resource)}\n`).join(''),
       progress: (written) => control.progress(type, written),
     });
@@ -95,7 +101,8 @@ function deletionBundle(rows: ResourceRecord[]): Bundle {
 }
 
 interface PageWriter {
-  projection: Record<string, 1>;
+  /** The fields read; undefined = the whole record. */
+  projection: Record<string, 1> | undefined;
   /** NDJSON text of one page of records (each line ending in a newline). */
   lines(rows: ResourceRecord[]): string;
   /** Records written so far. */
@@ -121,7 +128,7 @@ async function writePages(deps: WriteJobDeps, selected: Iterable<Selection>, hor
         const rows = (await deps.store.find(RESOURCES, { $and: [filter, { _id: { $gt: after } }] }, {
           sort: [['_id', 1]],
           limit: deps.pageSize,
-          projection: writer.projection,
+          ...(writer.projection ? { projection: writer.projection } : {}),
         })) as ResourceRecord[];
         if (rows.length === 0) break;
         after = rows[rows.length - 1]?._id as string;
@@ -168,15 +175,15 @@ interface Selection {
  * first member only, so a resource in two members' compartments is written once. `_typeFilter` alternatives are
  * ORed into one filter.
  */
-function* selections(job: ExportJob, type: string, alternatives: Filter[]): Generator<Selection> {
+function* selections(job: ExportJob, type: string, alternatives: Filter[], admit?: (record: ResourceRecord) => boolean): Generator<Selection> {
   // The type is repeated outside the alternatives so that the planner can walk the `type, _id` index.
   const criteria = alternatives.length === 1 ? (alternatives[0] as Filter) : { $and: [{ type }, { $or: alternatives }] };
   if (job.level === 'system') {
-    yield { filter: criteria };
+    yield { filter: criteria, ...(admit ? { keep: admit } : {}) };
     return;
   }
   if (job.level === 'patient') {
-    yield { filter: { $and: [criteria, { compartments: { $elemMatch: { $gte: 'Patient/', $lt: 'Patient0' } } }] } };
+    yield { filter: { $and: [criteria, { compartments: { $elemMatch: { $gte: 'Patient/', $lt: 'Patient0' } } }] }, ...(admit ? { keep: admit } : {}) };
     return;
   }
   const members = job.patients ?? [];
@@ -186,7 +193,7 @@ function* selections(job: ExportJob, type: string, alternatives: Filter[]): Gene
     const keys = members.slice(start, start + MEMBERS_PER_QUERY);
     yield {
       filter: { $and: [criteria, { compartments: { $in: keys } }] },
-      keep: (record) => Math.min(...record.compartments.map((c) => slice.get(c) ?? Infinity)) === index,
+      keep: (record) => Math.min(...record.compartments.map((c) => slice.get(c) ?? Infinity)) === index && (!admit || admit(record)),
     };
   }
 }
