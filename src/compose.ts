@@ -150,6 +150,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     retentionMs: config.bulkExport.retentionSeconds * 1000,
     patientCompartmentTypes: validator.resourceTypes.filter((t) => t === 'Patient' || compartments.paramsFor('Patient', t).length > 0),
     scopeOf: async (job) => (job.requester ? ((await access.readFilter({ token: tokenFromStored(job.requester), decidedBy: new Set() }, 's')) ?? {}) : {}),
+    admits: (scope, record) => access.test(scope, record),
   });
   const subscriptions = new Subscriptions({ store, criteria, indexer, isResourceType: (t) => validator.isResourceType(t), logger,
     config: config.subscriptions,

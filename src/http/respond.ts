@@ -1,5 +1,5 @@
 /** Writes a FhirResponse: status, version headers (https://hl7.org/fhir/R4/http.html#versioning) and the JSON body. */
-import { createReadStream } from 'node:fs';
+import { createReadStream, fstat } from 'node:fs';
 import type { Response } from 'express';
 import { FhirError } from '../core/errors';
 import type { FhirResponse } from '../fhir/types';
@@ -45,17 +45,23 @@ function sendLines(res: Response, stream: NonNullable<FhirResponse['stream']>): 
   })();
 }
 
-/** A JSON document, or a file streamed from disk (never read whole into memory). */
+/** Reads of a streamed file (fs streams default to 64 KiB; NDJSON export files run to gigabytes). */
+const FILE_CHUNK_BYTES = 1024 * 1024;
+
+/** A JSON document, or a file streamed from disk (never read whole into memory) with its length. */
 function sendContent(res: Response, content: NonNullable<FhirResponse['content']>, pretty: boolean): void {
   if ('json' in content) {
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     res.end(pretty ? JSON.stringify(content.json, null, 2) : JSON.stringify(content.json));
     return;
   }
-  const stream = createReadStream(content.file);
-  stream.once('open', () => {
-    res.setHeader('Content-Type', content.contentType);
-    stream.pipe(res);
+  const stream = createReadStream(content.file, { highWaterMark: FILE_CHUNK_BYTES });
+  stream.once('open', (fd) => {
+    fstat(fd, (err, stats) => {
+      res.setHeader('Content-Type', content.contentType);
+      if (!err) res.setHeader('Content-Length', String(stats.size));
+      stream.pipe(res);
+    });
   });
   stream.once('error', (err) => {
     if (res.headersSent) {

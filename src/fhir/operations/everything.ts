@@ -15,6 +15,7 @@ import type { FhirContext } from '../context';
 import { parseInstant } from '../history';
 import { decodeCursor, encodeCursor, pageSize } from '../paging';
 import { liveRecord } from '../read';
+import { searchAccess } from '../search';
 import type { FhirRequest, FhirResponse } from '../types';
 
 const PARAMETERS = new Set(['_since', '_type', '_count', '_cursor', '_format', '_pretty']);
@@ -37,8 +38,10 @@ interface Found {
 
 export async function everything(ctx: FhirContext, req: FhirRequest, id: string): Promise<FhirResponse> {
   await liveRecord(ctx, 'Patient', id, req);
-  // What the caller may see: ANDed into every query below, the compartment's and the referenced resources'.
-  const scope = (ctx.access ? await ctx.access.readFilter(req.access, 's') : undefined) ?? {};
+  // What the caller may see: ANDed into every query below, the compartment's and the referenced resources', and
+  // checked again on every record that leaves (as search does).
+  const seen: string[] = [];
+  const { scope = {}, admit = () => true } = await searchAccess(ctx, req, seen);
   const params = new Map<string, string>();
   for (const [name, value] of req.query) {
     if (!PARAMETERS.has(name)) throw invalid(`Patient/$everything does not support the parameter '${name.slice(0, 40)}'; it supports _since, _type and _count`, name);
@@ -56,15 +59,16 @@ export async function everything(ctx: FhirContext, req: FhirRequest, id: string)
   const found: Found[] = [];
   if (cursor.p === 'c') {
     const rows = await page(ctx, and([narrowed, member]), cursor.a, count + 1);
-    found.push(...rows.map((record) => ({ record, part: 'c' as const })));
+    found.push(...rows.filter(admit).map((record) => ({ record, part: 'c' as const })));
   }
   if (found.length <= count) {
     const referenced = await referencedKeys(ctx, and([scope, member]), cursor.p === 'r' ? cursor.a : '');
     if (referenced.length) {
       const rows = await page(ctx, and([narrowed, { _id: { $in: referenced } }, { compartments: { $ne: `Patient/${id}` } }]), '', count + 1 - found.length);
-      found.push(...rows.map((record) => ({ record, part: 'r' as const })));
+      found.push(...rows.filter(admit).map((record) => ({ record, part: 'r' as const })));
     }
   }
+  await ctx.access?.note(req.access, 's', seen);
   const more = found.length > count;
   const shown = found.slice(0, count);
   const last = shown[shown.length - 1];
@@ -82,9 +86,10 @@ export async function everything(ctx: FhirContext, req: FhirRequest, id: string)
   return { status: 200, resource: bundle };
 }
 
+/** Whole records (the final access check reads their index fields and compartments), after `after` in `_id` order. */
 async function page(ctx: FhirContext, filter: Filter, after: string, limit: number): Promise<ResourceRecord[]> {
   const query = after ? and([filter, { _id: { $gt: after } }]) : filter;
-  return (await ctx.store.find(RESOURCES, query, { sort: [['_id', 1]], limit, projection: { type: 1, id: 1, resource: 1 } })) as ResourceRecord[];
+  return (await ctx.store.find(RESOURCES, query, { sort: [['_id', 1]], limit })) as ResourceRecord[];
 }
 
 /** Keys (`Type/id`) after `after` of the resources the compartment's members reference, other Patients excepted, in order. */

@@ -8,6 +8,7 @@ import type { Resource } from 'fhir/r4';
 import { download, fetchClient, kickOff, listen, pathOf, poll, type BulkClient, type Manifest } from '../../fixtures/bulk-export';
 import { patientRecords, putAll, SHARED } from '../../fixtures/clinical-records';
 import { BASE_URL, startTestServer, type TestServer } from '../../fixtures/server';
+import { RESOURCES } from '../../../src/storage/records';
 
 type Json = Record<string, unknown>;
 
@@ -208,6 +209,31 @@ describe('Bulk Data export files expire (EXPORT_RETENTION_SECONDS)', () => {
       assert.equal((await client.get(statusPath)).status, 404);
       assert.equal((await client.get(file)).status, 404);
       assert.deepEqual(readdirSync(exportDir), [], 'the files are removed');
+    } finally {
+      await served.close();
+      await s.close();
+      rmSync(exportDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Bulk Data export transactionTime (bulkdata/export.html#response---complete-status)', () => {
+  it('a version stamped after transactionTime (written while the job runs) is not exported, with _since or without', async () => {
+    const exportDir = mkdtempSync(join(tmpdir(), 'export-test-'));
+    const s = await startTestServer({ env: { EXPORT_PAGE_SIZE: '2', EXPORT_DIR: exportDir } });
+    const served = await listen(s.app);
+    try {
+      const client = fetchClient(served.origin, s.systemToken);
+      await putAll(s.router, [...patientRecords('p1'), ...patientRecords('p2')]);
+      // As a write committed while the job runs would be: stamped after the horizon the kick-off fixed.
+      const later = '2999-01-01T00:00:00.000Z';
+      const resource = { resourceType: 'Patient', id: 'p0-later', meta: { versionId: '1', lastUpdated: later } };
+      await s.store.transaction((tx) => tx.insert(RESOURCES, { _id: 'Patient/p0-later', type: 'Patient', id: 'p0-later', versionId: 1, lastUpdated: later, deleted: false, resource, idx: {}, compartments: [] }));
+      for (const query of ['_type=Patient', '_type=Patient&_since=2000-01-01T00:00:00Z']) {
+        const manifest = JSON.parse((await poll(client, await kickOff(client, `/fhir/$export?${query}`))).text) as Manifest;
+        assert.ok(manifest.transactionTime < later);
+        assert.deepEqual(((await download(client, manifest)).get('Patient') ?? []).map((r) => String(r.id)).sort(), ['p1', 'p2'], query);
+      }
     } finally {
       await served.close();
       await s.close();

@@ -9,7 +9,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OperationOutcome } from 'fhir/r4';
 import type { Clock } from '../../../core/clock';
-import { StorageConflict, type Filter, type Store } from '../../../storage/port';
+import { StorageConflict, type Doc, type Filter, type Store } from '../../../storage/port';
 import type { SearchService } from '../../../search/service';
 import type { Logger } from '../../../http/logger';
 import { ERROR_FILE, EXPORT_JOBS, loadJob, type ExportJob } from './jobs';
@@ -28,6 +28,8 @@ export interface ExportRunnerOptions {
   patientCompartmentTypes: readonly string[];
   /** The access filter of a job's requester, decided when the job runs (src/access/control.ts); none = unrestricted. */
   scopeOf?: (job: ExportJob) => Promise<Filter>;
+  /** The final check of one record against such a filter (src/access/control.ts `test`). */
+  admits?: (scope: Filter, record: Doc) => boolean;
 }
 
 export interface JobProgress {
@@ -133,8 +135,10 @@ export class ExportRunner {
     let job: ExportJob = { ...accepted, status: 'running' };
     try {
       if (!(await this.save(job))) return;
+      const scope = this.options.scopeOf ? await this.options.scopeOf(job) : {};
+      const admits = this.options.admits;
       job = await writeJob(
-        { store: this.options.store, search: this.options.search, pageSize: this.options.pageSize, dir, scope: this.options.scopeOf ? await this.options.scopeOf(job) : {} },
+        { store: this.options.store, search: this.options.search, pageSize: this.options.pageSize, dir, scope, ...(admits && Object.keys(scope).length > 0 ? { admit: (record) => admits(scope, record) } : {}) },
         job,
         {
           interrupted: () => this.stopping || this.cancelled.has(id),
