@@ -5,7 +5,8 @@
  * Usage: npx tsx bench/search-latency.ts [patients=1000] [samples=200] [passes=2] [--baseline=<patients>]
  *   Every pass measures every shape; the first pass after start-up also meets the collection of the freshly
  *   loaded heap (seconds on a 13 GB heap).
- *   (1000 patients = 100,000 resources; 10000 = 1,000,000. The data directory is kept in .bench-data/ and reused.)
+ *   (1000 patients = 100,000 resources; 10000 = 1,000,000. The data directory is kept in .bench-data/population-<patients>
+ *   and reused; bench/support/build-population.ts builds it when missing.)
  *   With --baseline=1000, a second server on that population is measured in the same run, the two taking turns
  *   request by request, and the p50 ratio per shape is printed per pass and as the median over passes: the
  *   figure for the 1.5x goal (`npx tsx bench/search-latency.ts 10000 200 5 --baseline=1000`; needs ~15 GB).
@@ -14,38 +15,9 @@
  *   without another start-up).
  */
 import type { ChildProcess } from 'node:child_process';
-import type { Patient } from 'fhir/r4';
 import { authorizationFor, startPopulatedServer } from './support/populated-server';
 import { percentile } from './support/stats';
-import { patientBundle } from './support/population';
-
-interface Shape {
-  name: string;
-  /** Query for sample i (varies the values so caches do not flatter the figure). */
-  url: (i: number) => string;
-}
-
-function shapes(patients: number): Shape[] {
-  const patient = (i: number) => `p${(i * 7919) % patients}`;
-  const family = (i: number) => ((patientBundle((i * 7919) % patients)[0] as Patient).name?.[0]?.family ?? '');
-  const codes = ['8867-4', '8480-6', '29463-7', '2339-0', '718-7'];
-  const code = (i: number) => encodeURIComponent(`http://loinc.org|${codes[i % codes.length]}`);
-  return [
-    { name: 'Patient?name=', url: (i) => `/Patient?name=${encodeURIComponent(family(i).slice(0, 5))}` },
-    { name: 'Patient?identifier=', url: (i) => `/Patient?identifier=${encodeURIComponent(`http://hospital.example.org/mrn|MRN${String((i * 7919) % patients).padStart(8, '0')}`)}` },
-    { name: 'Patient?birthdate=ge', url: (i) => `/Patient?birthdate=ge${2000 + (i % 20)}-01-01` },
-    { name: 'Observation?patient=&code=', url: (i) => `/Observation?patient=${patient(i)}&code=${code(i)}` },
-    { name: 'Observation?code=&date=ge', url: (i) => `/Observation?code=${code(i)}&date=ge2025-12-${String(1 + (i % 28)).padStart(2, '0')}` },
-    { name: 'Condition?patient=', url: (i) => `/Condition?patient=${patient(i)}` },
-    { name: 'Observation?subject.name= (chain)', url: (i) => `/Observation?subject:Patient.name=${encodeURIComponent(family(i))}` },
-    { name: 'Patient?_has:Observation:patient:code=', url: (i) => `/Patient?_has:Observation:patient:code=${encodeURIComponent(`http://loinc.org|${RARE_CODE}`)}&_count=${10 + (i % 10)}` },
-    { name: 'Patient?_id=&_revinclude=Observation:patient', url: (i) => `/Patient?_id=${patient(i)}&_revinclude=Observation:patient` },
-  ];
-}
-
-/** A lab code present on about 1 patient in 50 (see population.ts), so `_has` has a selective inner query. */
-const RARE_CODE = '94500-6';
-
+import { pageWalkStart, shapes } from './support/search-shapes';
 
 /** `Bearer <system token>`: from BENCH_TOKEN for a server given by URL, else signed with the local key of the started one. */
 const givenToken = process.env.BENCH_TOKEN ? `Bearer ${process.env.BENCH_TOKEN}` : '';
@@ -134,7 +106,7 @@ async function measure(targets: Target[], samples: number): Promise<Map<string, 
   const pageTimes = targets.map(() => [] as number[]);
   for (let i = 0; i < Math.max(20, samples / 10); i++) {
     for (let k = 0; k < targets.length; k++) {
-      let next: string | undefined = `/Observation?patient=p${(i * 7919) % targets[k].patients}&_count=20`;
+      let next: string | undefined = pageWalkStart(targets[k].patients, i);
       while (next) {
         const { ms, body } = await timeGet(targets[k].base, next);
         pageTimes[k].push(ms);

@@ -1,6 +1,6 @@
 /**
- * Footprint of the embedded store (LMDB) on the search-latency population (bench/search-latency.ts writes it to
- * .bench-data/population-<patients>; run that first): start-up of the built server (`npm start` flags) to the
+ * Footprint of the embedded store (LMDB) on the search-latency population (.bench-data/population-<patients>,
+ * built by bench/support/build-population.ts when missing): start-up of the built server (`npm start` flags) to the
  * first answered read (median of several starts); JS heap and anonymous RSS of the server after start-up and after
  * the search-latency query mix (from a diagnostic report and /proc); data directory size, and after
  * `store:compact` on a copy.
@@ -11,6 +11,8 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactDataDir } from '../src/storage/embedded/lmdb-maintenance';
+import { buildPopulation } from './support/build-population';
+import { populationDir } from './support/populated-server';
 import { median, ROOT, START_FLAGS, startServerProcess } from './support/processes';
 
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
@@ -54,8 +56,8 @@ async function memory(child: ChildProcess, reportDir: string): Promise<{ heap: n
 
 async function main(): Promise<void> {
   const [patients = 1000, starts = 3, samples = 50] = process.argv.slice(2).map(Number);
-  const dataDir = join(ROOT, '.bench-data', `population-${patients}`);
-  if (!existsSync(join(dataDir, '.complete'))) throw new Error(`no population at ${dataDir}: run npx tsx bench/search-latency.ts ${patients} first`);
+  const dataDir = populationDir(patients);
+  if (!existsSync(join(dataDir, '.complete'))) await buildPopulation(patients, dataDir);
   execSync('npx tsc -p tsconfig.build.json', { cwd: ROOT, stdio: 'inherit' });
   const reportDir = mkdtempSync(join(tmpdir(), 'bench-footprint-'));
   const port = 18700 + Math.floor(Math.random() * 500);
