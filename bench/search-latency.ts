@@ -1,6 +1,7 @@
 /**
  * Search latency over HTTP on the embedded store, with the deterministic synthetic population
- * (bench/support/population.ts, ~100 resources per patient). Prints p50/p95 per query shape.
+ * (bench/support/population.ts, ~100 resources per patient). Prints p50/p95 per query shape, and for a server
+ * started here its CPU time per request (/proc; steadier than wall clock on a loaded machine).
  * Goals (issue 3): p50 <= 5 ms and p95 <= 20 ms at 100,000 resources; p50 at 1,000,000 <= 1.5x p50 at 100,000.
  * Usage: npx tsx bench/search-latency.ts [patients=1000] [samples=200] [passes=2] [--baseline=<patients>]
  *   Every pass measures every shape; the first pass after start-up also meets the collection of the freshly
@@ -15,6 +16,7 @@
  *   without another start-up).
  */
 import type { ChildProcess } from 'node:child_process';
+import { cpuSeconds } from './support/cpu';
 import { authorizationFor, startPopulatedServer } from './support/populated-server';
 import { percentile } from './support/stats';
 import { pageWalkStart, shapes } from './support/search-shapes';
@@ -72,14 +74,15 @@ async function main(): Promise<void> {
  * p50 ratio is printed. Returns the ratio per shape (empty without a baseline).
  */
 async function measure(targets: Target[], samples: number): Promise<Map<string, number>> {
-  const columns = targets.map((t) => `${(t.patients * 100).toLocaleString('en')}`.padStart(18)).join('');
-  process.stdout.write(`${'query'.padEnd(48)}${columns}${targets.length === 2 ? '   ratio' : ''}  (p50 / p95 ms, hits)\n`);
+  const columns = targets.map((t) => `${(t.patients * 100).toLocaleString('en')}`.padStart(24)).join('');
+  process.stdout.write(`${'query'.padEnd(48)}${columns}${targets.length === 2 ? '   ratio' : ''}  (p50 / p95 ms, hits, server CPU ms per request)\n`);
   const ratios = new Map<string, number>();
-  const report = (name: string, times: number[][], hits: number[]): void => {
+  const report = (name: string, times: number[][], hits: number[], cpu: number[]): void => {
     const cells = times.map((t, k) => {
       t.sort((a, b) => a - b);
       const hitText = hits[k] >= 0 ? ` ${(hits[k] / samples).toFixed(0).padStart(3)}` : '    ';
-      return `${percentile(t, 50).toFixed(2).padStart(6)} /${percentile(t, 95).toFixed(2).padStart(6)}${hitText}`;
+      const cpuText = Number.isFinite(cpu[k]) ? ((cpu[k] * 1000) / t.length).toFixed(2).padStart(6) : '     -';
+      return `${percentile(t, 50).toFixed(2).padStart(6)} /${percentile(t, 95).toFixed(2).padStart(6)}${hitText}${cpuText}`;
     });
     let line = `${name.padEnd(48)}${cells.join('')}`;
     if (times.length === 2) {
@@ -94,6 +97,7 @@ async function measure(targets: Target[], samples: number): Promise<Map<string, 
     for (let i = 0; i < 10; i++) for (let k = 0; k < targets.length; k++) await timeGet(targets[k].base, shapeLists[k][s].url(i + 100000));
     const times = targets.map(() => [] as number[]);
     const hits = targets.map(() => 0);
+    const cpu = targets.map((t) => -cpuSeconds(t.child?.pid));
     for (let i = 0; i < samples; i++) {
       for (let k = 0; k < targets.length; k++) {
         const { ms, body } = await timeGet(targets[k].base, shapeLists[k][s].url(i));
@@ -101,9 +105,11 @@ async function measure(targets: Target[], samples: number): Promise<Map<string, 
         hits[k] += body.entry?.length ?? 0;
       }
     }
-    report(shapeLists[0][s].name, times, hits);
+    targets.forEach((t, k) => (cpu[k] += cpuSeconds(t.child?.pid)));
+    report(shapeLists[0][s].name, times, hits, cpu);
   }
   const pageTimes = targets.map(() => [] as number[]);
+  const pageCpu = targets.map((t) => -cpuSeconds(t.child?.pid));
   for (let i = 0; i < Math.max(20, samples / 10); i++) {
     for (let k = 0; k < targets.length; k++) {
       let next: string | undefined = pageWalkStart(targets[k].patients, i);
@@ -115,7 +121,8 @@ async function measure(targets: Target[], samples: number): Promise<Map<string, 
       }
     }
   }
-  report('_count=20 page walk (per page)', pageTimes, targets.map(() => -1));
+  targets.forEach((t, k) => (pageCpu[k] += cpuSeconds(t.child?.pid)));
+  report('_count=20 page walk (per page)', pageTimes, targets.map(() => -1), pageCpu);
   return ratios;
 }
 
