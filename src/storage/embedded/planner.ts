@@ -146,10 +146,12 @@ function idOrderPlan(best: CostedPlan, singles: CostedPlan[], walk: CostedPlan |
   // Past walkLosesAt entries the walk costs more than filterCost; past settlesAt the intersection's costs no
   // longer grow with the domain (every min() below saturates), so counting further changes no decision.
   const walkLosesAt = Math.ceil((filterCost / DOCUMENT_COST) * Math.max(1, best.estimate / (WALK_SAFETY * want)));
-  const probe = Math.max(0, ...singles.map((p) => p.estimate));
-  const settlesAt = Math.ceil((best.estimate * probe) / Math.max(1, want));
+  // Without a plan to intersect with, only the walk needs the domain: a count up to where the walk loses stays
+  // small however many records the type has (counting it to the cap cost ~1 ms per query at 1,000,000).
+  const probe = intersectionProbe(best, singles);
+  const settlesAt = probe ? Math.ceil((best.estimate * probe.estimate) / Math.max(1, want)) : 0;
   const domain = walk.plan.index.countUpTo(walk.plan.intervals, Math.min(COUNT_CAP, Math.max(walkLosesAt, settlesAt) + 1));
-  const intersection = intersectionPlan(best, singles, domain, want, reverse);
+  const intersection = probe ? intersectionPlan(best, probe, domain, want, reverse) : null;
   if (intersection) return intersection;
   const walkCost = DOCUMENT_COST * Math.min(domain, (want * domain * WALK_SAFETY) / Math.max(1, best.estimate));
   return walkCost < filterCost ? { plan: walk.plan, estimate: walkCost } : best;
@@ -164,11 +166,7 @@ function idOrderPlan(best: CostedPlan, singles: CostedPlan[], walk: CostedPlan |
  */
 function withLookups(best: CostedPlan, singles: CostedPlan[] | undefined): CostedPlan {
   if (best.plan.kind !== 'index' || !best.plan.byId || !singles) return best;
-  const applied = new Set(best.used?.map(criterionOf));
-  const checks = singles
-    .filter((p) => p.plan !== best.plan && p.plan.kind === 'index' && p.plan.byId && p.used?.some((c) => !applied.has(criterionOf(c))))
-    .sort((a, b) => a.estimate - b.estimate)
-    .map((p) => p.plan as Extract<Plan, { kind: 'index' }>);
+  const checks = narrowingPlans(best, singles).map((p) => p.plan as Extract<Plan, { kind: 'index' }>);
   if (checks.length === 0) return best;
   return { ...best, plan: { kind: 'lookup', build: best.plan, checks, sorted: best.plan.sorted } };
 }
@@ -188,18 +186,25 @@ function idOrdered(plan: Plan, reverse: boolean): Plan | null {
  * want × domain / probe documents, while the intersection reads about want × domain / build probe entries and
  * tests only the page's documents.
  */
-function intersectionPlan(best: CostedPlan, singles: CostedPlan[], domain: number, want: number, reverse: boolean): CostedPlan | null {
-  if (best.plan.kind !== 'index') return null;
-  const applied = new Set(best.used?.map(criterionOf));
-  const probe = singles
-    .filter((p) => p.plan.kind === 'index' && p.plan.byId && p.used?.some((c) => !applied.has(criterionOf(c))))
-    .sort((a, b) => a.estimate - b.estimate)[0];
-  if (!probe || probe.plan.kind !== 'index') return null;
+function intersectionPlan(best: CostedPlan, probe: CostedPlan, domain: number, want: number, reverse: boolean): CostedPlan | null {
+  if (best.plan.kind !== 'index' || probe.plan.kind !== 'index') return null;
   const build = best.estimate;
   const sortedCost = build + DOCUMENT_COST * Math.min(build, (want * domain) / Math.max(1, probe.estimate));
   const intersectCost = build + Math.min(probe.estimate, (want * domain) / Math.max(1, build)) + DOCUMENT_COST * want;
   if (intersectCost >= sortedCost) return null;
   return { plan: { kind: 'intersect', build: best.plan, probe: { ...probe.plan, reverse, sorted: true }, sorted: true }, estimate: intersectCost };
+}
+
+/** The narrowest whole-tuple plan (ids in id order) applying a criterion the best plan does not, if any. */
+const intersectionProbe = (best: CostedPlan, singles: CostedPlan[]): CostedPlan | undefined => narrowingPlans(best, singles)[0];
+
+/** Whole-tuple plans that apply a criterion `best` does not, narrowest first. */
+function narrowingPlans(best: CostedPlan, singles: CostedPlan[]): CostedPlan[] {
+  if (best.plan.kind !== 'index') return [];
+  const applied = new Set(best.used?.map(criterionOf));
+  return singles
+    .filter((p) => p.plan.kind === 'index' && p.plan.byId && p.used?.some((c) => !applied.has(criterionOf(c))))
+    .sort((a, b) => a.estimate - b.estimate);
 }
 
 /**
