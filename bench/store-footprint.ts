@@ -7,7 +7,7 @@
  * Usage: npx tsx bench/store-footprint.ts [patients=1000] [starts=3] [samples=50] [--no-compact]   (builds dist/ first)
  *   --no-compact: the data directory's size only, without the compacting copy (minutes and twice the disk at 1M).
  */
-import { execFileSync, execSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, execSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,11 +81,15 @@ async function main(): Promise<void> {
     const { child, token } = await startOnce(dataDir, port, reportDir);
     try {
       const atStart = await memory(child, reportDir);
-      execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/search-latency.ts'), String(patients), String(samples), '1'], {
+      // Spawned, not run synchronously: this process must keep reading the server's log (its stdout pipe), or the
+      // server blocks writing to it once the pipe is full.
+      const mix = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/search-latency.ts'), String(patients), String(samples), '1'], {
         cwd: ROOT,
         env: { ...process.env, BENCH_SERVER_URL: `http://127.0.0.1:${port}/fhir`, BENCH_TOKEN: token },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
+      const code = await new Promise((resolve) => mix.on('exit', resolve));
+      if (code !== 0) throw new Error(`the query mix exited with ${code}`);
       const afterMix = await memory(child, reportDir);
       for (const [label, m] of [['after start-up', atStart], ['after the query mix', afterMix]] as const) {
         process.stdout.write(`  ${label.padEnd(20)} JS heap ${mb(m.heap)}, anonymous RSS ${mb(m.anon)}, RSS ${mb(m.rss)} (the rest is the file-backed map)\n`);
