@@ -233,7 +233,8 @@ function singleIndexPlans(conditions: Condition[], indexes: IndexView[]): Costed
   // Counted with growing caps (FIRST_COUNT_CAP) until one range is counted exactly: the others reached the cap,
   // so they cannot be the narrowest, and their estimate is that cap, a lower bound (ties keep the first).
   let estimates: number[] = [];
-  for (let cap = Math.min(FIRST_COUNT_CAP, COUNT_CAP); ; cap = Math.min(cap * 8, COUNT_CAP)) {
+  // (A lone plan has nothing to lose against: one count, to COUNT_CAP.)
+  for (let cap = kept.length > 1 ? Math.min(FIRST_COUNT_CAP, COUNT_CAP) : COUNT_CAP; ; cap = Math.min(cap * 8, COUNT_CAP)) {
     estimates = kept.map(({ index, bounds }) => index.countUpTo(bounds.intervals, cap));
     if (cap >= COUNT_CAP || estimates.some((e) => e < cap)) break;
   }
