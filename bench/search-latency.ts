@@ -10,7 +10,7 @@
  *   and reused; bench/support/build-population.ts builds it when missing.)
  *   With --baseline=1000, a second server on that population is measured in the same run, the two taking turns
  *   request by request, and the p50 ratio per shape is printed per pass and as the median over passes: the
- *   figure for the 1.5x goal (`npx tsx bench/search-latency.ts 10000 200 5 --baseline=1000`; needs ~15 GB).
+ *   figure for the 1.5x goal (`npx tsx bench/search-latency.ts 10000 200 5 --baseline=1000`; the 1M directory takes ~9 GB of disk).
  *   With BENCH_SERVER_URL (and BENCH_BASELINE_URL for the baseline), e.g. http://127.0.0.1:18600/fhir, the
  *   queries go to a server already running on that population instead (to profile it, or to measure again
  *   without another start-up).
