@@ -1,51 +1,25 @@
 /**
  * Search latency over HTTP on the embedded store, with the deterministic synthetic population
- * (bench/support/population.ts, ~100 resources per patient). Prints p50/p95 per query shape.
+ * (bench/support/population.ts, ~100 resources per patient). Prints p50/p95 per query shape, and for a server
+ * started here its CPU time per request (/proc; steadier than wall clock on a loaded machine).
  * Goals (issue 3): p50 <= 5 ms and p95 <= 20 ms at 100,000 resources; p50 at 1,000,000 <= 1.5x p50 at 100,000.
  * Usage: npx tsx bench/search-latency.ts [patients=1000] [samples=200] [passes=2] [--baseline=<patients>]
  *   Every pass measures every shape; the first pass after start-up also meets the collection of the freshly
  *   loaded heap (seconds on a 13 GB heap).
- *   (1000 patients = 100,000 resources; 10000 = 1,000,000. The data directory is kept in .bench-data/ and reused.)
+ *   (1000 patients = 100,000 resources; 10000 = 1,000,000. The data directory is kept in .bench-data/population-<patients>
+ *   and reused; bench/support/build-population.ts builds it when missing.)
  *   With --baseline=1000, a second server on that population is measured in the same run, the two taking turns
  *   request by request, and the p50 ratio per shape is printed per pass and as the median over passes: the
- *   figure for the 1.5x goal (`npx tsx bench/search-latency.ts 10000 200 5 --baseline=1000`; needs ~15 GB).
+ *   figure for the 1.5x goal (`npx tsx bench/search-latency.ts 10000 200 5 --baseline=1000`; the 1M directory takes ~9 GB of disk).
  *   With BENCH_SERVER_URL (and BENCH_BASELINE_URL for the baseline), e.g. http://127.0.0.1:18600/fhir, the
  *   queries go to a server already running on that population instead (to profile it, or to measure again
  *   without another start-up).
  */
 import type { ChildProcess } from 'node:child_process';
-import type { Patient } from 'fhir/r4';
+import { cpuSeconds } from './support/cpu';
 import { authorizationFor, startPopulatedServer } from './support/populated-server';
 import { percentile } from './support/stats';
-import { patientBundle } from './support/population';
-
-interface Shape {
-  name: string;
-  /** Query for sample i (varies the values so caches do not flatter the figure). */
-  url: (i: number) => string;
-}
-
-function shapes(patients: number): Shape[] {
-  const patient = (i: number) => `p${(i * 7919) % patients}`;
-  const family = (i: number) => ((patientBundle((i * 7919) % patients)[0] as Patient).name?.[0]?.family ?? '');
-  const codes = ['8867-4', '8480-6', '29463-7', '2339-0', '718-7'];
-  const code = (i: number) => encodeURIComponent(`http://loinc.org|${codes[i % codes.length]}`);
-  return [
-    { name: 'Patient?name=', url: (i) => `/Patient?name=${encodeURIComponent(family(i).slice(0, 5))}` },
-    { name: 'Patient?identifier=', url: (i) => `/Patient?identifier=${encodeURIComponent(`http://hospital.example.org/mrn|MRN${String((i * 7919) % patients).padStart(8, '0')}`)}` },
-    { name: 'Patient?birthdate=ge', url: (i) => `/Patient?birthdate=ge${2000 + (i % 20)}-01-01` },
-    { name: 'Observation?patient=&code=', url: (i) => `/Observation?patient=${patient(i)}&code=${code(i)}` },
-    { name: 'Observation?code=&date=ge', url: (i) => `/Observation?code=${code(i)}&date=ge2025-12-${String(1 + (i % 28)).padStart(2, '0')}` },
-    { name: 'Condition?patient=', url: (i) => `/Condition?patient=${patient(i)}` },
-    { name: 'Observation?subject.name= (chain)', url: (i) => `/Observation?subject:Patient.name=${encodeURIComponent(family(i))}` },
-    { name: 'Patient?_has:Observation:patient:code=', url: (i) => `/Patient?_has:Observation:patient:code=${encodeURIComponent(`http://loinc.org|${RARE_CODE}`)}&_count=${10 + (i % 10)}` },
-    { name: 'Patient?_id=&_revinclude=Observation:patient', url: (i) => `/Patient?_id=${patient(i)}&_revinclude=Observation:patient` },
-  ];
-}
-
-/** A lab code present on about 1 patient in 50 (see population.ts), so `_has` has a selective inner query. */
-const RARE_CODE = '94500-6';
-
+import { pageWalkStart, shapes } from './support/search-shapes';
 
 /** `Bearer <system token>`: from BENCH_TOKEN for a server given by URL, else signed with the local key of the started one. */
 const givenToken = process.env.BENCH_TOKEN ? `Bearer ${process.env.BENCH_TOKEN}` : '';
@@ -100,14 +74,15 @@ async function main(): Promise<void> {
  * p50 ratio is printed. Returns the ratio per shape (empty without a baseline).
  */
 async function measure(targets: Target[], samples: number): Promise<Map<string, number>> {
-  const columns = targets.map((t) => `${(t.patients * 100).toLocaleString('en')}`.padStart(18)).join('');
-  process.stdout.write(`${'query'.padEnd(48)}${columns}${targets.length === 2 ? '   ratio' : ''}  (p50 / p95 ms, hits)\n`);
+  const columns = targets.map((t) => `${(t.patients * 100).toLocaleString('en')}`.padStart(24)).join('');
+  process.stdout.write(`${'query'.padEnd(48)}${columns}${targets.length === 2 ? '   ratio' : ''}  (p50 / p95 ms, hits, server CPU ms per request)\n`);
   const ratios = new Map<string, number>();
-  const report = (name: string, times: number[][], hits: number[]): void => {
+  const report = (name: string, times: number[][], hits: number[], cpu: number[]): void => {
     const cells = times.map((t, k) => {
       t.sort((a, b) => a - b);
       const hitText = hits[k] >= 0 ? ` ${(hits[k] / samples).toFixed(0).padStart(3)}` : '    ';
-      return `${percentile(t, 50).toFixed(2).padStart(6)} /${percentile(t, 95).toFixed(2).padStart(6)}${hitText}`;
+      const cpuText = Number.isFinite(cpu[k]) ? ((cpu[k] * 1000) / t.length).toFixed(2).padStart(6) : '     -';
+      return `${percentile(t, 50).toFixed(2).padStart(6)} /${percentile(t, 95).toFixed(2).padStart(6)}${hitText}${cpuText}`;
     });
     let line = `${name.padEnd(48)}${cells.join('')}`;
     if (times.length === 2) {
@@ -122,6 +97,7 @@ async function measure(targets: Target[], samples: number): Promise<Map<string, 
     for (let i = 0; i < 10; i++) for (let k = 0; k < targets.length; k++) await timeGet(targets[k].base, shapeLists[k][s].url(i + 100000));
     const times = targets.map(() => [] as number[]);
     const hits = targets.map(() => 0);
+    const cpu = targets.map((t) => -cpuSeconds(t.child?.pid));
     for (let i = 0; i < samples; i++) {
       for (let k = 0; k < targets.length; k++) {
         const { ms, body } = await timeGet(targets[k].base, shapeLists[k][s].url(i));
@@ -129,12 +105,14 @@ async function measure(targets: Target[], samples: number): Promise<Map<string, 
         hits[k] += body.entry?.length ?? 0;
       }
     }
-    report(shapeLists[0][s].name, times, hits);
+    targets.forEach((t, k) => (cpu[k] += cpuSeconds(t.child?.pid)));
+    report(shapeLists[0][s].name, times, hits, cpu);
   }
   const pageTimes = targets.map(() => [] as number[]);
+  const pageCpu = targets.map((t) => -cpuSeconds(t.child?.pid));
   for (let i = 0; i < Math.max(20, samples / 10); i++) {
     for (let k = 0; k < targets.length; k++) {
-      let next: string | undefined = `/Observation?patient=p${(i * 7919) % targets[k].patients}&_count=20`;
+      let next: string | undefined = pageWalkStart(targets[k].patients, i);
       while (next) {
         const { ms, body } = await timeGet(targets[k].base, next);
         pageTimes[k].push(ms);
@@ -143,7 +121,8 @@ async function measure(targets: Target[], samples: number): Promise<Map<string, 
       }
     }
   }
-  report('_count=20 page walk (per page)', pageTimes, targets.map(() => -1));
+  targets.forEach((t, k) => (pageCpu[k] += cpuSeconds(t.child?.pid)));
+  report('_count=20 page walk (per page)', pageTimes, targets.map(() => -1), pageCpu);
   return ratios;
 }
 

@@ -186,6 +186,7 @@ function repeatsIds(plan: Plan): boolean {
   if (plan.kind === 'ids') return false;
   if (plan.kind === 'index') return !(plan.byId && plan.intervals.length === 1);
   if (plan.kind === 'intersect') return repeatsIds(plan.probe);
+  if (plan.kind === 'lookup') return repeatsIds(plan.build);
   return true;
 }
 
@@ -235,6 +236,12 @@ function* planIds(plan: Plan): Generator<string> {
         return;
       }
       for (const id of planIds(probe)) if (members.has(id)) yield id;
+      return;
+    }
+    case 'lookup': {
+      const { checks } = plan;
+      const kept = (id: string): boolean => checks.every((c) => c.intervals.some((interval) => c.index.holds(interval.start, id)));
+      for (const id of planIds(plan.build)) if (kept(id)) yield id;
       return;
     }
     case 'scan':

@@ -35,6 +35,8 @@ export interface IndexView {
   keptIds(interval: KeyInterval, keep: (id: string) => boolean): Generator<string>;
   /** Calls `fn` with the id of every entry in the intervals (key order; ids may repeat). */
   forEachId(intervals: KeyInterval[], wholeTuples: boolean, fn: (id: string) => void): void;
+  /** Whether the index holds the entry of document `id` under the whole key tuple `tuple` (a point lookup). */
+  holds(tuple: string, id: string): boolean;
   /** Number of entries in the intervals, counted up to `cap` (the result is `cap` when there are at least as many). */
   countUpTo(intervals: KeyInterval[], cap: number): number;
 }

@@ -10,7 +10,7 @@ import type { DocumentCache } from './document-cache';
 import type { IndexView } from './index-view';
 import { decodeDocument, rangeEnd } from './lmdb-layout';
 import type { LmdbIndex } from './lmdb-index';
-import { freeze } from './projection';
+import { parseRecord } from './lazy-index-fields';
 
 export class LmdbCollection extends QueryableCollection {
   /** Key prefix of the documents (PrefixTable); none until the collection is first written. */
@@ -41,7 +41,7 @@ export class LmdbCollection extends QueryableCollection {
     const value = read(() => this.docs.getBinaryFast(key), this.name, id);
     if (value === undefined) return undefined;
     const json = decodeDocument(value, this.name, id);
-    const doc = freeze(JSON.parse(json) as Doc);
+    const doc = parseRecord(json);
     this.cache.set(key, doc, json.length);
     return doc;
   }

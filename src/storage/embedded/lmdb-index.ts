@@ -134,6 +134,10 @@ export class LmdbIndex implements IndexView {
     }
   }
 
+  holds(tuple: string, id: string): boolean {
+    return this.db.doesExist(this.prefix + tuple + id);
+  }
+
   /**
    * Entries in the intervals, up to `cap`. Both native cursor walks cost per entry passed: skipping to an offset
    * does not stop at the range's end (it costs the offset however small the range), counting costs the whole

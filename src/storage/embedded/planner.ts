@@ -33,7 +33,12 @@ export type Plan =
     }
   | { kind: 'union'; plans: Plan[] }
   /** Ids of `probe` (an id-ordered scan) that `build` also yields, in id order; read from the indexes alone. */
-  | { kind: 'intersect'; build: Plan; probe: Plan; sorted: true };
+  | { kind: 'intersect'; build: Plan; probe: Plan; sorted: true }
+  /**
+   * Ids of `build` (one index's whole-tuple intervals) for which every check index holds an entry under one of
+   * its whole tuples: a point lookup per id (index key = tuple + id), no document touched. In `build`'s order.
+   */
+  | { kind: 'lookup'; build: Extract<Plan, { kind: 'index' }>; checks: Array<Extract<Plan, { kind: 'index' }>>; sorted: boolean };
 
 /**
  * Conditions that every candidate of the plan meets, because the plan's index bounds fix them to points and the
@@ -47,6 +52,8 @@ export function enforcedBy(plan: Plan): readonly Condition[] {
       return plan.exact ?? [];
     case 'intersect':
       return [...enforcedBy(plan.build), ...enforcedBy(plan.probe)];
+    case 'lookup':
+      return [...enforcedBy(plan.build), ...plan.checks.flatMap(enforcedBy)];
     default:
       return [];
   }
@@ -93,6 +100,12 @@ const WALK_SAFETY = 4;
  * leans towards index-only work, whose cost does not depend on where matches fall in id order.
  */
 const DOCUMENT_COST = 32;
+/**
+ * Range counts are first made with this cap for every candidate plan, then with 8 times it, and so on up to
+ * COUNT_CAP, until some plan's range is counted exactly: a count on LMDB costs per entry passed, so a small range
+ * (a patient's 86 Observations) is found without first counting a large one (the 9,000 of a code) to the cap.
+ */
+const FIRST_COUNT_CAP = 64;
 
 /**
  * `want` is skip + limit of the query (Infinity without a limit). Without a sort, the filter plan with the fewest
@@ -104,11 +117,11 @@ export function choosePlan(conj: Conjunction, indexes: Iterable<IndexView>, sort
   const list = [...indexes];
   let singles: CostedPlan[] | undefined;
   const best = bestFilterPlan(conj, list, () => (singles ??= singleIndexPlans(conj.conditions, list)));
-  if (!sort || sort.length === 0) return best;
+  if (!sort || sort.length === 0) return withLookups(best, singles);
   const walk = bestWalkPlan(conj.conditions, list, sort);
   if (sort.length === 1 && sort[0][0] === '_id') {
     const ordered = idOrdered(best.plan, sort[0][1] === -1);
-    if (ordered) return { plan: ordered, estimate: best.estimate };
+    if (ordered) return withLookups({ ...best, plan: ordered }, singles);
     if (Number.isFinite(want)) return idOrderPlan(best, singles ?? [], walk, want, sort[0][1] === -1);
   }
   if (!walk || walk.plan.kind !== 'index') return best;
@@ -133,13 +146,29 @@ function idOrderPlan(best: CostedPlan, singles: CostedPlan[], walk: CostedPlan |
   // Past walkLosesAt entries the walk costs more than filterCost; past settlesAt the intersection's costs no
   // longer grow with the domain (every min() below saturates), so counting further changes no decision.
   const walkLosesAt = Math.ceil((filterCost / DOCUMENT_COST) * Math.max(1, best.estimate / (WALK_SAFETY * want)));
-  const probe = Math.max(0, ...singles.map((p) => p.estimate));
-  const settlesAt = Math.ceil((best.estimate * probe) / Math.max(1, want));
+  // Without a plan to intersect with, only the walk needs the domain: a count up to where the walk loses stays
+  // small however many records the type has (counting it to the cap cost ~1 ms per query at 1,000,000).
+  const probe = intersectionProbe(best, singles);
+  const settlesAt = probe ? Math.ceil((best.estimate * probe.estimate) / Math.max(1, want)) : 0;
   const domain = walk.plan.index.countUpTo(walk.plan.intervals, Math.min(COUNT_CAP, Math.max(walkLosesAt, settlesAt) + 1));
-  const intersection = intersectionPlan(best, singles, domain, want, reverse);
+  const intersection = probe ? intersectionPlan(best, probe, domain, want, reverse) : null;
   if (intersection) return intersection;
   const walkCost = DOCUMENT_COST * Math.min(domain, (want * domain * WALK_SAFETY) / Math.max(1, best.estimate));
   return walkCost < filterCost ? { plan: walk.plan, estimate: walkCost } : best;
+}
+
+/**
+ * A whole-tuple plan whose candidates other whole-tuple plans narrow (they apply a criterion it does not, e.g.
+ * `code=` next to `patient=`) checks each candidate id against their indexes by point lookup before any
+ * document is fetched: a lookup costs about a microsecond, fetching and parsing a stored document tens of
+ * microseconds, so the lookups pay for themselves as soon as they keep one candidate in ten from being fetched,
+ * and cost little when they keep almost all (results are the same: the filter still tests every candidate).
+ */
+function withLookups(best: CostedPlan, singles: CostedPlan[] | undefined): CostedPlan {
+  if (best.plan.kind !== 'index' || !best.plan.byId || !singles) return best;
+  const checks = narrowingPlans(best, singles).map((p) => p.plan as Extract<Plan, { kind: 'index' }>);
+  if (checks.length === 0) return best;
+  return { ...best, plan: { kind: 'lookup', build: best.plan, checks, sorted: best.plan.sorted } };
 }
 
 /**
@@ -157,18 +186,25 @@ function idOrdered(plan: Plan, reverse: boolean): Plan | null {
  * want × domain / probe documents, while the intersection reads about want × domain / build probe entries and
  * tests only the page's documents.
  */
-function intersectionPlan(best: CostedPlan, singles: CostedPlan[], domain: number, want: number, reverse: boolean): CostedPlan | null {
-  if (best.plan.kind !== 'index') return null;
-  const applied = new Set(best.used?.map(criterionOf));
-  const probe = singles
-    .filter((p) => p.plan.kind === 'index' && p.plan.byId && p.used?.some((c) => !applied.has(criterionOf(c))))
-    .sort((a, b) => a.estimate - b.estimate)[0];
-  if (!probe || probe.plan.kind !== 'index') return null;
+function intersectionPlan(best: CostedPlan, probe: CostedPlan, domain: number, want: number, reverse: boolean): CostedPlan | null {
+  if (best.plan.kind !== 'index' || probe.plan.kind !== 'index') return null;
   const build = best.estimate;
   const sortedCost = build + DOCUMENT_COST * Math.min(build, (want * domain) / Math.max(1, probe.estimate));
   const intersectCost = build + Math.min(probe.estimate, (want * domain) / Math.max(1, build)) + DOCUMENT_COST * want;
   if (intersectCost >= sortedCost) return null;
   return { plan: { kind: 'intersect', build: best.plan, probe: { ...probe.plan, reverse, sorted: true }, sorted: true }, estimate: intersectCost };
+}
+
+/** The narrowest whole-tuple plan (ids in id order) applying a criterion the best plan does not, if any. */
+const intersectionProbe = (best: CostedPlan, singles: CostedPlan[]): CostedPlan | undefined => narrowingPlans(best, singles)[0];
+
+/** Whole-tuple plans that apply a criterion `best` does not, narrowest first. */
+function narrowingPlans(best: CostedPlan, singles: CostedPlan[]): CostedPlan[] {
+  if (best.plan.kind !== 'index') return [];
+  const applied = new Set(best.used?.map(criterionOf));
+  return singles
+    .filter((p) => p.plan.kind === 'index' && p.plan.byId && p.used?.some((c) => !applied.has(criterionOf(c))))
+    .sort((a, b) => a.estimate - b.estimate);
 }
 
 /**
@@ -193,29 +229,29 @@ function singleIndexPlans(conditions: Condition[], indexes: IndexView[]): Costed
     .filter((b): b is { index: IndexView; bounds: Bounds } => b.bounds !== null);
   const dominated = (b: Bounds): boolean =>
     bounded.some(({ bounds: other }) => other.used.length > b.used.length && (other.wholeTuples || !b.wholeTuples) && b.used.every((c) => other.used.includes(c)));
-  let cap = COUNT_CAP;
-  return bounded
-    .filter(({ bounds }) => !dominated(bounds))
-    .sort((a, b) => b.bounds.constrained - a.bounds.constrained)
-    .map(({ index, bounds }) => {
-      // Counted only up to the best so far: a plan that reaches it cannot be the narrowest (ties keep the first).
-      const estimate = index.countUpTo(bounds.intervals, cap);
-      cap = Math.min(cap, estimate);
-      return {
-        plan: {
-          kind: 'index',
-          index,
-          intervals: bounds.intervals,
-          reverse: false,
-          sorted: false,
-          byId: bounds.wholeTuples,
-          idOrder: bounds.intervals.length === 1 && index.paths[index.paths.length - 1] === '_id' && bounds.fixed >= index.paths.length - 1,
-          exact: bounds.exact,
-        },
-        estimate,
-        used: bounds.used,
-      };
-    });
+  const kept = bounded.filter(({ bounds }) => !dominated(bounds)).sort((a, b) => b.bounds.constrained - a.bounds.constrained);
+  // Counted with growing caps (FIRST_COUNT_CAP) until one range is counted exactly: the others reached the cap,
+  // so they cannot be the narrowest, and their estimate is that cap, a lower bound (ties keep the first).
+  let estimates: number[] = [];
+  // (A lone plan has nothing to lose against: one count, to COUNT_CAP.)
+  for (let cap = kept.length > 1 ? Math.min(FIRST_COUNT_CAP, COUNT_CAP) : COUNT_CAP; ; cap = Math.min(cap * 8, COUNT_CAP)) {
+    estimates = kept.map(({ index, bounds }) => index.countUpTo(bounds.intervals, cap));
+    if (cap >= COUNT_CAP || estimates.some((e) => e < cap)) break;
+  }
+  return kept.map(({ index, bounds }, i) => ({
+    plan: {
+      kind: 'index',
+      index,
+      intervals: bounds.intervals,
+      reverse: false,
+      sorted: false,
+      byId: bounds.wholeTuples,
+      idOrder: bounds.intervals.length === 1 && index.paths[index.paths.length - 1] === '_id' && bounds.fixed >= index.paths.length - 1,
+      exact: bounds.exact,
+    },
+    estimate: estimates[i],
+    used: bounds.used,
+  }));
 }
 
 /** `singles`: the single-index plans of `conj.conditions` (computed once, and not at all for an id lookup). */

@@ -159,6 +159,10 @@ export class SecondaryIndex implements IndexView {
     }
   }
 
+  holds(tuple: string, id: string): boolean {
+    return this.tree.has(tuple + id);
+  }
+
   /**
    * Calls `fn` with the id of every entry in the intervals (in key order; ids may repeat), without the iterator
    * overhead of scan(). `wholeTuples`: each interval holds one whole key tuple (its start), so the id is the rest.

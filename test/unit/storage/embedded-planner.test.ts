@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Collection, CompiledFilter } from '../../../src/storage/embedded/collection';
+import type { IndexView, KeyInterval } from '../../../src/storage/embedded/index-view';
 import { choosePlan, enforcedBy, type Plan } from '../../../src/storage/embedded/planner';
 import type { Doc, Filter, SortSpec } from '../../../src/storage/port';
 import { RESOURCE_INDEXES, generateResources } from '../../contract/random-resources';
@@ -41,7 +42,8 @@ function countingTests(filter: CompiledFilter): { counting: CompiledFilter; test
   return { counting, tested: () => n };
 }
 
-const indexName = (plan: Plan): string | undefined => (plan.kind === 'index' ? plan.index.spec.name : undefined);
+/** The index whose entries produce the candidates (for a lookup plan, the one its ids come from). */
+const indexName = (plan: Plan): string | undefined => (plan.kind === 'index' ? plan.index.spec.name : plan.kind === 'lookup' ? plan.build.index.spec.name : undefined);
 
 describe('embedded index planner', () => {
   const resources = collectionWith(generateResources(3000, 1));
@@ -166,6 +168,36 @@ describe('embedded index planner', () => {
     assert.deepEqual(indexed.find(counting, { sort: [['_id', 1]], limit: 10 }).map((d) => d._id), all.slice(0, 10));
     assert.equal(tested(), 10);
     assert.deepEqual(indexed.find(filter, { sort: [['_id', -1]], limit: 10 }).map((d) => d._id), all.slice().reverse().slice(0, 10));
+  });
+
+  it('checks the ids of a patient\'s entries against the code index by point lookup, testing only documents that have both', () => {
+    const filter = new CompiledFilter({
+      type: 'Observation',
+      deleted: false,
+      'idx.ref': { $elemMatch: { p: 'subject', r: 'Patient/p3' } },
+      'idx.tok': { $elemMatch: { p: 'code', c: '789-8' } },
+    });
+    const plan = planFor(resources, filter, [['_id', 1]]);
+    assert.equal(plan.kind, 'lookup');
+    assert.deepEqual(plan.kind === 'lookup' && [plan.build.index.spec.name, plan.checks.map((c) => c.index.spec.name)], ['type_ref', ['type_tok']]);
+    const all = collectionWith(generateResources(3000, 1), []).find(filter).map((d) => d._id).sort();
+    assert.ok(all.length > 0, 'no matches');
+    const { counting, tested } = countingTests(filter);
+    assert.deepEqual(resources.find(counting, { sort: [['_id', 1]], limit: 100 }).map((d) => d._id), all);
+    assert.equal(tested(), all.length, 'only the documents holding both entries are fetched and tested');
+    assert.deepEqual(resources.find(filter, { sort: [['_id', -1]], limit: 100 }).map((d) => d._id), all.slice().reverse());
+    assert.equal(resources.count(filter), all.length);
+  });
+
+  it('counts candidate ranges with growing caps, so a small range is found without counting a large one to the cap', () => {
+    const counted: number[] = [];
+    const indexes = [...(resources as unknown as { indexes: Map<string, IndexView> }).indexes.values()].map((index) =>
+      Object.assign(Object.create(index) as IndexView, { countUpTo: (intervals: KeyInterval[], cap: number) => (counted.push(cap), index.countUpTo(intervals, cap)) }),
+    );
+    const filter = new CompiledFilter({ type: 'Observation', 'idx.ref': { $elemMatch: { p: 'subject', r: 'Patient/p3' } }, 'idx.tok': { $elemMatch: { p: 'status', c: 'final' } } });
+    const { plan } = choosePlan(filter.conjunction, indexes, undefined);
+    assert.equal(indexName(plan), 'type_ref');
+    assert.ok(Math.max(...counted) <= 512, `counted up to ${Math.max(...counted)}`);
   });
 
   it('serves a token and a date range together from the index that crosses both arrays', () => {
