@@ -19,6 +19,11 @@ export interface FindOptions {
   limit?: number;
   /** Inclusion or exclusion projection, MongoDB style ({ resource: 1 } or { idx: 0 }). */
   projection?: Record<string, 0 | 1>;
+  /**
+   * A hint for bulk readers (export): each document is read once, so an adapter with a document cache
+   * neither fills nor reorders it with them. Results are the same either way.
+   */
+  readOnce?: boolean;
 }
 
 /** A secondary index. Keys may traverse arrays (multikey), e.g. ['idx.tok.p', 1], ['idx.tok.c', 1]. */

@@ -65,6 +65,15 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
           assert.deepEqual(await store.findOne('things', { _id: 'a' }), { _id: 'a', nested: { list: [1, 2] } });
         }));
 
+      it('answers a readOnce (bulk) find exactly like a plain one', () =>
+        withStore(async (store) => {
+          await seed(store, 'things', [{ _id: 'a', n: 1 }, { _id: 'b', n: 2 }, { _id: 'c', n: 3 }]);
+          const options = { sort: [['_id', 1]] as SortSpec, limit: 2 };
+          const plain = await store.find('things', { n: { $gte: 2 } }, options);
+          assert.deepEqual(await store.find('things', { n: { $gte: 2 } }, { ...options, readOnce: true }), plain);
+          assert.deepEqual(ids(plain), ['b', 'c']);
+        }));
+
       it('rejects an insert of an existing _id with StorageConflict', () =>
         withStore(async (store) => {
           await seed(store, 'things', [{ _id: 'a' }]);

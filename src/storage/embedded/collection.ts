@@ -23,7 +23,8 @@ export type Overlay = ReadonlyMap<string, Doc | null>;
 /** The read side of a collection: what transactions (transaction.ts) and readers need. */
 export abstract class QueryableCollection {
   /** The stored document with this `_id`. */
-  abstract get(id: string): Doc | undefined;
+  /** `once`: a bulk read that should not fill a document cache (FindOptions.readOnce). */
+  abstract get(id: string, once?: boolean): Doc | undefined;
   /** Every stored document (a full scan). */
   protected abstract all(): Iterable<Doc>;
   protected abstract indexList(): Iterable<IndexView>;
@@ -57,7 +58,7 @@ export abstract class QueryableCollection {
     const presorted = yieldsInOrder(plan);
     const stopAt = sort && !presorted ? Infinity : want;
     const matches: Doc[] = [];
-    for (const doc of this.candidates(plan, overlay)) {
+    for (const doc of this.candidates(plan, overlay, options.readOnce)) {
       if (!test(doc)) continue;
       matches.push(doc);
       if (matches.length >= stopAt) break;
@@ -90,7 +91,7 @@ export abstract class QueryableCollection {
     return n;
   }
 
-  private *candidates(plan: Plan, overlay?: Overlay): Generator<Doc> {
+  private *candidates(plan: Plan, overlay?: Overlay, once?: boolean): Generator<Doc> {
     if (plan.kind === 'scan') {
       for (const doc of this.all()) if (!overlay?.has(doc._id)) yield doc;
       return;
@@ -102,7 +103,7 @@ export abstract class QueryableCollection {
         seen.add(id);
       }
       if (overlay?.has(id)) continue;
-      const doc = this.get(id);
+      const doc = this.get(id, once);
       if (doc) yield doc;
     }
   }

@@ -22,6 +22,11 @@ export class DocumentCache {
     return entry.doc;
   }
 
+  /** The cached document without marking it as recently used (bulk reads must not reorder the cache). */
+  peek(key: string): Doc | undefined {
+    return this.entries.get(key)?.doc;
+  }
+
   set(key: string, doc: Doc, jsonLength: number): void {
     const bytes = jsonLength * HEAP_PER_JSON_BYTE;
     if (bytes > this.maxBytes) return;

@@ -33,16 +33,16 @@ export class LmdbCollection extends QueryableCollection {
     for (const i of this.indexes.values()) i.attach(index);
   }
 
-  get(id: string): Doc | undefined {
+  get(id: string, once = false): Doc | undefined {
     if (this.prefix === undefined) return undefined;
     const key = this.prefix + id;
-    const cached = this.cache.get(key);
+    const cached = once ? this.cache.peek(key) : this.cache.get(key);
     if (cached) return cached;
     const value = read(() => this.docs.getBinaryFast(key), this.name, id);
     if (value === undefined) return undefined;
     const json = decodeDocument(value, this.name, id);
     const doc = parseRecord(json);
-    this.cache.set(key, doc, json.length);
+    if (!once) this.cache.set(key, doc, json.length);
     return doc;
   }
 

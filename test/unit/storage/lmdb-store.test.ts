@@ -164,6 +164,21 @@ describe('embedded store on LMDB', () => {
     await store.close();
   });
 
+  it('serves bulk reads (readOnce, as export does) without filling the parsed-document cache', async () => {
+    const store = await openLmdbStore({ dataDir: freshDir() });
+    await insert(store, 'a', { v: 1 });
+    await insert(store, 'b', { v: 2 });
+    const once = async (id: string) => (await store.find('docs', { _id: id }, { readOnce: true }))[0];
+    // a read-once document is parsed afresh each time: nothing of it was kept
+    assert.deepEqual(await once('a'), { _id: 'a', v: 1 });
+    assert.notEqual(await once('a'), await once('a'));
+    // a normal read fills the cache, and a read-once read then takes the cached copy
+    const cached = await store.findOne('docs', { _id: 'b' });
+    assert.equal(await store.findOne('docs', { _id: 'b' }), cached);
+    assert.equal(await once('b'), cached);
+    await store.close();
+  });
+
   it('stores a document whose value would not fit an index key, answering its queries from elsewhere', async () => {
     const store = await openLmdbStore({ dataDir: freshDir() });
     await store.ensureIndexes('docs', [{ name: 's', keys: [['s', 1]] }]);

@@ -128,6 +128,7 @@ async function writePages(deps: WriteJobDeps, selected: Iterable<Selection>, hor
         const rows = (await deps.store.find(RESOURCES, { $and: [filter, { _id: { $gt: after } }] }, {
           sort: [['_id', 1]],
           limit: deps.pageSize,
+          readOnce: true,
           ...(writer.projection ? { projection: writer.projection } : {}),
         })) as ResourceRecord[];
         if (rows.length === 0) break;
