@@ -1,7 +1,7 @@
 /**
  * Bulk Data export throughput (issue 8): the real server (src/main.ts) in its own process on an on-disk LMDB store
  * of the synthetic population (bench/support/population.ts, ~100 resources per patient, built in process through
- * the storage port by bench/support/seeded-store.ts and cached in .bench-data/seeded-<patients>), with access
+ * the storage port by bench/support/build-population.ts and cached in .bench-data/population-<patients>), with access
  * control on (the system token signed with the data directory's local key). Per run: a system-level `$export`
  * kicked off over HTTP, the status polled every 50 ms, and every NDJSON file of the manifest downloaded as a
  * stream, its lines counted against the manifest's count. Prints resources/s from kick-off to the last NDJSON byte
@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { systemTokenFor } from '../src/access/local-key';
 import { cpuSeconds } from './support/cpu';
 import { ROOT, START_FLAGS, startServerProcess } from './support/processes';
-import { seededStore } from './support/seeded-store';
+import { ensurePopulation } from './support/populated-server';
 import { median } from './support/stats';
 
 const PORT = 18520;
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const [patients = 1000, runs = 3] = args.filter((a) => !a.startsWith('--')).map(Number);
   const profile = args.includes('--cpu-prof');
-  const dataDir = await seededStore(patients, `${BASE}/fhir`);
+  const dataDir = ensurePopulation(patients);
   const exportDir = mkdtempSync(join(tmpdir(), 'bench-export-'));
   const profileDir = join(ROOT, '.bench-data', 'profiles');
   if (profile) mkdirSync(profileDir, { recursive: true });

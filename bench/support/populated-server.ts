@@ -16,11 +16,17 @@ export function populationDir(patients: number): string {
   return join(process.env.BENCH_DATA_DIR || join(ROOT, '.bench-data'), `population-${patients}`);
 }
 
-export async function startPopulatedServer(patients: number, port: number, env: Record<string, string> = {}): Promise<ChildProcess> {
+/** The population's data directory, built first (in a child process) when missing or incomplete. */
+export function ensurePopulation(patients: number): string {
   const dataDir = populationDir(patients);
   if (!existsSync(join(dataDir, '.complete'))) {
     execFileSync(process.execPath, [...START_FLAGS, '--import', 'tsx', join(ROOT, 'bench/support/build-population.ts'), String(patients), dataDir], { cwd: ROOT, stdio: 'inherit' });
   }
+  return dataDir;
+}
+
+export async function startPopulatedServer(patients: number, port: number, env: Record<string, string> = {}): Promise<ChildProcess> {
+  const dataDir = ensurePopulation(patients);
   const started = Date.now();
   const child = await startServerProcess([HEAP, ...START_FLAGS, '--import', 'tsx', join(ROOT, 'src/main.ts')], {
     DATA_DIR: dataDir,
