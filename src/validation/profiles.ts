@@ -317,6 +317,8 @@ export function snapshotElements(sd: StructureDefinition, sources: SnapshotSourc
   return generateSnapshot(sd, sources);
 }
 
+const unversioned = (url: string | undefined): string | undefined => url?.split('|')[0];
+
 const typeKey = (types: ElementDefinition['type']): string =>
   JSON.stringify((types ?? []).map((t) => [t.code, [...(t.profile ?? [])].sort(), [...(t.targetProfile ?? [])].sort()]).sort());
 
@@ -335,7 +337,7 @@ export function beyondBase(e: ElementDefinition, b: ElementDefinition | undefine
     const value = (e as unknown as Json)[key];
     if (JSON.stringify(value) !== JSON.stringify(b && (b as unknown as Json)[key])) out[key] = value;
   }
-  if (e.binding?.valueSet && (e.binding.strength !== b?.binding?.strength || e.binding.valueSet !== b?.binding?.valueSet)) out.binding = e.binding;
+  if (e.binding?.valueSet && (e.binding.strength !== b?.binding?.strength || unversioned(e.binding.valueSet) !== unversioned(b?.binding?.valueSet))) out.binding = e.binding;
   const baseKeys = new Set((b?.constraint ?? []).map((c) => c.key));
   const constraints = (e.constraint ?? []).filter((c) => !baseKeys.has(c.key));
   if (constraints.length) out.constraint = constraints;
@@ -405,7 +407,13 @@ class Checker {
     private readonly root?: Json,
   ) {}
 
+  /** Issues already reported (a slice restating a rule of the element it slices reports it once). */
+  private readonly reported = new Set<string>();
+
   private report(severity: 'error' | 'warning', code: OperationOutcomeIssue['code'], at: string, text: string, element?: ElementDefinition): void {
+    const key = `${severity}|${at}|${text}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
     const id = element?.id ?? element?.path;
     this.issues.push(ruleIssue({ severity, code, diagnostics: `${at}: ${text} (profile ${this.profile}${id ? `, element ${id}` : ''})`, expression: [at] }));
   }

@@ -80,13 +80,14 @@ class Generator {
     if (found !== -1) return found;
     const dot = id.lastIndexOf('.');
     if (dot === -1) throw new SnapshotError(id, 'is not an element of the base');
-    const parentId = id.slice(0, dot);
     const last = id.slice(dot + 1);
-    const parent = this.locate(parentId);
+    const parent = this.locate(id.slice(0, dot));
+    // The parent's id in the snapshot (a type-specific choice name is a slice there: value[x]:valueQuantity).
+    const parentId = this.elements[parent].id ?? this.elements[parent].path;
     this.expand(parent, id);
     const colon = last.indexOf(':');
     if (colon !== -1) return this.slice(`${parentId}.${last.slice(0, colon)}`, last.slice(colon + 1), id);
-    const at = this.indexOf(id);
+    const at = this.indexOf(`${parentId}.${last}`);
     if (at !== -1) return at;
     // A type-specific name of a choice element (valueQuantity): the type slice value[x]:valueQuantity.
     for (const e of this.childrenOf(parentId)) {
@@ -136,9 +137,10 @@ class Generator {
     let at = slicedAt + 1;
     while (at < this.elements.length && this.within(this.elements[at].id ?? this.elements[at].path, slicedId)) at++;
     this.insert(at, [template]);
-    // Children of a backbone element come with the slice, as the base defines them.
+    // Children of a backbone element come with the slice, as constrained so far (what the sliced element's
+    // children say holds for every slice); their own slices stay with the sliced element.
     const prefix = `${slicedId}.`;
-    const children = [...this.pristine.entries()].filter(([cid]) => cid.startsWith(prefix)).map(([cid, e]) => ({ ...clone(e), id: sliceId + cid.slice(slicedId.length) }));
+    const children = this.elements.filter((e) => (e.id ?? e.path).startsWith(prefix)).map((e) => ({ ...clone(e), id: sliceId + (e.id ?? e.path).slice(slicedId.length) }));
     if (children.length && !(sliced.type ?? []).some((t) => t.code !== 'BackboneElement' && t.code !== 'Element')) this.insert(at + 1, children);
     return at;
   }
