@@ -7,12 +7,12 @@ import { isCurrent, stampOf, writeAtomically } from './artifacts';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ElementDefinition, StructureDefinition } from 'fhir/r4';
-import { BASE_ELEMENTS_FILE, BASE_ELEMENTS_FORMAT, KEPT_PROPERTIES, type BaseElements } from '../../src/validation/base-elements-format';
+import { BASE_ELEMENTS_FILE, BASE_ELEMENTS_FORMAT, BASE_ELEMENTS_STAMP_FILE, KEPT_PROPERTIES, type BaseElements } from '../../src/validation/base-elements-format';
 
 const ROOT = resolve(__dirname, '..', '..');
 const PACKAGE_DIR = join(ROOT, 'node_modules', 'hl7.fhir.r4.examples');
 const OUTPUT_DIR = join(ROOT, 'generated', 'validation');
-const STAMP_FILE = join(OUTPUT_DIR, 'base-elements-stamp.txt');
+const STAMP_FILE = join(OUTPUT_DIR, BASE_ELEMENTS_STAMP_FILE);
 const STRUCTURE_BUNDLES = ['Bundle-types.json', 'Bundle-resources.json'];
 const EXTENSION_BUNDLE = 'Bundle-extensions.json';
 const BUILDER_SOURCES = [__filename, join(ROOT, 'src', 'validation', 'base-elements-format.ts')];

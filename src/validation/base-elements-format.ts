@@ -8,6 +8,7 @@ import type { ElementDefinition } from 'fhir/r4';
 
 export const BASE_ELEMENTS_FORMAT = 'fhir-r4-base-elements/1';
 export const BASE_ELEMENTS_FILE = 'base-elements.json';
+export const BASE_ELEMENTS_STAMP_FILE = 'base-elements-stamp.txt';
 
 export interface BaseDefinition {
   url: string;

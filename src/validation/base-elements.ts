@@ -3,10 +3,10 @@
  * generated snapshots, the reference that compiled profiles are compared with (a profile element that says no more
  * than its base element is left to the base validator), and the core extension URLs.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ElementDefinition } from 'fhir/r4';
-import { BASE_ELEMENTS_FILE, BASE_ELEMENTS_FORMAT, type BaseElements } from './base-elements-format';
+import { BASE_ELEMENTS_FILE, BASE_ELEMENTS_FORMAT, BASE_ELEMENTS_STAMP_FILE, type BaseElements } from './base-elements-format';
 
 export class BaseDefinitions {
   private loaded?: BaseElements;
@@ -45,6 +45,15 @@ export class BaseDefinitions {
       }
     }
     return this.byPath.get(path);
+  }
+
+  /** Identity of the artifact (its build stamp, without reading the artifact itself): part of profile cache keys. */
+  stamp(): string {
+    try {
+      return readFileSync(join(dirname(this.file), BASE_ELEMENTS_STAMP_FILE), 'utf8');
+    } catch {
+      return String(existsSync(this.file) ? statSync(this.file).mtimeMs : 0);
+    }
   }
 
   isCoreExtension(url: string): boolean {

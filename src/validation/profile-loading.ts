@@ -9,6 +9,8 @@ import { FhirError } from '../core/errors';
 import { CONFORMANCE_TYPES, loadConformanceDir, type LoadProblem } from './conformance-loader';
 import { ProfileRegistry, type ProfileOptions } from './profiles';
 import type { StructureDefinition } from 'fhir/r4';
+import { baseDefinitions } from './base-elements';
+import { ProfileCache } from './profile-cache';
 
 /** Definitions first (ValueSets and CodeSystems do not depend on profiles). */
 const order = (type: string): number => (type === 'StructureDefinition' ? 1 : 0);
@@ -16,9 +18,16 @@ const order = (type: string): number => (type === 'StructureDefinition' ? 1 : 0)
 /** Profiles are validated by constraint StructureDefinitions; base types and logical models are not profiles. */
 const isProfile = (r: { resourceType: string; derivation?: string }): boolean => r.resourceType !== 'StructureDefinition' || r.derivation === 'constraint';
 
-export async function loadProfiles(dir: string, store: StoreReader, options: ProfileOptions): Promise<{ registry: ProfileRegistry; problems: LoadProblem[]; loaded: number }> {
-  const registry = new ProfileRegistry(options);
-  const { resources, problems } = loadConformanceDir(dir);
+/** `cacheDir`: where compiled profiles and read packages are kept across restarts (DATA_DIR/profile-cache). */
+export async function loadProfiles(
+  dir: string,
+  store: StoreReader,
+  options: ProfileOptions,
+  cacheDir?: string,
+): Promise<{ registry: ProfileRegistry; problems: LoadProblem[]; loaded: number }> {
+  const cache = cacheDir ? new ProfileCache(cacheDir) : undefined;
+  const registry = new ProfileRegistry(options, baseDefinitions, cache);
+  const { resources, problems } = loadConformanceDir(dir, cache);
   let loaded = 0;
   const files = new Map<string, string>();
   const stored = (await store.find(RESOURCES, { type: { $in: [...CONFORMANCE_TYPES] }, deleted: false })) as ResourceRecord[];

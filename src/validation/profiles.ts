@@ -20,6 +20,10 @@ import { Terminology } from './terminology';
 import { generateSnapshot, SnapshotError, type SnapshotSources } from './snapshot';
 import { baseDefinitions, type BaseDefinitions } from './base-elements';
 import { forEachExtension, type UnknownExtensions } from './extensions';
+import { PROFILE_CACHE_FORMAT, sha256, type ProfileCache } from './profile-cache';
+
+/** Content hash of each StructureDefinition object, computed once. */
+const contentHashes = new WeakMap<StructureDefinition, string>();
 import type { ConstraintDefinition } from './invariants-format';
 
 export type ConstraintCompiler = (c: ConstraintDefinition, path: string, typeCode: string | undefined) => (value: unknown, resource: unknown) => boolean;
@@ -73,6 +77,8 @@ export class ProfileRegistry {
   constructor(
     readonly options: ProfileOptions = { unknownProfile: 'warning', requiredProfiles: {} },
     private readonly base: BaseDefinitions = baseDefinitions,
+    /** Compiled profiles kept across restarts (DATA_DIR/profile-cache), when given. */
+    readonly cache?: ProfileCache,
   ) {}
 
   useConstraintCompiler(compiler: ConstraintCompiler): void {
@@ -112,10 +118,31 @@ export class ProfileRegistry {
     this.snapshots.clear();
   }
 
-  /** Compiles a profile now; throws a SnapshotError naming the element at fault. */
+  /** Compiles a profile now (or takes it from the cache); throws a SnapshotError naming the element at fault. */
   compile(url: string): void {
     const sd = this.definitions.get(url);
-    if (sd) this.compiled.set(url, compileProfile(sd, this.sources(new Set([url]))));
+    if (!sd) return;
+    const key = this.cache && this.cacheKey(url);
+    const cached = key ? this.cache!.get<Rule>('profiles', key) : undefined;
+    if (cached) {
+      this.compiled.set(url, cached);
+      return;
+    }
+    const tree = compileProfile(sd, this.sources(new Set([url])));
+    this.compiled.set(url, tree);
+    if (key) this.cache!.set('profiles', key, tree);
+  }
+
+  /** What a compiled profile is built from: the R4 base snapshots, the profile and the local profiles it builds on. */
+  private cacheKey(url: string): string {
+    const parts = [PROFILE_CACHE_FORMAT, this.base.stamp()];
+    for (let sd = this.definitions.get(url), seen = new Set<string>(); sd && !seen.has(sd.url); sd = this.definitions.get(sd.baseDefinition?.split('|')[0] ?? '')) {
+      seen.add(sd.url);
+      let hash = contentHashes.get(sd);
+      if (!hash) contentHashes.set(sd, (hash = sha256(JSON.stringify(sd))));
+      parts.push(hash);
+    }
+    return sha256(...parts);
   }
 
   /** Compiles a StructureDefinition that is not (yet) in the registry, against the profiles that are. */
