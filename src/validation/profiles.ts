@@ -20,6 +20,9 @@ import { Terminology } from './terminology';
 import { generateSnapshot, SnapshotError, type SnapshotSources } from './snapshot';
 import { baseDefinitions, type BaseDefinitions } from './base-elements';
 import { forEachExtension, type UnknownExtensions } from './extensions';
+import { discriminatorValues, parseDiscriminatorPath, resolverFor, UNRESOLVED, type Resolver, type Segment } from './discriminators';
+
+const noResolver: Resolver = () => undefined;
 import { PROFILE_CACHE_FORMAT, sha256, type ProfileCache } from './profile-cache';
 
 /** Content hash of each StructureDefinition object, computed once. */
@@ -156,6 +159,8 @@ export class ProfileRegistry {
   }
 
   private readonly snapshots = new Map<string, ElementDefinition[]>();
+  /** Profile discriminator checks under way (value, profile): guards against references that lead back. */
+  readonly pendingConformance: Array<[Json, string]> = [];
 
   /** Local profiles first, then the R4 base; `visiting` guards against profiles that build on themselves. */
   private sources(visiting: Set<string>): ProfileSources {
@@ -252,12 +257,16 @@ export class ProfileRegistry {
     return this.compiled.get(url);
   }
 
-  /** The profile's rules, from its snapshot (which holds those of its base profiles too). */
-  validateAgainst(value: Json, url: string, at: string): OperationOutcomeIssue[] {
+  /**
+   * The profile's rules, from its snapshot (which holds those of its base profiles too). `resolve` finds the
+   * resources references point to (in the Bundle or resource the value is nested in), for resolve() discriminators.
+   */
+  validateAgainst(value: Json, url: string, at: string, resolve?: Resolver): OperationOutcomeIssue[] {
     const tree = this.rules(url);
     if (!tree) return [];
     const issues: OperationOutcomeIssue[] = [];
-    new Checker(this, url, issues, value.resourceType ? value : undefined).element(tree, value, at);
+    const resource = typeof value.resourceType === 'string';
+    new Checker(this, url, issues, resource ? value : undefined, resource ? resolverFor(value, resolve) : (resolve ?? noResolver)).element(tree, value, at);
     return issues;
   }
 
@@ -431,7 +440,8 @@ class Checker {
     private readonly profile: string,
     private readonly issues: OperationOutcomeIssue[],
     /** The resource being validated, %resource of constraints. */
-    private readonly root?: Json,
+    private readonly root: Json | undefined,
+    private readonly resolve: Resolver,
   ) {}
 
   /** Issues already reported (a slice restating a rule of the element it slices reports it once). */
@@ -516,8 +526,10 @@ class Checker {
       return slice.sliceName === slice.key + choiceType || (slice.element.type ?? []).some((t) => capitalize(t.code) === choiceType);
     }
     return slicing.discriminator.every((d) => {
-      const target = d.path === '$this' ? slice : findRule(slice, d.path);
-      const values = d.path === '$this' ? [value] : pathValues(value, d.path);
+      const segments = parseDiscriminatorPath(d.path);
+      const target = segments.length ? findRule(slice, segments) : slice;
+      const values = segments.length ? discriminatorValues(value, segments, this.resolve) : [value];
+      const resolved = segments[segments.length - 1]?.kind === 'resolve';
       switch (d.type) {
         case 'value':
         case 'pattern': {
@@ -538,17 +550,38 @@ class Checker {
           return mustExist ? values.length > 0 : mustNot ? values.length === 0 : true;
         }
         case 'type': {
-          const codes = (target ?? slice).element.type?.map((t) => t.code) ?? [];
+          // Through resolve(), the types are those of the reference's target profiles.
+          const types = (target ?? slice).element.type ?? [];
+          const codes = resolved ? types.flatMap((t) => t.targetProfile ?? []).map((p) => this.registry.typeOf(p)) : types.map((t) => t.code);
           return values.some((v) => codes.some((c) => typeof v === 'object' && v !== null && ((v as Json).resourceType === c || c === 'Resource')));
         }
         case 'profile': {
-          const profiles = (target ?? slice).element.type?.flatMap((t) => t.profile ?? []) ?? [];
-          return values.some((v) => typeof v === 'object' && v !== null && profiles.some((p) => this.registry.has(p) && this.registry.validateAgainst(v as Json, p.split('|')[0], 'x').every((i) => i.severity !== 'error')));
+          const types = (target ?? slice).element.type ?? [];
+          const profiles = types.flatMap((t) => (resolved ? (t.targetProfile ?? []) : (t.profile ?? []))).map((p) => p.split('|')[0]);
+          return values.some((v) => typeof v === 'object' && v !== null && profiles.some((p) => this.conforms(v as Json, p)));
         }
         default:
           return false;
       }
     });
+  }
+
+  /**
+   * Whether a value conforms to a profile (no errors), for profile discriminators. A resource that resolve() could
+   * not find counts when its type is the profile's type: it cannot be checked, and is not refused for that.
+   */
+  private conforms(value: Json, profile: string): boolean {
+    if ((value as { [UNRESOLVED]?: true })[UNRESOLVED]) return this.registry.typeOf(profile) === value.resourceType;
+    if (!this.registry.has(profile)) return false;
+    // A resource whose check is already under way (references that lead back to it) is taken to conform.
+    const pending = this.registry.pendingConformance;
+    if (pending.some(([v, p]) => v === value && p === profile)) return true;
+    pending.push([value, profile]);
+    try {
+      return this.registry.validateAgainst(value, profile, 'x', this.resolve).every((i) => i.severity !== 'error');
+    } finally {
+      pending.pop();
+    }
   }
 
   private range(e: ElementDefinition, value: unknown, at: string): void {
@@ -631,12 +664,14 @@ class Checker {
    */
   private typeProfiles(rule: Rule, value: unknown, at: string): void {
     if (typeof value !== 'object' || value === null) return;
-    const declared = rule.element.type?.flatMap((t) => t.profile ?? []) ?? [];
+    // Only the profiles of the value's own type (Bundle.entry.resource may be a List with a profile or a Patient).
+    const resourceType = (value as Json).resourceType;
+    const declared = rule.element.type?.filter((t) => typeof resourceType !== 'string' || t.code === resourceType || t.code === 'Resource').flatMap((t) => t.profile ?? []) ?? [];
     const url = (value as Json).url;
     const own = (rule.key === 'extension' || rule.key === 'modifierExtension') && typeof url === 'string' ? url.split('|')[0] : undefined;
     for (const profile of new Set(declared.map((p) => p.split('|')[0]))) {
       if (profile === this.profile || profile === own || !this.registry.has(profile)) continue;
-      this.issues.push(...this.registry.validateAgainst(value as Json, profile, at));
+      this.issues.push(...this.registry.validateAgainst(value as Json, profile, at, this.resolve));
     }
   }
 }
@@ -646,34 +681,21 @@ function isBaseConstraint(key: string): boolean {
   return /^(ele|ext|dom|txt|ref)-\d+$/.test(key);
 }
 
-function findRule(rule: Rule, path: string): Rule | undefined {
+/** The rule a discriminator path leads to inside a slice (`extension('url')` is that extension's slice). */
+function findRule(rule: Rule, segments: Segment[]): Rule | undefined {
   let node: Rule | undefined = rule;
-  for (const segment of path.split('.')) {
-    const name = segment.replace(/\[x\]$/, '');
+  for (const segment of segments) {
     const parent: Rule = node;
-    node = parent.children.find((c) => c.key === name || c.key === segment);
-    // A type-specific choice name (valueQuantity): the type slice of value[x].
-    node ??= parent.children.filter((c) => c.choice && name.startsWith(c.key)).flatMap((c) => c.slices).find((s) => s.sliceName === name);
+    if (segment.kind === 'resolve') continue;
+    if (segment.kind === 'extension') {
+      const extension = parent.children.find((c) => c.key === 'extension');
+      node = extension?.slices.find((s) => s.element.type?.some((t) => t.profile?.some((p) => p.split('|')[0] === segment.url)) || valueOfX(findRule(s, [{ kind: 'name', name: 'url', choice: false }])?.element ?? ({} as ElementDefinition), 'fixed') === segment.url);
+    } else {
+      node = parent.children.find((c) => c.key === segment.name);
+      // A type-specific choice name (valueQuantity): the type slice of value[x].
+      node ??= parent.children.filter((c) => c.choice && segment.name.startsWith(c.key)).flatMap((c) => c.slices).find((s) => s.sliceName === segment.name);
+    }
     if (!node) return undefined;
   }
   return node;
-}
-
-/** Values at a simple dotted path (discriminator paths), arrays flattened, choices resolved by prefix. */
-function pathValues(value: unknown, path: string): unknown[] {
-  let items: unknown[] = [value];
-  for (const segment of path.split('.')) {
-    const name = segment.replace(/\[x\]$/, '');
-    const next: unknown[] = [];
-    for (const item of items) {
-      if (typeof item !== 'object' || item === null) continue;
-      for (const [k, v] of Object.entries(item as Json)) {
-        if (k !== name && !(segment.endsWith('[x]') && k.startsWith(name) && /^[A-Z]/.test(k.slice(name.length)))) continue;
-        if (Array.isArray(v)) next.push(...v);
-        else if (v !== undefined) next.push(v);
-      }
-    }
-    items = next;
-  }
-  return items;
 }
