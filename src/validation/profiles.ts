@@ -224,11 +224,14 @@ export class ProfileRegistry {
     const policy = this.options.unknownExtensions ?? 'warn';
     forEachExtension(resource, ({ extension, at, where, modifier }) => {
       const url = (extension.url as string).split('|')[0];
+      // R4 core extensions are known; they are validated against their definition only where a profile names them
+      // (the R4 examples themselves use some outside their declared context).
+      if (this.base.isCoreExtension(url)) return;
       if (this.definitions.has(url)) {
         const context = this.extensionContext(url, where);
         if (context) issues.push(ruleIssue({ severity: 'error', code: 'structure', diagnostics: `${at}: ${context}`, expression: [at] }));
         issues.push(...this.validateAgainst(extension, url, at));
-      } else if (policy !== 'ignore' && !this.base.isCoreExtension(url)) {
+      } else if (policy !== 'ignore') {
         issues.push(ruleIssue({
           severity: policy === 'error' ? 'error' : 'warning',
           code: 'extension',
@@ -248,7 +251,12 @@ export class ProfileRegistry {
     const contexts = this.contextsOf(url).filter((c) => c.type === 'element');
     if (!contexts.length) return undefined;
     const nested = where.includes('.');
-    const allowed = contexts.some(({ expression: e }) => e === where || e === 'Element' || e === 'Resource' || e === 'DomainResource' || e === 'BackboneElement' || (nested && !e.includes('.') && e !== where.split('.')[0]));
+    // A context rooted in a datatype (Address, ElementDefinition.type.code) cannot be judged without the element's
+    // datatype: allowed. One rooted in a resource type must name the element (or, for the bare type, the resource).
+    const allowed = contexts.some(({ expression: e }) => {
+      const root = e.split('.')[0];
+      return e === where || e === 'Element' || e === 'Resource' || e === 'DomainResource' || e === 'BackboneElement' || (nested && !this.base.isResourceType(root));
+    });
     return allowed ? undefined : `extension ${url} is not allowed on ${where} (its context: ${contexts.map((c) => c.expression).join(', ')})`;
   }
 
