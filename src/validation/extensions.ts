@@ -20,23 +20,33 @@ export interface FoundExtension {
 
 export function forEachExtension(resource: Json, visit: (found: FoundExtension) => void): void {
   const type = typeof resource.resourceType === 'string' ? resource.resourceType : '';
-  walk(resource, type, type, visit);
+  walk(resource, [type], [type], visit);
 }
 
-function walk(value: Json, at: string, where: string, visit: (found: FoundExtension) => void): void {
+/**
+ * `at` and `where` are stacks of path segments, joined only when an extension is found: most values have none,
+ * and building a location string for each of them would cost more than the walk.
+ */
+function walk(value: Json, at: string[], where: string[], visit: (found: FoundExtension) => void): void {
   for (const raw in value) {
     const child = value[raw];
     if (child === null || typeof child !== 'object') continue;
     const key = raw.charCodeAt(0) === 95 ? raw.slice(1) : raw;
     const extension = key === 'extension' || key === 'modifierExtension';
-    const list = Array.isArray(child) ? child : [child];
+    const array = Array.isArray(child);
+    const list = array ? child : [child];
     for (let i = 0; i < list.length; i++) {
       const item = list[i] as Json;
       if (item === null || typeof item !== 'object') continue;
-      const itemAt = `${at}.${key}${Array.isArray(child) ? `[${i}]` : ''}`;
-      if (extension && typeof item.url === 'string' && item.url.includes(':')) visit({ extension: item, at: itemAt, where, modifier: key === 'modifierExtension' });
-      const nested = typeof item.resourceType === 'string';
-      walk(item, itemAt, nested ? (item.resourceType as string) : extension ? `${where}.extension` : `${where}.${key}`, visit);
+      at.push(array ? `${key}[${i}]` : key);
+      if (extension && typeof item.url === 'string' && item.url.includes(':')) visit({ extension: item, at: at.join('.'), where: where.join('.'), modifier: key === 'modifierExtension' });
+      if (typeof item.resourceType === 'string') walk(item, at, [item.resourceType], visit);
+      else {
+        where.push(extension ? 'extension' : key);
+        walk(item, at, where, visit);
+        where.pop();
+      }
+      at.pop();
     }
   }
 }
