@@ -209,7 +209,18 @@ export class ProfileRegistry {
         }));
         continue;
       }
-      issues.push(...this.validateAgainst(resource, canonical, type));
+      try {
+        issues.push(...this.validateAgainst(resource, canonical, type));
+      } catch (err) {
+        // A profile that no longer compiles (its base profile was replaced by one it does not fit).
+        if (!(err instanceof SnapshotError)) throw err;
+        issues.push(ruleIssue({
+          severity: required.includes(url) || this.options.unknownProfile === 'error' ? 'error' : 'warning',
+          code: 'not-supported',
+          diagnostics: `Profile ${canonical} cannot be used, so ${type} could not be validated against it: ${err.message}`,
+          expression: [type],
+        }));
+      }
     }
     if (this.options.unknownExtensions !== 'ignore' || this.definitions.size) this.extensions(resource, issues);
     return issues;

@@ -141,3 +141,16 @@ describe('a differential that does not fit its base is reported at load with the
     for (const sd of Object.values(broken)) assert.ok(!registry.has(sd.url), `${sd.url} is not used`);
   });
 });
+
+describe('a profile whose base profile is replaced by one it no longer fits', () => {
+  test('is reported as not usable (a warning, or an error when required), never a crash', () => {
+    const registry = new ProfileRegistry({ unknownProfile: 'warning', requiredProfiles: { Patient: [`${P}child2`] } });
+    registry.add(profile('parent2', 'Patient', [['Patient.identifier', { min: 1 }]]));
+    registry.add(profile('child2', 'Patient', [['Patient.identifier', { max: '3' }]], `${P}parent2`));
+    assert.deepEqual(registry.validate({ resourceType: 'Patient', identifier: [{ value: '1' }] }), []);
+    registry.add(profile('parent2', 'Patient', [['Patient.identifier', { max: '1' }]]));
+    const issues = registry.validate({ resourceType: 'Patient', identifier: [{ value: '1' }] });
+    assert.deepEqual(issues.map((i) => `${i.severity} ${i.code}`), ['error not-supported']);
+    assert.match(issues[0].diagnostics ?? '', /child2 cannot be used.*'Patient\.identifier'.*max 3 is above the base's max 1/);
+  });
+});
