@@ -20,33 +20,45 @@ export interface FoundExtension {
 
 export function forEachExtension(resource: Json, visit: (found: FoundExtension) => void): void {
   const type = typeof resource.resourceType === 'string' ? resource.resourceType : '';
-  walk(resource, [type], [type], visit);
+  walk(resource, { keys: [type], indices: [-1] }, [type], visit);
 }
 
 /**
- * `at` and `where` are stacks of path segments, joined only when an extension is found: most values have none,
- * and building a location string for each of them would cost more than the walk.
+ * Locations are stacks of keys and array indices (-1: not in an array), turned into strings only when an
+ * extension is found: most values have none, and building a location for each of them would cost more than the walk.
  */
-function walk(value: Json, at: string[], where: string[], visit: (found: FoundExtension) => void): void {
+interface Location {
+  keys: string[];
+  indices: number[];
+}
+
+const locationOf = ({ keys, indices }: Location): string => keys.map((k, i) => (indices[i] >= 0 ? `${k}[${indices[i]}]` : k)).join('.');
+
+function walk(value: Json, at: Location, where: string[], visit: (found: FoundExtension) => void): void {
   for (const raw in value) {
     const child = value[raw];
     if (child === null || typeof child !== 'object') continue;
     const key = raw.charCodeAt(0) === 95 ? raw.slice(1) : raw;
     const extension = key === 'extension' || key === 'modifierExtension';
-    const array = Array.isArray(child);
-    const list = array ? child : [child];
-    for (let i = 0; i < list.length; i++) {
-      const item = list[i] as Json;
-      if (item === null || typeof item !== 'object') continue;
-      at.push(array ? `${key}[${i}]` : key);
-      if (extension && typeof item.url === 'string' && item.url.includes(':')) visit({ extension: item, at: at.join('.'), where: where.join('.'), modifier: key === 'modifierExtension' });
-      if (typeof item.resourceType === 'string') walk(item, at, [item.resourceType], visit);
-      else {
-        where.push(extension ? 'extension' : key);
-        walk(item, at, where, visit);
-        where.pop();
+    if (Array.isArray(child)) {
+      for (let i = 0; i < child.length; i++) {
+        const item = child[i] as Json;
+        if (item !== null && typeof item === 'object') visitItem(item, key, i, extension, at, where, visit);
       }
-      at.pop();
-    }
+    } else visitItem(child as Json, key, -1, extension, at, where, visit);
   }
+}
+
+function visitItem(item: Json, key: string, index: number, extension: boolean, at: Location, where: string[], visit: (found: FoundExtension) => void): void {
+  at.keys.push(key);
+  at.indices.push(index);
+  if (extension && typeof item.url === 'string' && item.url.includes(':')) visit({ extension: item, at: locationOf(at), where: where.join('.'), modifier: key === 'modifierExtension' });
+  if (typeof item.resourceType === 'string') walk(item, at, [item.resourceType], visit);
+  else {
+    where.push(extension ? 'extension' : key);
+    walk(item, at, where, visit);
+    where.pop();
+  }
+  at.keys.pop();
+  at.indices.pop();
 }

@@ -197,7 +197,8 @@ export class ProfileRegistry {
     const claimed = ((resource.meta as { profile?: unknown } | undefined)?.profile ?? []) as string[];
     const required = this.options.requiredProfiles[type] ?? [];
     const issues: OperationOutcomeIssue[] = [];
-    for (const url of [...new Set([...required, ...extra, ...(Array.isArray(claimed) ? claimed : [])])]) {
+    const urls = !required.length && !extra.length && !(Array.isArray(claimed) && claimed.length) ? [] : [...new Set([...required, ...extra, ...(Array.isArray(claimed) ? claimed : [])])];
+    for (const url of urls) {
       const canonical = url.split('|')[0];
       if (!this.has(canonical)) {
         const requiredHere = required.includes(url);
