@@ -8,6 +8,7 @@ import { buildInvariantDefinitions } from './definitions/invariants';
 import { buildSearchDefinitions } from './definitions/search';
 import { buildSummaryDefinitions } from './definitions/summary';
 import { buildReferenceDefinitions } from './definitions/references';
+import { buildBaseElements } from './definitions/base-elements';
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   await buildSearchDefinitions();
   await buildSummaryDefinitions();
   await buildReferenceDefinitions();
+  await buildBaseElements();
   process.stdout.write(`definitions ready in ${Date.now() - started} ms\n`);
 }
 

@@ -69,6 +69,8 @@ export interface ServerOverrides {
   store?: Store;
   /** Folder of local profiles and SearchParameters (default: profiles/ of the project). */
   profilesDir?: string;
+  /** Where compiled profiles are cached across restarts (default DATA_DIR/profile-cache; none with an injected store). */
+  profileCacheDir?: string;
   /** An already open audit trail (tests: LmdbAuditTrail.temporary()); otherwise opened from the configuration. */
   auditTrail?: AuditTrail;
   /** The key that signs local tokens (tests); otherwise the one in DATA_DIR (src/access/local-key.ts). */
@@ -86,7 +88,9 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   const metrics = config.metricsPort !== undefined ? new ServerMetrics() : undefined;
   const store = metrics ? metrics.observe(opened) : opened;
   const profilesDir = overrides.profilesDir ?? config.profiles?.dir ?? path.join(ROOT, 'profiles');
-  const profiles = await loadProfiles(profilesDir, store, config.profiles ?? { unknownProfile: 'warning', requiredProfiles: {} });
+  // Compiled profiles are cached under DATA_DIR; an injected store (tests) caches only where told to.
+  const profileCacheDir = overrides.store ? overrides.profileCacheDir : (overrides.profileCacheDir ?? path.join(config.dataDir, 'profile-cache'));
+  const profiles = await loadProfiles(profilesDir, store, config.profiles ?? { unknownProfile: 'warning', requiredProfiles: {} }, profileCacheDir);
   const validator = loadBaseValidator({ definitionsDir: path.join(definitionsDir, 'validation'), profiles: profiles.registry });
   await store.ensureIndexes(RESOURCES, resourceIndexes);
   await store.ensureIndexes(HISTORY, historyIndexes);

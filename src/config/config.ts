@@ -47,7 +47,7 @@ export interface Config {
   /** Subscription notifications (src/subscriptions). */
   subscriptions: SubscriptionConfig;
   /** Local profiles (issue 9): folder (PROFILES_DIR), unknown claimed profiles (PROFILE_UNKNOWN), REQUIRED_PROFILES. */
-  profiles?: { dir?: string; unknownProfile: 'warning' | 'error'; requiredProfiles: Record<string, string[]> };
+  profiles?: { dir?: string; unknownProfile: 'warning' | 'error'; requiredProfiles: Record<string, string[]>; unknownExtensions?: 'warn' | 'error' | 'ignore' };
 }
 
 export interface SubscriptionConfig {
@@ -333,7 +333,7 @@ function mongoHosts(uri: string): string {
   return uri.replace(/^mongodb(\+srv)?:\/\//, '').replace(/^[^@/]*@/, '').split(/[/?]/)[0] ?? '';
 }
 
-/** PROFILES_DIR, PROFILE_UNKNOWN=warning|error, REQUIRED_PROFILES=Patient=url1,url2;Encounter=url3 */
+/** PROFILES_DIR, PROFILE_UNKNOWN=warning|error, REQUIRED_PROFILES=Patient=url1,url2;Encounter=url3, UNKNOWN_EXTENSIONS=warn|error|ignore */
 function profileConfig(env: Env): NonNullable<Config['profiles']> {
   const unknownProfile = env.PROFILE_UNKNOWN || 'warning';
   if (unknownProfile !== 'warning' && unknownProfile !== 'error') throw new ConfigError(`PROFILE_UNKNOWN must be 'warning' or 'error', got '${unknownProfile}'`);
@@ -346,5 +346,9 @@ function profileConfig(env: Env): NonNullable<Config['profiles']> {
     }
     requiredProfiles[match[1]] = urls;
   }
-  return { ...(env.PROFILES_DIR ? { dir: env.PROFILES_DIR } : {}), unknownProfile, requiredProfiles };
+  const unknownExtensions = env.UNKNOWN_EXTENSIONS || 'warn';
+  if (unknownExtensions !== 'warn' && unknownExtensions !== 'error' && unknownExtensions !== 'ignore') {
+    throw new ConfigError(`UNKNOWN_EXTENSIONS must be 'warn', 'error' or 'ignore', got '${unknownExtensions}'`);
+  }
+  return { ...(env.PROFILES_DIR ? { dir: env.PROFILES_DIR } : {}), unknownProfile, requiredProfiles, unknownExtensions };
 }

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tar from 'tar';
+import { sha256, type ProfileCache } from './profile-cache';
 
 /** Packages whose definitions the server has built in (the R4 core, compiled at build time from hl7.fhir.r4.examples). */
 const BUILT_IN_PACKAGES: Record<string, string> = { 'hl7.fhir.r4.core': '4.0.1' };
@@ -40,10 +41,11 @@ export interface ConformanceLoad {
   problems: LoadProblem[];
 }
 
-export function loadConformanceDir(dir: string): ConformanceLoad {
+/** `cache`: packages already read, by the SHA-256 of their tarball (src/validation/profile-cache.ts). */
+export function loadConformanceDir(dir: string, cache?: ProfileCache): ConformanceLoad {
   const load: ConformanceLoad = { resources: [], packages: [], problems: [] };
   if (!fs.existsSync(dir)) return load;
-  walk(dir, load);
+  walk(dir, load, cache);
   for (const pkg of load.packages) {
     for (const [name, version] of Object.entries(pkg.dependencies)) {
       if (BUILT_IN_PACKAGES[name] && versionSatisfies(BUILT_IN_PACKAGES[name], version)) continue;
@@ -55,7 +57,7 @@ export function loadConformanceDir(dir: string): ConformanceLoad {
   return load;
 }
 
-function walk(folder: string, load: ConformanceLoad): void {
+function walk(folder: string, load: ConformanceLoad, cache?: ProfileCache): void {
   const entries = fs.readdirSync(folder, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
   if (entries.some((e) => e.isFile() && e.name === 'package.json') && path.basename(folder) === 'package') {
     readPackageFolder(folder, folder, load);
@@ -63,13 +65,31 @@ function walk(folder: string, load: ConformanceLoad): void {
   }
   for (const entry of entries) {
     const full = path.join(folder, entry.name);
-    if (entry.isDirectory()) walk(full, load);
-    else if (entry.name.endsWith('.tgz')) readPackageTarball(full, load);
+    if (entry.isDirectory()) walk(full, load, cache);
+    else if (entry.name.endsWith('.tgz')) readPackageTarball(full, load, cache);
     else if (entry.name.endsWith('.json')) readJsonFile(full, full, load);
   }
 }
 
-function readPackageTarball(file: string, load: ConformanceLoad): void {
+/** What a package yields, with file names relative to its package/ folder: the cached form of a tarball. */
+interface CachedPackage {
+  packages: Array<Omit<LoadedPackage, 'file'>>;
+  resources: Array<{ resource: LoadedResource['resource']; name: string }>;
+  problems: Array<Omit<LoadProblem, 'file'> & { name: string }>;
+}
+
+function readPackageTarball(file: string, load: ConformanceLoad, cache?: ProfileCache): void {
+  const label = `${file}!package`;
+  const key = cache ? sha256(fs.readFileSync(file)) : undefined;
+  const cached = key ? cache!.get<CachedPackage>('packages', key) : undefined;
+  const relative = (f: string): string => (f.startsWith(`${label}/`) ? f.slice(label.length + 1) : '');
+  if (cached) {
+    load.packages.push(...cached.packages.map((p) => ({ ...p, file: label })));
+    load.resources.push(...cached.resources.map((r) => ({ resource: r.resource, file: `${label}/${r.name}` })));
+    load.problems.push(...cached.problems.map(({ name, ...p }) => ({ ...p, file: name ? `${label}/${name}` : file })));
+    return;
+  }
+  const before = { packages: load.packages.length, resources: load.resources.length, problems: load.problems.length };
   const temporary = fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-package-'));
   try {
     tar.x({ file, cwd: temporary, sync: true, filter: (p) => p.startsWith('package/') && !p.includes('..') && (p.endsWith('.json') || p.endsWith('/')) });
@@ -78,7 +98,14 @@ function readPackageTarball(file: string, load: ConformanceLoad): void {
       load.problems.push({ severity: 'error', file, message: 'not a FHIR package: no package/package.json inside' });
       return;
     }
-    readPackageFolder(folder, `${file}!package`, load);
+    readPackageFolder(folder, label, load);
+    if (key) {
+      cache!.set('packages', key, {
+        packages: load.packages.slice(before.packages).map(({ file: _file, ...p }) => p),
+        resources: load.resources.slice(before.resources).map((r) => ({ resource: r.resource, name: relative(r.file) })),
+        problems: load.problems.slice(before.problems).map(({ file: f, ...p }) => ({ ...p, name: relative(f) })),
+      } satisfies CachedPackage);
+    }
   } catch (err) {
     load.problems.push({ severity: 'error', file, message: `cannot be read as a package: ${(err as Error).message}` });
   } finally {

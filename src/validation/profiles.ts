@@ -17,6 +17,16 @@ import type { CodeSystem, ElementDefinition, StructureDefinition, ValueSet } fro
 import type { OperationOutcomeIssue } from '../core/outcome';
 import { ruleIssue } from './rule-issues';
 import { Terminology } from './terminology';
+import { generateSnapshot, SnapshotError, type SnapshotSources } from './snapshot';
+import { baseDefinitions, type BaseDefinitions } from './base-elements';
+import { forEachExtension, type UnknownExtensions } from './extensions';
+import { discriminatorValues, parseDiscriminatorPath, resolverFor, UNRESOLVED, type Resolver, type Segment } from './discriminators';
+
+const noResolver: Resolver = () => undefined;
+import { PROFILE_CACHE_FORMAT, sha256, type ProfileCache } from './profile-cache';
+
+/** Content hash of each StructureDefinition object, computed once. */
+const contentHashes = new WeakMap<StructureDefinition, string>();
 import type { ConstraintDefinition } from './invariants-format';
 
 export type ConstraintCompiler = (c: ConstraintDefinition, path: string, typeCode: string | undefined) => (value: unknown, resource: unknown) => boolean;
@@ -45,6 +55,8 @@ export interface ProfileOptions {
   unknownProfile: 'warning' | 'error';
   /** Per resource type, profiles every resource of that type must conform to (REQUIRED_PROFILES). */
   requiredProfiles: Record<string, string[]>;
+  /** An extension whose definition is not held (UNKNOWN_EXTENSIONS): a warning (default), an error, or nothing. */
+  unknownExtensions?: UnknownExtensions;
 }
 
 const model = r4 as unknown as Model;
@@ -65,7 +77,12 @@ export class ProfileRegistry {
   };
   private readonly constraintTests = new Map<string, (value: unknown, resource: unknown) => boolean>();
 
-  constructor(readonly options: ProfileOptions = { unknownProfile: 'warning', requiredProfiles: {} }) {}
+  constructor(
+    readonly options: ProfileOptions = { unknownProfile: 'warning', requiredProfiles: {} },
+    private readonly base: BaseDefinitions = baseDefinitions,
+    /** Compiled profiles kept across restarts (DATA_DIR/profile-cache), when given. */
+    readonly cache?: ProfileCache,
+  ) {}
 
   useConstraintCompiler(compiler: ConstraintCompiler): void {
     this.compileConstraint = compiler;
@@ -80,19 +97,90 @@ export class ProfileRegistry {
     return test;
   }
 
-  /** Adds or replaces a conformance resource (StructureDefinition, ValueSet, CodeSystem); throws when a profile cannot be compiled. */
+  /**
+   * Adds or replaces a conformance resource (StructureDefinition, ValueSet, CodeSystem). Profiles compile on first
+   * use (or by `compile`), so one that builds on another can be added before its base; replacing a profile
+   * recompiles those built on it.
+   */
   add(resource: { resourceType: string }): void {
     if (resource.resourceType === 'ValueSet') this.terminology.addValueSet(resource as ValueSet);
     else if (resource.resourceType === 'CodeSystem') this.terminology.addCodeSystem(resource as CodeSystem);
     else if (resource.resourceType === 'StructureDefinition') {
       const sd = resource as StructureDefinition;
       if (!sd.url) throw new Error('a StructureDefinition without url cannot be referred to');
-      const tree = compileProfile(sd);
       this.definitions.set(sd.url, sd);
-      // Base profiles are looked up when validating, so replacing one profile leaves the others' trees valid.
-      if (tree) this.compiled.set(sd.url, tree);
-      else this.compiled.delete(sd.url);
+      this.compiled.clear();
+      this.snapshots.clear();
     }
+  }
+
+  /** Removes a StructureDefinition (one that does not compile, at load time). */
+  remove(url: string): void {
+    this.definitions.delete(url);
+    this.compiled.clear();
+    this.snapshots.clear();
+  }
+
+  /** Compiles a profile now (or takes it from the cache); throws a SnapshotError naming the element at fault. */
+  compile(url: string): void {
+    const sd = this.definitions.get(url);
+    if (!sd) return;
+    const key = this.cache && this.cacheKey(url);
+    const cached = key ? this.cache!.get<Rule>('profiles', key) : undefined;
+    if (cached) {
+      this.compiled.set(url, cached);
+      return;
+    }
+    const tree = compileProfile(sd, this.sources(new Set([url])));
+    this.compiled.set(url, tree);
+    if (key) this.cache!.set('profiles', key, tree);
+  }
+
+  /** What a compiled profile is built from: the R4 base snapshots, the profile and the local profiles it builds on. */
+  private cacheKey(url: string): string {
+    const parts = [PROFILE_CACHE_FORMAT, this.base.stamp()];
+    for (let sd = this.definitions.get(url), seen = new Set<string>(); sd && !seen.has(sd.url); sd = this.definitions.get(sd.baseDefinition?.split('|')[0] ?? '')) {
+      seen.add(sd.url);
+      let hash = contentHashes.get(sd);
+      if (!hash) contentHashes.set(sd, (hash = sha256(JSON.stringify(sd))));
+      parts.push(hash);
+    }
+    return sha256(...parts);
+  }
+
+  /** Compiles a StructureDefinition that is not (yet) in the registry, against the profiles that are. */
+  check(sd: StructureDefinition): void {
+    compileProfile(sd, this.sources(new Set([sd.url ?? ''])));
+  }
+
+  /** The snapshot of a profile (published or generated), or of an R4 type. */
+  snapshotOf(url: string): ElementDefinition[] | undefined {
+    return this.sources(new Set()).snapshotOf(url);
+  }
+
+  private readonly snapshots = new Map<string, ElementDefinition[]>();
+  /** Profile discriminator checks under way (value, profile): guards against references that lead back. */
+  readonly pendingConformance: Array<[Json, string]> = [];
+
+  /** Local profiles first, then the R4 base; `visiting` guards against profiles that build on themselves. */
+  private sources(visiting: Set<string>): ProfileSources {
+    const base = this.base;
+    const registry = this;
+    return {
+      base,
+      isResourceType: (code) => base.isResourceType(code),
+      snapshotOf(url) {
+        const sd = registry.definitions.get(url);
+        if (!sd) return base.snapshotOf(url);
+        let snapshot = registry.snapshots.get(url);
+        if (!snapshot) {
+          if (visiting.has(url)) throw new SnapshotError(sd.type, `${url} is its own base`);
+          snapshot = snapshotElements(sd, registry.sources(new Set([...visiting, url])));
+          registry.snapshots.set(url, snapshot);
+        }
+        return snapshot;
+      },
+    };
   }
 
   has(url: string): boolean {
@@ -109,7 +197,8 @@ export class ProfileRegistry {
     const claimed = ((resource.meta as { profile?: unknown } | undefined)?.profile ?? []) as string[];
     const required = this.options.requiredProfiles[type] ?? [];
     const issues: OperationOutcomeIssue[] = [];
-    for (const url of [...new Set([...required, ...extra, ...(Array.isArray(claimed) ? claimed : [])])]) {
+    const urls = !required.length && !extra.length && !(Array.isArray(claimed) && claimed.length) ? [] : [...new Set([...required, ...extra, ...(Array.isArray(claimed) ? claimed : [])])];
+    for (const url of urls) {
       const canonical = url.split('|')[0];
       if (!this.has(canonical)) {
         const requiredHere = required.includes(url);
@@ -121,32 +210,83 @@ export class ProfileRegistry {
         }));
         continue;
       }
-      issues.push(...this.validateAgainst(resource, canonical, type));
+      try {
+        issues.push(...this.validateAgainst(resource, canonical, type));
+      } catch (err) {
+        // A profile that no longer compiles (its base profile was replaced by one it does not fit).
+        if (!(err instanceof SnapshotError)) throw err;
+        issues.push(ruleIssue({
+          severity: required.includes(url) || this.options.unknownProfile === 'error' ? 'error' : 'warning',
+          code: 'not-supported',
+          diagnostics: `Profile ${canonical} cannot be used, so ${type} could not be validated against it: ${err.message}`,
+          expression: [type],
+        }));
+      }
     }
+    if (this.options.unknownExtensions !== 'ignore' || this.definitions.size) this.extensions(resource, issues);
     return issues;
   }
 
-  private rules(url: string): Rule | undefined {
-    let tree = this.compiled.get(url);
-    if (!tree) {
-      const sd = this.definitions.get(url);
-      if (!sd) return undefined;
-      tree = compileProfile(sd);
-      if (tree) this.compiled.set(url, tree);
-    }
-    return tree;
+  /**
+   * Every extension of the resource whose definition is held is validated against it (value type, nested
+   * extensions, bindings) and its context; one whose definition is not held (neither local nor an R4 core
+   * extension) is reported per UNKNOWN_EXTENSIONS (https://hl7.org/fhir/R4/extensibility.html#exchange).
+   */
+  private extensions(resource: Json, issues: OperationOutcomeIssue[]): void {
+    const policy = this.options.unknownExtensions ?? 'warn';
+    forEachExtension(resource, ({ extension, at, where, modifier }) => {
+      const url = (extension.url as string).split('|')[0];
+      // R4 core extensions are known; they are validated against their definition only where a profile names them
+      // (the R4 examples themselves use some outside their declared context).
+      if (this.base.isCoreExtension(url)) return;
+      if (this.definitions.has(url)) {
+        const context = this.extensionContext(url, where);
+        if (context) issues.push(ruleIssue({ severity: 'error', code: 'structure', diagnostics: `${at}: ${context}`, expression: [at] }));
+        issues.push(...this.validateAgainst(extension, url, at));
+      } else if (policy !== 'ignore') {
+        issues.push(ruleIssue({
+          severity: policy === 'error' ? 'error' : 'warning',
+          code: 'extension',
+          diagnostics: `${at}: ${modifier ? 'modifier extension' : 'extension'} ${url} is unknown to this server (its definition is not loaded), so it could not be validated`,
+          expression: [at],
+        }));
+      }
+    });
   }
 
-  /** The profile's own rules, then its base profile's when the base is local. */
-  validateAgainst(value: Json, url: string, at: string, seen = new Set<string>()): OperationOutcomeIssue[] {
-    if (seen.has(url)) return [];
-    seen.add(url);
-    const sd = this.definitions.get(url);
+  /**
+   * An extension is used where its definition's `context` allows (https://hl7.org/fhir/R4/defining-extensions.html#context);
+   * the reason when not. Only element contexts are judged, and only where the answer does not need the element's
+   * datatype: a context naming a datatype (`Address`) is taken to allow any nested element.
+   */
+  private extensionContext(url: string, where: string): string | undefined {
+    const contexts = this.contextsOf(url).filter((c) => c.type === 'element');
+    if (!contexts.length) return undefined;
+    const nested = where.includes('.');
+    // A context rooted in a datatype (Address, ElementDefinition.type.code) cannot be judged without the element's
+    // datatype: allowed. One rooted in a resource type must name the element (or, for the bare type, the resource).
+    const allowed = contexts.some(({ expression: e }) => {
+      const root = e.split('.')[0];
+      return e === where || e === 'Element' || e === 'Resource' || e === 'DomainResource' || e === 'BackboneElement' || (nested && !this.base.isResourceType(root));
+    });
+    return allowed ? undefined : `extension ${url} is not allowed on ${where} (its context: ${contexts.map((c) => c.expression).join(', ')})`;
+  }
+
+  private rules(url: string): Rule | undefined {
+    if (!this.compiled.has(url)) this.compile(url);
+    return this.compiled.get(url);
+  }
+
+  /**
+   * The profile's rules, from its snapshot (which holds those of its base profiles too). `resolve` finds the
+   * resources references point to (in the Bundle or resource the value is nested in), for resolve() discriminators.
+   */
+  validateAgainst(value: Json, url: string, at: string, resolve?: Resolver): OperationOutcomeIssue[] {
     const tree = this.rules(url);
-    if (!sd || !tree) return [];
+    if (!tree) return [];
     const issues: OperationOutcomeIssue[] = [];
-    new Checker(this, url, issues, value.resourceType ? value : undefined).element(tree, value, at);
-    if (sd.baseDefinition && this.has(sd.baseDefinition)) issues.push(...this.validateAgainst(value, sd.baseDefinition, at, seen));
+    const resource = typeof value.resourceType === 'string';
+    new Checker(this, url, issues, resource ? value : undefined, resource ? resolverFor(value, resolve) : (resolve ?? noResolver)).element(tree, value, at);
     return issues;
   }
 
@@ -163,17 +303,21 @@ export class ProfileRegistry {
   }
 }
 
-/** The rule tree of a profile's differential (or snapshot): nodes by element id, slices under their sliced element. */
-export function compileProfile(sd: StructureDefinition): Rule | undefined {
-  const elements = sd.differential?.element?.length ? sd.differential.element : (sd.snapshot?.element ?? []);
-  if (!elements.length) throw new Error('has neither differential nor snapshot elements');
+/**
+ * The rule tree of a profile, from its snapshot (published, or generated from its differential): nodes by element
+ * id, slices under their sliced element. An element is kept with only what it says beyond its R4 base element
+ * (`base.path`): the base validator checks the rest, so a snapshot costs no more to validate than its differential.
+ */
+export function compileProfile(sd: StructureDefinition, sources: ProfileSources): Rule {
+  if (!sd.type) throw new SnapshotError('?', 'a StructureDefinition needs a type');
+  const elements = snapshotElements(sd, sources);
   const root: Rule = { key: sd.type, choice: false, element: { path: sd.type } as ElementDefinition, children: [], slices: [] };
   const byId = new Map<string, Rule>([[sd.type, root]]);
   const nodeFor = (id: string): Rule => {
     const existing = byId.get(id);
     if (existing) return existing;
     const dot = lastDot(id);
-    if (dot === -1) throw new Error(`element '${id}' is not inside ${sd.type}`);
+    if (dot === -1) throw new SnapshotError(id, `is not inside ${sd.type}`);
     const last = id.slice(dot + 1);
     const colon = last.indexOf(':');
     const parentId = id.slice(0, dot);
@@ -193,19 +337,68 @@ export function compileProfile(sd: StructureDefinition): Rule | undefined {
   };
   for (const element of elements) {
     const id = element.id ?? element.path;
-    if (!id.startsWith(sd.type)) throw new Error(`element '${id}' does not belong to type ${sd.type}`);
+    if (id !== sd.type && !id.startsWith(`${sd.type}.`)) throw new SnapshotError(id, `does not belong to type ${sd.type}`);
+    const own = beyondBase(element, sources.base.element(element.base?.path ?? element.path.replace(/:[^.]*/g, '')));
+    if (!own && !element.sliceName) continue;
     const node = nodeFor(id);
-    node.element = { ...element };
-    if (element.slicing) {
+    node.element = { id, path: element.path, ...(element.sliceName ? { sliceName: element.sliceName } : {}), ...own } as ElementDefinition;
+    if (own?.slicing) {
       node.slicing = {
-        discriminator: (element.slicing.discriminator ?? []).map((d) => ({ type: d.type, path: d.path })),
-        rules: element.slicing.rules ?? 'open',
-        ordered: element.slicing.ordered === true,
+        discriminator: (own.slicing.discriminator ?? []).map((d) => ({ type: d.type, path: d.path })),
+        rules: own.slicing.rules ?? 'open',
+        ordered: own.slicing.ordered === true,
       };
     }
-    for (const c of element.constraint ?? []) if (c.expression) fhirpath.parse(c.expression);
+    for (const c of own?.constraint ?? []) {
+      if (!c.expression) continue;
+      try {
+        fhirpath.parse(c.expression);
+      } catch (err) {
+        throw new SnapshotError(id, `constraint ${c.key} does not parse: ${(err as Error).message}`);
+      }
+    }
   }
   return root;
+}
+
+/** Where profiles and the R4 base definitions come from when a snapshot is generated or a profile compiled. */
+export interface ProfileSources extends SnapshotSources {
+  base: BaseDefinitions;
+}
+
+/** A profile's snapshot: the published one, else generated from the differential against its base. */
+export function snapshotElements(sd: StructureDefinition, sources: SnapshotSources): ElementDefinition[] {
+  if (sd.snapshot?.element?.length) return sd.snapshot.element;
+  if (!sd.differential?.element?.length) throw new SnapshotError(sd.type ?? '?', 'has neither differential nor snapshot elements');
+  return generateSnapshot(sd, sources);
+}
+
+const unversioned = (url: string | undefined): string | undefined => url?.split('|')[0];
+
+const typeKey = (types: ElementDefinition['type']): string =>
+  JSON.stringify((types ?? []).map((t) => [t.code, [...(t.profile ?? [])].sort(), [...(t.targetProfile ?? [])].sort()]).sort());
+
+const slicingKey = (slicing: ElementDefinition['slicing']): string =>
+  slicing ? JSON.stringify([slicing.discriminator ?? [], slicing.rules ?? 'open', slicing.ordered === true]) : '';
+
+/** What an element says beyond its base element (undefined when nothing): the rules a profile adds there. */
+export function beyondBase(e: ElementDefinition, b: ElementDefinition | undefined): Partial<ElementDefinition> | undefined {
+  const out: Record<string, unknown> = {};
+  if (e.min !== undefined && e.min !== (b?.min ?? 0)) out.min = e.min;
+  if (e.max !== undefined && e.max !== (b?.max ?? '*')) out.max = e.max;
+  // Reference targets are kept even when the base states them: the base validator does not check targets.
+  if (e.type && (typeKey(e.type) !== typeKey(b?.type) || e.type.some((t) => t.targetProfile?.length))) out.type = e.type;
+  for (const key of Object.keys(e)) {
+    if (!/^(fixed|pattern|minValue|maxValue)[A-Z]|^maxLength$/.test(key)) continue;
+    const value = (e as unknown as Json)[key];
+    if (JSON.stringify(value) !== JSON.stringify(b && (b as unknown as Json)[key])) out[key] = value;
+  }
+  if (e.binding?.valueSet && (e.binding.strength !== b?.binding?.strength || unversioned(e.binding.valueSet) !== unversioned(b?.binding?.valueSet))) out.binding = e.binding;
+  const baseKeys = new Set((b?.constraint ?? []).map((c) => c.key));
+  const constraints = (e.constraint ?? []).filter((c) => !baseKeys.has(c.key));
+  if (constraints.length) out.constraint = constraints;
+  if (e.slicing && slicingKey(e.slicing) !== slicingKey(b?.slicing)) out.slicing = e.slicing;
+  return Object.keys(out).length ? (out as Partial<ElementDefinition>) : undefined;
 }
 
 /** The dot before an id's last segment. */
@@ -267,10 +460,17 @@ class Checker {
     private readonly profile: string,
     private readonly issues: OperationOutcomeIssue[],
     /** The resource being validated, %resource of constraints. */
-    private readonly root?: Json,
+    private readonly root: Json | undefined,
+    private readonly resolve: Resolver,
   ) {}
 
+  /** Issues already reported (a slice restating a rule of the element it slices reports it once). */
+  private readonly reported = new Set<string>();
+
   private report(severity: 'error' | 'warning', code: OperationOutcomeIssue['code'], at: string, text: string, element?: ElementDefinition): void {
+    const key = `${severity}|${at}|${text}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
     const id = element?.id ?? element?.path;
     this.issues.push(ruleIssue({ severity, code, diagnostics: `${at}: ${text} (profile ${this.profile}${id ? `, element ${id}` : ''})`, expression: [at] }));
   }
@@ -320,7 +520,7 @@ class Checker {
   private slice(rule: Rule, values: Found[], at: string): Array<Rule | undefined> {
     if (!rule.slices.length) return values.map(() => undefined);
     const slicing = rule.slicing ?? { discriminator: rule.key === 'extension' || rule.key === 'modifierExtension' ? [{ type: 'value', path: 'url' }] : [], rules: 'open' as const, ordered: false };
-    const assigned = values.map((v) => rule.slices.find((s) => this.inSlice(s, slicing, v.value)));
+    const assigned = values.map((v) => rule.slices.find((s) => this.inSlice(s, slicing, v.value, rule.choice ? v.key.slice(rule.key.length) : undefined)));
     for (const s of rule.slices) this.cardinality(s.element, assigned.filter((a) => a === s).length, `${at}.${rule.key}`, s.sliceName);
     const at0 = (i: number): string => `${at}.${values[i].key}${values[i].index !== undefined ? `[${values[i].index}]` : ''}`;
     let lastMatched = -1;
@@ -339,11 +539,17 @@ class Checker {
     return assigned;
   }
 
-  private inSlice(slice: Rule, slicing: Slicing, value: unknown): boolean {
+  /** Whether a value belongs to a slice; `choiceType` is the type suffix of a choice element's value (`Quantity`). */
+  private inSlice(slice: Rule, slicing: Slicing, value: unknown, choiceType?: string): boolean {
     if (!slicing.discriminator.length) return false;
+    if (choiceType !== undefined && slicing.discriminator.every((d) => d.type === 'type' && d.path === '$this')) {
+      return slice.sliceName === slice.key + choiceType || (slice.element.type ?? []).some((t) => capitalize(t.code) === choiceType);
+    }
     return slicing.discriminator.every((d) => {
-      const target = d.path === '$this' ? slice : findRule(slice, d.path);
-      const values = d.path === '$this' ? [value] : pathValues(value, d.path);
+      const segments = parseDiscriminatorPath(d.path);
+      const target = segments.length ? findRule(slice, segments) : slice;
+      const values = segments.length ? discriminatorValues(value, segments, this.resolve) : [value];
+      const resolved = segments[segments.length - 1]?.kind === 'resolve';
       switch (d.type) {
         case 'value':
         case 'pattern': {
@@ -364,17 +570,38 @@ class Checker {
           return mustExist ? values.length > 0 : mustNot ? values.length === 0 : true;
         }
         case 'type': {
-          const codes = (target ?? slice).element.type?.map((t) => t.code) ?? [];
+          // Through resolve(), the types are those of the reference's target profiles.
+          const types = (target ?? slice).element.type ?? [];
+          const codes = resolved ? types.flatMap((t) => t.targetProfile ?? []).map((p) => this.registry.typeOf(p)) : types.map((t) => t.code);
           return values.some((v) => codes.some((c) => typeof v === 'object' && v !== null && ((v as Json).resourceType === c || c === 'Resource')));
         }
         case 'profile': {
-          const profiles = (target ?? slice).element.type?.flatMap((t) => t.profile ?? []) ?? [];
-          return values.some((v) => typeof v === 'object' && v !== null && profiles.some((p) => this.registry.has(p) && this.registry.validateAgainst(v as Json, p.split('|')[0], 'x').every((i) => i.severity !== 'error')));
+          const types = (target ?? slice).element.type ?? [];
+          const profiles = types.flatMap((t) => (resolved ? (t.targetProfile ?? []) : (t.profile ?? []))).map((p) => p.split('|')[0]);
+          return values.some((v) => typeof v === 'object' && v !== null && profiles.some((p) => this.conforms(v as Json, p)));
         }
         default:
           return false;
       }
     });
+  }
+
+  /**
+   * Whether a value conforms to a profile (no errors), for profile discriminators. A resource that resolve() could
+   * not find counts when its type is the profile's type: it cannot be checked, and is not refused for that.
+   */
+  private conforms(value: Json, profile: string): boolean {
+    if ((value as { [UNRESOLVED]?: true })[UNRESOLVED]) return this.registry.typeOf(profile) === value.resourceType;
+    if (!this.registry.has(profile)) return false;
+    // A resource whose check is already under way (references that lead back to it) is taken to conform.
+    const pending = this.registry.pendingConformance;
+    if (pending.some(([v, p]) => v === value && p === profile)) return true;
+    pending.push([value, profile]);
+    try {
+      return this.registry.validateAgainst(value, profile, 'x', this.resolve).every((i) => i.severity !== 'error');
+    } finally {
+      pending.pop();
+    }
   }
 
   private range(e: ElementDefinition, value: unknown, at: string): void {
@@ -447,37 +674,25 @@ class Checker {
     if (!targets.length || typeof reference !== 'string' || reference.startsWith('#')) return;
     const type = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[^/]+)?$/.exec(reference)?.[1];
     const allowed = targets.map((t) => this.registry.typeOf(t)).filter((t): t is string => !!t);
+    if (allowed.includes('Resource') || allowed.includes('DomainResource')) return;
     if (type && allowed.length && !allowed.includes(type)) this.report('error', 'structure', at, `refers to a ${type}; allowed targets: ${allowed.join(', ')}`, e);
   }
 
   /**
-   * A value whose element names a profile for its type (an extension slice: Extension(url)) is validated against it;
-   * an extension whose own url names a held definition is validated against that definition.
+   * A value whose element names a profile for its type is validated against it; an extension carrying its own url
+   * is validated against its definition by the registry's walk over every extension, not here again.
    */
   private typeProfiles(rule: Rule, value: unknown, at: string): void {
     if (typeof value !== 'object' || value === null) return;
-    const declared = rule.element.type?.flatMap((t) => t.profile ?? []) ?? [];
+    // Only the profiles of the value's own type (Bundle.entry.resource may be a List with a profile or a Patient).
+    const resourceType = (value as Json).resourceType;
+    const declared = rule.element.type?.filter((t) => typeof resourceType !== 'string' || t.code === resourceType || t.code === 'Resource').flatMap((t) => t.profile ?? []) ?? [];
     const url = (value as Json).url;
-    const own = (rule.key === 'extension' || rule.key === 'modifierExtension') && typeof url === 'string' ? [url] : [];
-    for (const profile of new Set([...declared, ...own].map((p) => p.split('|')[0]))) {
-      if (profile === this.profile || !this.registry.has(profile)) continue;
-      if (own.length) this.extensionContext(profile, at);
-      this.issues.push(...this.registry.validateAgainst(value as Json, profile, at));
+    const own = (rule.key === 'extension' || rule.key === 'modifierExtension') && typeof url === 'string' ? url.split('|')[0] : undefined;
+    for (const profile of new Set(declared.map((p) => p.split('|')[0]))) {
+      if (profile === this.profile || profile === own || !this.registry.has(profile)) continue;
+      this.issues.push(...this.registry.validateAgainst(value as Json, profile, at, this.resolve));
     }
-  }
-
-  /**
-   * An extension is used where its definition's `context` allows (https://hl7.org/fhir/R4/defining-extensions.html#context).
-   * Only element contexts are judged, and only where the answer does not need the element's datatype: a context
-   * naming a datatype (`Address`) is taken to allow any nested element.
-   */
-  private extensionContext(url: string, at: string): void {
-    const contexts = this.registry.contextsOf(url).filter((c) => c.type === 'element');
-    if (!contexts.length) return;
-    const where = at.replace(/\[\d+\]/g, '').replace(/\.(extension|modifierExtension)$/, '');
-    const nested = where.includes('.');
-    const allowed = contexts.some(({ expression: e }) => e === where || e === 'Element' || e === 'Resource' || e === 'DomainResource' || e === 'BackboneElement' || (nested && !e.includes('.') && e !== where.split('.')[0]));
-    if (!allowed) this.report('error', 'structure', at, `extension ${url} is not allowed on ${where} (its context: ${contexts.map((c) => c.expression).join(', ')})`);
   }
 }
 
@@ -486,31 +701,21 @@ function isBaseConstraint(key: string): boolean {
   return /^(ele|ext|dom|txt|ref)-\d+$/.test(key);
 }
 
-function findRule(rule: Rule, path: string): Rule | undefined {
+/** The rule a discriminator path leads to inside a slice (`extension('url')` is that extension's slice). */
+function findRule(rule: Rule, segments: Segment[]): Rule | undefined {
   let node: Rule | undefined = rule;
-  for (const segment of path.split('.')) {
-    const name = segment.replace(/\[x\]$/, '');
-    node = node?.children.find((c) => c.key === name || c.key === segment);
+  for (const segment of segments) {
+    const parent: Rule = node;
+    if (segment.kind === 'resolve') continue;
+    if (segment.kind === 'extension') {
+      const extension = parent.children.find((c) => c.key === 'extension');
+      node = extension?.slices.find((s) => s.element.type?.some((t) => t.profile?.some((p) => p.split('|')[0] === segment.url)) || valueOfX(findRule(s, [{ kind: 'name', name: 'url', choice: false }])?.element ?? ({} as ElementDefinition), 'fixed') === segment.url);
+    } else {
+      node = parent.children.find((c) => c.key === segment.name);
+      // A type-specific choice name (valueQuantity): the type slice of value[x].
+      node ??= parent.children.filter((c) => c.choice && segment.name.startsWith(c.key)).flatMap((c) => c.slices).find((s) => s.sliceName === segment.name);
+    }
     if (!node) return undefined;
   }
   return node;
-}
-
-/** Values at a simple dotted path (discriminator paths), arrays flattened, choices resolved by prefix. */
-function pathValues(value: unknown, path: string): unknown[] {
-  let items: unknown[] = [value];
-  for (const segment of path.split('.')) {
-    const name = segment.replace(/\[x\]$/, '');
-    const next: unknown[] = [];
-    for (const item of items) {
-      if (typeof item !== 'object' || item === null) continue;
-      for (const [k, v] of Object.entries(item as Json)) {
-        if (k !== name && !(segment.endsWith('[x]') && k.startsWith(name) && /^[A-Z]/.test(k.slice(name.length)))) continue;
-        if (Array.isArray(v)) next.push(...v);
-        else if (v !== undefined) next.push(v);
-      }
-    }
-    items = next;
-  }
-  return items;
 }

@@ -79,7 +79,7 @@ describe('profiles through the API and $validate', () => {
     };
     const res = await s.http.post('/fhir/StructureDefinition').set('Content-Type', FHIR_JSON).send(broken);
     assert.equal(res.status, 422);
-    assert.ok(res.body.issue.some((i: { diagnostics: string }) => /'Patient\.name' does not belong to type Organization/.test(i.diagnostics)), JSON.stringify(res.body));
+    assert.ok(res.body.issue.some((i: { diagnostics: string }) => /'Patient\.name'.*does not belong to type Organization/.test(i.diagnostics)), JSON.stringify(res.body));
   });
 
   it('$validate with the profile parameter checks a resource that does not claim it', async () => {
@@ -87,5 +87,35 @@ describe('profiles through the API and $validate', () => {
     const res = await s.http.post(`/fhir/Patient/$validate?profile=${encodeURIComponent(REGIONAL)}`).set('Content-Type', FHIR_JSON).send(patient);
     assert.equal(res.status, 200);
     assert.deepEqual(res.body.issue.filter((i: { severity: string }) => i.severity === 'error').map((i: { expression: string[] }) => i.expression[0]), ['Patient.managingOrganization']);
+  });
+});
+
+describe('UNKNOWN_EXTENSIONS over HTTP', () => {
+  const unknown = { resourceType: 'Patient', extension: [{ url: 'http://example.org/StructureDefinition/not-loaded', valueString: 'x' }] };
+  let strict: TestServer;
+  let lenient: TestServer;
+  before(async () => {
+    strict = await startTestServer({ env: { UNKNOWN_EXTENSIONS: 'error' } });
+    lenient = await startTestServer();
+  });
+  after(async () => {
+    await strict.close();
+    await lenient.close();
+  });
+
+  it('error: a write with an extension the server does not know is refused with 422, naming it', async () => {
+    const res = await strict.http.post('/fhir/Patient').set('Content-Type', FHIR_JSON).send(unknown);
+    assert.equal(res.status, 422);
+    const errors = res.body.issue.filter((i: { severity: string }) => i.severity === 'error');
+    assert.deepEqual(errors.map((i: { code: string; expression: string[] }) => `${i.code} ${i.expression[0]}`), ['extension Patient.extension[0]']);
+    const core = { resourceType: 'Patient', extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-birthPlace', valueAddress: { city: 'Oslo' } }] };
+    assert.equal((await strict.http.post('/fhir/Patient').set('Content-Type', FHIR_JSON).send(core)).status, 201, 'R4 core extensions are known');
+  });
+
+  it('warn (default): the write is accepted; $validate reports the warning', async () => {
+    assert.equal((await lenient.http.post('/fhir/Patient').set('Content-Type', FHIR_JSON).send(unknown)).status, 201);
+    const res = await lenient.http.post('/fhir/Patient/$validate').set('Content-Type', FHIR_JSON).send(unknown);
+    assert.equal(res.status, 200);
+    assert.ok(res.body.issue.some((i: { severity: string; code: string }) => i.severity === 'warning' && i.code === 'extension'), JSON.stringify(res.body));
   });
 });

@@ -49,6 +49,13 @@ describe('configuration from the environment', () => {
     assert.equal(c.subscriptions.retryBaseMs, 250);
   });
 
+  it('unknown extensions: a warning by default; UNKNOWN_EXTENSIONS=error|ignore', () => {
+    assert.equal(loadConfig({}).profiles?.unknownExtensions, 'warn');
+    assert.equal(loadConfig({ UNKNOWN_EXTENSIONS: 'error' }).profiles?.unknownExtensions, 'error');
+    assert.equal(loadConfig({ UNKNOWN_EXTENSIONS: 'ignore' }).profiles?.unknownExtensions, 'ignore');
+    assert.throws(() => loadConfig({ UNKNOWN_EXTENSIONS: 'refuse' }), /UNKNOWN_EXTENSIONS must be 'warn', 'error' or 'ignore'/);
+  });
+
   it('invalid values stop start-up with one clear message naming the variable', () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ PORT: 'eighty' }, /PORT must be a whole number/],

@@ -254,3 +254,72 @@ describe('loading profiles/ (JSON files, packages as folders and tarballs)', () 
   });
   test('a missing folder loads nothing', () => assert.deepEqual(loadConformanceDir(path.join(dir, 'none')).resources, []));
 });
+
+describe("discriminators through resolve() and extension('url') (https://hl7.org/fhir/R4/profiling.html#discriminator)", () => {
+  const registry = new ProfileRegistry();
+  const KIND = 'http://example.org/StructureDefinition/kind';
+  const ref = (type: string) => [{ code: 'Reference', targetProfile: [type.startsWith('http') ? type : `http://hl7.org/fhir/StructureDefinition/${type}`] }];
+  before(() => {
+    registry.add(profile('resolved-type', 'List', [
+      ['List.entry', { slicing: { discriminator: [{ type: 'type', path: 'item.resolve()' }], rules: 'closed' } }],
+      ['List.entry:patient', { sliceName: 'patient', min: 1, max: '1' }],
+      ['List.entry:patient.item', { type: ref('Patient') }],
+      ['List.entry:group', { sliceName: 'group', max: '1' }],
+      ['List.entry:group.item', { type: ref('Group') }],
+    ]));
+    registry.add(profile('named-patient', 'Patient', [['Patient.name', { min: 1 }]]));
+    registry.add(profile('resolved-profile', 'List', [
+      ['List.entry', { slicing: { discriminator: [{ type: 'profile', path: 'item.resolve()' }], rules: 'open' } }],
+      ['List.entry:named', { sliceName: 'named', min: 1 }],
+      ['List.entry:named.item', { type: ref(`${P}named-patient`) }],
+    ]));
+    registry.add(profile('list-bundle', 'Bundle', [['Bundle.entry.resource', { type: [{ code: 'List', profile: [`${P}resolved-type`] }, { code: 'Patient' }, { code: 'Observation' }] }]]));
+    registry.add(profile('by-extension', 'Observation', [
+      ['Observation.component', { slicing: { discriminator: [{ type: 'value', path: `extension('${KIND}').value` }], rules: 'closed' } }],
+      ['Observation.component:systolic', { sliceName: 'systolic', min: 1, max: '1' }],
+      ['Observation.component:systolic.extension:kind', { sliceName: 'kind', type: [{ code: 'Extension', profile: [KIND] }] }],
+      ['Observation.component:systolic.extension:kind.value[x]', { fixedCode: 'sys' }],
+      ['Observation.component:diastolic', { sliceName: 'diastolic', max: '1' }],
+      ['Observation.component:diastolic.extension:kind', { sliceName: 'kind', type: [{ code: 'Extension', profile: [KIND] }] }],
+      ['Observation.component:diastolic.extension:kind.value[x]', { fixedCode: 'dia' }],
+    ]));
+  });
+  const errors = (r: ProfileRegistry, resource: Record<string, unknown>, url: string): string[] =>
+    r.validate(resource, [P + url]).filter((i) => i.severity === 'error').map((i) => `${i.severity} ${i.expression?.[0]}`);
+  const list = (items: string[], contained?: unknown[]) => ({ resourceType: 'List', status: 'current', mode: 'working', ...(contained ? { contained } : {}), entry: items.map((reference) => ({ item: { reference } })) });
+
+  test('type on resolve(): the referenced type picks the slice (literal URLs, contained resources)', () => {
+    assert.deepEqual(errors(registry, list(['Patient/1', 'Group/2']), 'resolved-type'), []);
+    assert.deepEqual(errors(registry, list(['#p'], [{ resourceType: 'Patient', id: 'p' }]), 'resolved-type'), []);
+    assert.deepEqual(errors(registry, list(['Patient/1', 'Observation/3']), 'resolved-type'), ['error List.entry[1]'], 'closed: an Observation is in no slice');
+    assert.deepEqual(errors(registry, list(['#o'], [{ resourceType: 'Observation', id: 'o', status: 'final', code: { text: 'x' } }]), 'resolved-type'), ['error List.entry', 'error List.entry[0]']);
+  });
+
+  test('type on resolve() inside a Bundle: urn:uuid references resolve to the entries', () => {
+    const bundle = (target: Record<string, unknown>) => ({
+      resourceType: 'Bundle', type: 'collection',
+      entry: [{ fullUrl: 'urn:uuid:1', resource: target }, { fullUrl: 'urn:uuid:2', resource: list(['urn:uuid:1']) }],
+    });
+    assert.deepEqual(errors(registry, bundle({ resourceType: 'Patient' }), 'list-bundle'), []);
+    assert.deepEqual(errors(registry, bundle({ resourceType: 'Observation', status: 'final', code: { text: 'x' } }), 'list-bundle'), ['error Bundle.entry[1].resource.entry', 'error Bundle.entry[1].resource.entry[0]']);
+  });
+
+  test('profile on resolve(): the referenced resource must conform to the target profile', () => {
+    assert.deepEqual(errors(registry, list(['#p'], [{ resourceType: 'Patient', id: 'p', name: [{ family: 'Ng' }] }]), 'resolved-profile'), []);
+    assert.deepEqual(errors(registry, list(['#p'], [{ resourceType: 'Patient', id: 'p' }]), 'resolved-profile'), ['error List.entry']);
+    // A reference that cannot be resolved is judged by the type its URL names (it cannot be checked further).
+    assert.deepEqual(errors(registry, list(['Patient/elsewhere']), 'resolved-profile'), []);
+    assert.deepEqual(errors(registry, list(['Group/elsewhere']), 'resolved-profile'), ['error List.entry']);
+  });
+
+  test("value on extension('url').value: the extension's value picks the slice", () => {
+    const component = (kind: string) => ({ code: { text: kind }, extension: [{ url: KIND, valueCode: kind }], valueQuantity: { value: 1 } });
+    const obs = (...kinds: string[]) => ({ resourceType: 'Observation', status: 'final', code: { text: 'bp' }, component: kinds.map(component) });
+    assert.deepEqual(errors(registry, obs('sys', 'dia'), 'by-extension'), []);
+    assert.deepEqual(errors(registry, obs('dia', 'sys'), 'by-extension'), [], 'not ordered');
+    assert.deepEqual(errors(registry, obs('dia'), 'by-extension'), ['error Observation.component']);
+    assert.deepEqual(errors(registry, obs('sys', 'other'), 'by-extension'), ['error Observation.component[1]']);
+    const otherUrl = { resourceType: 'Observation', status: 'final', code: { text: 'bp' }, component: [{ code: { text: 'x' }, extension: [{ url: `${KIND}-2`, valueCode: 'sys' }] }] };
+    assert.deepEqual(errors(registry, otherUrl, 'by-extension'), ['error Observation.component', 'error Observation.component[0]'], 'the same value under another url is in no slice');
+  });
+});
