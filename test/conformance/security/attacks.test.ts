@@ -148,6 +148,9 @@ describe('security: named attacks on patient-scoped access', () => {
     assert.equal(guarded.status, 405, 'If-Match must not be judged against an invisible version (412 would tell it exists)');
     const conditional = await alice.put('/fhir/Observation?code=nothing-matches').set('Content-Type', FHIR_JSON).send(takeover);
     assert.equal(conditional.status, 405, 'a conditional update without a match may not take the id in its body');
+    const onlyBobs = await alice.put(`/fhir/Observation?code=${SECRET.code}&subject=Patient/bob`).set('Content-Type', FHIR_JSON).send({ ...takeover, id: undefined });
+    assert.equal(onlyBobs.status, 201, "criteria that match only Bob's observation match nothing for Alice: a new resource of hers");
+    assert.notEqual(onlyBobs.body.id, 'b1');
     const bob = await server.http.get('/fhir/Observation/b1');
     assert.equal(bob.body.subject.reference, 'Patient/bob');
     assert.equal(bob.body.meta.versionId, '1');
