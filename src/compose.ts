@@ -173,7 +173,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     paging: config.search,
     validator,
     indexer,
-    hooks: [searchParameterHook(registry), profileHook(profiles.registry), ...integrity, subscriptions.hook, consents.hook()],
+    hooks: [searchParameterHook(registry), profileHook(profiles.registry), ...integrity, subscriptions.hook, consents.hook(), access.hook()],
     search,
     access,
     maxBundleEntries: config.maxBundleEntries,

@@ -3,6 +3,7 @@
  * `on` or `off` (argv[2]), seeded identically: PATIENTS patients with OBSERVATIONS Observations each, a
  * 5-provision patient-privacy Consent for Patient/p0 and a one-provision one for every tenth patient.
  * Prints one JSON line {port, path, authorization}: a user/ token of Practitioner/dr (purpose TREAT).
+ * The audit trail is on (the default, on LMDB in DATA_DIR) on both servers, as with `npm start`: both sides are audited.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ const OBSERVATIONS = 20;
 const PRIVACY = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] };
 const actor = (reference: string) => ({ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'PRCP' }] }, reference: { reference } });
 
-function consent(id: string, patient: string, provisions: object[]): Record<string, unknown> {
+export function consent(id: string, patient: string, provisions: object[]): Record<string, unknown> {
   return {
     resourceType: 'Consent',
     id,
@@ -33,13 +34,16 @@ function consent(id: string, patient: string, provisions: object[]): Record<stri
 }
 
 /** Five exceptions of different kinds: class, actor, data period, sensitive label, purpose. */
-const FIVE = [
+export const FIVE = [
   { type: 'deny', class: [{ system: 'http://hl7.org/fhir/resource-types', code: 'MedicationRequest' }] },
   { type: 'deny', actor: [actor('Practitioner/other')] },
   { type: 'deny', dataPeriod: { end: '2010-01-01' } },
   { type: 'permit', actor: [actor('Practitioner/dr')], securityLabel: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'PSY' }] },
   { type: 'deny', purpose: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'HMARKT' }] },
 ];
+
+/** The bench's user token claims: Practitioner/dr reading and searching for treatment. */
+export const USER_CLAIMS = { scope: 'user/*.rs', fhirUser: 'Practitioner/dr', purpose_of_use: 'TREAT', client_id: 'bench' };
 
 async function main(): Promise<void> {
   const mode = process.argv[2] === 'off' ? 'off' : 'on';
@@ -69,7 +73,7 @@ async function main(): Promise<void> {
     else if (p % 10 === 0) await put(consent(`c${p}`, `p${p}`, [FIVE[1] as object]));
   }
   const key = await loadOrCreateLocalKey(dataDir);
-  const token = await signLocalToken(key, { scope: 'user/*.rs', fhirUser: 'Practitioner/dr', purpose_of_use: 'TREAT', client_id: 'bench' }, {
+  const token = await signLocalToken(key, USER_CLAIMS, {
     issuer: config.auth.issuer,
     audience: config.auth.audience,
     expiresInSeconds: 3600,
@@ -79,7 +83,7 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err: unknown) => {
+if (require.main === module) main().catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

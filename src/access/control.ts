@@ -22,6 +22,7 @@ import type { ResourceRecord } from '../storage/records';
 import { and } from '../search/compile/filters';
 import { patientId } from './consent/rules';
 import type { AccessPolicy } from './policy';
+import type { WriteHook } from '../fhir/write-hooks';
 import type { RequestAccess } from './request-access';
 import { grantingScopes, type Permission } from './scopes';
 import type { AccessToken } from './tokens';
@@ -42,9 +43,14 @@ export interface AccessControlDeps {
 /** The non-resource scope that makes a user/ token a consent administrator (docs/access.md). */
 export const CONSENT_ADMIN_SCOPE = 'consent-admin';
 
+const WITHHELD_MEMO_MS = 5000;
+const MAX_WITHHELD_ANSWERS = 1000;
+
 export class AccessControl {
   readonly enabled: boolean;
   private readonly compiled = new WeakMap<Filter, CompiledFilter>();
+  private readonly withheldAnswers = new WeakMap<Filter, Map<string, { writes: number; at: number; value: boolean }>>();
+  private writes = 0;
 
   constructor(private readonly deps: AccessControlDeps) {
     this.enabled = deps.enabled;
@@ -58,6 +64,21 @@ export class AccessControl {
   scopeAllows(token: AccessToken, type: string, permission: Permission): boolean {
     if (type === '*') return token.scopes.resources.some((s) => s.permissions.has(permission));
     return grantingScopes(token.scopes.resources, type, permission).length > 0;
+  }
+
+  /**
+   * Whether the caller may create a resource of `type` under an id of its own choosing (update-as-create): only
+   * an unfiltered system/ scope outside consent. For everyone else an id that exists out of their sight must
+   * answer like one that does not exist at all, and taking it is impossible, so neither may be created by PUT
+   * (405, docs/access.md); POST assigns a fresh id. A token without any create scope is left to checkWrite (403).
+   */
+  async mayChooseIds(access: RequestAccess | undefined, type: string): Promise<boolean> {
+    const token = access?.token;
+    if (!token) return true;
+    const granting = grantingScopes(token.scopes.resources, type, 'c');
+    if (granting.length === 0) return true;
+    if (!granting.some((s) => s.context === 'system' && s.filter.length === 0)) return false;
+    return (await this.deps.policy.decision(token, 'c', this.deps.clock.now())).consent !== 'applied';
   }
 
   /** The filter of records this request may use with `permission`; undefined = unrestricted. */
@@ -80,6 +101,37 @@ export class AccessControl {
     if (decision.consent !== 'applied' || !decision.scopeOnly) return undefined;
     decision.withheld ??= and([decision.scopeOnly, { $nor: [decision.filter] }]);
     return decision.withheld;
+  }
+
+  /**
+   * Remembers, per withheld filter (one per cached decision), whether a search's criteria match records it
+   * withholds: asking costs a second query per first page. An answer holds until the next committed write
+   * (`hook`) and at most WITHHELD_MEMO_MS, for writes this process does not see (other instances on one MongoDB).
+   * It only decides the notice that some records were withheld; what a search returns is decided in its queries.
+   */
+  withheldMemo(withheld: Filter): (criteria: string, ask: () => Promise<boolean>) => Promise<boolean> {
+    let answers = this.withheldAnswers.get(withheld);
+    if (!answers) this.withheldAnswers.set(withheld, (answers = new Map()));
+    const known = answers;
+    return async (criteria, ask) => {
+      const hit = known.get(criteria);
+      const now = Date.now();
+      if (hit && hit.writes === this.writes && now - hit.at < WITHHELD_MEMO_MS) return hit.value;
+      const writes = this.writes;
+      const value = await ask();
+      if (known.size >= MAX_WITHHELD_ANSWERS) known.delete(known.keys().next().value as string);
+      known.set(criteria, { writes, at: now, value });
+      return value;
+    };
+  }
+
+  /** Counts committed writes, so that remembered withheld answers (withheldMemo) go stale with them. */
+  hook(): WriteHook {
+    return {
+      afterCommit: () => {
+        this.writes++;
+      },
+    };
   }
 
   /** The final check on a stored record (with its index fields) before it leaves. */

@@ -16,6 +16,7 @@
 import type { Filter } from '../storage/port';
 import type { CompartmentDefinitions } from '../search/compartments';
 import { and, MATCH_NOTHING } from '../search/compile/filters';
+import { compactFilter } from './compact-filter';
 import type { CriteriaCompiler } from '../search/criteria';
 import type { SearchRegistry } from '../search/registry';
 import { appliesTo, conditionFilter, decide, provisionParameters, type ConsentRequest, type ResourceCondition } from './consent/decision';
@@ -64,11 +65,24 @@ export interface AccessDecision {
   scopeOnly?: Filter;
   /** scopeOnly without the decided filter, built once per cached decision (src/access/control.ts withheldFilter). */
   withheld?: Filter;
+  /** What decided for each patient (decidedBy), worked out once per cached decision. */
+  deciders?: Map<string, string[]>;
 }
 
 const MAX_CACHED_DECISIONS = 1000;
+/** Patients whose deciding consents one cached decision remembers for the audit trail. */
+const MAX_CACHED_DECIDERS = 10_000;
+
+/** Decision keys by token (the authenticator hands out one AccessToken object per verified token text). */
+const KEYS = new WeakMap<AccessToken, Partial<Record<Permission, string>>>();
 
 function decisionKey(token: AccessToken, permission: Permission): string {
+  let keys = KEYS.get(token);
+  if (!keys) KEYS.set(token, (keys = {}));
+  return (keys[permission] ??= tokenKey(token, permission));
+}
+
+function tokenKey(token: AccessToken, permission: Permission): string {
   return JSON.stringify([
     permission,
     token.scopes.resources.map((s) => s.text).sort(),
@@ -123,7 +137,7 @@ export class AccessPolicy {
     // system/ tokens without a purpose are the operator's own backend services; with a purpose, consent applies.
     if (scopes.every((s) => s.context === 'system') && token.purposeOfUse.length === 0) return { filter: scoped, consent: 'none' };
     if (this.breaksTheGlass(token)) return { filter: scoped, consent: 'overridden', scopeOnly: scoped };
-    const consented = await this.consentFilter(this.consentRequest(token, now, permission));
+    const consented = residual(await this.consentFilter(this.consentRequest(token, now, permission)));
     return { filter: and([scoped, consented]), consent: 'applied', scopeOnly: scoped };
   }
 
@@ -144,14 +158,19 @@ export class AccessPolicy {
   async decidedBy(token: AccessToken, permission: Permission, now: string, compartments: readonly string[]): Promise<string[]> {
     const decision = await this.decision(token, permission, now);
     if (decision.consent !== 'applied') return [decision.consent === 'overridden' ? 'break-the-glass' : 'scope'];
-    const request = this.consentRequest(token, now, permission);
-    const onFile = await this.deps.consents.enforceable(now);
+    const deciders = (decision.deciders ??= new Map());
     const result = new Set<string>();
     for (const member of compartments) {
       if (!member.startsWith('Patient/')) continue;
-      const consents = onFile.get(member.slice('Patient/'.length));
-      if (consents) for (const ref of decide(consents, request, this.deps.implicit.decision(request.purposes)).decidedBy) result.add(ref);
-      else result.add(`implicit:${this.deps.implicit.decision(request.purposes)}`);
+      let by = deciders.get(member);
+      if (!by) {
+        const request = this.consentRequest(token, now, permission);
+        const implicit = this.deps.implicit.decision(request.purposes);
+        const consents = (await this.deps.consents.enforceable(now)).get(member.slice('Patient/'.length));
+        by = consents ? decide(consents, request, implicit).decidedBy : [`implicit:${implicit}`];
+        if (deciders.size < MAX_CACHED_DECIDERS) deciders.set(member, by);
+      }
+      for (const ref of by) result.add(ref);
     }
     return result.size ? [...result] : ['scope'];
   }
@@ -188,15 +207,42 @@ export class AccessPolicy {
     const implicit = this.deps.implicit.decision(request.purposes);
     const onFile = await this.deps.consents.enforceable(request.at);
     const notSensitive = { $nor: [await this.labelled(SENSITIVE_LABELS)] };
-    const clauses: Filter[] = [];
+    // Patients whose consents decide alike share one clause: records about none of them, or the decision.
+    const groups = new Map<string, { clause: Filter; patients: string[] }>();
     for (const [patient, consents] of onFile) {
-      clauses.push({ $or: [{ compartments: { $ne: `Patient/${patient}` } }, await this.cachedPatientClause(patient, consents, request, implicit, notSensitive)] });
+      const clause = await this.cachedPatientClause(patient, consents, request, implicit, notSensitive);
+      const key = JSON.stringify(clause);
+      const group = groups.get(key) ?? { clause, patients: [] };
+      group.patients.push(`Patient/${patient}`);
+      groups.set(key, group);
     }
-    const consented = [...onFile.keys()].map((p) => `Patient/${p}`);
+    const clauses: Filter[] = [...groups.values()].map(({ clause, patients }) => ({ $or: [{ compartments: { $nin: patients } }, clause] }));
     // Records about a patient without a consent on file: the implicit decision, and never a sensitive label.
-    const aboutOthers: Filter = { compartments: { $elemMatch: { $nin: consented } } };
-    clauses.push(implicit === 'permit' ? { $or: [{ $nor: [aboutOthers] }, notSensitive] } : { $nor: [aboutOthers] });
+    const aboutOthers = this.aboutPatientsOtherThan([...onFile.keys()]);
+    clauses.push(implicit === 'permit' ? { $or: [notSensitive, { $nor: [aboutOthers] }] } : { $nor: [aboutOthers] });
     return and(clauses);
+  }
+
+  /**
+   * Records in the compartment of some patient not among `patients`: the stored `compartments` membership
+   * (src/search/compartments.ts) restated over the reference entries it is computed from, so that it compiles
+   * to a plain predicate (an `$elemMatch` over the scalar `compartments` array would leave every candidate to
+   * mingo). A Patient is in its own compartment; other records through their types' compartment parameters.
+   */
+  private aboutPatientsOtherThan(patients: string[]): Filter {
+    const others = { $gte: 'Patient/', $lt: 'Patient/\uffff', $nin: patients.map((p) => `Patient/${p}`) };
+    const byParams = new Map<string, string[]>();
+    for (const type of this.patientDataTypes) {
+      const params = this.deps.compartments.paramsFor('Patient', type);
+      if (params.length === 0) continue;
+      const key = JSON.stringify([...params].sort());
+      byParams.set(key, [...(byParams.get(key) ?? []), type]);
+    }
+    const viaReferences = [...byParams].map(([key, types]) => ({
+      type: types.length === 1 ? types[0] : { $in: types },
+      'idx.ref': { $elemMatch: { p: { $in: JSON.parse(key) as string[] }, r: others } },
+    }));
+    return { $or: [{ type: 'Patient', id: { $nin: patients } }, ...viaReferences] };
   }
 
   /** A patient's decision for this kind of request, kept until their consents change or one of their periods turns. */
@@ -216,18 +262,26 @@ export class AccessPolicy {
     const decision = await this.toFilter(permitted);
     const labelPermits = consents.flatMap((c) => permittingLabelProvisions(c.root, request));
     const sensitiveAllowed = labelPermits.length > 0 ? await this.labelled(labelPermits.flatMap((p) => p.securityLabels ?? [])) : MATCH_NOTHING;
-    return and([decision, { $or: [notSensitive, sensitiveAllowed] }]);
+    return compactFilter(and([decision, { $or: [notSensitive, sensitiveAllowed] }]));
   }
 
   /** A condition over resources of any type: per type where the criteria depend on it. */
   private async toFilter(condition: ResourceCondition): Promise<Filter> {
     if (condition.kind === 'all') return {};
     if (condition.kind === 'none') return MATCH_NOTHING;
-    const types = [...this.patientDataTypes];
-    const perType = await Promise.all(
-      types.map(async (type) => and([{ type }, await conditionFilter(condition, type, (rule, t) => this.provisionFilter(rule, t))])),
-    );
-    return { $or: [{ type: { $nin: types } }, ...perType.filter((f) => f !== MATCH_NOTHING)] };
+    // Types whose criteria come out alike share one branch; types the condition permits whole join the others.
+    const byFilter = new Map<string, { filter: Filter; types: string[] }>();
+    const narrowed: string[] = [];
+    for (const type of this.patientDataTypes) {
+      const filter = compactFilter(await conditionFilter(condition, type, (rule, t) => this.provisionFilter(rule, t)), type);
+      if (Object.keys(filter).length === 0) continue;
+      narrowed.push(type);
+      if (filter === MATCH_NOTHING) continue;
+      const key = JSON.stringify(filter);
+      byFilter.set(key, { filter, types: [...(byFilter.get(key)?.types ?? []), type] });
+    }
+    const branches = [...byFilter.values()].map(({ filter, types }) => and([{ type: types.length === 1 ? types[0] : { $in: types } }, filter]));
+    return narrowed.length === 0 ? {} : { $or: [{ type: { $nin: narrowed } }, ...branches] };
   }
 
   private async provisionFilter(rule: ProvisionRule, resourceType: string): Promise<Filter> {
@@ -241,6 +295,15 @@ export class AccessPolicy {
     const value = labels.map((l) => `${l.system ?? ''}|${l.code ?? ''}`).join(',');
     return (await this.deps.criteria.compile(undefined, [['_security', value]], 'strict')).filter;
   }
+}
+
+/**
+ * The consent part of a decision as a residual check: double negation hides it from the embedded store's planner,
+ * which otherwise weighs an index plan for every branch of every `$or` in it on each query. Consent never narrows
+ * a query enough to be worth an index: the search's own criteria choose the plan, and this tests the candidates.
+ */
+function residual(filter: Filter): Filter {
+  return Object.keys(filter).length === 0 ? filter : { $nor: [{ $nor: [filter] }] };
 }
 
 /** Permit provisions that apply to this request and name security labels: they lift the sensitivity hold. */

@@ -59,25 +59,30 @@ export async function history(ctx: FhirContext, req: FhirRequest, scope: History
   if (at !== undefined) filter.push(await currentDuring(ctx, scope, snapshot, parsePeriod(at)));
 
   const backwards = cursor?.d === 'p';
-  const { page, more } = await visiblePage(ctx, req, filter, cursor, count, scope.id ? 'r' : 's');
+  const { page, more, resume } = await visiblePage(ctx, req, filter, cursor, count, scope.id ? 'r' : 's');
   if (backwards) page.reverse();
 
   const bundle: Bundle = {
     resourceType: 'Bundle',
     type: 'history',
-    link: links(ctx, req, scope, snapshot, page, { hasOlder: backwards ? true : more, hasNewer: backwards ? more : cursor !== undefined }),
+    link: links(ctx, req, scope, snapshot, page, { hasOlder: backwards ? true : more, hasNewer: backwards ? more : cursor !== undefined }, resume),
     entry: page.map((v) => historyEntry(ctx, v)),
   };
   return { status: 200, resource: bundle };
 }
 
-/** Rounds of reading past versions the caller may not see before a page is returned short. */
-const MAX_ROUNDS = 20;
+/**
+ * Versions one page may judge before it is returned short (with a link that resumes after the last one judged),
+ * and the most read at once: reads grow fourfold while invisible versions are skipped, so a page comes out full
+ * unless the history ends or this bound is reached.
+ */
+const MAX_EXAMINED = 5000;
+const MAX_BATCH = 1000;
 
 /**
  * Up to `count` versions after the cursor that the caller may see, each judged on its own body (so a resource
- * whose subject changed does not leak its earlier versions). Reading goes on past invisible versions, so page
- * links point at visible entries only.
+ * whose subject changed does not leak its earlier versions). Reading goes on past invisible versions; `resume`
+ * is where the walk stopped (the last version judged), so the page link skips what was judged invisible.
  */
 async function visiblePage(
   ctx: FhirContext,
@@ -86,22 +91,30 @@ async function visiblePage(
   cursor: Cursor | undefined,
   count: number,
   permission: 'r' | 's',
-): Promise<{ page: HistoryRecord[]; more: boolean }> {
+): Promise<{ page: HistoryRecord[]; more: boolean; resume?: HistoryRecord }> {
   const backwards = cursor?.d === 'p';
   const page: HistoryRecord[] = [];
   let position = cursor;
-  for (let round = 0; round < MAX_ROUNDS; round++) {
+  let examined = 0;
+  let size = count;
+  for (;;) {
+    const take = Math.max(1, Math.min(size, MAX_BATCH, MAX_EXAMINED - examined));
     const bounded = position ? [...filter, backwards ? after(position) : before(position)] : filter;
-    const rows = (await ctx.store.find(HISTORY, { $and: bounded }, { sort: backwards ? OLDEST_FIRST : NEWEST_FIRST, limit: count - page.length + 1 })) as HistoryRecord[];
-    const batch = await withBodies(ctx.store, rows.slice(0, count - page.length));
-    const visible = await Promise.all(batch.map((v) => visibleVersion(ctx, req, v, permission)));
-    page.push(...batch.filter((_, i) => visible[i]));
+    const rows = (await ctx.store.find(HISTORY, { $and: bounded }, { sort: backwards ? OLDEST_FIRST : NEWEST_FIRST, limit: take + 1 })) as HistoryRecord[];
+    const batch = await withBodies(ctx.store, rows.slice(0, take));
+    for (let i = 0; i < batch.length; i++) {
+      const version = batch[i] as HistoryRecord;
+      if (!(await visibleVersion(ctx, req, version, permission))) continue;
+      page.push(version);
+      if (page.length >= count) return { page, more: i < batch.length - 1 || rows.length > batch.length, resume: version };
+    }
+    examined += batch.length;
     const last = batch[batch.length - 1];
     if (rows.length <= batch.length || !last) return { page, more: false };
-    if (page.length >= count) return { page, more: true };
+    if (examined >= MAX_EXAMINED) return { page, more: true, resume: last };
     position = { s: '', d: backwards ? 'p' : 'n', t: last.lastUpdated, k: last._id };
+    size *= 4;
   }
-  return { page, more: true };
 }
 
 function historyParameters(query: Array<[string, string]>): Map<string, string> {
@@ -167,6 +180,8 @@ function links(
   snapshot: string,
   page: HistoryRecord[],
   nav: { hasOlder: boolean; hasNewer: boolean },
+  /** Where the walk in the cursor's direction stopped, when past the page's own entries (visiblePage). */
+  resume?: HistoryRecord,
 ): BundleLink[] {
   const path = [scope.type, scope.id, '_history'].filter(Boolean).join('/');
   const kept = req.query.filter(([n]) => n !== '_cursor' && n !== '_format' && n !== '_pretty');
@@ -179,8 +194,9 @@ function links(
     { relation: 'self', url: url(current ? [current] : []) },
     { relation: 'first', url: url([['_cursor', encodeCursor({ s: snapshot, d: 'n', t: '\uffff', k: '\uffff' })]]) },
   ];
-  const last = page[page.length - 1];
-  const first = page[0];
+  const backwards = current !== undefined && decodeCursor(current[1], isCursor).d === 'p';
+  const last = (!backwards && resume) || page[page.length - 1];
+  const first = (backwards && resume) || page[0];
   if (nav.hasOlder && last) result.push({ relation: 'next', url: url([['_cursor', encodeCursor({ s: snapshot, d: 'n', t: last.lastUpdated, k: last._id })]]) });
   if (nav.hasNewer && first) result.push({ relation: 'previous', url: url([['_cursor', encodeCursor({ s: snapshot, d: 'p', t: first.lastUpdated, k: first._id })]]) });
   return result;

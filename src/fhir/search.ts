@@ -32,6 +32,6 @@ export async function searchAccess(ctx: FhirContext, req: FhirRequest, seen: str
       if (admitted) seen.push(...(record.compartments ?? []));
       return admitted;
     },
-    ...(withheld ? { withheld } : {}),
+    ...(withheld ? { withheld, withheldMemo: control.withheldMemo(withheld) } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { FhirError } from '../core/errors';
 import type { Authenticate } from '../access/edge';
+import type { AccessToken } from '../access/tokens';
 import type { FhirRouter } from '../fhir/router';
 import type { FhirRequest } from '../fhir/types';
 import { bodyGuard } from './body-guard';
@@ -43,7 +44,7 @@ export interface AppOptions {
 }
 
 /** FHIR paths anyone may read without a token. */
-const PUBLIC_PATHS: ReadonlySet<string> = new Set(['metadata']);
+const PUBLIC_PATHS: ReadonlySet<string> = new Set(['metadata', '.well-known/smart-configuration']);
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Bodies of these methods are never read, so the body parser is skipped for them. */
@@ -82,6 +83,9 @@ export function createApp(options: AppOptions): express.Express {
   });
   app.use(securityHeaders(helmetOptionsFor(options.baseUrl ?? 'https:')));
   if (options.corsOrigins?.length) app.use(cors(options.corsOrigins));
+  // Who is asking is decided before a body is read: a request without a valid token is refused before its body
+  // is buffered or parsed (src/access/edge.ts).
+  if (options.authenticate) app.use(authenticateFirst(options.authenticate));
   const readBody = express.raw({ type: () => true, limit: options.maxBodyBytes });
   const guardBody = bodyGuard(options.bounds);
   app.use((req, res, next) => (METHODS_WITHOUT_BODY.has(req.method) ? next() : guardBody(req, res, () => readBody(req, res, next))));
@@ -132,7 +136,8 @@ export function createApp(options: AppOptions): express.Express {
     }
     const pretty = fhirRequest.query.some(([n, v]) => n === '_pretty' && v === 'true');
     const request = fhirRequest;
-    withAccess(options.authenticate, req, request).then(() => options.router.route(request)).then(
+    withAccess(res.locals.token as AccessToken | null | undefined, req, request);
+    options.router.route(request).then(
       (result) => sendFhir(res, result, type, pretty),
       (err: unknown) => next(err),
     );
@@ -159,14 +164,34 @@ export function createApp(options: AppOptions): express.Express {
 }
 
 /**
- * Who is asking: the verified token and the client address, as `FhirRequest.access` (read by the interactions
- * and the audit trail). Public paths (the CapabilityStatement) need no token.
+ * Authenticates every /fhir request but the public ones (the CapabilityStatement, the SMART configuration),
+ * ahead of body parsing; the verified token (null with AUTH_MODE=off) waits in `res.locals.token`.
  */
-async function withAccess(authenticate: Authenticate | undefined, req: Request, fhirRequest: FhirRequest): Promise<void> {
-  if (!authenticate) return;
-  if (fhirRequest.path.length === 1 && PUBLIC_PATHS.has(fhirRequest.path[0] as string)) return;
-  const header = req.headers.authorization;
-  const token = await authenticate(header);
+function authenticateFirst(authenticate: Authenticate) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (!needsToken(req.path)) {
+      next();
+      return;
+    }
+    authenticate(req.headers.authorization).then((token) => {
+      res.locals.token = token;
+      next();
+    }, next);
+  };
+}
+
+function needsToken(path: string): boolean {
+  if (path !== '/fhir' && !path.startsWith('/fhir/')) return false;
+  const rest = path.slice('/fhir/'.length).replace(/\/+$/, '');
+  return !PUBLIC_PATHS.has(rest);
+}
+
+/**
+ * Who is asking: the token verified by authenticateFirst and the client address, as `FhirRequest.access` (read
+ * by the interactions and the audit trail). Public paths (the CapabilityStatement) carry no token.
+ */
+function withAccess(token: AccessToken | null | undefined, req: Request, fhirRequest: FhirRequest): void {
+  if (token === undefined) return;
   fhirRequest.access = { token, ...(req.socket.remoteAddress ? { clientAddress: req.socket.remoteAddress } : {}), decidedBy: new Set() };
 }
 

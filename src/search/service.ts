@@ -44,6 +44,8 @@ export interface SearchOptions {
    * any, the bundle says that some were withheld, never which (https://hl7.org/fhir/R4/security.html#break-the-glass).
    */
   withheld?: Filter;
+  /** Remembers the answer of the withheld check by the search's criteria (src/access/control.ts withheldMemo). */
+  withheldMemo?: (criteria: string, ask: () => Promise<boolean>) => Promise<boolean>;
   /** What the search reads: an open write transaction (a transaction Bundle's GET entries), else the store. */
   reader?: StoreReader;
 }
@@ -162,7 +164,7 @@ export class SearchService {
         })
       : { included: [], truncated: false };
     if (options.admit) included.included = included.included.filter(options.admit);
-    if (!params.page && options.withheld && (await this.anyWithheld(options.withheld, target, compiled.filter))) {
+    if (!params.page && options.withheld && (await this.anyWithheld(options.withheld, target, compiled.filter, options.withheldMemo))) {
       problems.note(
         'Some resources matching this search were withheld under patient consent. Where policy allows, a clinician may break the glass (purpose of use ETREAT or BTG with a justification)',
         'suppressed',
@@ -237,9 +239,10 @@ export class SearchService {
   }
 
   /** Whether the criteria match any record that the access filter withholds. */
-  private async anyWithheld(withheld: Filter, target: SearchTarget, criteria: Filter): Promise<boolean> {
-    const found = await this.deps.store.find(RESOURCES, and([{ deleted: false }, targetFilter(target), criteria, withheld]), { projection: { _id: 1 }, limit: 1 });
-    return found.length > 0;
+  private async anyWithheld(withheld: Filter, target: SearchTarget, criteria: Filter, memo?: SearchOptions['withheldMemo']): Promise<boolean> {
+    const where = and([targetFilter(target), criteria]);
+    const ask = async (): Promise<boolean> => (await this.deps.store.find(RESOURCES, and([{ deleted: false }, where, withheld]), { projection: { _id: 1 }, limit: 1 })).length > 0;
+    return memo ? memo(JSON.stringify(where), ask) : ask();
   }
 
   /** The page at `cursor`, with whether records exist before and after it in the walk's order. */

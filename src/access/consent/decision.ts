@@ -82,13 +82,10 @@ function permitted(rule: ProvisionRule, request: ConsentRequest): ResourceCondit
     kind: 'not',
     of: { kind: 'or', of: exceptions.map((e) => ({ kind: 'and', of: [matches(e), { kind: 'not', of: permitted(e, request) }] })) },
   };
-  return {
-    kind: 'or',
-    of: [
-      { kind: 'and', of: [{ kind: 'not', of: anyException }, own] },
-      { kind: 'and', of: [anyException, noDenyingException] },
-    ],
-  };
+  // Where no exception matches, the rule's own type decides; where some do, none of them may end in deny.
+  // A permitting rule is thus exactly noDenyingException (trivially true where none matches), a denying one
+  // needs a matching exception as well: the same decision as the case split, with each criterion once.
+  return own.kind === 'all' ? noDenyingException : { kind: 'and', of: [anyException, noDenyingException] };
 }
 
 /** The resources a provision's resource-side criteria select, with doubt resolved against disclosure. */

@@ -93,7 +93,8 @@ describe('connection limits (src/http/listen.ts)', () => {
   it('a body trickled at a byte at a time after complete headers is answered 408 with an OperationOutcome', async () => {
     const socket = await open(port);
     const done = closed(socket);
-    socket.write('POST /fhir/Patient HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/fhir+json\r\nContent-Length: 1000\r\n\r\n');
+    // With a valid token: a request without one is refused before its body is read (authenticate-first.test.ts).
+    socket.write(`POST /fhir/Patient HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${s.systemToken}\r\nContent-Type: application/fhir+json\r\nContent-Length: 1000\r\n\r\n`);
     trickle(socket, '{"resourceType":"Patient"'.padEnd(1000, ' '), 50);
     const result = await done;
     assert.ok(result.ms >= 350 && result.ms < 3000, `closed after ${result.ms} ms`);
@@ -148,7 +149,7 @@ describe('the request timeout', () => {
     try {
       const socket = await open(await listening(server));
       const done = closed(socket);
-      socket.write('POST /fhir/Patient HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/fhir+json\r\nContent-Length: 1000\r\n\r\n');
+      socket.write(`POST /fhir/Patient HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${s.systemToken}\r\nContent-Type: application/fhir+json\r\nContent-Length: 1000\r\n\r\n`);
       trickle(socket, ' '.repeat(1000), 50);
       const result = await done;
       assert.ok(result.ms >= 550 && result.ms < 3000, `closed after ${result.ms} ms`);

@@ -130,11 +130,34 @@ describe('security: named attacks on patient-scoped access', () => {
   it('writing into another patient\'s compartment, moving a resource out, removing labels: 403; own writes work', async () => {
     assert.equal((await alice.post('/fhir/Observation').set('Content-Type', FHIR_JSON).send(observation('n', 'bob', OWN))).status, 403);
     assert.equal((await alice.put('/fhir/Observation/a1').set('Content-Type', FHIR_JSON).send(observation('a1', 'bob', OWN))).status, 403);
-    assert.equal((await alice.put('/fhir/Observation/b1').set('Content-Type', FHIR_JSON).send(observation('b1', 'alice', OWN))).status, 403);
+    assert.equal((await alice.put('/fhir/Observation/b1').set('Content-Type', FHIR_JSON).send(observation('b1', 'alice', OWN))).status, 405);
     assert.equal((await alice.delete('/fhir/Observation/b1')).status, 404);
     assert.equal((await server.http.get('/fhir/Observation/b1')).status, 200);
     assert.equal((await alice.put('/fhir/Observation/a-psy').set('Content-Type', FHIR_JSON).send(observation('a-psy', 'alice', OWN))).status, 403);
     assert.equal((await alice.post('/fhir/Observation').set('Content-Type', FHIR_JSON).send(observation('n', 'alice', OWN))).status, 201);
+  });
+
+  it("update of another patient's resource by id answers as for an id that does not exist (405), and overwrites nothing", async () => {
+    const takeover = observation('b1', 'alice', OWN);
+    const hidden = await alice.put('/fhir/Observation/b1').set('Content-Type', FHIR_JSON).send(takeover);
+    const unknown = await alice.put('/fhir/Observation/never-was').set('Content-Type', FHIR_JSON).send(observation('never-was', 'alice', OWN));
+    assert.equal(hidden.status, 405);
+    assert.equal(unknown.status, 405, 'a patient/ token may not choose ids: an unknown id answers the same');
+    assert.equal(hidden.body.issue[0].diagnostics.replace('b1', 'ID'), unknown.body.issue[0].diagnostics.replace('never-was', 'ID'));
+    const guarded = await alice.put('/fhir/Observation/b1').set('Content-Type', FHIR_JSON).set('If-Match', 'W/"1"').send(takeover);
+    assert.equal(guarded.status, 405, 'If-Match must not be judged against an invisible version (412 would tell it exists)');
+    const conditional = await alice.put('/fhir/Observation?code=nothing-matches').set('Content-Type', FHIR_JSON).send(takeover);
+    assert.equal(conditional.status, 405, 'a conditional update without a match may not take the id in its body');
+    const onlyBobs = await alice.put(`/fhir/Observation?code=${SECRET.code}&subject=Patient/bob`).set('Content-Type', FHIR_JSON).send({ ...takeover, id: undefined });
+    assert.equal(onlyBobs.status, 201, "criteria that match only Bob's observation match nothing for Alice: a new resource of hers");
+    assert.notEqual(onlyBobs.body.id, 'b1');
+    const bob = await server.http.get('/fhir/Observation/b1');
+    assert.equal(bob.body.subject.reference, 'Patient/bob');
+    assert.equal(bob.body.meta.versionId, '1');
+    assert.equal((await server.http.get('/fhir/Observation/never-was')).status, 404);
+    // The legitimate forms: updating her own resource by id, and creating with a server-assigned id.
+    assert.equal((await alice.put('/fhir/Observation/a1').set('Content-Type', FHIR_JSON).send(observation('a1', 'alice', OWN))).status, 200);
+    assert.equal((await alice.put('/fhir/Observation?code=nothing-matches').set('Content-Type', FHIR_JSON).send({ ...takeover, id: undefined })).status, 201);
   });
 
   it("a patient's Consent is written only by that patient or a consent administrator", async () => {
@@ -259,7 +282,7 @@ describe('security: named attacks on patient-scoped access', () => {
     assert.equal((await server.http.get('/fhir/Observation/b1')).status, 200);
     const transaction = { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'PUT', url: 'Observation/b1' }, resource: observation('b1', 'alice', OWN) }] };
     const tx = await alice.post('/fhir').set('Content-Type', FHIR_JSON).send(transaction);
-    assert.equal(tx.status, 403, 'a transaction with a forbidden entry fails as a whole');
+    assert.equal(tx.status, 405, 'a transaction with a refused entry fails as a whole (the PUT of an id Alice cannot see answers as for an unknown id)');
     assert.equal((await server.http.get('/fhir/Observation/b1')).body.subject.reference, 'Patient/bob');
     const legit = { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'POST', url: 'Observation' }, resource: observation('t', 'alice', OWN) }] };
     assert.equal((await alice.post('/fhir').set('Content-Type', FHIR_JSON).send(legit)).status, 200);

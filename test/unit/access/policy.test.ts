@@ -8,6 +8,7 @@ import type { AccessToken } from '../../../src/access/tokens';
 import { CompartmentDefinitions } from '../../../src/search/compartments';
 import { CriteriaCompiler } from '../../../src/search/criteria';
 import { SearchRegistry } from '../../../src/search/registry';
+import { compileMatcher } from '../../../src/storage/embedded/matcher';
 import { RESOURCES, type ResourceRecord } from '../../../src/storage/records';
 import { BASE_URL, FHIR_JSON, startTestServer, type TestServer } from '../../fixtures/server';
 
@@ -135,6 +136,17 @@ describe('access policy compiled into one query filter (SMART scopes, compartmen
     ]);
     const other = token('user/*.rs', { fhirUser: 'Practitioner/other' });
     assert.deepEqual(await readable(other), ['Observation/bob-lab', 'Patient/bob', 'Practitioner/dr']);
+  });
+
+  it('a consent decision compiles to plain predicates (no mingo fallback) that agree with the query on every record', async () => {
+    const dr = token('user/*.rs', { fhirUser: 'Practitioner/dr' });
+    const filter = await policy.filter(dr, 's', NOW);
+    const predicate = compileMatcher(filter);
+    assert.ok(predicate, 'the decided filter leaves the compiled subset: every candidate would be tested by mingo');
+    const all = (await server.store.find(RESOURCES, { deleted: false })) as ResourceRecord[];
+    const byPredicate = all.filter((r) => predicate(r)).map((r) => `${r.type}/${r.id}`).sort();
+    assert.deepEqual(byPredicate, await readable(dr));
+    assert.ok(byPredicate.includes('Observation/alice-psy') && !byPredicate.includes('Patient/alice'), JSON.stringify(byPredicate));
   });
 });
 
