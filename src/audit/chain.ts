@@ -28,9 +28,13 @@ export function chainHash(previous: string, text: string | Uint8Array): string {
 
 /** Numbers the event and computes its link: `event` must not carry the chain extension yet. */
 export function seal(event: AuditEvent, sequence: number, previous: string): SealedEvent {
-  const numbered = inNameOrder({ ...event, id: String(sequence), extension: [...(event.extension ?? []), { extension: [{ url: 'sequence', valueInteger: sequence }], url: CHAIN_URL }] });
-  const text = canonicalJson(numbered);
+  const text = sealedText(event, sequence);
   return { sequence, hash: chainHash(previous, text), text };
+}
+
+/** The canonical text of the event numbered `sequence` (its id and chain extension added), which its hash covers. */
+export function sealedText(event: AuditEvent, sequence: number): string {
+  return canonicalJson(inNameOrder({ ...event, id: String(sequence), extension: [...(event.extension ?? []), { extension: [{ url: 'sequence', valueInteger: sequence }], url: CHAIN_URL }] }));
 }
 
 /** The elements of an R4 AuditEvent (https://hl7.org/fhir/R4/auditevent.html#resource). */
