@@ -92,6 +92,8 @@ const REPLAY_CHUNK = 5000;
 export interface LmdbTrailOptions {
   /** Folder of the trail (DATA_DIR/audit); created if absent. */
   dir: string;
+  /** Size at which the log starts a new segment file (default 64 MB). */
+  segmentBytes?: number;
 }
 
 export class LmdbAuditTrail implements AuditTrail {
@@ -132,12 +134,12 @@ export class LmdbAuditTrail implements AuditTrail {
     const index = root.openDB<Buffer, Buffer>({ name: 'index', keyEncoding: 'binary', encoding: 'binary', cache: false });
     const meta = root.openDB<string, string>({ name: 'meta', encoding: 'string', cache: false });
     const trail = new LmdbAuditTrail(root, events, index, meta);
-    trail.catchUp(options.dir);
+    trail.catchUp(options.dir, options.segmentBytes);
     return trail;
   }
 
   /** Opens the log, puts every log event above the view's head into the view, and takes the chain's head. */
-  private catchUp(dir: string): void {
+  private catchUp(dir: string, segmentBytes?: number): void {
     const viewHead = this.viewHead();
     let pending: Array<{ frame: Buffer; indexKeys: Buffer[] }> = [];
     const { log, state } = SegmentLog.open(dir, viewHead.sequence, viewHead, (frame, sequence) => {
@@ -146,7 +148,7 @@ export class LmdbAuditTrail implements AuditTrail {
         this.toView(pending);
         pending = [];
       }
-    });
+    }, segmentBytes);
     if (pending.length) this.toView(pending);
     this.log = log;
     const head = this.viewHead();

@@ -82,13 +82,20 @@ export class SegmentLog {
   private constructor(
     private readonly dir: string,
     private segments: Segment[],
+    private readonly segmentBytes: number,
   ) {}
 
   /**
    * Opens the log in `dir`, cuts a torn tail, and calls `replay` with every whole frame above `after` in order.
    * `start` is where an empty log begins (the view's head, for a trail older than its log).
    */
-  static open(dir: string, after: number, start: { sequence: number; hash: string }, replay: (frame: Buffer, sequence: number) => void): { log: SegmentLog; state: LogState } {
+  static open(
+    dir: string,
+    after: number,
+    start: { sequence: number; hash: string },
+    replay: (frame: Buffer, sequence: number) => void,
+    segmentBytes = SEGMENT_BYTES,
+  ): { log: SegmentLog; state: LogState } {
     fs.mkdirSync(dir, { recursive: true });
     const segments = fs
       .readdirSync(dir)
@@ -96,7 +103,7 @@ export class SegmentLog {
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => ({ first: Number(m[1]), file: path.join(dir, m[0]) }))
       .sort((a, b) => a.first - b.first);
-    const log = new SegmentLog(dir, segments);
+    const log = new SegmentLog(dir, segments, segmentBytes);
     const state: LogState = { last: start, cut: 0 };
     // Segments before the one holding `after + 1` need not be read.
     let from = 0;
@@ -178,7 +185,7 @@ export class SegmentLog {
     for (const f of frames) bytes += f.length;
     const buffers = [...frames];
     let created = false;
-    if (this.size === 0 || (this.size > HEADER_BYTES && this.size + bytes > SEGMENT_BYTES)) {
+    if (this.size === 0 || (this.size > HEADER_BYTES && this.size + bytes > this.segmentBytes)) {
       await this.rotate(first);
       const header = Buffer.concat([MAGIC, Buffer.from(previous, 'latin1')]);
       buffers.unshift(header);
