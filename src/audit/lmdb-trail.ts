@@ -72,7 +72,7 @@ function cachedPrefix(field: string, value: string): Buffer {
 }
 
 /** The index keys of a sealed event: its date and each search value. */
-function indexKeysOf(event: AuditEvent, sequence: number): Buffer[] {
+export function indexKeysOf(event: AuditEvent, sequence: number): Buffer[] {
   const values = indexValuesOf(event);
   const keys = [withSeq(prefix('date', values.date), sequence)];
   for (const field of AUDIT_FIELDS) for (const v of values[field]) keys.push(withSeq(cachedPrefix(field, v), sequence));

@@ -111,7 +111,7 @@ export class SegmentLog {
     for (let i = from; i < segments.length; i++) {
       const segment = segments[i] as Segment;
       const lastSegment = i === segments.length - 1;
-      const end = log.read(segment, state, i === from, lastSegment, (frame, sequence) => {
+      const end = log.read(segment, state, { firstRead: i === from, lastSegment, after }, (frame, sequence) => {
         if (sequence > after) replay(frame, sequence);
       });
       if (lastSegment) {
@@ -124,7 +124,8 @@ export class SegmentLog {
   }
 
   /** Reads one segment's frames into `state`; returns the length of its whole frames (the tail cut off the last segment). */
-  private read(segment: Segment, state: LogState, firstRead: boolean, lastSegment: boolean, each: (frame: Buffer, sequence: number) => void): number {
+  private read(segment: Segment, state: LogState, at0: { firstRead: boolean; lastSegment: boolean; after: number }, each: (frame: Buffer, sequence: number) => void): number {
+    const { firstRead, lastSegment, after } = at0;
     const data = fs.readFileSync(segment.file);
     const fail = (sequence: number, reason: string): number => {
       state.broken ??= { sequence, reason };
@@ -153,7 +154,8 @@ export class SegmentLog {
       const torn = data.length - at < FRAME_HEAD + BODY_HEAD || at + FRAME_HEAD + data.readUInt32BE(at) > data.length || data.readUInt32BE(at) < BODY_HEAD;
       const frame = torn ? undefined : data.subarray(at, at + FRAME_HEAD + data.readUInt32BE(at));
       if (!frame || crc32(frame.subarray(FRAME_HEAD)) !== frame.readUInt32BE(4)) {
-        if (lastSegment) return end(this.cutTo(segment, data.length, at, state));
+        // Torn: the end of the last segment, past what the view holds (events never answered). Anything else is damage.
+        if (lastSegment && expected > after) return end(this.cutTo(segment, data.length, at, state));
         return fail(expected, `audit log segment ${path.basename(segment.file)} is damaged at byte ${at}`);
       }
       const sequence = Number(frame.readBigUInt64BE(FRAME_HEAD));
