@@ -1,6 +1,6 @@
 /**
  * Audit trail cost in process (issue 11), free of HTTP and of other processes' noise:
- *   node --import tsx bench/audit-inprocess.ts [reads=20000] [inFlight=32]
+ *   node --import tsx bench/audit-inprocess.ts [reads=20000] [inFlight=32] [steps=1]   (steps 0: the reads only, e.g. to profile them)
  * 1. The per-event work on the main thread, step by step (median µs of 5 passes over 20,000 events): building the
  *    AuditEvent of a read, its canonical text (sealed: id and chain extension added), the frame (UTF-8 bytes,
  *    SHA-256 chain hash over them, CRC-32), and its index keys.
@@ -23,6 +23,7 @@ import { loadConfig } from '../src/config/config';
 import { createServer } from '../src/compose';
 import { silentLogger } from '../src/http/logger';
 import type { FhirRequest } from '../src/fhir/types';
+import { mainThreadCpuSeconds } from './support/cpu';
 import { median } from './support/processes';
 
 function perEventSteps(n: number): void {
@@ -71,6 +72,7 @@ async function readCost(reads: number, inFlight: number): Promise<void> {
       if (put.status !== 201) throw new Error(`PUT answered ${put.status}`);
       const run = async (n: number): Promise<number> => {
         const cpu = process.cpuUsage();
+        const main0 = mainThreadCpuSeconds(process.pid);
         let next = 0;
         await Promise.all(
           Array.from({ length: inFlight }, async () => {
@@ -81,18 +83,22 @@ async function readCost(reads: number, inFlight: number): Promise<void> {
           }),
         );
         const used = process.cpuUsage(cpu);
+        mainCost.push(((mainThreadCpuSeconds(process.pid) - main0) * 1e6) / n);
         return (used.user + used.system) / n;
       };
-      return { audit, server, dataDir, run, cost: [] as number[] };
+      const mainCost: number[] = [];
+      return { audit, server, dataDir, run, cost: [] as number[], mainCost };
     }),
   );
   for (const s of servers) await s.run(2000);
+  for (const s of servers) s.mainCost.length = 0;
   for (let round = 0; round < 5; round++) for (const s of round % 2 ? [...servers].reverse() : servers) s.cost.push(await s.run(reads));
   const [on, off] = servers as [(typeof servers)[number], (typeof servers)[number]];
   const diffs = on.cost.map((c, i) => c - (off.cost[i] as number));
   process.stdout.write(`routed read-by-id in process, ${inFlight} in flight, 5 alternating rounds of ${reads}:\n`);
-  process.stdout.write(`  audit on  ${median(on.cost).toFixed(0)} µs CPU per read (${on.cost.map((c) => c.toFixed(0)).join(', ')})\n`);
-  process.stdout.write(`  audit off ${median(off.cost).toFixed(0)} µs CPU per read (${off.cost.map((c) => c.toFixed(0)).join(', ')})\n`);
+  for (const s of [on, off]) {
+    process.stdout.write(`  audit ${s.audit.padEnd(3)} ${median(s.cost).toFixed(0)} µs CPU per read (${s.cost.map((c) => c.toFixed(0)).join(', ')}), ${median(s.mainCost).toFixed(0)} µs of it on the main thread\n`);
+  }
   process.stdout.write(`  the audit costs ${median(diffs).toFixed(0)} µs CPU per read (median of the rounds' differences)\n`);
   for (const s of servers) {
     await s.server.close();
@@ -101,8 +107,8 @@ async function readCost(reads: number, inFlight: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const [reads = 20000, inFlight = 32] = process.argv.slice(2).map(Number);
-  perEventSteps(20000);
+  const [reads = 20000, inFlight = 32, steps = 1] = process.argv.slice(2).map(Number);
+  if (steps) perEventSteps(20000);
   await readCost(reads, inFlight);
 }
 
