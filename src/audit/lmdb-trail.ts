@@ -71,11 +71,22 @@ function cachedPrefix(field: string, value: string): Buffer {
   return p;
 }
 
-/** The index keys of a sealed event: its date and each search value. */
+/** The index keys of a sealed event: its date and each search value, in one buffer. */
 export function indexKeysOf(event: AuditEvent, sequence: number): Buffer[] {
   const values = indexValuesOf(event);
-  const keys = [withSeq(prefix('date', values.date), sequence)];
-  for (const field of AUDIT_FIELDS) for (const v of values[field]) keys.push(withSeq(cachedPrefix(field, v), sequence));
+  const prefixes = [prefix('date', values.date)];
+  for (const field of AUDIT_FIELDS) for (const v of values[field]) prefixes.push(cachedPrefix(field, v));
+  let total = 0;
+  for (const p of prefixes) total += p.length + SEQ_BYTES;
+  const all = Buffer.allocUnsafe(total);
+  const seq = BigInt(sequence);
+  const keys: Buffer[] = [];
+  let at = 0;
+  for (const p of prefixes) {
+    p.copy(all, at);
+    all.writeBigUInt64BE(seq, at + p.length);
+    keys.push(all.subarray(at, (at += p.length + SEQ_BYTES)));
+  }
   return keys;
 }
 
