@@ -124,6 +124,8 @@ export class LmdbAuditTrail implements AuditTrail {
   private logBroken: { sequence: number; reason: string } | undefined;
   private closed = false;
   private log!: SegmentLog;
+  /** What the open repaired: bytes of a torn write cut from the log, log events put into the view. */
+  readonly recovered = { cut: 0, replayed: 0 };
   /** Set for a temporary trail (tests): its folder is removed on close. */
   private removeOnClose: string | undefined;
 
@@ -154,6 +156,7 @@ export class LmdbAuditTrail implements AuditTrail {
     const viewHead = this.viewHead();
     let pending: Array<{ frame: Buffer; indexKeys: Buffer[] }> = [];
     const { log, state } = SegmentLog.open(dir, viewHead.sequence, viewHead, (frame, sequence) => {
+      this.recovered.replayed++;
       pending.push({ frame, indexKeys: indexKeysOf(JSON.parse(textOf(frame).toString('utf8')) as AuditEvent, sequence) });
       if (pending.length >= REPLAY_CHUNK) {
         this.toView(pending);
@@ -162,6 +165,7 @@ export class LmdbAuditTrail implements AuditTrail {
     }, segmentBytes);
     if (pending.length) this.toView(pending);
     this.log = log;
+    this.recovered.cut = state.cut;
     const head = this.viewHead();
     if (state.broken) {
       // An altered log: new events could not continue its chain.

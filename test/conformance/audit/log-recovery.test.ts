@@ -67,6 +67,7 @@ describe('audit log recovery (issue 11)', () => {
       const trail = LmdbAuditTrail.open({ dir });
       try {
         assert.equal(statSync(file).size, whole, 'the torn bytes are cut');
+        assert.equal(trail.recovered.cut, 180);
         const report = await trail.verify();
         assert.equal(report.ok, true);
         assert.equal(report.lastSequence, 5);
@@ -115,6 +116,7 @@ describe('audit log recovery (issue 11)', () => {
         const report = await trail.verify();
         assert.equal(report.ok, true);
         assert.equal(report.checked, 10, 'the whole view is rebuilt from the log');
+        assert.equal(trail.recovered.replayed, 10);
         assert.equal((await patientsSearch(trail, 'p2')).events.length, 3);
         assert.equal(await trail.append(readOf('p3')), 11);
       } finally {
