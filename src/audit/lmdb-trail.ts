@@ -8,9 +8,9 @@
  * - `meta`: `head` = {sequence, hash} of the last event in the view, written in the same transaction as the events.
  *
  * Group commit: `append` seals the event at once (sequence and hash, in call order) and queues its frame. While no
- * write is in flight the queue goes out at the end of the current event-loop turn; while one is (its fdatasync
- * running), the events that arrive meanwhile wait and then go out together: one write and one fdatasync of the log.
- * Once that sync completes, the batch goes into the view (one LMDB transaction without a sync of its own: the log
+ * write is in flight the queue goes out at the end of the current event-loop turn; while one is (its sync running),
+ * the events that arrive meanwhile wait and then go out together: one synchronised write of the log (O_DSYNC).
+ * Once that write completes, the batch goes into the view (one LMDB transaction without a sync of its own: the log
  * is durable already) and each `append` resolves, so a search sees every event of an answered request. A failed
  * write, sync or view update rejects the batch, and the trail refuses every later event.
  * At open the view catches up with the log: every event of the log above the view's head is put into it, so a
@@ -238,7 +238,7 @@ export class LmdbAuditTrail implements AuditTrail {
   }
 
   /**
-   * Writes every queued event to the log with one write and one fdatasync, then puts them into the view and
+   * Writes every queued event to the log with one synchronised write, then puts them into the view and
    * answers them; meanwhile arriving events form the next batch.
    */
   private async flush(): Promise<void> {
