@@ -28,22 +28,28 @@ export function chainHash(previous: string, text: string | Uint8Array): string {
 
 /** Numbers the event and computes its link: `event` must not carry the chain extension yet. */
 export function seal(event: AuditEvent, sequence: number, previous: string): SealedEvent {
-  const numbered = inNameOrder({ ...event, id: String(sequence), extension: [...(event.extension ?? []), { extension: [{ url: 'sequence', valueInteger: sequence }], url: CHAIN_URL }] });
-  const text = canonicalJson(numbered);
+  const text = sealedText(event, sequence);
   return { sequence, hash: chainHash(previous, text), text };
+}
+
+/** The canonical text of the event numbered `sequence` (its id and chain extension added), which its hash covers. */
+export function sealedText(event: AuditEvent, sequence: number): string {
+  return canonicalJson(inNameOrder(event, String(sequence), [...(event.extension ?? []), { extension: [{ url: 'sequence', valueInteger: sequence }], url: CHAIN_URL }]));
 }
 
 /** The elements of an R4 AuditEvent (https://hl7.org/fhir/R4/auditevent.html#resource). */
 const ELEMENTS = new Set(['action', 'agent', 'contained', 'entity', 'extension', 'id', 'implicitRules', 'language', 'meta', 'modifierExtension', 'outcome', 'outcomeDesc', 'period', 'purposeOfEvent', 'recorded', 'resourceType', 'source', 'subtype', 'text', 'type']);
 
 /**
- * The same members in name order, so canonicalJson takes its JSON.stringify path: one object literal in that order
+ * The same members in name order, with the event's `id` and `extension` as given (one copy, not two), so canonicalJson takes its JSON.stringify path: one object literal in that order
  * (one shape for every event, which JSON.stringify walks fastest), or, for an event with other members (`_recorded`...), sorted one by one.
  */
-function inNameOrder(e: AuditEvent): AuditEvent {
-  for (const key in e) if (!ELEMENTS.has(key)) return Object.fromEntries(Object.entries(e).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) as unknown as AuditEvent;
+function inNameOrder(e: AuditEvent, id: string, extension: Extension[]): AuditEvent {
+  for (const key in e) {
+    if (!ELEMENTS.has(key)) return Object.fromEntries(Object.entries({ ...e, id, extension }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) as unknown as AuditEvent;
+  }
   return {
-    action: e.action, agent: e.agent, contained: e.contained, entity: e.entity, extension: e.extension, id: e.id, implicitRules: e.implicitRules, language: e.language,
+    action: e.action, agent: e.agent, contained: e.contained, entity: e.entity, extension, id, implicitRules: e.implicitRules, language: e.language,
     meta: e.meta, modifierExtension: e.modifierExtension, outcome: e.outcome, outcomeDesc: e.outcomeDesc, period: e.period, purposeOfEvent: e.purposeOfEvent,
     recorded: e.recorded, resourceType: e.resourceType, source: e.source, subtype: e.subtype, text: e.text, type: e.type,
   } as AuditEvent;

@@ -7,21 +7,28 @@ import type { AuditField } from './trail';
 
 export type AuditIndexValues = Record<AuditField, string[]> & { date: string };
 
-const ref = (r: { reference?: string } | undefined): string | undefined => r?.reference;
+/** Adds `x` unless empty, absent or there already (the lists are a few entries long). */
+function add(list: string[], x: string | undefined): void {
+  if (typeof x === 'string' && x !== '' && !list.includes(x)) list.push(x);
+}
 
 export function indexValuesOf(event: AuditEvent): AuditIndexValues {
-  const uniq = (xs: Array<string | undefined>): string[] => [...new Set(xs.filter((x): x is string => typeof x === 'string' && x !== ''))];
-  const entities = event.entity ?? [];
-  return {
-    date: event.recorded,
-    patient: uniq(entities.filter((e) => e.role?.code === '1' && ref(e.what)?.startsWith('Patient/')).map((e) => ref(e.what))),
-    agent: uniq((event.agent ?? []).flatMap((a) => [ref(a.who), a.who?.identifier?.value, a.altId])),
-    entity: uniq(entities.map((e) => ref(e.what))),
-    type: uniq([event.type?.code]),
-    subtype: uniq((event.subtype ?? []).map((s) => s.code)),
-    outcome: uniq([event.outcome]),
-    purpose: uniq((event.purposeOfEvent ?? []).flatMap((p) => (p.coding ?? []).map((c) => c.code))),
-  };
+  const values: AuditIndexValues = { date: event.recorded, patient: [], agent: [], entity: [], type: [], subtype: [], outcome: [], purpose: [] };
+  for (const e of event.entity ?? []) {
+    const what = e.what?.reference;
+    if (e.role?.code === '1' && what?.startsWith('Patient/')) add(values.patient, what);
+    add(values.entity, what);
+  }
+  for (const a of event.agent ?? []) {
+    add(values.agent, a.who?.reference);
+    add(values.agent, a.who?.identifier?.value);
+    add(values.agent, a.altId);
+  }
+  add(values.type, event.type?.code);
+  for (const s of event.subtype ?? []) add(values.subtype, s.code);
+  add(values.outcome, event.outcome);
+  for (const p of event.purposeOfEvent ?? []) for (const c of p.coding ?? []) add(values.purpose, c.code);
+  return values;
 }
 
 /** A search value as the index holds it: tokens without their system, patient ids as `Patient/<id>`. */

@@ -28,6 +28,9 @@ export async function openAudit(
   options: { trail?: AuditTrail; clock: Clock; logger: Logger; serverName: string; compartmentsOf: (resource: Resource) => string[] },
 ): Promise<OpenedAudit> {
   const trail = options.trail ?? (config.mongodbUri ? await MongoAuditTrail.open(config.mongodbUri, config.mongodbDb) : LmdbAuditTrail.open({ dir: path.join(config.dataDir, 'audit') }));
+  if (trail instanceof LmdbAuditTrail && (trail.recovered.cut || trail.recovered.replayed)) {
+    options.logger.log({ level: 'warn', msg: 'audit log recovered at start-up', tornBytesCut: trail.recovered.cut, eventsReplayedIntoView: trail.recovered.replayed });
+  }
   const report = await trail.verify({ tail: TAIL_CHECK });
   let tampered: string | undefined;
   if (!report.ok) {
