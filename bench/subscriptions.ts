@@ -12,7 +12,11 @@
  * A receiver on 127.0.0.1 counts notifications: none during the phases, one for a matching write at the end.
  * Usage: npx tsx bench/subscriptions.ts [rounds=20] [writes=100]
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { edgeAuthentication } from '../src/access/edge';
+import { systemTokenFor } from '../src/access/local-key';
 import { createServer } from 'node:http';
 import { loadConfig } from '../src/config/config';
 import { createServer as createFhirServer } from '../src/compose';
@@ -128,12 +132,20 @@ async function main(): Promise<void> {
  * running as in the server (nudged after each commit, matching after the response), 100 active vs none.
  */
 async function feedCost(endpoint: string, rounds: number): Promise<void> {
-  const parts = await createFhirServer(loadConfig({}), { store: await createStore({}), logger: silentLogger });
+  // The data directory holds only the local signing key (and the audit trail); the store is in memory.
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-subscriptions-'));
+  const config = loadConfig({ DATA_DIR: dataDir, MONGODB_URI: '' });
+  const parts = await createFhirServer(config, { store: await createStore({}), logger: silentLogger });
+  const token = await (await edgeAuthentication(config, silentLogger))(`Bearer ${await systemTokenFor(dataDir, config.baseUrl)}`);
+  const access = () => ({ token, clientAddress: '127.0.0.1', decidedBy: new Set<string>() });
   const body = JSON.parse(observation('WRITE')) as Record<string, unknown>;
   const cpuPerWrite = async (count: number): Promise<number> => {
     await parts.subscriptions.settle();
     const before = process.cpuUsage();
-    for (let i = 0; i < count; i++) await parts.router.route({ method: 'POST', path: ['Observation'], query: [], body, prefer: { return: 'minimal' } });
+    for (let i = 0; i < count; i++) {
+      const res = await parts.router.route({ method: 'POST', path: ['Observation'], query: [], body, prefer: { return: 'minimal' }, access: access() });
+      if (res.status !== 201) throw new Error(`create answered ${res.status}`);
+    }
     await new Promise((r) => setTimeout(r, 10));
     const used = process.cpuUsage(before);
     return (used.user + used.system) / count;
@@ -141,7 +153,7 @@ async function feedCost(endpoint: string, rounds: number): Promise<void> {
   const toggle = async (status: 'active' | 'off'): Promise<void> => {
     for (let i = 0; i < SUBSCRIPTIONS; i++) {
       const sub = { resourceType: 'Subscription', id: `bench-${i}`, status, reason: 'benchmark', criteria: `Observation?code=http://loinc.org|SUB-${i}&subject=Patient/1`, channel: { type: 'rest-hook', endpoint } };
-      await parts.router.route({ method: 'PUT', path: ['Subscription', sub.id], query: [], body: sub, prefer: { return: 'minimal' } });
+      await parts.router.route({ method: 'PUT', path: ['Subscription', sub.id], query: [], body: sub, prefer: { return: 'minimal' }, access: access() });
     }
     await parts.subscriptions.settle();
   };
@@ -158,6 +170,7 @@ async function feedCost(endpoint: string, rounds: number): Promise<void> {
     `in process (in-memory store), CPU µs per write, median of ${rounds} x 1000: none ${median(none).toFixed(1)}, 100 active ${median(active).toFixed(1)}, ratio ${(median(active) / median(none)).toFixed(3)}\n`,
   );
   await parts.close();
+  rmSync(dataDir, { recursive: true, force: true });
 }
 
 main().catch((err: unknown) => {
