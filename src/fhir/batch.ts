@@ -2,7 +2,7 @@
  * batch: https://hl7.org/fhir/R4/http.html#transaction — each entry is its own interaction with its own store
  * transaction; one that fails answers with its own status and OperationOutcome and the others go on. Entries
  * of a batch have no interdependencies (the spec forbids them), so several run at once, which lets their
- * commits share journal fsyncs on the embedded store.
+ * commits share LMDB commits (group commit) on the embedded store.
  */
 import type { Bundle, BundleEntry } from 'fhir/r4';
 import { entryRequest, type Dispatch } from './bundle-entries';

@@ -2,7 +2,7 @@
  * transaction: https://hl7.org/fhir/R4/http.html#transaction — every entry succeeds or nothing changes.
  *
  * The entries replay through the in-process router inside ONE store transaction, which the interactions join
- * (`ctx.transaction`, src/fhir/persist.ts inTransaction): one commit, one journal frame on the embedded store,
+ * (`ctx.transaction`, src/fhir/persist.ts inTransaction): one commit, one LMDB write transaction on the embedded store,
  * published whole, so no reader sees part of it. Processing follows https://hl7.org/fhir/R4/http.html#trules:
  * 1. DELETE entries;
  * 2. every POST and PUT entry gets its identity: the match of its ifNoneExist or conditional URL (searched inside
