@@ -9,7 +9,31 @@
  * 6x faster than the general path) writes the same text; `inCanonicalOrder` checks that before relying on it.
  */
 export function canonicalJson(value: unknown): string {
+  if (value !== null && typeof value === 'object') {
+    const known = SHARED.get(value);
+    if (known !== undefined) return known;
+  }
   return inCanonicalOrder(value) ? JSON.stringify(value) : sortedJson(value);
+}
+
+/** Canonical texts of the frozen parts events share (shared()), worked out once. */
+const SHARED = new WeakMap<object, string>();
+
+/**
+ * Freezes `value` all the way down and remembers its canonical text, so the events that hold it (the agents of
+ * one token, the server's source...) are not walked and written again for each of them. Frozen, it cannot
+ * change behind the remembered text.
+ */
+export function shared<T extends object>(value: T): T {
+  deepFreeze(value);
+  SHARED.set(value, canonicalJson(value));
+  return value;
+}
+
+function deepFreeze(value: unknown): void {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
+  for (const v of Object.values(value)) deepFreeze(v);
+  Object.freeze(value);
 }
 
 /** True when every object's members are already sorted by name, so JSON.stringify writes canonical JSON. */

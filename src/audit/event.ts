@@ -8,6 +8,7 @@
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, Bundle, Coding, Resource } from 'fhir/r4';
 import type { RequestAccess } from '../access/request-access';
 import { FhirError } from '../core/errors';
+import { shared } from './canonical';
 import type { FhirRequest, FhirResponse } from '../fhir/types';
 
 export const BREAK_THE_GLASS_URL = 'https://fhir-r4-server.example.org/StructureDefinition/audit-break-the-glass';
@@ -54,26 +55,45 @@ const ACTIONS: Record<string, AuditEvent['action']> = {
 };
 
 export function buildAuditEvent(call: AuditedCall, ctx: EventContext): AuditEvent {
-  const { req, params } = call;
   const interaction = interactionOf(call);
-  const purposes = purposeCodings(req.access);
   const entities = entitiesOf(call, ctx);
-  const btg = req.access?.breakTheGlass;
-  // Members in name order at every level, so the chain's canonical JSON is plain JSON.stringify (src/audit/canonical.ts).
-  return {
-    action: (interaction && ACTIONS[interaction]) || 'E',
-    agent: agentsOf(req.access, ctx.serverName),
-    ...(entities.length ? { entity: entities } : {}),
-    ...(btg ? { extension: [{ url: BREAK_THE_GLASS_URL, valueString: btg.justification }] } : {}),
-    outcome: outcomeOf(call.error),
-    ...(call.error !== undefined ? { outcomeDesc: call.error instanceof FhirError ? call.error.category : 'fault' } : {}),
-    ...(purposes.length ? { purposeOfEvent: purposes.map((c) => ({ coding: [c] })) } : {}),
-    recorded: call.recorded,
-    resourceType: 'AuditEvent',
-    source: { observer: { display: ctx.serverName }, type: [{ code: '4', display: 'Application Server', system: 'http://terminology.hl7.org/CodeSystem/security-source-type' }] },
-    ...(interaction ? { subtype: [{ code: interaction, system: RESTFUL }] } : {}),
-    type: { code: 'rest', display: 'Restful Operation', system: DCM },
-  };
+  const access = call.req.access;
+  const btg = access?.breakTheGlass;
+  // Members added in name order at every level, so the chain's canonical JSON is plain JSON.stringify
+  // (src/audit/canonical.ts); the parts that repeat from event to event are shared, frozen objects (shared()).
+  const event: AuditEvent = { action: (interaction && ACTIONS[interaction]) || 'E', agent: agentsOf(access, ctx.serverName) } as AuditEvent;
+  if (entities.length) event.entity = entities;
+  if (btg) event.extension = [{ url: BREAK_THE_GLASS_URL, valueString: btg.justification }];
+  event.outcome = outcomeOf(call.error);
+  if (call.error !== undefined) event.outcomeDesc = call.error instanceof FhirError ? call.error.category : 'fault';
+  const purposes = access?.token?.purposeOfUse?.length || btg ? purposeCodings(access) : [];
+  if (purposes.length) event.purposeOfEvent = purposes.map((c) => ({ coding: [c] }));
+  event.recorded = call.recorded;
+  (event as { resourceType: string }).resourceType = 'AuditEvent';
+  event.source = sourceOf(ctx.serverName);
+  if (interaction) event.subtype = subtypeOf(interaction);
+  event.type = REST_TYPE;
+  return event;
+}
+
+const REST_TYPE = shared({ code: 'rest', display: 'Restful Operation', system: DCM });
+const SOURCES = new Map<string, AuditEvent['source']>();
+function sourceOf(serverName: string): AuditEvent['source'] {
+  let source = SOURCES.get(serverName);
+  if (!source) {
+    source = shared({ observer: { display: serverName }, type: [{ code: '4', display: 'Application Server', system: 'http://terminology.hl7.org/CodeSystem/security-source-type' }] });
+    if (SOURCES.size < 16) SOURCES.set(serverName, source);
+  }
+  return source;
+}
+const SUBTYPES = new Map<string, Coding[]>();
+function subtypeOf(interaction: string): Coding[] {
+  let subtype = SUBTYPES.get(interaction);
+  if (!subtype) {
+    subtype = shared([{ code: interaction, system: RESTFUL }]);
+    if (SUBTYPES.size < 64) SUBTYPES.set(interaction, subtype);
+  }
+  return subtype;
 }
 
 /** Bundles name their kind (batch or transaction) in their body; every other route has its code. */
@@ -98,8 +118,33 @@ function purposeCodings(access: RequestAccess | undefined): Coding[] {
   return [...codes].map((code) => ({ code, system: ACT_REASON }));
 }
 
+/**
+ * The agents depend only on the token, the client address, what decided and the server's name: one shared,
+ * frozen array per combination (tokens are verified once per Authorization header and reused, src/access/authenticator.ts).
+ */
+const AGENTS = new WeakMap<object, Map<string, AuditEventAgent[]>>();
+const NO_TOKEN = {};
+const NO_ACCESS = {};
+const AGENTS_PER_TOKEN = 256;
+
 /** The one place that reads `req.access` (src/access/request-access.ts). */
 function agentsOf(access: RequestAccess | undefined, serverName: string): AuditEventAgent[] {
+  const owner = access ? (access.token ?? NO_TOKEN) : NO_ACCESS;
+  let byContext = AGENTS.get(owner);
+  if (!byContext) AGENTS.set(owner, (byContext = new Map()));
+  // Addresses, policy references and the server's name hold no control characters.
+  let key = `${access?.clientAddress ?? ''}\0${serverName}`;
+  if (access) for (const by of access.decidedBy) key += `\0${by}`;
+  let agents = byContext.get(key);
+  if (!agents) {
+    agents = shared(buildAgents(access, serverName));
+    if (byContext.size >= AGENTS_PER_TOKEN) byContext.delete(byContext.keys().next().value as string);
+    byContext.set(key, agents);
+  }
+  return agents;
+}
+
+function buildAgents(access: RequestAccess | undefined, serverName: string): AuditEventAgent[] {
   const token = access?.token ?? undefined;
   const user: AuditEventAgent = {
     ...(token?.subject ? { altId: token.subject } : {}),
