@@ -27,8 +27,10 @@ import { mainThreadCpuSeconds } from './support/cpu';
 import { median } from './support/processes';
 
 function perEventSteps(n: number): void {
+  // One token object for every call, as the server verifies a token once per Authorization header and reuses it.
+  const token = { subject: 'u1', fhirUser: 'Practitioner/u1', clientId: 'app', purposeOfUse: [], scopes: { resources: [] } } as never;
   const call = (): AuditedCall => ({
-    req: { method: 'GET', path: ['Patient', 'example'], query: [], prefer: {}, access: { token: { subject: 'u1', fhirUser: 'Practitioner/u1', clientId: 'app', purposeOfUse: [], scopes: { resources: [] } } as never, decidedBy: new Set(['implicit:permit']), clientAddress: '127.0.0.1' } },
+    req: { method: 'GET', path: ['Patient', 'example'], query: [], prefer: {}, access: { token, decidedBy: new Set(['implicit:permit']), clientAddress: '127.0.0.1' } },
     interaction: 'read',
     params: { type: 'Patient', id: 'example' },
     result: { status: 200, resource: { resourceType: 'Patient', id: 'example', meta: { versionId: '1' } } },

@@ -72,12 +72,17 @@ export class Auditor {
         for (const h of scope.held) pending.push(this.options.trail.append(h.attempt === answered ? h.event : rolledBack(h.event, event)));
       }
       pending.push(this.options.trail.append(event));
-      for (const p of pending) p.catch(() => undefined);
       if (outer) {
+        for (const p of pending) p.catch(() => undefined);
         outer.pending.push(...pending);
       } else {
         try {
-          await Promise.all(pending);
+          // Most calls wait for their one event: no Promise.all (fewer promises per audited read).
+          if (pending.length === 1) await pending[0];
+          else {
+            for (const p of pending) p.catch(() => undefined);
+            await Promise.all(pending);
+          }
         } catch (err) {
           throw unavailable(err);
         }
