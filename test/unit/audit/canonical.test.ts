@@ -5,6 +5,7 @@ import type { AuditEvent } from 'fhir/r4';
 import { canonicalJson, inCanonicalOrder } from '../../../src/audit/canonical';
 import { CHAIN_URL, chainHash, GENESIS, seal, sealedText } from '../../../src/audit/chain';
 import { buildAuditEvent } from '../../../src/audit/event';
+import { encodeFrame, textOf, valueOf } from '../../../src/audit/segment-log';
 import { FhirError } from '../../../src/core/errors';
 
 const event = (error?: unknown): AuditEvent =>
@@ -107,5 +108,18 @@ describe('audit sealed text written member by member (src/audit/chain.ts sealedT
       (a.agent?.[0]?.who as { reference?: string }).reference = 'Practitioner/else';
     }, TypeError);
     assert.equal(canonicalJson(a.agent), canonicalJson(reversed(a.agent)));
+  });
+});
+
+describe('audit log frame (src/audit/segment-log.ts encodeFrame)', () => {
+  it('carries the chain hash of its text after the previous hash, for any text', () => {
+    let previous = GENESIS;
+    for (const text of ['{}', '{"a":"é ü 😀"}', `{"x":"${'y'.repeat(5000)}"}`, '{"q":"\\"\\n"}']) {
+      const frame = encodeFrame(3, previous, text);
+      assert.equal(frame.hash, chainHash(previous, text));
+      assert.equal(textOf(frame.bytes).toString('utf8'), text);
+      assert.equal(valueOf(frame.bytes).toString('latin1', 0, 64), frame.hash);
+      previous = frame.hash;
+    }
   });
 });
