@@ -2,7 +2,7 @@
  * The index values of an AuditEvent for the audit search parameters, shared by every trail adapter.
  * Small strings per event (references, codes), never whole events.
  */
-import type { AuditEvent } from 'fhir/r4';
+import type { AuditEvent, AuditEventAgent } from 'fhir/r4';
 import type { AuditField } from './trail';
 
 export type AuditIndexValues = Record<AuditField, string[]> & { date: string };
@@ -19,16 +19,29 @@ export function indexValuesOf(event: AuditEvent): AuditIndexValues {
     if (e.role?.code === '1' && what?.startsWith('Patient/')) add(values.patient, what);
     add(values.entity, what);
   }
-  for (const a of event.agent ?? []) {
-    add(values.agent, a.who?.reference);
-    add(values.agent, a.who?.identifier?.value);
-    add(values.agent, a.altId);
-  }
+  values.agent = agentValuesOf(event.agent ?? []);
   add(values.type, event.type?.code);
   for (const s of event.subtype ?? []) add(values.subtype, s.code);
   add(values.outcome, event.outcome);
   for (const p of event.purposeOfEvent ?? []) for (const c of p.coding ?? []) add(values.purpose, c.code);
   return values;
+}
+
+/** The agents of one token are one frozen array shared by its events (src/audit/event.ts): their values are worked out once. */
+const AGENT_VALUES = new WeakMap<object, string[]>();
+
+/** The `agent` search values of an event's agents; the same (frozen) list for the same frozen agents. */
+export function agentValuesOf(agents: readonly AuditEventAgent[]): string[] {
+  const known = AGENT_VALUES.get(agents);
+  if (known) return known;
+  const list: string[] = [];
+  for (const a of agents) {
+    add(list, a.who?.reference);
+    add(list, a.who?.identifier?.value);
+    add(list, a.altId);
+  }
+  if (Object.isFrozen(agents)) AGENT_VALUES.set(agents, Object.freeze(list) as string[]);
+  return list;
 }
 
 /** A search value as the index holds it: tokens without their system, patient ids as `Patient/<id>`. */

@@ -73,11 +73,22 @@ function cachedPrefix(field: string, value: string): Buffer {
   return p;
 }
 
+/** Key prefixes of the shared agent values of one token (index-keys.ts agentValuesOf). */
+const AGENT_PREFIXES = new WeakMap<readonly string[], Buffer[]>();
+function agentPrefixes(values: readonly string[]): Buffer[] {
+  let p = AGENT_PREFIXES.get(values);
+  if (!p) AGENT_PREFIXES.set(values, (p = values.map((v) => prefix('agent', v))));
+  return p;
+}
+
 /** The index keys of a sealed event: its date and each search value, in one buffer. */
 export function indexKeysOf(event: AuditEvent, sequence: number): Buffer[] {
   const values = indexValuesOf(event);
   const prefixes = [prefix('date', values.date)];
-  for (const field of AUDIT_FIELDS) for (const v of values[field]) prefixes.push(cachedPrefix(field, v));
+  for (const field of AUDIT_FIELDS) {
+    if (field === 'agent' && Object.isFrozen(values.agent)) prefixes.push(...agentPrefixes(values.agent));
+    else for (const v of values[field]) prefixes.push(cachedPrefix(field, v));
+  }
   let total = 0;
   for (const p of prefixes) total += p.length + SEQ_BYTES;
   const all = Buffer.allocUnsafe(total);
