@@ -73,6 +73,9 @@ export class ExtensionCollector {
   readonly found: FoundExtension[] = [];
   private readonly roots: Array<{ type: string; depth: number }> = [];
 
+  /** `skip`: extensions (by canonical url) the reader of `found` passes over, left out before their locations are built. */
+  constructor(private readonly skip: (url: string) => boolean = () => false) {}
+
   /** A resource (the root, or a contained/Bundle/Parameters one) whose elements follow `location[depth]`. */
   enterResource(type: string, depth: number): void {
     this.roots.push({ type, depth });
@@ -84,7 +87,7 @@ export class ExtensionCollector {
 
   /** An extension (or modifier extension) object; `location` ends with its key and, in an array, its index. */
   add(extension: Json, location: ReadonlyArray<string | number>, modifier: boolean): void {
-    if (typeof extension.url !== 'string' || !extension.url.includes(':')) return;
+    if (typeof extension.url !== 'string' || !extension.url.includes(':') || this.skip(extension.url.split('|')[0])) return;
     const { type, depth } = this.roots[this.roots.length - 1];
     const key = typeof location[location.length - 1] === 'number' ? location.length - 2 : location.length - 1;
     let at = '';

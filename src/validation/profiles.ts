@@ -19,7 +19,7 @@ import { ruleIssue } from './rule-issues';
 import { Terminology } from './terminology';
 import { generateSnapshot, SnapshotError, type SnapshotSources } from './snapshot';
 import { baseDefinitions, type BaseDefinitions } from './base-elements';
-import { forEachExtension, type FoundExtension, type UnknownExtensions } from './extensions';
+import { ExtensionCollector, forEachExtension, type FoundExtension, type UnknownExtensions } from './extensions';
 import { discriminatorValues, parseDiscriminatorPath, resolverFor, UNRESOLVED, type Resolver, type Segment } from './discriminators';
 
 const noResolver: Resolver = () => undefined;
@@ -229,6 +229,11 @@ export class ProfileRegistry {
     }
     if (this.checksExtensions) this.extensions(resource, issues, extensions);
     return issues;
+  }
+
+  /** Collects extensions for validate(), leaving out the R4 core ones it passes over. */
+  extensionCollector(): ExtensionCollector {
+    return new ExtensionCollector((url) => this.base.isCoreExtension(url));
   }
 
   /** Whether validate() looks at the resource's extensions (held definitions, or unknown ones to report). */

@@ -9,7 +9,6 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import { FhirError } from '../core/errors';
 import type { OperationOutcomeIssue } from '../core/outcome';
 import { DEFINITIONS_FILE, DEFINITIONS_FORMAT, type ValidationDefinitions } from './definitions-format';
-import { ExtensionCollector } from './extensions';
 import { checkJsonSafety, DEFAULT_JSON_LIMITS } from './guards';
 import { issuesFromErrors } from './issues';
 import { INVARIANTS_FILE, INVARIANTS_FORMAT, type InvariantDefinitions } from './invariants-format';
@@ -117,7 +116,7 @@ class SchemaValidator implements ResourceValidator {
     try {
       if (this.fast.validator(type)(resource)) {
         // The invariants' walk visits every element: it finds the extensions the profile registry checks.
-        const extensions = this.profiles?.checksExtensions ? new ExtensionCollector() : undefined;
+        const extensions = this.profiles?.checksExtensions ? this.profiles.extensionCollector() : undefined;
         const issues = this.invariants.check(resource as Record<string, unknown>, extensions);
         if (!this.profiles) return issues;
         const profileIssues = this.profiles.validate(resource as Record<string, unknown>, options.profiles, extensions?.found);
