@@ -62,3 +62,44 @@ function visitItem(item: Json, key: string, index: number, extension: boolean, a
   at.keys.pop();
   at.indices.pop();
 }
+
+/**
+ * The extensions met by a walk that already visits every element of a structurally valid resource (the base
+ * invariants, invariants.ts), found as forEachExtension would find them (same order, locations and contexts), so
+ * the profile registry need not walk the resource a second time. The walk's location is a stack of JSON keys
+ * (`_birthDate` as written) and array indices; each resource it enters is rooted where its location begins.
+ */
+export class ExtensionCollector {
+  readonly found: FoundExtension[] = [];
+  private readonly roots: Array<{ type: string; depth: number }> = [];
+
+  /** `skip`: extensions (by canonical url) the reader of `found` passes over, left out before their locations are built. */
+  constructor(private readonly skip: (url: string) => boolean = () => false) {}
+
+  /** A resource (the root, or a contained/Bundle/Parameters one) whose elements follow `location[depth]`. */
+  enterResource(type: string, depth: number): void {
+    this.roots.push({ type, depth });
+  }
+
+  leaveResource(): void {
+    this.roots.pop();
+  }
+
+  /** An extension (or modifier extension) object; `location` ends with its key and, in an array, its index. */
+  add(extension: Json, location: ReadonlyArray<string | number>, modifier: boolean): void {
+    if (typeof extension.url !== 'string' || !extension.url.includes(':') || this.skip(extension.url.split('|')[0])) return;
+    const { type, depth } = this.roots[this.roots.length - 1];
+    const key = typeof location[location.length - 1] === 'number' ? location.length - 2 : location.length - 1;
+    let at = '';
+    for (const segment of location) at += typeof segment === 'number' ? `[${segment}]` : at ? `.${elementName(segment)}` : segment;
+    let where = type;
+    for (let i = depth; i < key; i++) {
+      const segment = location[i];
+      if (typeof segment === 'string') where += `.${segment === 'modifierExtension' ? 'extension' : elementName(segment)}`;
+    }
+    this.found.push({ extension, at, where, modifier });
+  }
+}
+
+/** `_birthDate` (a primitive's id and extensions) is the element birthDate. */
+const elementName = (key: string): string => (key.charCodeAt(0) === 95 ? key.slice(1) : key);

@@ -27,6 +27,7 @@ import {
   type NodeLookup,
   type StaticType,
 } from './fhirpath-native';
+import type { ExtensionCollector } from './extensions';
 import { NATIVE_INVARIANTS } from './native-invariants';
 import { ruleIssue } from './rule-issues';
 import type { ChildDefinition, ConstraintDefinition, InvariantDefinitions, InvariantNode } from './invariants-format';
@@ -105,13 +106,17 @@ class Node implements NavigableNode {
 
 class Child {
   private compiledConstraints: CompiledConstraint[] | undefined;
+  /** `extension` or `modifierExtension`: its values are reported to an ExtensionCollector. */
+  readonly extension: boolean;
 
   constructor(
     readonly key: string,
     readonly definition: ChildDefinition,
     readonly node: Node | undefined,
     private readonly parent: Node,
-  ) {}
+  ) {
+    this.extension = key === 'extension' || key === 'modifierExtension';
+  }
 
   constraints(invariants: Invariants): CompiledConstraint[] {
     if (!this.compiledConstraints) {
@@ -154,13 +159,16 @@ export class Invariants implements NodeLookup {
     return node?.resource ? node : undefined;
   }
 
-  /** Every failed invariant of the resource (errors and warnings), each with its key and location. */
-  check(resource: Record<string, unknown>): OperationOutcomeIssue[] {
+  /**
+   * Every failed invariant of the resource (errors and warnings), each with its key and location. The walk visits
+   * every element of a structurally valid resource; `extensions` is told of each extension it passes.
+   */
+  check(resource: Record<string, unknown>, extensions?: ExtensionCollector): OperationOutcomeIssue[] {
     const issues: OperationOutcomeIssue[] = [];
     const type = resource.resourceType;
     const node = typeof type === 'string' ? this.resourceNode(type) : undefined;
     if (!node) return issues;
-    this.visitResource(resource, node, resource, [type as string], issues);
+    this.visitResource(resource, node, resource, [type as string], issues, extensions);
     return issues;
   }
 
@@ -230,13 +238,22 @@ export class Invariants implements NodeLookup {
     return ast;
   }
 
-  private visitResource(resource: Record<string, unknown>, node: Node, root: Record<string, unknown>, location: Location, issues: OperationOutcomeIssue[]): void {
+  private visitResource(
+    resource: Record<string, unknown>,
+    node: Node,
+    root: Record<string, unknown>,
+    location: Location,
+    issues: OperationOutcomeIssue[],
+    extensions: ExtensionCollector | undefined,
+  ): void {
     const env: Env = { resource, rootResource: root };
     this.evaluate(resource === root ? node.constraints(this) : node.containedConstraints(this), resource, env, location, issues);
-    this.visitChildren(resource, node, env, location, issues);
+    extensions?.enterResource(resource.resourceType as string, location.length);
+    this.visitChildren(resource, node, env, location, issues, extensions);
+    extensions?.leaveResource();
   }
 
-  private visitChildren(value: Record<string, unknown>, node: Node, env: Env, location: Location, issues: OperationOutcomeIssue[]): void {
+  private visitChildren(value: Record<string, unknown>, node: Node, env: Env, location: Location, issues: OperationOutcomeIssue[], extensions: ExtensionCollector | undefined): void {
     for (const key in value) {
       const child = node.children.get(key);
       if (!child) continue;
@@ -246,17 +263,17 @@ export class Invariants implements NodeLookup {
         for (let i = 0; i < content.length; i++) {
           if (content[i] === null || content[i] === undefined) continue;
           location.push(i);
-          this.visitValue(content[i], child, env, location, issues);
+          this.visitValue(content[i], child, env, location, issues, extensions);
           location.pop();
         }
       } else if (content !== null && content !== undefined) {
-        this.visitValue(content, child, env, location, issues);
+        this.visitValue(content, child, env, location, issues, extensions);
       }
       location.pop();
     }
   }
 
-  private visitValue(value: unknown, child: Child, env: Env, location: Location, issues: OperationOutcomeIssue[]): void {
+  private visitValue(value: unknown, child: Child, env: Env, location: Location, issues: OperationOutcomeIssue[], extensions: ExtensionCollector | undefined): void {
     const kind = child.definition.kind;
     if (child.definition.constraints) this.evaluate(child.constraints(this), value, env, location, issues);
     if (kind === 'primitive' || typeof value !== 'object' || value === null || Array.isArray(value)) return;
@@ -266,14 +283,15 @@ export class Invariants implements NodeLookup {
       const node = typeof type === 'string' ? this.resourceNode(type) : undefined;
       if (!node) return;
       const root = child.key === 'contained' ? (env.rootResource as Record<string, unknown>) : object;
-      this.visitResource(object, node, root, location, issues);
+      this.visitResource(object, node, root, location, issues, extensions);
       return;
     }
+    if (child.extension && extensions) extensions.add(object, location, child.key === 'modifierExtension');
     if (!hasContent(object)) issues.push(elementWithoutContent(locationText(location)));
     const node = child.node;
     if (!node) return;
     this.evaluate(node.constraints(this), value, env, location, issues);
-    this.visitChildren(object, node, env, location, issues);
+    this.visitChildren(object, node, env, location, issues, extensions);
   }
 
   private evaluate(constraints: CompiledConstraint[], value: unknown, env: Env, location: Location, issues: OperationOutcomeIssue[]): void {

@@ -19,7 +19,7 @@ import { ruleIssue } from './rule-issues';
 import { Terminology } from './terminology';
 import { generateSnapshot, SnapshotError, type SnapshotSources } from './snapshot';
 import { baseDefinitions, type BaseDefinitions } from './base-elements';
-import { forEachExtension, type UnknownExtensions } from './extensions';
+import { ExtensionCollector, forEachExtension, type FoundExtension, type UnknownExtensions } from './extensions';
 import { discriminatorValues, parseDiscriminatorPath, resolverFor, UNRESOLVED, type Resolver, type Segment } from './discriminators';
 
 const noResolver: Resolver = () => undefined;
@@ -191,8 +191,12 @@ export class ProfileRegistry {
     return this.definitions.size;
   }
 
-  /** Issues of the resource against the profiles it claims (meta.profile), those required for its type, and `extra`. */
-  validate(resource: Json, extra: string[] = []): OperationOutcomeIssue[] {
+  /**
+   * Issues of the resource against the profiles it claims (meta.profile), those required for its type, and `extra`.
+   * `extensions`: every extension of the resource, when a walk that already happened found them (see
+   * ExtensionCollector); otherwise the resource is walked for them here.
+   */
+  validate(resource: Json, extra: string[] = [], extensions?: readonly FoundExtension[]): OperationOutcomeIssue[] {
     const type = resource.resourceType as string;
     const claimed = ((resource.meta as { profile?: unknown } | undefined)?.profile ?? []) as string[];
     const required = this.options.requiredProfiles[type] ?? [];
@@ -223,8 +227,18 @@ export class ProfileRegistry {
         }));
       }
     }
-    if (this.options.unknownExtensions !== 'ignore' || this.definitions.size) this.extensions(resource, issues);
+    if (this.checksExtensions) this.extensions(resource, issues, extensions);
     return issues;
+  }
+
+  /** Collects extensions for validate(), leaving out the R4 core ones it passes over. */
+  extensionCollector(): ExtensionCollector {
+    return new ExtensionCollector((url) => this.base.isCoreExtension(url));
+  }
+
+  /** Whether validate() looks at the resource's extensions (held definitions, or unknown ones to report). */
+  get checksExtensions(): boolean {
+    return this.options.unknownExtensions !== 'ignore' || this.definitions.size > 0;
   }
 
   /**
@@ -232,9 +246,9 @@ export class ProfileRegistry {
    * extensions, bindings) and its context; one whose definition is not held (neither local nor an R4 core
    * extension) is reported per UNKNOWN_EXTENSIONS (https://hl7.org/fhir/R4/extensibility.html#exchange).
    */
-  private extensions(resource: Json, issues: OperationOutcomeIssue[]): void {
+  private extensions(resource: Json, issues: OperationOutcomeIssue[], found: readonly FoundExtension[] | undefined): void {
     const policy = this.options.unknownExtensions ?? 'warn';
-    forEachExtension(resource, ({ extension, at, where, modifier }) => {
+    const check = ({ extension, at, where, modifier }: FoundExtension): void => {
       const url = (extension.url as string).split('|')[0];
       // R4 core extensions are known; they are validated against their definition only where a profile names them
       // (the R4 examples themselves use some outside their declared context).
@@ -251,7 +265,9 @@ export class ProfileRegistry {
           expression: [at],
         }));
       }
-    });
+    };
+    if (found) for (const f of found) check(f);
+    else forEachExtension(resource, check);
   }
 
   /**

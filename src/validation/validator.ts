@@ -115,9 +115,11 @@ class SchemaValidator implements ResourceValidator {
     }
     try {
       if (this.fast.validator(type)(resource)) {
-        const issues = this.invariants.check(resource as Record<string, unknown>);
+        // The invariants' walk visits every element: it finds the extensions the profile registry checks.
+        const extensions = this.profiles?.checksExtensions ? this.profiles.extensionCollector() : undefined;
+        const issues = this.invariants.check(resource as Record<string, unknown>, extensions);
         if (!this.profiles) return issues;
-        const profileIssues = this.profiles.validate(resource as Record<string, unknown>, options.profiles);
+        const profileIssues = this.profiles.validate(resource as Record<string, unknown>, options.profiles, extensions?.found);
         return profileIssues.length ? [...issues, ...profileIssues] : issues;
       }
       const validateAll = this.full.validator(type);

@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StructureDefinition } from 'fhir/r4';
 import { ProfileRegistry } from '../../../src/validation/profiles';
+import { loadBaseValidator } from '../../../src/validation/validator';
 import type { UnknownExtensions } from '../../../src/validation/extensions';
 
 const LOCAL = 'http://example.org/StructureDefinition/colour';
@@ -65,4 +66,33 @@ describe('UNKNOWN_EXTENSIONS', () => {
   test('near misses: core extensions, local definitions and nested relative urls are known under every setting', () => {
     for (const policy of ['warn', 'error', 'ignore'] as const) assert.deepEqual(summary(registry(policy), known), [], policy);
   });
+});
+
+describe('UNKNOWN_EXTENSIONS on the server (extensions found by the base invariants\' walk)', () => {
+  // Extensions everywhere they can be: on the resource, a datatype, a repeated primitive (_given), a backbone
+  // element (modifier), inside an extension's value and a complex extension, in a contained resource, in a Bundle entry.
+  const patient = {
+    resourceType: 'Patient',
+    extension: [{ url: LOCAL, valueCode: 'red' }, { url: UNKNOWN, valueCodeableConcept: { extension: [{ url: UNKNOWN, valueString: 'v' }], text: 't' } }],
+    name: [{ extension: [{ url: LOCAL, valueCode: 'blue' }], given: ['A', 'B'], _given: [null, { extension: [{ url: UNKNOWN, valueString: 'g' }] }] }],
+    contact: [{ modifierExtension: [{ url: UNKNOWN, valueBoolean: true }], name: { text: 'C' } }],
+    address: [{ extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/geolocation', extension: [{ url: 'latitude', valueDecimal: 1 }, { url: UNKNOWN, valueDecimal: 2 }] }] }],
+    contained: [{ resourceType: 'Organization', id: 'o', extension: [{ url: LOCAL, valueCode: 'green' }], name: 'O' }],
+    managingOrganization: { reference: '#o' },
+  };
+  const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: 'urn:uuid:1', resource: patient }] };
+
+  for (const policy of ['warn', 'error', 'ignore'] as const) {
+    test(`${policy}: the same issues, locations and contexts as the registry's own walk`, () => {
+      const base = loadBaseValidator();
+      const server = loadBaseValidator({ profiles: registry(policy) });
+      for (const resource of [patient, bundle, withUnknown, known]) {
+        const expected = [...base.validate(resource), ...registry(policy).validate(resource)];
+        assert.deepEqual(server.validate(resource), expected, `${policy} ${resource.resourceType}`);
+      }
+      // The contexts are judged where each extension is (Patient.name, the contained Organization): errors.
+      const contexts = server.validate(bundle).filter((i) => /is not allowed on/.test(i.diagnostics ?? '')).map((i) => i.expression?.[0]);
+      assert.deepEqual(contexts, ['Bundle.entry[0].resource.name[0].extension[0]', 'Bundle.entry[0].resource.contained[0].extension[0]']);
+    });
+  }
 });
