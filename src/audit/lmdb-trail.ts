@@ -30,7 +30,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { ChainChecker, GENESIS, sealedText, unseal, type ChainReport, type SealedEvent } from './chain';
 import { encodeFrame, keyOf, SegmentLog, textOf, valueOf } from './segment-log';
 import { indexValuesOf } from './index-keys';
-import { AUDIT_FIELDS, AuditUnavailable, COUNT_LIMIT, refusal, stampInOrder, type AuditField, type AuditPage, type AuditQuery, type AuditTrail } from './trail';
+import { AUDIT_FIELDS, AuditUnavailable, COUNT_LIMIT, missingTail, refusal, stampInOrder, type AuditField, type AuditPage, type AuditQuery, type AuditTrail } from './trail';
 
 const SEQ_BYTES = 8;
 const EMPTY = Buffer.alloc(0);
@@ -449,7 +449,7 @@ export class LmdbAuditTrail implements AuditTrail {
     if (head.sequence !== lastSeq || head.hash !== (last?.hash ?? GENESIS)) {
       report.ok = false;
       report.broken = head.sequence > lastSeq
-        ? { sequence: lastSeq + 1, reason: `events ${lastSeq + 1} to ${head.sequence} are missing from the end of the trail` }
+        ? missingTail(lastSeq, head.sequence)
         : { sequence: head.sequence + 1, reason: `the last event does not match the recorded head of the chain (event ${head.sequence})` };
     }
     return report;

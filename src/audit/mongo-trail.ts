@@ -12,7 +12,7 @@ import type { AuditEvent } from 'fhir/r4';
 import { MongoClient, type Collection, type Filter } from 'mongodb';
 import { ChainChecker, GENESIS, seal, unseal, type ChainReport, type SealedEvent } from './chain';
 import { indexValuesOf, type AuditIndexValues } from './index-keys';
-import { AUDIT_FIELDS, AuditUnavailable, COUNT_LIMIT, refusal, stampInOrder, type AuditPage, type AuditQuery, type AuditTrail } from './trail';
+import { AUDIT_FIELDS, AuditUnavailable, COUNT_LIMIT, missingTail, refusal, stampInOrder, type AuditPage, type AuditQuery, type AuditTrail } from './trail';
 
 interface EventDoc extends SealedEvent {
   _id: number;
@@ -119,7 +119,7 @@ export class MongoAuditTrail implements AuditTrail {
     // The head is written after its batch, so it may lag the last event after a crash, never lead it.
     if (report.ok && head && head.sequence > (last?._id ?? 0)) {
       report.ok = false;
-      report.broken = { sequence: (last?._id ?? 0) + 1, reason: `events ${(last?._id ?? 0) + 1} to ${head.sequence} are missing from the end of the trail` };
+      report.broken = missingTail(last?._id ?? 0, head.sequence);
     }
     return report;
   }

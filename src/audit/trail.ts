@@ -64,6 +64,11 @@ export class AuditUnavailable extends Error {
   }
 }
 
+/** The broken link of a trail whose recorded head is ahead of its last stored event (events lost from the end). */
+export function missingTail(lastStored: number, head: number): { sequence: number; reason: string } {
+  return { sequence: lastStored + 1, reason: `events ${lastStored + 1} to ${head} are missing from the end of the trail` };
+}
+
 /** Why an adapter refuses appends: an earlier failed commit, or a closed store. */
 export function refusal(failed: Error | undefined, closed: boolean): string | undefined {
   if (failed) return `an audit event could not be stored: ${failed.message}`;
