@@ -13,7 +13,14 @@ import { ROOT } from './processes';
 export function checkoutBaseline(ref: string): string {
   const commit = execFileSync('git', ['rev-parse', `${ref}^{commit}`], { cwd: ROOT, encoding: 'utf8' }).trim();
   const dir = join(tmpdir(), `fhir-baseline-${commit.slice(0, 12)}`);
-  if (existsSync(join(dir, 'package.json'))) return dir;
+  if (existsSync(join(dir, 'package.json'))) {
+    // The link made by an earlier run may point into a worktree since removed.
+    if (!existsSync(join(dir, 'node_modules'))) {
+      rmSync(join(dir, 'node_modules'), { force: true });
+      symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    }
+    return dir;
+  }
   const partial = `${dir}.partial`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
