@@ -4,7 +4,8 @@
  * - `docs`: key = collection prefix (two characters, PrefixTable) + `_id`; value = CRC-32 of the JSON text (u32 LE) + the JSON text itself,
  *   exactly what reads parse. The checksum is verified on every read; a mismatch is StorageCorrupt naming the
  *   collection and `_id`, and the document is never served.
- * - `index`: key = index prefix (two characters) + encoded key tuple + `_id` (key-encoding.ts), empty value.
+ * - `index`: key = index prefix (two characters) + encoded key tuple + `_id` (key-encoding.ts; without its `Type/`
+ *   when the index has a `type` key, index-ids.ts), empty value.
  * - `meta`: the layout version, the prefix table and, per collection, its index definitions and the key shapes
  *   seen so far.
  * Keys are strings written as UTF-8 by a key encoder of our own (lmdb-js's default encoding treats \x00 as a
@@ -17,7 +18,8 @@ import { StorageCorrupt, StorageFull } from '../port';
 import { prefixEnd } from './key-encoding';
 
 export const LMDB_DIR = 'lmdb';
-export const LAYOUT_VERSION = 1;
+/** 2: index keys end in the id relative to the key's type (index-ids.ts); a layout-1 directory is upgraded on open (lmdb-store.ts). */
+export const LAYOUT_VERSION = 2;
 
 /** Node's unchecked UTF-8 buffer methods (what Buffer#write and #toString call after checking arguments). */
 interface Utf8Buffer extends Buffer {

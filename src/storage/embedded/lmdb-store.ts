@@ -12,7 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { StorageFull, StorageUnavailable, type Doc, type Filter, type FindOptions, type IndexSpec, type Store, type StoreTransaction, type StoreWarning } from '../port';
-import { sameIndex } from './collection';
+import { ownSpec, sameIndex } from './collection';
 import { CompiledFilter } from './compiled-filter';
 import { DocumentCache } from './document-cache';
 import { pathIn } from './data-files';
@@ -113,7 +113,8 @@ class LmdbStore implements Store {
         await this.env.transaction(() => this.meta.putSync(META_LAYOUT_KEY, encodeDocument(JSON.stringify({ layout: LAYOUT_VERSION }))));
       }
       const layout = JSON.parse(decodeDocument(this.meta.getBinary(META_LAYOUT_KEY)!, 'meta', META_LAYOUT_KEY)) as { layout: number };
-      if (layout.layout !== LAYOUT_VERSION) throw new StorageUnavailable(`data directory ${dir} has LMDB layout ${layout.layout}; this server reads layout ${LAYOUT_VERSION}`);
+      if (layout.layout === 1) this.dropLayout1Indexes();
+      else if (layout.layout !== LAYOUT_VERSION) throw new StorageUnavailable(`data directory ${dir} has LMDB layout ${layout.layout}; this server reads layout ${LAYOUT_VERSION}`);
       this.prefixes = PrefixTable.load(this.meta);
       for (const { key, value } of this.meta.getRange({ start: 'indexes/', end: 'indexes0' })) {
         const name = (key as string).slice('indexes/'.length);
@@ -132,6 +133,25 @@ class LmdbStore implements Store {
       this.releaseLock = null;
       throw error;
     }
+  }
+
+  /**
+   * Layout 1 ended index keys in the whole `_id`, layout 2 in the id relative to the key's type (index-ids.ts). The
+   * documents stay as they are; every index is dropped (its keys and its definition) in one write transaction
+   * that also records layout 2, and ensureIndexes then builds the indexes the server defines over the stored
+   * documents, as for a new index.
+   */
+  private dropLayout1Indexes(): void {
+    const definitions = [...this.meta.getKeys({ start: 'indexes/', end: 'indexes0' })] as string[];
+    const entries = this.index.getStats() as { entryCount: number };
+    this.env.transactionSync(() => {
+      this.index.clearSync();
+      for (const key of definitions) this.meta.removeSync(key);
+      this.meta.putSync(META_LAYOUT_KEY, encodeDocument(JSON.stringify({ layout: LAYOUT_VERSION })));
+    });
+    this.warn({
+      msg: `the data directory was in LMDB layout 1: its ${entries.entryCount} index entries were dropped for layout ${LAYOUT_VERSION} (shorter keys); the indexes are built again from the stored documents`,
+    });
   }
 
   async find(collection: string, filter: Filter, options?: FindOptions): Promise<Doc[]> {
@@ -162,13 +182,16 @@ class LmdbStore implements Store {
     try {
       await this.committing;
       const built = missing.map(
-        (spec) => new LmdbIndex(this.prefixes.assign(indexEntry(collection, spec.name)), { name: spec.name, keys: spec.keys.map(([p, d]) => [p, d]), unique: spec.unique }, this.index),
+        (spec) => new LmdbIndex(this.prefixes.assign(indexEntry(collection, spec.name)), ownSpec(spec), this.index),
       );
+      const started = Date.now();
+      let documents = 0;
       await this.env.childTransaction(() => {
         for (const index of built) {
           for (const key of this.index.getKeys({ start: index.prefix, end: rangeEnd(index.prefix) })) this.index.removeSync(key);
         }
         for (const doc of target.all()) {
+          documents++;
           for (const index of built) {
             if (index.spec.unique) index.assertUnique(doc, index.tuples(doc), () => false);
             for (const key of index.entryKeys(doc)) this.index.putSync(key, EMPTY);
@@ -179,6 +202,11 @@ class LmdbStore implements Store {
         this.writeMeta(target);
         this.prefixes.save(this.meta);
       });
+      if (documents > 0) {
+        this.warn({
+          msg: `built ${missing.length} indexes of collection ${collection} (${missing.map((s) => s.name).join(', ')}) over ${documents} stored documents in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        });
+      }
     } catch (error) {
       for (const spec of missing) target.indexes.delete(spec.name);
       this.prefixes.unsaved();
