@@ -1,0 +1,181 @@
+/**
+ * The LMDB index key layout (src/storage/embedded/lmdb-layout.ts, layout 2): keys of an index with a `type` key end
+ * in the id relative to that type (index-ids.ts) and still order every id as before; sparse indexes
+ * (IndexSpec.sparseOn) leave out tuples without a value; a directory written in layout 1 (whole ids) or with an
+ * index whose definition changed has its indexes rebuilt on open, and answers as before.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { idFromStored, storedId } from '../../../src/storage/embedded/index-ids';
+import { LmdbIndex, type StoredIndex } from '../../../src/storage/embedded/lmdb-index';
+import { META_LAYOUT_KEY, PrefixTable, collectionEntry, decodeDocument, encodeDocument, indexEntry, metaIndexesKey } from '../../../src/storage/embedded/lmdb-layout';
+import { openEnvironment, openLmdbStore } from '../../../src/storage/embedded/lmdb-store';
+import type { Doc, Filter, IndexSpec, Store, StoreWarning } from '../../../src/storage/port';
+
+const scratch = mkdtempSync(join(tmpdir(), 'lmdb-keys-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+let dirs = 0;
+const freshDir = (): string => join(scratch, `store-${dirs++}`);
+
+/** Ids of every shape next to `T/…`: before the block, in it (also `T/` alone), after it, and of another type. */
+const IDS = ['A', 'T', 'T.', 'T/', 'T/1', 'T/10', 'T/2', 'T/\u00e9', 'T0', 'TT', 'U/1', 'Z', '\u0001'];
+/** Plus a document of two types (one key per type) and one whose type is not a string (ids kept whole). */
+const DOCS: Doc[] = [
+  ...IDS.map((id, i) => ({ _id: id, type: 'T', code: i % 3 === 0 ? 'x' : 'y', ...(i % 2 ? { sys: 's' } : {}) })),
+  { _id: 'V/1', type: ['T', 'V'], code: 'x' },
+  { _id: 'N/1', type: 7, code: 'x' },
+];
+const INDEXES: IndexSpec[] = [
+  { name: 'type_code', keys: [['type', 1], ['code', 1]] },
+  { name: 'type__id', keys: [['type', 1], ['_id', 1]] },
+  { name: 'code_type', keys: [['code', 1], ['type', 1]] },
+  { name: 'type_sys', keys: [['type', 1], ['sys', 1]], sparseOn: ['sys'] },
+];
+const QUERIES: Array<{ filter: Filter; sort?: Array<[string, 1 | -1]>; limit?: number }> = [
+  { filter: { type: 'T' }, sort: [['_id', 1]] },
+  { filter: { type: 'T' }, sort: [['_id', -1]], limit: 5 },
+  { filter: { type: 'T', code: 'x' }, sort: [['_id', 1]] },
+  { filter: { type: 'T', code: { $in: ['x', 'y'] } }, sort: [['_id', -1]], limit: 4 },
+  { filter: { code: 'x', type: 'T' } },
+  { filter: { type: 'T', _id: { $gt: 'T/1' } }, sort: [['_id', 1]], limit: 3 },
+  { filter: { type: 'T', sys: 's' }, sort: [['_id', 1]] },
+  { filter: { type: 'T', sys: null }, sort: [['_id', 1]] },
+  { filter: { type: 'T', sys: { $exists: false } } },
+  { filter: { type: 7 } },
+];
+
+async function seed(store: Store): Promise<void> {
+  await store.ensureIndexes('docs', INDEXES);
+  await store.transaction(async (tx) => {
+    for (const doc of DOCS) await tx.insert('docs', doc);
+    for (const doc of DOCS) await tx.insert('plain', doc);
+  });
+}
+
+async function assertSameAsScan(store: Store): Promise<void> {
+  for (const { filter, ...options } of QUERIES) {
+    const found = async (collection: string): Promise<string[]> => {
+      const list = (await store.find(collection, filter, options)).map((d) => d._id);
+      return options.sort ? list : list.sort();
+    };
+    const [indexed, plain] = [await found('docs'), await found('plain')];
+    assert.deepEqual(indexed, plain, JSON.stringify({ filter, options }));
+    assert.equal(await store.count('docs', filter), await store.count('plain', filter), `count ${JSON.stringify(filter)}`);
+  }
+}
+
+/** Every key of the `index` database. */
+function indexKeys(dataDir: string): string[] {
+  const { env, index } = openEnvironment(dataDir, { readOnly: true });
+  const keys = [...index.getKeys({ start: '\u0000', end: '\uffff' })] as string[];
+  void env.close();
+  return keys;
+}
+
+/** Rewrites a directory's index keys and layout record as layout 1 wrote them: tuple + whole `_id`. */
+async function downgradeToLayout1(dataDir: string): Promise<void> {
+  const { env, docs, index, meta } = openEnvironment(dataDir);
+  const prefixes = PrefixTable.load(meta);
+  const stored = JSON.parse(decodeDocument(meta.getBinary(metaIndexesKey('docs'))!, 'meta', 'indexes/docs')) as StoredIndex[];
+  const docPrefix = prefixes.get(collectionEntry('docs'))!;
+  const all = [...docs.getRange({ start: docPrefix, end: docPrefix.slice(0, 1) + String.fromCharCode(docPrefix.charCodeAt(1) + 1) })].map(
+    ({ value }) => JSON.parse(decodeDocument(value as Buffer, 'docs', '?')) as Doc,
+  );
+  await env.transaction(() => {
+    for (const key of [...index.getKeys({ start: '\u0000', end: '\uffff' })]) index.removeSync(key);
+    for (const s of stored) {
+      const prefix = prefixes.get(indexEntry('docs', s.spec.name))!;
+      const view = new LmdbIndex(prefix, s.spec, index, s);
+      for (const doc of all) for (const tuple of view.tuples(doc)) index.putSync(prefix + tuple + doc._id, Buffer.alloc(0));
+    }
+    meta.putSync(META_LAYOUT_KEY, encodeDocument(JSON.stringify({ layout: 1 })));
+  });
+  await env.close();
+}
+
+describe('LMDB index keys', () => {
+  it('stores ids relative to the type and gives them back, in the same order as whole ids', () => {
+    for (const type of ['T', 'Observation', undefined]) {
+      const sorted = [...IDS, 'Observation/1', 'Observation/', 'Observatio'].sort();
+      const stored = sorted.map((id) => storedId(type, id));
+      assert.deepEqual([...stored].sort(), stored, `order under ${type}`);
+      assert.deepEqual(
+        stored.map((s) => idFromStored(type, s)),
+        sorted,
+      );
+    }
+    assert.equal(storedId('Observation', 'Observation/0190a1b2'), '\u00020190a1b2');
+  });
+
+  it('answers queries over type-led, type-second and sparse indexes as a full scan does', async () => {
+    const dataDir = freshDir();
+    const store = await openLmdbStore({ dataDir });
+    await seed(store);
+    await assertSameAsScan(store);
+    await store.transaction(async (tx) => {
+      await tx.replace('docs', { _id: 'T/1', type: 'T', code: 'x', sys: 's' });
+      await tx.replace('plain', { _id: 'T/1', type: 'T', code: 'x', sys: 's' });
+      await tx.delete('docs', 'T/2');
+      await tx.delete('plain', 'T/2');
+    });
+    await assertSameAsScan(store);
+    await store.close();
+    const keys = indexKeys(dataDir);
+    assert.ok(keys.some((k) => k.endsWith('\u000210')), 'T/10 is stored as 10 after its type');
+    assert.ok(!keys.some((k) => k.endsWith('T/10')), 'no key repeats the type of T/10');
+  });
+
+  it('leaves out the tuples of a sparse index without a value, and rebuilds an index whose definition turned sparse', async () => {
+    const dataDir = freshDir();
+    const warnings: StoreWarning[] = [];
+    const first = await openLmdbStore({ dataDir });
+    await seed(first);
+    await first.close();
+    const before = indexKeys(dataDir).length;
+    const second = await openLmdbStore({ dataDir, onWarning: (w) => warnings.push(w) });
+    await second.ensureIndexes('docs', [...INDEXES.slice(1), { name: 'type_code', keys: [['type', 1], ['code', 1]], sparseOn: ['code'] }]);
+    assert.match(warnings.map((w) => w.msg).join('\n'), /built 1 indexes of collection docs \(type_code\) over \d+ stored documents/);
+    await assertSameAsScan(second);
+    await second.close();
+    assert.equal(indexKeys(dataDir).length, before, 'every document has a code: the sparse index holds the same entries');
+  });
+
+  it('opens a layout-1 directory: its indexes are rebuilt in layout 2 and answer as before', async () => {
+    const dataDir = freshDir();
+    const first = await openLmdbStore({ dataDir });
+    await seed(first);
+    await first.close();
+    const layout2 = indexKeys(dataDir).sort();
+    await downgradeToLayout1(dataDir);
+    assert.ok(indexKeys(dataDir).some((k) => k.endsWith('T/10')));
+
+    const warnings: StoreWarning[] = [];
+    const store = await openLmdbStore({ dataDir, onWarning: (w) => warnings.push(w) });
+    assert.match(warnings[0]?.msg ?? '', /LMDB layout 1: its \d+ index entries were dropped for layout 2/);
+    // Until the server defines them again, the collection has no index: queries still answer (full scans).
+    await assertSameAsScan(store);
+    await store.ensureIndexes('docs', INDEXES);
+    assert.match(warnings.map((w) => w.msg).join('\n'), /built 4 indexes of collection docs/);
+    await assertSameAsScan(store);
+    await store.transaction(async (tx) => {
+      await tx.insert('docs', { _id: 'T/3', type: 'T', code: 'x' });
+      await tx.insert('plain', { _id: 'T/3', type: 'T', code: 'x' });
+    });
+    assert.deepEqual((await store.find('docs', { type: 'T', code: 'x', _id: { $gte: 'T/1' } }, { sort: [['_id', 1]] })).map((d) => d._id), ['T/2', 'T/3', 'TT', 'V/1']);
+    await assertSameAsScan(store);
+    await store.close();
+    assert.deepEqual(indexKeys(dataDir).filter((k) => !k.endsWith('\u00023')), layout2);
+    const { env, meta } = openEnvironment(dataDir, { readOnly: true });
+    assert.deepEqual(JSON.parse(decodeDocument(meta.getBinary(META_LAYOUT_KEY)!, 'meta', META_LAYOUT_KEY)), { layout: 2 });
+    await env.close();
+    // A second open finds layout 2: nothing is dropped again.
+    const again: StoreWarning[] = [];
+    const reopened = await openLmdbStore({ dataDir, onWarning: (w) => again.push(w) });
+    await reopened.ensureIndexes('docs', INDEXES);
+    assert.deepEqual(again, []);
+    await reopened.close();
+  });
+});
