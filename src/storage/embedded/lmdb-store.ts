@@ -19,8 +19,9 @@ import { pathIn } from './data-files';
 import { importJournalFormat } from './lmdb-import';
 import { LmdbCollection } from './lmdb-collection';
 import { LmdbIndex, type StoredIndex } from './lmdb-index';
-import { LAYOUT_VERSION, LMDB_DIR, MAX_KEY_BYTES, META_LAYOUT_KEY, PrefixTable, collectionEntry, commitFailure, decodeDocument, encodeDocument, indexEntry, metaIndexesKey, rangeEnd, stringKeys } from './lmdb-layout';
+import { LAYOUT_VERSION, LMDB_DIR, MAX_KEY_BYTES, META_DICTIONARY_KEY, META_LAYOUT_KEY, PrefixTable, collectionEntry, commitFailure, decodeDocument, encodeDocument, indexEntry, metaIndexesKey, rangeEnd, stringKeys } from './lmdb-layout';
 import { acquireLock } from './lock';
+import { RECORD_DICTIONARY } from './record-dictionary';
 import { Writers, type CommitWrites } from './writers';
 
 export interface LmdbStoreOptions {
@@ -68,14 +69,29 @@ export function openEnvironment(dataDir: string, options: { noSync?: boolean; re
   // becomes visible and before its promise resolves.
   const env = open({ path, maxDbs: 4, overlappingSync: false, noSync: options.noSync === true, readOnly: options.readOnly === true });
   const dbOptions = { encoding: 'binary' as const, keyEncoder: stringKeys };
+  const meta = env.openDB<Buffer, string>('meta', dbOptions);
+  const dictionary = documentDictionary(env.openDB<Buffer, string>('docs', dbOptions), meta, options.readOnly === true);
   return {
     env,
-    // Document values over 1 KB are LZ4-compressed by lmdb-js (JSON shrinks 3-4×, and a value that stays under
+    // Document values over 1 KB are LZ4-compressed by lmdb-js (a record shrinks 3-6×, and a value that stays under
     // about half a page is stored in its leaf instead of whole overflow pages); the checksum covers the JSON.
-    docs: env.openDB<Buffer, string>('docs', { ...dbOptions, compression: { threshold: 1000 } } as typeof dbOptions),
+    docs: env.openDB<Buffer, string>('docs', { ...dbOptions, compression: { threshold: 1000, ...dictionary } } as typeof dbOptions),
     index: env.openDB<Buffer, string>('index', dbOptions),
-    meta: env.openDB<Buffer, string>('meta', dbOptions),
+    meta,
   };
+}
+
+/**
+ * The LZ4 dictionary of the directory's documents (lmdb-layout.ts, META_DICTIONARY_KEY): a new directory is given
+ * RECORD_DICTIONARY (record-dictionary.ts) and keeps it in `meta`; a directory whose documents were written
+ * without one recorded there keeps lmdb-js's default dictionary, which they were compressed with.
+ */
+function documentDictionary(rawDocs: Database<Buffer, string>, meta: Database<Buffer, string>, readOnly: boolean): { dictionary?: Buffer } {
+  const stored = meta.getBinary(META_DICTIONARY_KEY);
+  if (stored !== undefined) return { dictionary: Buffer.from((JSON.parse(decodeDocument(stored, 'meta', META_DICTIONARY_KEY)) as { lz4: string }).lz4, 'base64') };
+  if (readOnly || (rawDocs.getStats() as { entryCount: number }).entryCount > 0) return {};
+  meta.putSync(META_DICTIONARY_KEY, encodeDocument(JSON.stringify({ lz4: RECORD_DICTIONARY.toString('base64') })));
+  return { dictionary: RECORD_DICTIONARY };
 }
 
 class LmdbStore implements Store {

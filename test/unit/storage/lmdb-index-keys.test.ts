@@ -2,7 +2,8 @@
  * The LMDB index key layout (src/storage/embedded/lmdb-layout.ts, layout 2): keys of an index with a `type` key end
  * in the id relative to that type (index-ids.ts) and still order every id as before; sparse indexes
  * (IndexSpec.sparseOn) leave out tuples without a value; a directory written in layout 1 (whole ids) or with an
- * index whose definition changed has its indexes rebuilt on open, and answers as before.
+ * index whose definition changed has its indexes rebuilt on open, and answers as before. Documents of a new
+ * directory are compressed with the record dictionary kept in its `meta`; older ones keep lmdb-js's default.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +12,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { idFromStored, storedId } from '../../../src/storage/embedded/index-ids';
 import { LmdbIndex, type StoredIndex } from '../../../src/storage/embedded/lmdb-index';
-import { META_LAYOUT_KEY, PrefixTable, collectionEntry, decodeDocument, encodeDocument, indexEntry, metaIndexesKey } from '../../../src/storage/embedded/lmdb-layout';
+import { open } from 'lmdb';
+import { META_DICTIONARY_KEY, META_LAYOUT_KEY, PrefixTable, stringKeys, collectionEntry, decodeDocument, encodeDocument, indexEntry, metaIndexesKey } from '../../../src/storage/embedded/lmdb-layout';
 import { openEnvironment, openLmdbStore } from '../../../src/storage/embedded/lmdb-store';
 import type { Doc, Filter, IndexSpec, Store, StoreWarning } from '../../../src/storage/port';
 
@@ -177,5 +179,78 @@ describe('LMDB index keys', () => {
     await reopened.ensureIndexes('docs', INDEXES);
     assert.deepEqual(again, []);
     await reopened.close();
+  });
+});
+
+/** A record-like document of ~3 KB (a stored Observation is mostly its search index entries). */
+const RECORD: Doc = {
+  _id: 'Observation/0190a5f4-7c3e-7b21-9d4a-3f6e2b8c1d05',
+  type: 'Observation',
+  resource: { resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] } },
+  idx: {
+    tok: Array.from({ length: 12 }, (_, i) => ({ p: i % 2 ? 'code' : 'combo-code', s: 'http://loinc.org', c: `8867-${i}`, t: 'heart rate' })),
+    date: Array.from({ length: 6 }, (_, i) => ({ p: 'date', lo: `2024-0${i + 1}-01T00:00:00.000Z`, hi: `2024-0${i + 1}-01T23:59:59.999Z` })),
+  },
+  compartments: ['Patient/p1'],
+};
+
+describe('LMDB document compression', () => {
+  /** The stored (compressed) size of `id` of collection docs, read without decompression. */
+  const storedSize = (dataDir: string, id: string): number => {
+    const env = open({ path: join(dataDir, 'lmdb'), maxDbs: 4, readOnly: true });
+    const meta = env.openDB<Buffer, string>('meta', { encoding: 'binary', keyEncoder: stringKeys } as never);
+    const raw = env.openDB<Buffer, string>('docs', { encoding: 'binary', keyEncoder: stringKeys } as never);
+    const size = raw.getBinary(PrefixTable.load(meta).get(collectionEntry('docs')) + id)!.length;
+    void env.close();
+    return size;
+  };
+
+  it('compresses the documents of a new directory with the record dictionary it keeps in meta', async () => {
+    const dataDir = freshDir();
+    const store = await openLmdbStore({ dataDir });
+    await store.transaction((tx) => tx.insert('docs', RECORD));
+    await store.close();
+    const { env, meta } = openEnvironment(dataDir, { readOnly: true });
+    assert.ok(meta.getBinary(META_DICTIONARY_KEY) !== undefined);
+    await env.close();
+    // The same document in a directory without the dictionary (lmdb-js's default one).
+    const plainDir = freshDir();
+    const env2 = open({ path: join(plainDir, 'lmdb'), maxDbs: 4 });
+    const docs = env2.openDB<Buffer, string>('docs', { encoding: 'binary', keyEncoder: stringKeys, compression: { threshold: 1000 } } as never);
+    const meta2 = env2.openDB<Buffer, string>('meta', { encoding: 'binary', keyEncoder: stringKeys } as never);
+    await env2.transaction(() => {
+      meta2.putSync('prefixes', encodeDocument(JSON.stringify([['c/docs', '!!']])));
+      docs.putSync(`!!${RECORD._id}`, encodeDocument(JSON.stringify(RECORD)));
+    });
+    await env2.close();
+    const [withDictionary, withDefault] = [storedSize(dataDir, RECORD._id), storedSize(plainDir, RECORD._id)];
+    assert.ok(withDictionary < withDefault * 0.8, `${withDictionary} bytes stored, ${withDefault} with the default dictionary, of ${JSON.stringify(RECORD).length}`);
+    const reopened = await openLmdbStore({ dataDir });
+    assert.deepEqual(await reopened.find('docs', { _id: RECORD._id }), [RECORD]);
+    await reopened.close();
+  });
+
+  it('reads a directory written without a dictionary in meta (lmdb-js default) and does not start using one', async () => {
+    const dataDir = freshDir();
+    const env = open({ path: join(dataDir, 'lmdb'), maxDbs: 4 });
+    const options = { encoding: 'binary', keyEncoder: stringKeys } as never;
+    const docs = env.openDB<Buffer, string>('docs', { ...(options as object), compression: { threshold: 1000 } } as never);
+    const meta = env.openDB<Buffer, string>('meta', options);
+    await env.transaction(() => {
+      meta.putSync(META_LAYOUT_KEY, encodeDocument(JSON.stringify({ layout: 2 })));
+      meta.putSync('prefixes', encodeDocument(JSON.stringify([['c/docs', '!!']])));
+      docs.putSync(`!!${RECORD._id}`, encodeDocument(JSON.stringify(RECORD)));
+    });
+    await env.close();
+    const store = await openLmdbStore({ dataDir });
+    assert.deepEqual(await store.find('docs', {}), [RECORD]);
+    await store.transaction((tx) => tx.insert('docs', { ...RECORD, _id: 'Observation/2' }));
+    await store.close();
+    const again = await openLmdbStore({ dataDir });
+    assert.deepEqual((await again.find('docs', {}, { sort: [['_id', 1]] })).map((d) => d._id), ['Observation/0190a5f4-7c3e-7b21-9d4a-3f6e2b8c1d05', 'Observation/2']);
+    await again.close();
+    const check = openEnvironment(dataDir, { readOnly: true });
+    assert.equal(check.meta.getBinary(META_DICTIONARY_KEY), undefined);
+    await check.env.close();
   });
 });
