@@ -33,13 +33,14 @@ export const resourceIndexes: IndexSpec[] = [
    * A token and a date parameter together (`Observation?code=…&date=ge…`, `Encounter?class=…&date=…`): one entry
    * per (token entry, date entry) pair of a record, so neither the token nor the date range alone has to be read
    * in full. Without the token system, so that `code=1234-5` is served as well as `code=http://loinc.org|1234-5`.
+   * Only pairs with a code and a date are kept (a third of token entries are a CodeableConcept's text alone).
    * Embedded engine only (see IndexSpec.crossesArrays).
    */
   {
     name: 'type_tok_p_c_date_p_hi',
     keys: [['type', 1], ['idx.tok.p', 1], ['idx.tok.c', 1], ['idx.date.p', 1], ['idx.date.hi', 1]],
     crossesArrays: true,
-    sparseOn: ['idx.tok.p', 'idx.date.hi'],
+    sparseOn: ['idx.tok.c', 'idx.date.hi'],
   },
 ];
 
