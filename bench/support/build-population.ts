@@ -3,9 +3,8 @@
  * the server's own start-up (createServer: index definitions, local signing key) on that directory, then the
  * resources written straight into its store through the storage port, 10 patients (1,000 resources) per
  * transaction (seed-population.ts), then a `.complete` marker. (With 100 per transaction the LMDB file of 100,000
- * resources was 705 MB instead of 599 MB for the same 492 MB of pages in use, and took twice as long to build: LMDB
- * copies every page a transaction touches, and a transaction that touches most of the tree leaves as many pages
- * free behind it.) The benchmarks that start a populated server
+ * resources was 705 MB instead of 599 MB for the same 492 MB of pages in use: LMDB copies every page a transaction
+ * touches, and a transaction that touches most of the tree leaves as many pages free behind it.) The benchmarks that start a populated server
  * (search-latency, store-footprint, export) reuse the directory as long as the marker is there.
  * A directory in LMDB layout 1 has its indexes rebuilt on first open (lmdb-store.ts); build it again for figures of
  * the current layout (its documents keep the older compression, lmdb-store.ts documentDictionary).
