@@ -14,6 +14,7 @@ import { idFromStored, storedId } from '../../../src/storage/embedded/index-ids'
 import { LmdbIndex, type StoredIndex } from '../../../src/storage/embedded/lmdb-index';
 import { open } from 'lmdb';
 import { META_DICTIONARY_KEY, META_LAYOUT_KEY, PrefixTable, stringKeys, collectionEntry, decodeDocument, encodeDocument, indexEntry, metaIndexesKey } from '../../../src/storage/embedded/lmdb-layout';
+import { checkDataDir } from '../../../src/storage/embedded/lmdb-maintenance';
 import { openEnvironment, openLmdbStore } from '../../../src/storage/embedded/lmdb-store';
 import type { Doc, Filter, IndexSpec, Store, StoreWarning } from '../../../src/storage/port';
 
@@ -156,6 +157,10 @@ describe('LMDB index keys', () => {
     const layout2 = indexKeys(dataDir).sort();
     await downgradeToLayout1(dataDir);
     assert.ok(indexKeys(dataDir).some((k) => k.endsWith('T/10')));
+    // store:check reads its documents and leaves its index entries, which it would not make, unchecked.
+    const before = await checkDataDir(dataDir);
+    assert.match(before.indexesSkipped ?? '', /LMDB layout 1/);
+    assert.equal(before.problemCount, 0);
 
     const warnings: StoreWarning[] = [];
     const store = await openLmdbStore({ dataDir, onWarning: (w) => warnings.push(w) });
@@ -176,6 +181,8 @@ describe('LMDB index keys', () => {
     const { env, meta } = openEnvironment(dataDir, { readOnly: true });
     assert.deepEqual(JSON.parse(decodeDocument(meta.getBinary(META_LAYOUT_KEY)!, 'meta', META_LAYOUT_KEY)), { layout: 2 });
     await env.close();
+    const upgraded = await checkDataDir(dataDir);
+    assert.deepEqual([upgraded.indexesSkipped, upgraded.problemCount, upgraded.indexEntries], [undefined, 0, layout2.length + 3]);
     // A second open finds layout 2: nothing is dropped again.
     const again: StoreWarning[] = [];
     const reopened = await openLmdbStore({ dataDir, onWarning: (w) => again.push(w) });
