@@ -7,6 +7,7 @@ import { checkDataDir } from '../src/storage/embedded/lmdb-maintenance';
 async function main(): Promise<void> {
   const dataDir = process.argv[2] || process.env.DATA_DIR || './data';
   const report = await checkDataDir(dataDir);
+  if (report.indexesSkipped) console.log(report.indexesSkipped);
   for (const line of report.problems) console.log(`damaged: ${line}`);
   if (report.problemCount > report.problems.length) console.log(`... and ${report.problemCount - report.problems.length} more`);
   console.log(`${dataDir}: ${report.documents} documents, ${report.indexEntries} index entries, ${report.problemCount} problems`);

@@ -38,6 +38,13 @@ export interface IndexSpec {
    * and leaves it out, which changes no result, only which plans are available.
    */
   crossesArrays?: boolean;
+  /**
+   * Embedded engine: paths every entry has a value at. A key tuple that is null (no value) at one of them is not
+   * stored: `idx.ref.u` for the URL reference index leaves out the many references that have no URL. The planner
+   * uses such an index only when its bounds constrain every one of these paths (planner.ts, boundsFor), which
+   * no left-out tuple meets, so results and counts are those of the full index. MongoDB builds an ordinary index.
+   */
+  sparseOn?: string[];
 }
 
 export interface StoreReader {

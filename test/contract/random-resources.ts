@@ -18,6 +18,44 @@ export const RESOURCE_INDEXES: IndexSpec[] = [
   { name: 'type_tok_date', keys: [['type', 1], ['idx.tok.p', 1], ['idx.tok.c', 1], ['idx.date.p', 1], ['idx.date.lo', 1]], crossesArrays: true },
 ];
 
+/**
+ * RESOURCE_INDEXES with every parameter index sparse on its value (IndexSpec.sparseOn: no entry for a tuple
+ * without that value), more than src/search/indexes.ts leaves out, plus a token-system index that, like
+ * `type_tok_p_s` there, holds only tokens that have a system.
+ */
+export const SPARSE_RESOURCE_INDEXES: IndexSpec[] = [
+  ...RESOURCE_INDEXES.map((spec) => {
+    const values = spec.keys.map(([path]) => path).filter((path) => path.startsWith('idx.') && !path.endsWith('.p'));
+    return values.length ? { ...spec, sparseOn: values } : spec;
+  }),
+  { name: 'type_tok_s', keys: [['type', 1], ['idx.tok.p', 1], ['idx.tok.s', 1]], sparseOn: ['idx.tok.s'] },
+];
+
+/**
+ * Documents whose parameter values are missing in every way a sparse index must not lose track of: no `idx`,
+ * empty and null arrays, elements without the parameter code or the value, a lone element outside an array.
+ */
+export const MISSING_VALUE_RESOURCES: Doc[] = [
+  {},
+  { idx: {} },
+  { idx: { num: [], str: null } },
+  { idx: { num: [{}], tok: [{ c: 'final' }] } },
+  { idx: { num: [{ p: 'value' }], str: [{ v: 'smith' }], tok: [{ p: 'code', c: '1234-5', s: null }] } },
+  { idx: { num: [{ v: 42 }], date: [{ lo: '2020-03-01T00:00:00.000Z' }], tok: [{ p: 'code', s: 'http://loinc.org' }] } },
+  { idx: { num: { p: 'value', v: 7 }, tok: { p: 'code', c: '1234-5' } } },
+  { idx: { num: [{ p: 'value', v: null }], ref: [{ p: 'subject' }], date: [{ p: 'date', lo: null }] } },
+].map((part, i) => ({
+  _id: `Observation/m${i}`,
+  type: 'Observation',
+  id: `m${i}`,
+  versionId: 1,
+  lastUpdated: `2020-01-0${1 + (i % 9)}T00:00:00.000Z`,
+  deleted: false,
+  resource: { resourceType: 'Observation', id: `m${i}` },
+  compartments: [],
+  ...part,
+}));
+
 import { seededRandom } from '../fixtures/random';
 
 export { seededRandom };
@@ -65,7 +103,11 @@ export interface GeneratedQuery {
   options: FindOptions;
 }
 
-export function generateQueries(count: number, seed: number): GeneratedQuery[] {
+/**
+ * `missing`: also conditions that match entries or documents without a value (`:missing=true`, `{x: null}`,
+ * `$exists: false`, `$ne`, `$nin`, `$not`, a token without a system), which a sparse index must not answer.
+ */
+export function generateQueries(count: number, seed: number, missing = false): GeneratedQuery[] {
   const random = seededRandom(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
   const tokenCondition = (): Filter => {
@@ -93,6 +135,24 @@ export function generateQueries(count: number, seed: number): GeneratedQuery[] {
   const uncorrelated = (): Filter => ({ 'idx.tok.p': pick(TOKEN_PARAMS), 'idx.tok.c': pick(CODES) });
   const spreadRange = (): Filter => ({ 'idx.str.v': { $gt: 'smi', $lt: 'jz' } });
   const conditions = [tokenCondition, stringCondition, dateCondition, refCondition, numberCondition, compartmentCondition, uncorrelated, spreadRange];
+  const missingConditions = [
+    (): Filter => ({ 'idx.num': { $not: { $elemMatch: { p: 'value' } } } }),
+    (): Filter => ({ 'idx.tok': { $not: { $elemMatch: { p: pick(TOKEN_PARAMS) } } } }),
+    (): Filter => ({ 'idx.num.v': null }),
+    (): Filter => ({ 'idx.str.v': { $exists: false } }),
+    (): Filter => ({ 'idx.tok.c': { $ne: pick(CODES) } }),
+    (): Filter => ({ 'idx.ref.r': { $nin: [`Patient/p${Math.floor(random() * 20)}`] } }),
+    (): Filter => ({ 'idx.date': { $size: 0 } }),
+    (): Filter => ({ 'idx.num': { $elemMatch: { p: 'value', v: null } } }),
+    (): Filter => ({ 'idx.num.p': { $in: ['value', null] } }),
+    (): Filter => ({ 'idx.tok': { $elemMatch: { p: pick(TOKEN_PARAMS) } } }),
+    (): Filter => ({ 'idx.tok': { $elemMatch: { p: pick(TOKEN_PARAMS), s: null } } }),
+    (): Filter => ({ 'idx.tok': { $elemMatch: { p: pick(TOKEN_PARAMS), c: pick(CODES), s: { $exists: false } } } }),
+    (): Filter => ({ 'idx.tok': { $elemMatch: { p: pick(TOKEN_PARAMS), s: { $ne: 'http://loinc.org' } } } }),
+    (): Filter => ({ 'idx.tok': { $elemMatch: { p: pick(TOKEN_PARAMS), s: { $in: [null, 'http://loinc.org'] } } } }),
+    (): Filter => ({ 'idx.date': { $elemMatch: { p: 'date', lo: { $exists: true } } } }),
+  ];
+  if (missing) conditions.push(...missingConditions, ...missingConditions);
 
   const queries: GeneratedQuery[] = [];
   for (let i = 0; i < count; i++) {

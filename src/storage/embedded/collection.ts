@@ -156,14 +156,23 @@ export class Collection extends QueryableCollection {
   ensureIndex(spec: IndexSpec): void {
     const existing = this.indexes.get(spec.name);
     if (existing && sameIndex(existing.spec, spec)) return;
-    const index = new SecondaryIndex({ name: spec.name, keys: spec.keys.map(([p, d]) => [p, d]), unique: spec.unique });
+    const index = new SecondaryIndex(ownSpec(spec));
     index.load(this.docs.values());
     this.indexes.set(spec.name, index);
   }
 }
 
 /** Whether two index definitions are the same (name aside). */
-export const sameIndex = (a: IndexSpec, b: IndexSpec): boolean => JSON.stringify(a.keys) === JSON.stringify(b.keys) && !!a.unique === !!b.unique;
+export const sameIndex = (a: IndexSpec, b: IndexSpec): boolean =>
+  JSON.stringify(a.keys) === JSON.stringify(b.keys) && !!a.unique === !!b.unique && JSON.stringify(a.sparseOn ?? []) === JSON.stringify(b.sparseOn ?? []);
+
+/** A copy of what the embedded engine keeps of an index definition. */
+export const ownSpec = (spec: IndexSpec): IndexSpec => ({
+  name: spec.name,
+  keys: spec.keys.map(([p, d]) => [p, d]),
+  unique: spec.unique,
+  ...(spec.sparseOn?.length ? { sparseOn: [...spec.sparseOn] } : {}),
+});
 
 /**
  * For a page in `_id` order, the candidate ids of a plan that does not yield them in that order are read from

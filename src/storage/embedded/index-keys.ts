@@ -2,7 +2,8 @@
  * Key generation for compound multikey indexes. Paths that share an array are expanded per array element
  * (so ['idx.tok.p', 'idx.tok.c'] yields one key per token entry, correlating `p` and `c`), paths under
  * different arrays are combined as a cartesian product, and nested arrays are flattened. Every document gets
- * at least one key (missing values and empty arrays index as null), so an index walk sees every document.
+ * at least one key (missing values and empty arrays index as null), so an index walk sees every document;
+ * except in a sparse index (IndexSpec.sparseOn), which drops the tuples that are null at one of its paths.
  */
 import { encodeKeyValue, isOrderExact } from './key-encoding';
 import { isPlainObject } from './values';
@@ -46,9 +47,16 @@ export class KeyGenerator {
   readonly shapes: PositionShape[];
   private readonly root: PathNode;
   private readonly width: number;
+  /** Positions of IndexSpec.sparseOn. */
+  private readonly required: number[];
 
-  constructor(paths: string[]) {
+  constructor(paths: string[], sparseOn: readonly string[] = []) {
     this.width = paths.length;
+    this.required = sparseOn.map((path) => {
+      const position = paths.indexOf(path);
+      if (position < 0) throw new Error(`sparseOn path ${path} is not a key of the index`);
+      return position;
+    });
     this.shapes = paths.map((path) => ({
       path,
       arrayPrefixes: new Set<string>(),
@@ -81,7 +89,9 @@ export class KeyGenerator {
    * is built by one join, so it is a flat string rather than a concatenation that would be flattened later.
    */
   keys(doc: Record<string, unknown>, suffix = ''): string[] {
-    const tuples = this.expandObject(doc, this.root, '');
+    let tuples = this.expandObject(doc, this.root, '');
+    if (this.required.length) tuples = tuples.filter((tuple) => this.required.every((position) => tuple[position] !== ENCODED_NULL));
+    if (tuples.length === 0) return [];
     if (tuples.length === 1) {
       const only = tuples[0];
       only.push(suffix);

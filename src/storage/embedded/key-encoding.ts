@@ -86,6 +86,13 @@ export function encodedTupleLength(key: string, width: number, start = 0): numbe
   return at;
 }
 
+/** The string whose encoding (encodeKeyValue) starts at `at` of `key`; undefined when the value there is not a string. */
+export function decodedStringAt(key: string, at: number): string | undefined {
+  if (key[at] !== TAG.string) return undefined;
+  const text = key.slice(at + 1, key.indexOf(STRING_END, at + 1));
+  return text.includes('\u0000') ? text.replaceAll(ESCAPED_NUL, '\u0000') : text;
+}
+
 /** The smallest string greater than every string that starts with `prefix` (prefix ends in a control character). */
 export function prefixEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);

@@ -1,13 +1,15 @@
 /**
  * A secondary index held as LMDB keys with empty values (lmdb-layout.ts): index prefix + encoded key tuple +
- * document id, in the engine's own order-preserving encoding (key-encoding.ts). Scans are LMDB cursor ranges
+ * document id (relative to the key's type when the index has a `type` key, index-ids.ts), in the engine's own
+ * order-preserving encoding (key-encoding.ts). Scans are LMDB cursor ranges
  * read in the current read snapshot; counts are native cursor walks, capped (planner.ts, COUNT_CAP).
  */
 import type { Database } from 'lmdb';
 import type { Doc, IndexSpec } from '../port';
 import { assertUniqueIn, type IndexView, type KeyInterval } from './index-view';
 import { KeyGenerator, type PositionShape } from './index-keys';
-import { encodedTupleLength, prefixEnd } from './key-encoding';
+import { decodedStringAt, encodedTupleLength, prefixEnd } from './key-encoding';
+import { idFromStored, storedId } from './index-ids';
 import { MAX_KEY_BYTES } from './lmdb-layout';
 import { mergeById } from './ordered-ids';
 
@@ -27,6 +29,8 @@ export class LmdbIndex implements IndexView {
   readonly prefix: string;
   incomplete = false;
   private readonly generator: KeyGenerator;
+  /** Position of the `type` key, whose value the stored ids are relative to (index-ids.ts); -1: none, ids kept whole. */
+  private readonly typeAt: number;
 
   constructor(
     /** The index's key prefix (lmdb-layout.ts, PrefixTable). */
@@ -38,7 +42,8 @@ export class LmdbIndex implements IndexView {
     this.spec = spec;
     this.paths = spec.keys.map(([path]) => path);
     this.prefix = prefix;
-    this.generator = new KeyGenerator(this.paths);
+    this.generator = new KeyGenerator(this.paths, spec.sparseOn);
+    this.typeAt = this.paths.indexOf('type');
     if (stored) {
       this.incomplete = stored.incomplete === true;
       stored.shapes.forEach((saved, i) => {
@@ -88,8 +93,9 @@ export class LmdbIndex implements IndexView {
    */
   entryKeys(doc: Doc): string[] {
     const keys: string[] = [];
-    for (const tuple of this.generator.keys(doc, doc._id)) {
-      const key = this.prefix + tuple;
+    const type = typeof doc.type === 'string' ? doc.type : undefined;
+    for (const tuple of this.generator.keys(doc)) {
+      const key = this.prefix + tuple + this.suffix(tuple, doc._id, type);
       if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES) this.incomplete = true;
       else keys.push(key);
     }
@@ -129,13 +135,18 @@ export class LmdbIndex implements IndexView {
 
   forEachId(intervals: KeyInterval[], wholeTuples: boolean, fn: (id: string) => void): void {
     for (const { start, end } of intervals) {
+      if (!wholeTuples) {
+        for (const key of this.keys(start, end)) fn(this.idOf(key));
+        continue;
+      }
       const at = this.prefix.length + start.length;
-      for (const key of this.keys(start, end)) fn(wholeTuples ? key.slice(at) : this.idOf(key));
+      const type = this.typeIn(start, 0);
+      for (const key of this.keys(start, end)) fn(this.typeAt < 0 ? key.slice(at) : idFromStored(type, key.slice(at)));
     }
   }
 
   holds(tuple: string, id: string): boolean {
-    return this.db.doesExist(this.prefix + tuple + id);
+    return this.db.doesExist(this.prefix + tuple + this.suffix(tuple, id));
   }
 
   /**
@@ -170,7 +181,12 @@ export class LmdbIndex implements IndexView {
 
   private *scanTuple({ start, end }: KeyInterval, reverse: boolean): Generator<string> {
     const at = this.prefix.length + start.length;
-    for (const key of this.keys(start, end, reverse)) yield key.slice(at);
+    if (this.typeAt < 0) {
+      for (const key of this.keys(start, end, reverse)) yield key.slice(at);
+      return;
+    }
+    const type = this.typeIn(start, 0);
+    for (const key of this.keys(start, end, reverse)) yield idFromStored(type, key.slice(at));
   }
 
   private range(start: string, end: string | null): { start: string; end: string } {
@@ -184,6 +200,19 @@ export class LmdbIndex implements IndexView {
 
   /** The id after the key's tuple. */
   private idOf(key: string): string {
-    return key.slice(encodedTupleLength(key, this.paths.length, this.prefix.length));
+    const stored = key.slice(encodedTupleLength(key, this.paths.length, this.prefix.length));
+    if (this.typeAt < 0) return stored;
+    return idFromStored(stored.charCodeAt(0) === 2 ? this.typeIn(key, this.prefix.length) : undefined, stored);
+  }
+
+  /** What the key of `tuple` stores for `id` (`type`: the document's type, when known to be the tuple's). */
+  private suffix(tuple: string, id: string, type = this.typeIn(tuple, 0)): string {
+    return this.typeAt < 0 ? id : storedId(type, id);
+  }
+
+  /** The type in the key tuple that starts at `start` of `key` (undefined: not a string, or no type key). */
+  private typeIn(key: string, start: number): string | undefined {
+    if (this.typeAt < 0) return undefined;
+    return decodedStringAt(key, this.typeAt === 0 ? start : encodedTupleLength(key, this.typeAt, start));
   }
 }

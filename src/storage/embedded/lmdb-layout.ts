@@ -4,9 +4,11 @@
  * - `docs`: key = collection prefix (two characters, PrefixTable) + `_id`; value = CRC-32 of the JSON text (u32 LE) + the JSON text itself,
  *   exactly what reads parse. The checksum is verified on every read; a mismatch is StorageCorrupt naming the
  *   collection and `_id`, and the document is never served.
- * - `index`: key = index prefix (two characters) + encoded key tuple + `_id` (key-encoding.ts), empty value.
- * - `meta`: the layout version, the prefix table and, per collection, its index definitions and the key shapes
- *   seen so far.
+ * - `index`: key = index prefix (two characters) + encoded key tuple + `_id` (key-encoding.ts; without its `Type/`
+ *   when the index has a `type` key, index-ids.ts), empty value.
+ * - `meta`: the layout version, the LZ4 dictionary of `docs` (record-dictionary.ts; absent in directories whose
+ *   documents were first written without one: lmdb-js's default), the prefix table and, per collection, its index
+ *   definitions and the key shapes seen so far.
  * Keys are strings written as UTF-8 by a key encoder of our own (lmdb-js's default encoding treats \x00 as a
  * separator, and our tuples contain it); UTF-8 byte order is code point order, the order of MongoDB's binary
  * string comparison.
@@ -17,7 +19,8 @@ import { StorageCorrupt, StorageFull } from '../port';
 import { prefixEnd } from './key-encoding';
 
 export const LMDB_DIR = 'lmdb';
-export const LAYOUT_VERSION = 1;
+/** 2: index keys end in the id relative to the key's type (index-ids.ts); a layout-1 directory is upgraded on open (lmdb-store.ts). */
+export const LAYOUT_VERSION = 2;
 
 /** Node's unchecked UTF-8 buffer methods (what Buffer#write and #toString call after checking arguments). */
 interface Utf8Buffer extends Buffer {
@@ -43,6 +46,8 @@ export const rangeEnd = (prefix: string): string => prefixEnd(prefix);
 
 export const metaIndexesKey = (collection: string): string => `indexes/${collection}`;
 export const META_LAYOUT_KEY = 'layout';
+/** The LZ4 dictionary the directory's documents are compressed with (lmdb-store.ts, documentDictionary); absent: lmdb-js's default. */
+export const META_DICTIONARY_KEY = 'dictionary';
 const META_PREFIXES_KEY = 'prefixes';
 
 /** Names in the prefix table: a collection's documents, and one index of a collection. */

@@ -12,15 +12,16 @@
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { StorageFull, StorageUnavailable, type Doc, type Filter, type FindOptions, type IndexSpec, type Store, type StoreTransaction, type StoreWarning } from '../port';
-import { sameIndex } from './collection';
+import { ownSpec, sameIndex } from './collection';
 import { CompiledFilter } from './compiled-filter';
 import { DocumentCache } from './document-cache';
 import { pathIn } from './data-files';
 import { importJournalFormat } from './lmdb-import';
 import { LmdbCollection } from './lmdb-collection';
 import { LmdbIndex, type StoredIndex } from './lmdb-index';
-import { LAYOUT_VERSION, LMDB_DIR, MAX_KEY_BYTES, META_LAYOUT_KEY, PrefixTable, collectionEntry, commitFailure, decodeDocument, encodeDocument, indexEntry, metaIndexesKey, rangeEnd, stringKeys } from './lmdb-layout';
+import { LAYOUT_VERSION, LMDB_DIR, MAX_KEY_BYTES, META_DICTIONARY_KEY, META_LAYOUT_KEY, PrefixTable, collectionEntry, commitFailure, decodeDocument, encodeDocument, indexEntry, metaIndexesKey, rangeEnd, stringKeys } from './lmdb-layout';
 import { acquireLock } from './lock';
+import { RECORD_DICTIONARY } from './record-dictionary';
 import { Writers, type CommitWrites } from './writers';
 
 export interface LmdbStoreOptions {
@@ -68,14 +69,29 @@ export function openEnvironment(dataDir: string, options: { noSync?: boolean; re
   // becomes visible and before its promise resolves.
   const env = open({ path, maxDbs: 4, overlappingSync: false, noSync: options.noSync === true, readOnly: options.readOnly === true });
   const dbOptions = { encoding: 'binary' as const, keyEncoder: stringKeys };
+  const meta = env.openDB<Buffer, string>('meta', dbOptions);
+  const dictionary = documentDictionary(env.openDB<Buffer, string>('docs', dbOptions), meta, options.readOnly === true);
   return {
     env,
-    // Document values over 1 KB are LZ4-compressed by lmdb-js (JSON shrinks 3-4×, and a value that stays under
+    // Document values over 1 KB are LZ4-compressed by lmdb-js (a record shrinks 3-6×, and a value that stays under
     // about half a page is stored in its leaf instead of whole overflow pages); the checksum covers the JSON.
-    docs: env.openDB<Buffer, string>('docs', { ...dbOptions, compression: { threshold: 1000 } } as typeof dbOptions),
+    docs: env.openDB<Buffer, string>('docs', { ...dbOptions, compression: { threshold: 1000, ...dictionary } } as typeof dbOptions),
     index: env.openDB<Buffer, string>('index', dbOptions),
-    meta: env.openDB<Buffer, string>('meta', dbOptions),
+    meta,
   };
+}
+
+/**
+ * The LZ4 dictionary of the directory's documents (lmdb-layout.ts, META_DICTIONARY_KEY): a new directory is given
+ * RECORD_DICTIONARY (record-dictionary.ts) and keeps it in `meta`; a directory whose documents were written
+ * without one recorded there keeps lmdb-js's default dictionary, which they were compressed with.
+ */
+function documentDictionary(rawDocs: Database<Buffer, string>, meta: Database<Buffer, string>, readOnly: boolean): { dictionary?: Buffer } {
+  const stored = meta.getBinary(META_DICTIONARY_KEY);
+  if (stored !== undefined) return { dictionary: Buffer.from((JSON.parse(decodeDocument(stored, 'meta', META_DICTIONARY_KEY)) as { lz4: string }).lz4, 'base64') };
+  if (readOnly || (rawDocs.getStats() as { entryCount: number }).entryCount > 0) return {};
+  meta.putSync(META_DICTIONARY_KEY, encodeDocument(JSON.stringify({ lz4: RECORD_DICTIONARY.toString('base64') })));
+  return { dictionary: RECORD_DICTIONARY };
 }
 
 class LmdbStore implements Store {
@@ -113,7 +129,8 @@ class LmdbStore implements Store {
         await this.env.transaction(() => this.meta.putSync(META_LAYOUT_KEY, encodeDocument(JSON.stringify({ layout: LAYOUT_VERSION }))));
       }
       const layout = JSON.parse(decodeDocument(this.meta.getBinary(META_LAYOUT_KEY)!, 'meta', META_LAYOUT_KEY)) as { layout: number };
-      if (layout.layout !== LAYOUT_VERSION) throw new StorageUnavailable(`data directory ${dir} has LMDB layout ${layout.layout}; this server reads layout ${LAYOUT_VERSION}`);
+      if (layout.layout === 1) this.dropLayout1Indexes();
+      else if (layout.layout !== LAYOUT_VERSION) throw new StorageUnavailable(`data directory ${dir} has LMDB layout ${layout.layout}; this server reads layout ${LAYOUT_VERSION}`);
       this.prefixes = PrefixTable.load(this.meta);
       for (const { key, value } of this.meta.getRange({ start: 'indexes/', end: 'indexes0' })) {
         const name = (key as string).slice('indexes/'.length);
@@ -132,6 +149,25 @@ class LmdbStore implements Store {
       this.releaseLock = null;
       throw error;
     }
+  }
+
+  /**
+   * Layout 1 ended index keys in the whole `_id`, layout 2 in the id relative to the key's type (index-ids.ts). The
+   * documents stay as they are; every index is dropped (its keys and its definition) in one write transaction
+   * that also records layout 2, and ensureIndexes then builds the indexes the server defines over the stored
+   * documents, as for a new index.
+   */
+  private dropLayout1Indexes(): void {
+    const definitions = [...this.meta.getKeys({ start: 'indexes/', end: 'indexes0' })] as string[];
+    const entries = this.index.getStats() as { entryCount: number };
+    this.env.transactionSync(() => {
+      this.index.clearSync();
+      for (const key of definitions) this.meta.removeSync(key);
+      this.meta.putSync(META_LAYOUT_KEY, encodeDocument(JSON.stringify({ layout: LAYOUT_VERSION })));
+    });
+    this.warn({
+      msg: `the data directory was in LMDB layout 1: its ${entries.entryCount} index entries were dropped for layout ${LAYOUT_VERSION} (shorter keys); the indexes are built again from the stored documents`,
+    });
   }
 
   async find(collection: string, filter: Filter, options?: FindOptions): Promise<Doc[]> {
@@ -162,13 +198,16 @@ class LmdbStore implements Store {
     try {
       await this.committing;
       const built = missing.map(
-        (spec) => new LmdbIndex(this.prefixes.assign(indexEntry(collection, spec.name)), { name: spec.name, keys: spec.keys.map(([p, d]) => [p, d]), unique: spec.unique }, this.index),
+        (spec) => new LmdbIndex(this.prefixes.assign(indexEntry(collection, spec.name)), ownSpec(spec), this.index),
       );
+      const started = Date.now();
+      let documents = 0;
       await this.env.childTransaction(() => {
         for (const index of built) {
           for (const key of this.index.getKeys({ start: index.prefix, end: rangeEnd(index.prefix) })) this.index.removeSync(key);
         }
         for (const doc of target.all()) {
+          documents++;
           for (const index of built) {
             if (index.spec.unique) index.assertUnique(doc, index.tuples(doc), () => false);
             for (const key of index.entryKeys(doc)) this.index.putSync(key, EMPTY);
@@ -179,6 +218,11 @@ class LmdbStore implements Store {
         this.writeMeta(target);
         this.prefixes.save(this.meta);
       });
+      if (documents > 0) {
+        this.warn({
+          msg: `built ${missing.length} indexes of collection ${collection} (${missing.map((s) => s.name).join(', ')}) over ${documents} stored documents in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        });
+      }
     } catch (error) {
       for (const spec of missing) target.indexes.delete(spec.name);
       this.prefixes.unsaved();

@@ -298,8 +298,13 @@ interface Bounds {
 /**
  * Tightest bounds on `index` implied by the conditions, or null when its first key is unconstrained. Runs for
  * every index on every query, so it loops rather than allocating filtered lists.
+ * A sparse index (IndexSpec.sparseOn) lacks the tuples that are null at one of its sparse paths: it is used only
+ * when the bounds constrain every such path. Bounds never admit null (condition points are non-null scalars, and
+ * a range stays within its value's type bracket), so no left-out tuple lies within them: the entries read, and
+ * their counts, are those of the full index.
  */
 function boundsFor(index: IndexView, conditions: Condition[]): Bounds | null {
+  const needed = sparseExtent(index);
   const chosen: Array<{ condition: Condition; position: number }> = [];
   let prefixes = [''];
   for (let position = 0; position < index.paths.length; position++) {
@@ -321,6 +326,7 @@ function boundsFor(index: IndexView, conditions: Condition[]): Bounds | null {
       continue;
     }
     if (range) {
+      if (needed > position + 1) return null;
       return {
         intervals: prefixes.map((p) => rangeInterval(p, rangeOf(index, range, position))),
         constrained: position + 1,
@@ -332,7 +338,7 @@ function boundsFor(index: IndexView, conditions: Condition[]): Bounds | null {
     }
     break;
   }
-  if (chosen.length === 0) return null;
+  if (chosen.length === 0 || needed > chosen.length) return null;
   return {
     intervals: prefixes.map((p) => ({ start: p, end: prefixEnd(p) })),
     constrained: chosen.length,
@@ -341,6 +347,18 @@ function boundsFor(index: IndexView, conditions: Condition[]): Bounds | null {
     used: chosen.map((o) => o.condition),
     exact: exactPoints(index, chosen),
   };
+}
+
+const extents = new WeakMap<IndexView, number>();
+
+/** How many leading positions bounds must constrain to cover every sparse path of the index (0: not sparse). */
+function sparseExtent(index: IndexView): number {
+  let extent = extents.get(index);
+  if (extent === undefined) {
+    extent = Math.max(0, ...(index.spec.sparseOn ?? []).map((path) => index.paths.indexOf(path) + 1));
+    extents.set(index, extent);
+  }
+  return extent;
 }
 
 function correlatedWithAll(index: IndexView, chosen: Array<{ condition: Condition; position: number }>, c: Condition, position: number): boolean {
@@ -372,7 +390,8 @@ function bestWalkPlan(conditions: Condition[], indexes: IndexView[], sort: SortS
   if (!sort.every(([, d]) => d === direction)) return null;
   let best: { interval: KeyInterval; index: IndexView; score: number } | null = null;
   for (const index of indexes) {
-    if (index.incomplete) continue;
+    // A walk reads a key range that must hold every document; a sparse index lacks some.
+    if (index.incomplete || sparseExtent(index) > 0) continue;
     for (let start = 0; start + sort.length <= index.paths.length; start++) {
       const sortable = sort.every(([path], i) => {
         const shape = index.shapes[start + i];
