@@ -47,22 +47,15 @@ export async function transaction(ctx: FhirContext, outer: FhirRequest, entries:
     };
     for (const e of deletes) await run(e);
     const { identities, assigned } = await resolveIdentities(joined, tx, requests);
-    const keyOf = (r: { type: string; id: string }): string => `${r.type}/${r.id}`;
-    const rewriter = new ReferenceRewriter(
-      identities,
-      async (type, criteria) => (await ctx.search.matchCriteria(type, criteria, 2, { reader: tx })).map(keyOf),
-      async (type, name, values) => {
-        const answers = await ctx.search.matchEach(type, name, values, 2, { reader: tx });
-        return new Map([...answers].map(([value, records]) => [value, records.map(keyOf)]));
-      },
+    const rewriter = new ReferenceRewriter(identities, async (type, criteria) =>
+      (await ctx.search.matchCriteria(type, criteria, 2, { reader: tx })).map((r) => `${r.type}/${r.id}`),
     );
     previousAttempt = rewriter;
-    // Every write's references, before any write runs: the conditional ones all see the state after the deletes.
-    const bodies = requests.filter((e) => (e.req.method === 'POST' || e.req.method === 'PUT') && typeof e.req.body === 'object' && e.req.body !== null);
-    await rewriter.rewriteAll(
-      bodies.map((e) => ({ resource: e.req.body as Resource, index: e.index })),
-      (index, work) => atEntry(requests[index] as EntryRequest, work),
-    );
+    for (const e of requests) {
+      if ((e.req.method === 'POST' || e.req.method === 'PUT') && typeof e.req.body === 'object' && e.req.body !== null) {
+        await atEntry(e, () => rewriter.rewrite(e.req.body as Resource, e.index));
+      }
+    }
     for (const e of rest) await run(e, assigned.get(e.index));
     return answered;
   });

@@ -6,7 +6,6 @@
  * "live" filter: the caller's access scope AND deleted:false. Access policies plug in through `options.scope`.
  */
 import type { Bundle, BundleEntry, BundleLink, FhirResource, Resource } from 'fhir/r4';
-import { Query } from 'mingo';
 import type { Clock } from '../core/clock';
 import { FhirError, invalid } from '../core/errors';
 import { isValidId } from '../core/ids';
@@ -94,28 +93,6 @@ export interface SearchServiceDeps {
   /** Element sets for `_summary`/`_elements` (tests); loaded from `definitionsDir` when absent. */
   summaryElements?: Record<string, ResourceElementSets>;
   limits?: Partial<SearchLimits>;
-}
-
-/** Parameter types whose comma-separated values match exactly the union of what each value matches alone. */
-const GROUPABLE: ReadonlySet<string> = new Set(['token', 'reference', 'uri']);
-
-/** `values` in runs whose comma-joined text stays within `maxLength` (the search's value-length limit). */
-function groups(values: string[], maxLength: number): string[][] {
-  const out: string[][] = [];
-  let current: string[] = [];
-  let length = -1;
-  for (const value of values) {
-    if (value.length > maxLength) continue;
-    if (current.length && length + 1 + value.length > maxLength) {
-      out.push(current);
-      current = [];
-      length = -1;
-    }
-    current.push(value);
-    length += 1 + value.length;
-  }
-  if (current.length) out.push(current);
-  return out;
 }
 
 /** The compartment types of R4 (https://hl7.org/fhir/R4/compartmentdefinition.html). */
@@ -242,37 +219,6 @@ export class SearchService {
     // The compiled filter already holds { type, deleted: false }; wrapping it again doubles the planner's work.
     const filter = and([options.scope ?? {}, compiled.filter]);
     return (await reader.find(RESOURCES, filter, { sort: [['_id', 1]], limit })) as ResourceRecord[];
-  }
-
-  /**
-   * matchCriteria of `name=value` for each of `values`, answered by a few searches that OR the values
-   * (https://hl7.org/fhir/R4/search.html#combining) instead of one search per value, for the conditional
-   * references of a transaction Bundle. Each record found is given to the values whose own criteria it matches,
-   * at most `limit` per value in `_id` order, as matchCriteria would answer them. Only equality parameters
-   * (token, reference, uri) without a modifier are grouped, where a comma is exactly the union of the single
-   * searches. A value this cannot settle (a comma or backslash in it, a parameter of another kind, a group that
-   * finds more than `limit` per value) is left out of the answer, for the caller to search on its own.
-   */
-  async matchEach(resourceType: string, name: string, values: readonly string[], limit: number, options: SearchOptions = {}): Promise<Map<string, ResourceRecord[]>> {
-    const answers = new Map<string, ResourceRecord[]>();
-    const def = this.resourceTypes.has(resourceType) ? this.deps.registry.get(resourceType, name) : undefined;
-    if (!def || !GROUPABLE.has(def.type)) return answers;
-    const groupable = [...new Set(values)].filter((v) => v !== '' && !/[,\\]/.test(v));
-    for (const group of groups(groupable, this.limits.maxValueLength)) {
-      if (group.length < 2) continue;
-      const cap = group.length * limit + 1;
-      const records = await this.matchCriteria(resourceType, [[name, group.join(',')]], cap, options);
-      // Fewer than the cap: the search found every record of the group, so each value's share is complete.
-      if (records.length >= cap) continue;
-      for (const value of group) {
-        const { filter } = await this.deps.criteria.compile(resourceType, [[name, value]], 'strict', undefined, options.reader, linkedScope(options));
-        const matcher = new Query(filter);
-        const own: ResourceRecord[] = [];
-        for (const record of records) if (own.length < limit && matcher.test(record)) own.push(record);
-        answers.set(value, own);
-      }
-    }
-    return answers;
   }
 
   /**
