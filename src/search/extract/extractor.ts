@@ -153,12 +153,14 @@ export class IndexExtractor {
     const components = def.component ?? [];
     const env = { resource, rootResource: resource };
     for (const element of elements) {
-      const perComponent: ComponentKey[][] = [];
+      // Every component is evaluated, but keys are made only when each one has values: a component without
+      // values has no keys, and then the element has no entry (compositeEntries), as for most elements.
+      const perValues: PathValue[][] = [];
       for (const component of components) {
-        const branches = this.componentBranches(element.path, component.expression);
-        const values = this.evaluate(def, branches, element.value, element.path, env);
-        perComponent.push(componentKeys(component.type, values, this.baseUrl));
+        perValues.push(this.evaluate(def, this.componentBranches(element.path, component.expression), element.value, element.path, env));
       }
+      if (perValues.some((values) => values.length === 0)) continue;
+      const perComponent: ComponentKey[][] = components.map((component, i) => componentKeys(component.type, perValues[i] as PathValue[], this.baseUrl));
       compositeEntries(def.code, perComponent, out);
     }
   }

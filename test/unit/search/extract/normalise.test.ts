@@ -19,6 +19,11 @@ describe('string folding (search.html#string)', () => {
   it('collapses and trims whitespace', () => {
     assert.equal(foldString('  Jean\t\nPaul  '), 'jean paul');
   });
+  it('folds ASCII text (which skips decomposition) as the full NFD path does', () => {
+    const full = (v: string) => v.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase().replace(/\s+/g, ' ').trim();
+    const ascii = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)).join('');
+    for (const v of [ascii, ` ${ascii.slice(32)} `, 'O\'BRIEN-Smith \u000b x', 'e\u0301', 'Ｍüller', '\u00a0Jean\u2003Paul']) assert.equal(foldString(v), full(v), JSON.stringify(v));
+  });
 });
 
 describe('date precision ranges (search.html#date)', () => {
