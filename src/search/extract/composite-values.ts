@@ -85,18 +85,35 @@ export function componentKeys(type: SearchParamType | undefined, values: TypedVa
   }
 }
 
-/** The cartesian product of the components' keys of one element, as composite entries. */
+/** The cartesian product of the components' keys of one element, as composite entries (first component outermost). */
 export function compositeEntries(p: string, perComponent: ComponentKey[][], out: CompositeEntry[]): void {
   if (perComponent.length === 0 || perComponent.some((keys) => keys.length === 0)) return;
   const ranged = perComponent.some((keys) => keys.some((key) => key.lo !== undefined));
-  let combos: ComponentKey[][] = [[]];
-  for (const keys of perComponent) combos = combos.flatMap((combo) => keys.map((key) => [...combo, key]));
-  for (const combo of combos) {
-    const entry: CompositeEntry = { p, k: combo.map((key) => key.k) };
+  const n = perComponent.length;
+  // An odometer over the components' keys, the last one turning fastest, instead of materialising the combinations.
+  const at = new Array<number>(n).fill(0);
+  for (;;) {
+    const k: string[] = [];
+    for (let i = 0; i < n; i++) k.push(((perComponent[i] as ComponentKey[])[at[i] as number] as ComponentKey).k);
+    const entry: CompositeEntry = { p, k };
     if (ranged) {
-      entry.lo = combo.map((key) => key.lo ?? null);
-      entry.hi = combo.map((key) => key.hi ?? null);
+      const lo: Array<number | string | null> = [];
+      const hi: Array<number | string | null> = [];
+      for (let i = 0; i < n; i++) {
+        const key = (perComponent[i] as ComponentKey[])[at[i] as number] as ComponentKey;
+        lo.push(key.lo ?? null);
+        hi.push(key.hi ?? null);
+      }
+      entry.lo = lo;
+      entry.hi = hi;
     }
     out.push(entry);
+    let i = n - 1;
+    for (; i >= 0; i--) {
+      at[i] = (at[i] as number) + 1;
+      if ((at[i] as number) < (perComponent[i] as ComponentKey[]).length) break;
+      at[i] = 0;
+    }
+    if (i < 0) return;
   }
 }
