@@ -6,7 +6,7 @@ import type { CompositeEntry, DateEntry, NumberEntry, QuantityEntry, ReferenceEn
 import type { SearchParamType } from '../registry/types';
 import { UCUM_SYSTEM } from '../normalise/ucum';
 import { dateEntries } from './date-values';
-import { numberEntries, quantityEntries } from './quantity-values';
+import { numberEntries, quantityEntries, type QuantityMemo } from './quantity-values';
 import { referenceEntries } from './reference-values';
 import { stringEntries, uriEntries } from './string-values';
 import { tokenEntries } from './token-values';
@@ -30,9 +30,9 @@ function tokenKeys(values: TypedValue[]): ComponentKey[] {
   return keys;
 }
 
-function quantityKeys(values: TypedValue[]): ComponentKey[] {
+function quantityKeys(values: TypedValue[], memo?: QuantityMemo): ComponentKey[] {
   const entries: QuantityEntry[] = [];
-  for (const tv of values) quantityEntries('', tv, entries);
+  for (const tv of values) quantityEntries('', tv, entries, memo);
   const keys: ComponentKey[] = [];
   for (const e of entries) {
     const range = { lo: e.lo, hi: e.hi };
@@ -49,12 +49,12 @@ function quantityKeys(values: TypedValue[]): ComponentKey[] {
 }
 
 /** Every key the component's values offer, per the component parameter's type. */
-export function componentKeys(type: SearchParamType | undefined, values: TypedValue[], baseUrl: string): ComponentKey[] {
+export function componentKeys(type: SearchParamType | undefined, values: TypedValue[], baseUrl: string, memo?: QuantityMemo): ComponentKey[] {
   switch (type) {
     case 'token':
       return tokenKeys(values);
     case 'quantity':
-      return quantityKeys(values);
+      return quantityKeys(values, memo);
     case 'string': {
       const entries: StringEntry[] = [];
       for (const tv of values) stringEntries('', tv, entries);
