@@ -63,7 +63,7 @@ export class FhirRouter {
 }
 
 /** Runs the interaction `req` names with `ctx`; with an audit trail, the call leaves one AuditEvent (src/audit/auditor.ts). */
-export async function dispatch(routes: readonly Route[], ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
+export function dispatch(routes: readonly Route[], ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
   const method = req.method === 'HEAD' ? 'GET' : req.method;
   const allowed: string[] = [];
   for (const route of routes) {
