@@ -59,8 +59,8 @@ export class IndexExtractor {
   private readonly baseUrl: string;
   private readonly compartments: CompartmentDefinitions;
   private readonly plans = new Map<string, TypePlan>();
-  /** Component evaluators by element path and expression (`Observation.component` + `value.ofType(Quantity)`). */
-  private readonly componentEvaluators = new Map<string, BranchEvaluator[]>();
+  /** Component evaluators by expression, then element path (`value.ofType(Quantity)`, `Observation.component`). */
+  private readonly componentEvaluators = new Map<string, Map<string, BranchEvaluator[]>>();
 
   constructor(registry: SearchRegistry, options: IndexExtractorOptions) {
     this.registry = registry;
@@ -167,11 +167,12 @@ export class IndexExtractor {
   }
 
   private componentBranches(elementPath: string, expression: string): BranchEvaluator[] {
-    const key = `${elementPath}\u0000${expression}`;
-    let branches = this.componentEvaluators.get(key);
+    let byPath = this.componentEvaluators.get(expression);
+    if (!byPath) this.componentEvaluators.set(expression, (byPath = new Map()));
+    let branches = byPath.get(elementPath);
     if (!branches) {
       branches = compileBranches(expression, elementPath);
-      this.componentEvaluators.set(key, branches);
+      byPath.set(elementPath, branches);
     }
     return branches;
   }
