@@ -27,6 +27,14 @@ describe('string folding (search.html#string)', () => {
 });
 
 describe('date precision ranges (search.html#date)', () => {
+  it('an instant already in UTC with milliseconds (taken as it is) gets the range the full parse gives', () => {
+    const texts = ['2015-01-23T10:00:00.000Z', '2024-02-29T23:59:59.999Z', '2023-02-29T00:00:00.000Z', '2023-04-31T00:00:00.000Z', '2023-13-01T00:00:00.000Z',
+      '2023-00-10T00:00:00.000Z', '2023-01-00T00:00:00.000Z', '2023-01-01T24:00:00.000Z', '2023-01-01T23:60:00.000Z', '2023-01-01T23:59:60.000Z',
+      '0000-01-01T00:00:00.000Z', '0001-01-01T00:00:00.000Z', '0099-12-31T12:00:00.500Z', '9999-12-31T23:59:59.999Z', '1900-02-29T00:00:00.000Z', '2000-02-29T00:00:00.000Z'];
+    for (let i = 0; i < 200; i++) texts.push(new Date(Math.floor(Math.random() * 253402300799999)).toISOString());
+    // A leading space makes dateRange trim and parse: the full path, to compare with.
+    for (const text of texts) assert.deepEqual(dateRange(text), dateRange(` ${text}`), text);
+  });
   it('a year covers the whole year', () => {
     assert.deepEqual(dateRange('1970'), { lo: '1970-01-01T00:00:00.000Z', hi: '1970-12-31T23:59:59.999Z' });
   });
