@@ -6,16 +6,17 @@
  * 4,000/s needs <= 250 µs per resource on its main thread, which the script also prints). The server is src/main.ts started as `npm start` does, with access control
  * and the audit trail on; the uploaders send the system token. Bodies are generated before the clock starts; the
  * uploaders run in this process.
- * Usage: npx tsx bench/bundle-ingest.ts [rounds=3] [patientsPerRound=24] [resourcesPerPatient=300] [uploaders=4]
+ * Usage: npx tsx bench/bundle-ingest.ts [rounds=3] [patientsPerRound=24] [resourcesPerPatient=300] [uploaders=4] [--cpu-prof]
+ *   --cpu-prof: the server writes a V8 CPU profile of its main thread to .bench-data/profiles/ when it stops.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemTokenFor } from '../src/access/local-key';
 import { patientTransaction, sharedBatch } from './bundles/generate';
 import { cpuSeconds, mainThreadCpuSeconds } from './support/cpu';
-import { median, START_FLAGS, startServerProcess } from './support/processes';
+import { median, ROOT, START_FLAGS, startServerProcess } from './support/processes';
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -34,11 +35,14 @@ async function post(base: string, body: string): Promise<{ status: number; json:
 }
 
 async function main(): Promise<void> {
-  const [rounds = 3, patients = 24, perPatient = 300, uploaders = 4] = process.argv.slice(2).map(Number);
+  const args = process.argv.slice(2);
+  const [rounds = 3, patients = 24, perPatient = 300, uploaders = 4] = args.filter((a) => !a.startsWith('--')).map(Number);
+  const profileDir = args.includes('--cpu-prof') ? join(ROOT, '.bench-data', 'profiles') : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   // The real server (src/main.ts with the node flags of `npm start`) on a fresh on-disk data directory.
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-ingest-'));
   const port = await freePort();
-  const server = await startServerProcess([...START_FLAGS, '--import', 'tsx', 'src/main.ts'], { DATA_DIR: dataDir, PORT: String(port), MONGODB_URI: '' });
+  const server = await startServerProcess([...START_FLAGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', 'src/main.ts'], { DATA_DIR: dataDir, PORT: String(port), MONGODB_URI: '' });
   const base = `http://127.0.0.1:${port}/fhir`;
   try {
     authorization = `Bearer ${await systemTokenFor(dataDir, base)}`;
@@ -91,9 +95,11 @@ async function main(): Promise<void> {
     );
   } finally {
     const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGKILL');
+    // A profiled server must stop on its own to write the profile.
+    server.kill(profileDir ? 'SIGTERM' : 'SIGKILL');
     await exited;
     rmSync(dataDir, { recursive: true, force: true });
+    if (profileDir) process.stdout.write(`CPU profile in ${profileDir}\n`);
   }
 }
 

@@ -15,6 +15,9 @@ export interface IdGenerator {
  */
 export function timeOrderedIdGenerator(now: () => number = Date.now): IdGenerator {
   const bytes = Buffer.alloc(16);
+  // Random bits drawn 512 ids at a time: one randomFillSync per id cost ~1.4 µs of the ~1.6 µs an id took.
+  const random = Buffer.alloc(4096);
+  let taken = random.length;
   let lastMs = -1;
   let counter = 0;
   return {
@@ -22,7 +25,12 @@ export function timeOrderedIdGenerator(now: () => number = Date.now): IdGenerato
       const ms = now();
       counter = ms === lastMs ? (counter + 1) & 0xfff : 0;
       lastMs = ms;
-      randomFillSync(bytes, 8, 8);
+      if (taken === random.length) {
+        randomFillSync(random);
+        taken = 0;
+      }
+      random.copy(bytes, 8, taken, taken + 8);
+      taken += 8;
       bytes.writeUIntBE(ms, 0, 6);
       bytes[6] = 0x70 | (counter >> 8);
       bytes[7] = counter & 0xff;

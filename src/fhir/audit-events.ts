@@ -130,16 +130,14 @@ export function guardAuditEvents(routes: Route[], extra: Route[]): void {
   const guarded = routes.map((route): Route => {
     if (route.path[0] !== ':type' && route.path[2] !== ':type') return route;
     const handle = route.handle;
-    return {
-      ...route,
-      handle: async (ctx, req, params) => {
-        if (params.type !== AUDIT_EVENT) return handle(ctx, req, params);
-        if (route.method === 'GET' && route.interaction === 'read') return readAuditEvent(ctx, req, params.id as string);
-        if (route.interaction === 'search-type' && !params.compartment) return searchAuditEvents(ctx, req);
-        if (route.method === 'GET') throw new NotAllowed(`${route.interaction} is not supported on AuditEvent: use read or search`, ['GET']);
-        throw new NotAllowed(READ_ONLY, ['GET', 'HEAD']);
-      },
+    const onAuditEvents = async (ctx: FhirContext, req: FhirRequest, params: Record<string, string>): Promise<FhirResponse> => {
+      if (route.method === 'GET' && route.interaction === 'read') return readAuditEvent(ctx, req, params.id as string);
+      if (route.interaction === 'search-type' && !params.compartment) return searchAuditEvents(ctx, req);
+      if (route.method === 'GET') throw new NotAllowed(`${route.interaction} is not supported on AuditEvent: use read or search`, ['GET']);
+      throw new NotAllowed(READ_ONLY, ['GET', 'HEAD']);
     };
+    // Other types go straight to the route's own handler (no async wrapper: one promise less per request and Bundle entry).
+    return { ...route, handle: (ctx, req, params) => (params.type !== AUDIT_EVENT ? handle(ctx, req, params) : onAuditEvents(ctx, req, params)) };
   });
   routes.splice(0, routes.length, ...extra, ...guarded);
 }

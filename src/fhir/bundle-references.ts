@@ -60,7 +60,7 @@ export class ReferenceRewriter {
       for (let i = 0; i < node.length; i++) {
         const item: unknown = node[i];
         if (typeof item === 'string') {
-          const target = this.identities.get(item);
+          const target = item.startsWith('urn:') ? this.identities.get(item) : undefined;
           if (target !== undefined) this.set(node, i, target);
         } else if (typeof item === 'object' && item !== null) this.visit(item, index, pending);
       }
@@ -74,7 +74,8 @@ export class ReferenceRewriter {
         continue;
       }
       if (typeof value !== 'string') continue;
-      const target = this.identities.get(value);
+      // Every identity is a urn:uuid: or urn:oid: fullUrl: other strings (most of them) need no lookup.
+      const target = value.startsWith('urn:') ? this.identities.get(value) : undefined;
       if (target !== undefined) this.set(holder, key, target);
       else if (key === 'div' && value.includes('urn:')) {
         const linked = value.replace(NARRATIVE_LINK, (whole, attribute: string, urn: string) => {

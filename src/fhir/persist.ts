@@ -117,8 +117,12 @@ async function movePreviousBodyToHistory(tx: StoreTransaction, previous: Resourc
  * opened: an interaction running inside an open one (`ctx.transaction`, the entries of a transaction Bundle) joins
  * it, and the outer call records its writes and runs the hooks once for the whole store transaction.
  */
-export async function inTransaction<T>(ctx: FhirContext, work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
-  if (ctx.transaction) return work(ctx.transaction);
+export function inTransaction<T>(ctx: FhirContext, work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+  // Joined directly (no async wrapper around it): once per entry of a transaction Bundle.
+  return ctx.transaction ? work(ctx.transaction) : ownTransaction(ctx, work);
+}
+
+async function ownTransaction<T>(ctx: FhirContext, work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
   let written: ResourceRecord[] = [];
   try {
     const result = await ctx.store.transaction(async (tx) => {

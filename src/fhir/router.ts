@@ -17,16 +17,16 @@ function capturable(segment: string): boolean {
 
 function match(route: Route, path: string[]): Record<string, string> | undefined {
   if (route.path.length !== path.length) return undefined;
-  const params: Record<string, string> = {};
+  // Checked first, so that the routes tried before the one that matches allocate nothing.
   for (let i = 0; i < path.length; i++) {
     const want = route.path[i] as string;
     const got = path[i] as string;
-    if (CAPTURES.has(want)) {
-      if (!capturable(got)) return undefined;
-      params[want.slice(1)] = got;
-    } else if (want !== got) {
-      return undefined;
-    }
+    if (CAPTURES.has(want) ? !capturable(got) : want !== got) return undefined;
+  }
+  const params: Record<string, string> = {};
+  for (let i = 0; i < path.length; i++) {
+    const want = route.path[i] as string;
+    if (CAPTURES.has(want)) params[want.slice(1)] = path[i] as string;
   }
   return params;
 }
@@ -63,7 +63,7 @@ export class FhirRouter {
 }
 
 /** Runs the interaction `req` names with `ctx`; with an audit trail, the call leaves one AuditEvent (src/audit/auditor.ts). */
-export async function dispatch(routes: readonly Route[], ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
+export function dispatch(routes: readonly Route[], ctx: FhirContext, req: FhirRequest): Promise<FhirResponse> {
   const method = req.method === 'HEAD' ? 'GET' : req.method;
   const allowed: string[] = [];
   for (const route of routes) {

@@ -480,7 +480,8 @@ class Compiler {
 
   /**
    * Ordering of numbers, and of dates/dateTimes written to the same precision without time zones (or both in
-   * UTC), which compare as their text; anything else (precision, offsets, quantities) needs the engine.
+   * UTC with as many fraction digits, as toISOString() writes them), which compare as their text; anything else
+   * (precision, offsets, quantities) needs the engine.
    */
   private comparison(op: string, [left, right]: Ast[], context: StaticType): Compiled {
     const l = this.expression(left, context).fn;
@@ -553,7 +554,8 @@ class Compiler {
 }
 
 const LOCAL_DATE = /^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?)?)?$/;
-const UTC_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+/** Milliseconds at most: a longer fraction is compared by the engine, which keeps millisecond precision. */
+const UTC_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
 function comparableDates(a: string, b: string): boolean {
   if (a.length !== b.length) return false;

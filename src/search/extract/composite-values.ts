@@ -6,7 +6,7 @@ import type { CompositeEntry, DateEntry, NumberEntry, QuantityEntry, ReferenceEn
 import type { SearchParamType } from '../registry/types';
 import { UCUM_SYSTEM } from '../normalise/ucum';
 import { dateEntries } from './date-values';
-import { numberEntries, quantityEntries } from './quantity-values';
+import { numberEntries, quantityEntries, type QuantityMemo } from './quantity-values';
 import { referenceEntries } from './reference-values';
 import { stringEntries, uriEntries } from './string-values';
 import { tokenEntries } from './token-values';
@@ -30,9 +30,9 @@ function tokenKeys(values: TypedValue[]): ComponentKey[] {
   return keys;
 }
 
-function quantityKeys(values: TypedValue[]): ComponentKey[] {
+function quantityKeys(values: TypedValue[], memo?: QuantityMemo): ComponentKey[] {
   const entries: QuantityEntry[] = [];
-  for (const tv of values) quantityEntries('', tv, entries);
+  for (const tv of values) quantityEntries('', tv, entries, memo);
   const keys: ComponentKey[] = [];
   for (const e of entries) {
     const range = { lo: e.lo, hi: e.hi };
@@ -49,12 +49,12 @@ function quantityKeys(values: TypedValue[]): ComponentKey[] {
 }
 
 /** Every key the component's values offer, per the component parameter's type. */
-export function componentKeys(type: SearchParamType | undefined, values: TypedValue[], baseUrl: string): ComponentKey[] {
+export function componentKeys(type: SearchParamType | undefined, values: TypedValue[], baseUrl: string, memo?: QuantityMemo): ComponentKey[] {
   switch (type) {
     case 'token':
       return tokenKeys(values);
     case 'quantity':
-      return quantityKeys(values);
+      return quantityKeys(values, memo);
     case 'string': {
       const entries: StringEntry[] = [];
       for (const tv of values) stringEntries('', tv, entries);
@@ -85,18 +85,35 @@ export function componentKeys(type: SearchParamType | undefined, values: TypedVa
   }
 }
 
-/** The cartesian product of the components' keys of one element, as composite entries. */
+/** The cartesian product of the components' keys of one element, as composite entries (first component outermost). */
 export function compositeEntries(p: string, perComponent: ComponentKey[][], out: CompositeEntry[]): void {
   if (perComponent.length === 0 || perComponent.some((keys) => keys.length === 0)) return;
   const ranged = perComponent.some((keys) => keys.some((key) => key.lo !== undefined));
-  let combos: ComponentKey[][] = [[]];
-  for (const keys of perComponent) combos = combos.flatMap((combo) => keys.map((key) => [...combo, key]));
-  for (const combo of combos) {
-    const entry: CompositeEntry = { p, k: combo.map((key) => key.k) };
+  const n = perComponent.length;
+  // An odometer over the components' keys, the last one turning fastest, instead of materialising the combinations.
+  const at = new Array<number>(n).fill(0);
+  for (;;) {
+    const k: string[] = [];
+    for (let i = 0; i < n; i++) k.push(((perComponent[i] as ComponentKey[])[at[i] as number] as ComponentKey).k);
+    const entry: CompositeEntry = { p, k };
     if (ranged) {
-      entry.lo = combo.map((key) => key.lo ?? null);
-      entry.hi = combo.map((key) => key.hi ?? null);
+      const lo: Array<number | string | null> = [];
+      const hi: Array<number | string | null> = [];
+      for (let i = 0; i < n; i++) {
+        const key = (perComponent[i] as ComponentKey[])[at[i] as number] as ComponentKey;
+        lo.push(key.lo ?? null);
+        hi.push(key.hi ?? null);
+      }
+      entry.lo = lo;
+      entry.hi = hi;
     }
     out.push(entry);
+    let i = n - 1;
+    for (; i >= 0; i--) {
+      at[i] = (at[i] as number) + 1;
+      if ((at[i] as number) < (perComponent[i] as ComponentKey[]).length) break;
+      at[i] = 0;
+    }
+    if (i < 0) return;
   }
 }

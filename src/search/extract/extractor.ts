@@ -14,7 +14,7 @@ import type { SearchRegistry } from '../registry/registry';
 import type { SearchParamDef } from '../registry/types';
 import { componentKeys, compositeEntries, type ComponentKey } from './composite-values';
 import { dateEntries } from './date-values';
-import { numberEntries, quantityEntries } from './quantity-values';
+import { numberEntries, quantityEntries, type QuantityMemo } from './quantity-values';
 import { referenceEntries } from './reference-values';
 import { sortKeyOf } from './sort-keys';
 import { stringEntries, uriEntries } from './string-values';
@@ -59,8 +59,8 @@ export class IndexExtractor {
   private readonly baseUrl: string;
   private readonly compartments: CompartmentDefinitions;
   private readonly plans = new Map<string, TypePlan>();
-  /** Component evaluators by element path and expression (`Observation.component` + `value.ofType(Quantity)`). */
-  private readonly componentEvaluators = new Map<string, BranchEvaluator[]>();
+  /** Component evaluators by expression, then element path (`value.ofType(Quantity)`, `Observation.component`). */
+  private readonly componentEvaluators = new Map<string, Map<string, BranchEvaluator[]>>();
 
   constructor(registry: SearchRegistry, options: IndexExtractorOptions) {
     this.registry = registry;
@@ -74,14 +74,15 @@ export class IndexExtractor {
     const arrays: EntryArrays = { str: [], tok: [], ref: [], date: [], num: [], qty: [], uri: [], comp: [] };
     const has: string[] = [];
     const so: Record<string, string | number> = {};
+    const memo: QuantityMemo = new Map();
     for (const param of plan.params) {
       const { def } = param;
       const results = this.evaluate(def, param.branches, resource, resource.resourceType);
       if (results.length === 0) continue;
       const target = arrays[fieldOf(def)];
       const before = target.length;
-      if (def.type === 'composite') this.addComposite(def, results, resource, arrays.comp);
-      else this.addValues(def, results, arrays);
+      if (def.type === 'composite') this.addComposite(def, results, resource, arrays.comp, memo);
+      else this.addValues(def, results, arrays, memo);
       if (target.length === before) continue;
       has.push(def.code);
       const key = sortKeyOf(def.type, target, before);
@@ -119,7 +120,7 @@ export class IndexExtractor {
     }
   }
 
-  private addValues(def: SearchParamDef, results: PathValue[], arrays: EntryArrays): void {
+  private addValues(def: SearchParamDef, results: PathValue[], arrays: EntryArrays, memo: QuantityMemo): void {
     for (const tv of results) {
       switch (def.type) {
         case 'string':
@@ -138,7 +139,7 @@ export class IndexExtractor {
           numberEntries(def.code, tv, arrays.num);
           break;
         case 'quantity':
-          quantityEntries(def.code, tv, arrays.qty);
+          quantityEntries(def.code, tv, arrays.qty, memo);
           break;
         case 'uri':
           uriEntries(def.code, tv, arrays.uri);
@@ -149,26 +150,29 @@ export class IndexExtractor {
     }
   }
 
-  private addComposite(def: SearchParamDef, elements: PathValue[], resource: Resource, out: CompositeEntry[]): void {
+  private addComposite(def: SearchParamDef, elements: PathValue[], resource: Resource, out: CompositeEntry[], memo: QuantityMemo): void {
     const components = def.component ?? [];
     const env = { resource, rootResource: resource };
     for (const element of elements) {
-      const perComponent: ComponentKey[][] = [];
+      // Every component is evaluated, but keys are made only when each one has values: a component without
+      // values has no keys, and then the element has no entry (compositeEntries), as for most elements.
+      const perValues: PathValue[][] = [];
       for (const component of components) {
-        const branches = this.componentBranches(element.path, component.expression);
-        const values = this.evaluate(def, branches, element.value, element.path, env);
-        perComponent.push(componentKeys(component.type, values, this.baseUrl));
+        perValues.push(this.evaluate(def, this.componentBranches(element.path, component.expression), element.value, element.path, env));
       }
+      if (perValues.some((values) => values.length === 0)) continue;
+      const perComponent: ComponentKey[][] = components.map((component, i) => componentKeys(component.type, perValues[i] as PathValue[], this.baseUrl, memo));
       compositeEntries(def.code, perComponent, out);
     }
   }
 
   private componentBranches(elementPath: string, expression: string): BranchEvaluator[] {
-    const key = `${elementPath}\u0000${expression}`;
-    let branches = this.componentEvaluators.get(key);
+    let byPath = this.componentEvaluators.get(expression);
+    if (!byPath) this.componentEvaluators.set(expression, (byPath = new Map()));
+    let branches = byPath.get(elementPath);
     if (!branches) {
       branches = compileBranches(expression, elementPath);
-      this.componentEvaluators.set(key, branches);
+      byPath.set(elementPath, branches);
     }
     return branches;
   }

@@ -64,8 +64,26 @@ function rangeEntry(p: string, range: Json): QuantityEntry | undefined {
   return entry;
 }
 
-export function quantityEntries(p: string, tv: TypedValue, out: QuantityEntry[]): void {
+/**
+ * The entries of Quantity-like elements already normalised during one extraction, by element (with `p` empty):
+ * several parameters index the same element (Observation.value as value-quantity, combo-value-quantity and in
+ * two composites), and its precision range and UCUM conversion are the costly part. Made per extraction, so an
+ * element changed between two extractions is never answered from an earlier one.
+ */
+export type QuantityMemo = Map<object, { type: string; entries: QuantityEntry[] }>;
+
+export function quantityEntries(p: string, tv: TypedValue, out: QuantityEntry[], memo?: QuantityMemo): void {
   const obj = asObject(tv.value);
+  if (obj && memo) {
+    let known = memo.get(obj);
+    if (!known || known.type !== tv.type) {
+      known = { type: tv.type, entries: [] };
+      quantityEntries('', tv, known.entries);
+      memo.set(obj, known);
+    }
+    for (const entry of known.entries) out.push({ ...entry, p });
+    return;
+  }
   if (!obj) {
     if (typeof tv.value === 'number') {
       const range = numberRangeOf(tv.value);

@@ -137,35 +137,43 @@ export function compileSimplePath(expression: string, basePath?: string): Simple
     paths = next;
   }
 
-  return (input, rootPath) => {
-    if (root !== undefined && start === undefined && root !== rootPath) return [];
-    let items: PathValue[] = [{ type: rootPath, value: input, path: start ?? basePath ?? rootPath }];
-    for (let i = 0; i < steps.length && items.length; i++) {
+  /**
+   * Walks depth-first from `value` (of FHIR `type`, at model `path`) through steps `i`.. and appends what reaches
+   * the end to `out`, created at the first value found: most parameters find nothing, and then nothing is
+   * allocated. Depth-first visits the values in the order a step-by-step walk lists them.
+   */
+  const walk = (value: unknown, type: string, path: string, i: number, out: PathValue[] | undefined): PathValue[] | undefined => {
+    for (; i < steps.length; i++) {
       const step = steps[i];
-      const next: PathValue[] = [];
-      if (step.kind === 'child') {
-        const table = resolved[i] as Map<string, Option[]>;
-        for (const item of items) {
-          const options = table.get(item.path);
-          const obj = item.value as Record<string, unknown>;
-          if (!options || typeof obj !== 'object' || obj === null) continue;
-          for (const o of options) {
-            const raw = obj[o.key];
-            if (raw === undefined || raw === null) continue;
-            if (Array.isArray(raw)) {
-              for (const v of raw) if (v !== null && v !== undefined) next.push({ type: o.type, value: v, path: o.next });
-            } else {
-              next.push({ type: o.type, value: raw, path: o.next });
-            }
+      if (step.kind === 'where') {
+        if ((value as Record<string, unknown>)?.[step.field] !== step.literal) return out;
+      } else if (step.kind === 'refType') {
+        if (!referencePointsTo(value, step.type)) return out;
+      } else {
+        const options = (resolved[i] as Map<string, Option[]>).get(path);
+        if (!options || typeof value !== 'object' || value === null) return out;
+        const obj = value as Record<string, unknown>;
+        for (const o of options) {
+          const raw = obj[o.key];
+          if (raw === undefined || raw === null) continue;
+          if (Array.isArray(raw)) {
+            for (const v of raw) if (v !== null && v !== undefined) out = walk(v, o.type, o.next, i + 1, out);
+          } else {
+            out = walk(raw, o.type, o.next, i + 1, out);
           }
         }
-      } else if (step.kind === 'where') {
-        for (const item of items) if ((item.value as Record<string, unknown>)?.[step.field] === step.literal) next.push(item);
-      } else {
-        for (const item of items) if (referencePointsTo(item.value, step.type)) next.push(item);
+        return out;
       }
-      items = next;
     }
-    return items;
+    (out ??= []).push({ type, value, path });
+    return out;
+  };
+
+  return (input, rootPath) => {
+    if (root !== undefined && start === undefined && root !== rootPath) return NOTHING;
+    return walk(input, rootPath, start ?? basePath ?? rootPath, 0, undefined) ?? NOTHING;
   };
 }
+
+/** The answer of a walk that found nothing, shared (frozen: callers only read answers). */
+const NOTHING = Object.freeze([]) as unknown as PathValue[];

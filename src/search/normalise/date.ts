@@ -36,6 +36,21 @@ function iso(ms: number): string {
   return new Date(Math.min(MAX_MS, Math.max(MIN_MS, ms))).toISOString();
 }
 
+const UTC_MILLISECOND = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * A valid instant already in the stored form (`toISOString()`: UTC, milliseconds), as most stamps and exported
+ * data are: it is its own range, with no parsing and formatting.
+ */
+function isUtcMillisecond(text: string): boolean {
+  if (text.length !== 24 || !UTC_MILLISECOND.test(text)) return false;
+  const year = Number(text.slice(0, 4));
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  if (year < 1 || month < 1 || month > 12 || day < 1 || Number(text.slice(11, 13)) > 23 || Number(text.slice(14, 16)) > 59 || Number(text.slice(17, 19)) > 59) return false;
+  return day <= 28 || day <= daysInMonth(year, month - 1);
+}
+
 /**
  * The implicit range of a FHIR date/dateTime/instant (or a search value in the same syntax):
  * `1970` -> the whole year, `1970-03` -> the month, `1970-03-04` -> the day, `T10:00` -> the minute,
@@ -43,6 +58,7 @@ function iso(ms: number): string {
  * Returns undefined when the text is not a valid date.
  */
 export function dateRange(text: string): DateRange | undefined {
+  if (isUtcMillisecond(text)) return { lo: text, hi: text };
   const m = DATE_TIME.exec(text.trim());
   if (!m) return undefined;
   const year = Number(m[1]);

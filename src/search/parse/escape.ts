@@ -6,6 +6,8 @@
 
 /** Splits on every unescaped `separator`, keeping escapes in the parts (so later splits still see them). */
 export function splitEscaped(value: string, separator: ',' | '|' | '$'): string[] {
+  // Most values have no escape at all: then it is a plain split.
+  if (!value.includes('\\')) return value.split(separator);
   const parts: string[] = [];
   let current = '';
   for (let i = 0; i < value.length; i++) {
@@ -26,5 +28,5 @@ export function splitEscaped(value: string, separator: ',' | '|' | '$'): string[
 
 /** Removes the escapes: `\,` -> `,`, `\|` -> `|`, `\$` -> `$`, `\\` -> `\`. Other backslashes stay as written. */
 export function unescapeValue(value: string): string {
-  return value.replace(/\\([,|$\\])/g, '$1');
+  return value.includes('\\') ? value.replace(/\\([,|$\\])/g, '$1') : value;
 }

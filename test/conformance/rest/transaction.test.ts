@@ -246,6 +246,45 @@ describe('transaction (http.html#transaction)', () => {
       assert.ok(res.body.issue[0].diagnostics.includes(`Bundle.entry[1]: the conditional reference ${reference} matches no resource`));
       assert.equal(await countPatients(`tx-cr-${reference.split('|')[1]}`), 0);
     });
+
+    // Many references of one type and parameter are looked up together (src/fhir/bundle-references.ts prefetch):
+    // each must still resolve, or fail, exactly as when it is searched alone.
+    const npi = (value: string) => `Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|${value}`;
+    const encounters = (references: string[], extra: Entry[] = []) =>
+      transaction([
+        ...references.map((reference) => ({
+          resource: { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, participant: [{ individual: { reference } }] },
+          request: { method: 'POST', url: 'Encounter' },
+        })),
+        ...extra,
+      ]);
+
+    it('several references to one type and parameter each become their own match', async () => {
+      await s.http.put('/fhir/Practitioner/cr-three').set('Content-Type', FHIR_JSON).send({ resourceType: 'Practitioner', id: 'cr-three', identifier: [{ system: 'http://hl7.org/fhir/sid/us-npi', value: 'npi-3' }] });
+      const res = await post(encounters([npi('npi-1'), npi('npi-3'), npi('npi-1'), `${npi('npi-3')}&_id=cr-three`]));
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const got = res.body.entry.map((e: { resource: { participant: Array<{ individual: { reference: string } }> } }) => e.resource.participant[0]?.individual.reference);
+      assert.deepEqual(got, ['Practitioner/cr-one', 'Practitioner/cr-three', 'Practitioner/cr-one', 'Practitioner/cr-three']);
+    });
+
+    it('among several references the first entry whose reference fails names the transaction error', async () => {
+      const res = await post(encounters([npi('npi-1'), npi('nobody-a'), npi('npi-2'), npi('nobody-b')]));
+      assert.equal(res.status, 422);
+      assert.ok(res.body.issue[0].diagnostics.includes(`Bundle.entry[1]: the conditional reference ${npi('nobody-a')} matches no resource`), res.body.issue[0].diagnostics);
+      const ambiguous = await post(encounters([npi('npi-1'), npi('npi-2'), npi('nobody-a')]));
+      assert.equal(ambiguous.status, 412);
+      assert.ok(ambiguous.body.issue[0].diagnostics.includes(`Bundle.entry[1]: the conditional reference ${npi('npi-2')} matches more than one resource`), ambiguous.body.issue[0].diagnostics);
+    });
+
+    it('a failing conditional reference before an unknown urn:uuid is the error reported, and the other way round', async () => {
+      const orphan = { resource: { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'urn:uuid:5b0c1f5e-0000-4000-8000-000000000001' } }, request: { method: 'POST', url: 'Encounter' } };
+      const conditionalFirst = await post(encounters([npi('npi-1'), npi('nobody-a')], [orphan]));
+      assert.equal(conditionalFirst.status, 422);
+      assert.ok(conditionalFirst.body.issue[0].diagnostics.includes(`Bundle.entry[1]: the conditional reference ${npi('nobody-a')} matches no resource`), conditionalFirst.body.issue[0].diagnostics);
+      const urnFirst = await post(transaction([(encounters([npi('npi-1')]).entry as Entry[])[0] as Entry, orphan, ...(encounters([npi('nobody-a'), npi('npi-3')]).entry as Entry[])]));
+      assert.equal(urnFirst.status, 400);
+      assert.ok(urnFirst.body.issue[0].diagnostics.includes('Bundle.entry[1] refers to urn:uuid:5b0c1f5e-0000-4000-8000-000000000001'), urnFirst.body.issue[0].diagnostics);
+    });
   });
 
   describe('ifNoneExist', () => {

@@ -30,3 +30,14 @@ test('ids carry the creation millisecond in their first 48 bits', () => {
   const id = timeOrderedIdGenerator(() => ms).next();
   assert.equal(parseInt(id.replaceAll('-', '').slice(0, 12), 16), ms);
 });
+
+test('the random bits differ from id to id, across refills of the random pool too', () => {
+  const ids = timeOrderedIdGenerator(() => 1_700_000_000_000);
+  const randomParts = new Set<string>();
+  for (let i = 0; i < 2000; i++) {
+    const id = ids.next();
+    assert.match(id, UUID_V7);
+    randomParts.add(id.replaceAll('-', '').slice(17));
+  }
+  assert.equal(randomParts.size, 2000, 'the 62 random bits of 2,000 ids (about 4 pool refills) are all distinct');
+});

@@ -9,6 +9,8 @@ import { buildInvariantDefinitions } from '../../../scripts/definitions/invarian
 import type { OperationOutcomeIssue } from '../../../src/core/outcome';
 import { loadBaseValidator, rejectionCategory, type ResourceValidator } from '../../../src/validation/validator';
 import { checkXhtml } from '../../../src/validation/native-invariants';
+import * as fhirpath from 'fhirpath';
+import * as r4Model from 'fhirpath/fhir-context/r4';
 
 let validator: ResourceValidator;
 
@@ -106,6 +108,18 @@ describe('resource and datatype invariants', () => {
     assert.deepEqual(failed(patient({ name: [{ text: 'A', period: { start: '2024-05-01', end: '2024-05-01' } }] })), []);
     assert.deepEqual(failed(patient({ name: [{ text: 'A', period: { start: '2024-05-01T10:00:00+02:00', end: '2024-05-01T09:30:00Z' } }] })), []);
     assert.deepEqual(failed(patient({ name: [{ text: 'A', period: { start: '2024-05-01T10:00:00+02:00', end: '2024-05-01T07:30:00Z' } }] })), ['error per-1 Patient.name[0].period']);
+  });
+  test('per-1 on UTC instants with fractions (compared natively) gives what fhirpath.js gives', () => {
+    const expression = 'start.hasValue().not() or end.hasValue().not() or (start <= end)';
+    const instants = ['2024-05-01T10:00:00Z', '2024-05-01T10:00:00.000Z', '2024-05-01T10:00:00.5Z', '2024-05-01T10:00:00.50Z', '2024-05-01T10:00:00.499Z',
+      '2024-05-01T10:00:00.500Z', '2024-05-01T09:59:59.999Z', '2024-05-01T10:00:01.001Z', '2024-05-01T10:00:00.0001Z', '2024-05-01T10:00:00.0002Z', '2023-12-31T23:59:59.9Z'];
+    for (const start of instants) {
+      for (const end of instants) {
+        const holds = fhirpath.evaluate({ start, end }, { base: 'Period', expression }, undefined, r4Model as never) as unknown[];
+        const expected = holds.length === 1 && holds[0] === false ? ['error per-1 Patient.name[0].period'] : [];
+        assert.deepEqual(failed(patient({ name: [{ text: 'A', period: { start, end } }] })), expected, `${start} .. ${end}`);
+      }
+    }
   });
   test('pat-1: a contact names a person or an organization (a backbone element constraint)', () => {
     assert.deepEqual(failed(patient({ contact: [{ gender: 'female' }] })), ['error pat-1 Patient.contact[0]']);

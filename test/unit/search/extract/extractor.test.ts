@@ -211,6 +211,18 @@ describe('number and quantity entries (search.html#number, #quantity)', () => {
     assert.deepEqual(g[1], { p: 'value-quantity', v: 0.005, lo: 0.0045, hi: 0.0055, s: UCUM, c: 'g', cn: true });
   });
 
+  it('one quantity indexed by several parameters gives each its own entries, and a changed quantity is indexed afresh', () => {
+    const valueQuantity = { value: 5, unit: 'mg', system: UCUM, code: 'mg' };
+    const observation = { resourceType: 'Observation', id: 'o', status: 'final', code: { coding: [{ system: LOINC, code: '2339-0' }] }, valueQuantity };
+    const idx = idxOf(observation);
+    assert.deepEqual(only(idx.qty, 'combo-value-quantity'), only(idx.qty, 'value-quantity').map((e) => ({ ...e, p: 'combo-value-quantity' })));
+    assert.deepEqual(only(idx.comp, 'code-value-quantity')[0], { p: 'code-value-quantity', k: [`${LOINC}|2339-0`, `${UCUM}|mg`], lo: [null, 4.5], hi: [null, 5.5] });
+    valueQuantity.value = 7;
+    const again = idxOf(observation);
+    assert.deepEqual(only(again.qty, 'value-quantity')[0], { p: 'value-quantity', v: 7, lo: 6.5, hi: 7.5, s: UCUM, c: 'mg', u: 'mg' });
+    assert.deepEqual(only(again.comp, 'code-value-quantity')[0]?.lo, [null, 6.5]);
+  });
+
   it('indexes Money with its currency', () => {
     const idx = idxOf({ resourceType: 'Invoice', id: 'i1', status: 'issued', totalGross: { value: 12.5, currency: 'EUR' } });
     assert.deepEqual(only(idx.qty, 'totalgross'), [{ p: 'totalgross', v: 12.5, lo: 12.45, hi: 12.55, s: 'urn:iso:std:iso:4217', c: 'EUR' }]);

@@ -19,9 +19,22 @@ describe('string folding (search.html#string)', () => {
   it('collapses and trims whitespace', () => {
     assert.equal(foldString('  Jean\t\nPaul  '), 'jean paul');
   });
+  it('folds ASCII text (which skips decomposition) as the full NFD path does', () => {
+    const full = (v: string) => v.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase().replace(/\s+/g, ' ').trim();
+    const ascii = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)).join('');
+    for (const v of [ascii, ` ${ascii.slice(32)} `, 'O\'BRIEN-Smith \u000b x', 'e\u0301', 'Ｍüller', '\u00a0Jean\u2003Paul']) assert.equal(foldString(v), full(v), JSON.stringify(v));
+  });
 });
 
 describe('date precision ranges (search.html#date)', () => {
+  it('an instant already in UTC with milliseconds (taken as it is) gets the range the full parse gives', () => {
+    const texts = ['2015-01-23T10:00:00.000Z', '2024-02-29T23:59:59.999Z', '2023-02-29T00:00:00.000Z', '2023-04-31T00:00:00.000Z', '2023-13-01T00:00:00.000Z',
+      '2023-00-10T00:00:00.000Z', '2023-01-00T00:00:00.000Z', '2023-01-01T24:00:00.000Z', '2023-01-01T23:60:00.000Z', '2023-01-01T23:59:60.000Z',
+      '0000-01-01T00:00:00.000Z', '0001-01-01T00:00:00.000Z', '0099-12-31T12:00:00.500Z', '9999-12-31T23:59:59.999Z', '1900-02-29T00:00:00.000Z', '2000-02-29T00:00:00.000Z'];
+    for (let i = 0; i < 200; i++) texts.push(new Date(Math.floor(Math.random() * 253402300799999)).toISOString());
+    // A leading space makes dateRange trim and parse: the full path, to compare with.
+    for (const text of texts) assert.deepEqual(dateRange(text), dateRange(` ${text}`), text);
+  });
   it('a year covers the whole year', () => {
     assert.deepEqual(dateRange('1970'), { lo: '1970-01-01T00:00:00.000Z', hi: '1970-12-31T23:59:59.999Z' });
   });

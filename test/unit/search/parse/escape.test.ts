@@ -21,3 +21,12 @@ test('empty parts are kept (|code and system| token forms)', () => {
   assert.deepEqual(splitEscaped('|code', '|'), ['', 'code']);
   assert.deepEqual(splitEscaped('system|', '|'), ['system', '']);
 });
+
+test('values without escapes split and unescape the same as those with them would (the fast path)', () => {
+  for (const value of ['', ',', 'a,,b,', '|code', 'system|', 'http://x|a|b', 'a$b$c']) {
+    for (const separator of [',', '|', '$'] as const) {
+      assert.deepEqual(splitEscaped(value, separator), splitEscaped(`${value}\\q`, separator).map((p, i, all) => (i === all.length - 1 ? p.slice(0, -2) : p)));
+    }
+    assert.equal(unescapeValue(value), value);
+  }
+});
