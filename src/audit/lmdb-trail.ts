@@ -9,9 +9,9 @@
  *   `postings` = `1` once the view's index is posting lists (older views are re-indexed from their events at open).
  *
  * Group commit: `append` seals the event at once (sequence and hash, in call order) and queues its frame. The queue
- * goes out at the end of the current event-loop turn as one synchronised write of the log (O_DSYNC), unless
- * WRITES_IN_FLIGHT writes are syncing already: then the events that arrive meanwhile wait and go out together
- * when one is done. Batches are answered in order: once its write and every earlier one completed, each `append`
+ * goes out at the end of the current event-loop turn as one synchronised write of the log (O_DSYNC), unless a
+ * write is syncing already: then the events that arrive meanwhile wait and go out together when it is done, or
+ * beside it once many wait (WRITES_IN_FLIGHT). Batches are answered in order: once its write and every earlier one completed, each `append`
  * resolves, and the events wait for the view: they go into it together
  * (one LMDB transaction without a sync of its own: the log is durable already) when VIEW_BATCH of them wait,
  * VIEW_DELAY_MS after the first, or before any read, search, scan or check of the trail, which therefore sees
@@ -64,10 +64,13 @@ const REPLAY_CHUNK = 5000;
 const VIEW_BATCH = 512;
 const VIEW_DELAY_MS = 20;
 /**
- * Log writes in flight at once: while one waits for its sync, the next batch is written, and the file system
- * commits them together; the main thread never idles waiting for a sync while requests queue behind it.
+ * Log writes in flight at once. A write goes out as soon as none is syncing; while one is, the events that arrive
+ * wait for it (the next batch grows: each write costs ~100 µs of CPU on libuv's pool whatever its size), unless
+ * SECOND_WRITE_AT of them wait: then the sync is slow for the load, and a second write goes out beside it (the file
+ * system commits them together), so the main thread does not idle while requests queue behind one sync.
  */
 const WRITES_IN_FLIGHT = 2;
+const SECOND_WRITE_AT = 16;
 
 export interface LmdbTrailOptions {
   /** Folder of the trail (DATA_DIR/audit); created if absent. */
@@ -227,20 +230,22 @@ export class LmdbAuditTrail implements AuditTrail {
     const prefixes = postingPrefixesOf(stamped);
     return new Promise<number>((resolve, reject) => {
       this.queue.push({ frame: sealed.bytes, prefixes, resolve, reject });
-      if (!this.scheduled && this.writing < WRITES_IN_FLIGHT) {
+      if (!this.scheduled && this.mayWrite()) {
         this.scheduled = true;
         setImmediate(() => this.send());
       }
     });
   }
 
-  /**
-   * Sends the queued events to the log as one synchronised write, unless WRITES_IN_FLIGHT writes are out already
-   * (then they wait, and go out together when one is done).
-   */
+  /** Whether the queued events may go out now (WRITES_IN_FLIGHT). */
+  private mayWrite(): boolean {
+    return this.writing === 0 || (this.writing < WRITES_IN_FLIGHT && this.queue.length >= SECOND_WRITE_AT);
+  }
+
+  /** Sends the queued events to the log as one synchronised write, if they may go out now (mayWrite). */
   private send(): void {
     this.scheduled = false;
-    while (this.queue.length && this.writing < WRITES_IN_FLIGHT && !this.failed) {
+    while (this.queue.length && this.mayWrite() && !this.failed) {
       const batch = this.queue;
       this.queue = [];
       const write = this.log.append(batch.map((q) => q.frame), seqOf(keyOf((batch[0] as Queued).frame), 0), this.logHash);

@@ -198,13 +198,13 @@ describe('audit log recovery (issue 11)', () => {
       const resolved: number[] = [];
       const appends: Array<Promise<number>> = [];
       try {
-        for (let i = 0; i < 60; i++) {
+        for (let i = 0; i < 200; i++) {
           appends.push(trail.append(readOf(`o${i % 7}`)).then((n) => (resolved.push(n), n)));
-          // A new event-loop turn now and then: a new batch while the one before may still be syncing.
-          if (i % 3 === 2) await new Promise((r) => setImmediate(r));
+          // A new event-loop turn every 20 events: a batch large enough to go out while the one before syncs.
+          if (i % 20 === 19) await new Promise((r) => setImmediate(r));
         }
-        assert.deepEqual(await Promise.all(appends), Array.from({ length: 60 }, (_, i) => i + 1));
-        assert.deepEqual(resolved, Array.from({ length: 60 }, (_, i) => i + 1), 'answered in order');
+        assert.deepEqual(await Promise.all(appends), Array.from({ length: 200 }, (_, i) => i + 1));
+        assert.deepEqual(resolved, Array.from({ length: 200 }, (_, i) => i + 1), 'answered in order');
       } finally {
         await trail.close();
       }
@@ -212,7 +212,7 @@ describe('audit log recovery (issue 11)', () => {
       rmSync(join(dir, 'trail.mdb'));
       const again = LmdbAuditTrail.open({ dir });
       try {
-        assert.equal(again.recovered.replayed, 60);
+        assert.equal(again.recovered.replayed, 200);
         assert.equal((await again.verify()).ok, true);
       } finally {
         await again.close();
