@@ -66,11 +66,13 @@ const VIEW_DELAY_MS = 20;
 /**
  * Log writes in flight at once. A write goes out as soon as none is syncing; while one is, the events that arrive
  * wait for it (the next batch grows: each write costs ~100 µs of CPU on libuv's pool whatever its size), unless
- * SECOND_WRITE_AT of them wait: then the sync is slow for the load, and a second write goes out beside it (the file
- * system commits them together), so the main thread does not idle while requests queue behind one sync.
+ * SECOND_WRITE_AT of them wait or they have waited SLOW_SYNC_MS: then the sync is slow for the load, and a second
+ * write goes out beside it (the file system commits them together), so the main thread does not idle while
+ * requests queue behind one sync.
  */
 const WRITES_IN_FLIGHT = 2;
 const SECOND_WRITE_AT = 16;
+const SLOW_SYNC_MS = 1;
 
 export interface LmdbTrailOptions {
   /** Folder of the trail (DATA_DIR/audit); created if absent. */
@@ -91,6 +93,8 @@ export class LmdbAuditTrail implements AuditTrail {
   private writing = 0;
   /** A send is due at the end of this turn. */
   private scheduled = false;
+  /** Sends a second write once the events queued behind a syncing one have waited SLOW_SYNC_MS. */
+  private slowTimer: NodeJS.Timeout | undefined;
   /** Settles once every batch sent so far is answered. */
   private settled: Promise<void> = Promise.resolve();
   /** Durable events not yet in the view (reads of the trail put them there first). */
@@ -230,22 +234,27 @@ export class LmdbAuditTrail implements AuditTrail {
     const prefixes = postingPrefixesOf(stamped);
     return new Promise<number>((resolve, reject) => {
       this.queue.push({ frame: sealed.bytes, prefixes, resolve, reject });
-      if (!this.scheduled && this.mayWrite()) {
+      if (!this.scheduled && this.mayWrite(false)) {
         this.scheduled = true;
-        setImmediate(() => this.send());
+        setImmediate(() => this.send(false));
+      } else if (!this.slowTimer && this.writing < WRITES_IN_FLIGHT) {
+        this.slowTimer = setTimeout(() => {
+          this.slowTimer = undefined;
+          this.send(true);
+        }, SLOW_SYNC_MS);
       }
     });
   }
 
-  /** Whether the queued events may go out now (WRITES_IN_FLIGHT). */
-  private mayWrite(): boolean {
-    return this.writing === 0 || (this.writing < WRITES_IN_FLIGHT && this.queue.length >= SECOND_WRITE_AT);
+  /** Whether the queued events may go out now (WRITES_IN_FLIGHT); `slow`: the write syncing is slow. */
+  private mayWrite(slow: boolean): boolean {
+    return this.writing === 0 || (this.writing < WRITES_IN_FLIGHT && (slow || this.queue.length >= SECOND_WRITE_AT));
   }
 
   /** Sends the queued events to the log as one synchronised write, if they may go out now (mayWrite). */
-  private send(): void {
+  private send(slow: boolean): void {
     this.scheduled = false;
-    while (this.queue.length && this.mayWrite() && !this.failed) {
+    while (this.queue.length && this.mayWrite(slow) && !this.failed) {
       const batch = this.queue;
       this.queue = [];
       const write = this.log.append(batch.map((q) => q.frame), seqOf(keyOf((batch[0] as Queued).frame), 0), this.logHash);
@@ -256,6 +265,10 @@ export class LmdbAuditTrail implements AuditTrail {
     if (this.failed) {
       for (const q of this.queue) q.reject(this.unavailable());
       this.queue = [];
+    }
+    if (!this.queue.length && this.slowTimer) {
+      clearTimeout(this.slowTimer);
+      this.slowTimer = undefined;
     }
   }
 
@@ -284,7 +297,7 @@ export class LmdbAuditTrail implements AuditTrail {
     }
     if (this.failed) for (const q of batch) q.reject(this.unavailable());
     else for (const q of batch) q.resolve(seqOf(keyOf(q.frame), 0));
-    this.send();
+    this.send(false);
   }
 
   /** Puts the durable events that wait into the view; a failure stops the trail (the log holds them: a restart replays them). */
@@ -441,7 +454,7 @@ export class LmdbAuditTrail implements AuditTrail {
     this.closed = true;
     // The events appended before close go out (and are answered) first.
     for (;;) {
-      this.send();
+      this.send(false);
       if (!this.writing && !this.queue.length) break;
       await this.settled;
     }
