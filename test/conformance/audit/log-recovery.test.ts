@@ -5,8 +5,7 @@
  * rotates into segments; an altered log is reported, and the trail then takes no events.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { describe, it } from 'node:test';
@@ -15,6 +14,7 @@ import { open } from 'lmdb';
 import { buildAuditEvent } from '../../../src/audit/event';
 import { LmdbAuditTrail } from '../../../src/audit/lmdb-trail';
 import { verifyNdjson } from '../../../src/audit/offline-verify';
+import { withTempDir } from '../../fixtures/temp-dir';
 
 let clock = Date.parse('2026-12-01T10:00:00.000Z');
 function readOf(patient: string): AuditEvent {
@@ -47,14 +47,7 @@ async function archiveOf(trail: LmdbAuditTrail): Promise<string> {
 
 const patientsSearch = (trail: LmdbAuditTrail, patient: string) => trail.search({ filters: [{ field: 'patient', values: [`Patient/${patient}`] }], dates: [], count: 100 });
 
-async function withDir(run: (dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'audit-log-'));
-  try {
-    await run(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const withDir = (run: (dir: string) => Promise<void>): Promise<void> => withTempDir('audit-log-', run);
 
 describe('audit log recovery (issue 11)', () => {
   it('a torn last frame (a crash during its write) is cut at open; the chain verifies and goes on', () =>

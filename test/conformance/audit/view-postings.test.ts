@@ -5,8 +5,6 @@
  * re-indexed from its events at open.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { AuditEvent } from 'fhir/r4';
@@ -16,6 +14,7 @@ import { indexValuesOf } from '../../../src/audit/index-keys';
 import { LmdbAuditTrail } from '../../../src/audit/lmdb-trail';
 import type { AuditField, AuditQuery } from '../../../src/audit/trail';
 import { FhirError } from '../../../src/core/errors';
+import { withTempDir } from '../../fixtures/temp-dir';
 
 const start = Date.parse('2026-12-01T10:00:00.000Z');
 const at = (i: number): string => new Date(start + i * 1000).toISOString();
@@ -72,14 +71,7 @@ const QUERIES: AuditQuery[] = [
   { filters: [], dates: [{ low: at(1000) }], count: 64 },
 ];
 
-async function withDir(run: (dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'audit-postings-'));
-  try {
-    await run(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const withDir = (run: (dir: string) => Promise<void>): Promise<void> => withTempDir('audit-postings-', run);
 
 describe('audit trail search index as posting lists (issue 11)', () => {
   it('searches over events put into the view in many transactions find what a scan finds, page by page', () =>
