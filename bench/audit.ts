@@ -1,7 +1,8 @@
 /**
  * Audit trail costs (issue 11). Run with: node --expose-gc --import tsx bench/audit.ts [rounds=5] [seconds=4] [connections=32] [events=1000000]
  * (rounds 0 skips the HTTP part, events 0 the trail part).
- * 1. Read-by-id throughput over HTTP with the audit trail on, as a ratio to the same server with it off, measured
+ * 1. Read-by-id throughput over HTTP with the audit trail on, as a ratio to the same server with it off (both run
+ *    with the node flags of `npm start`; BENCH_NODE_FLAGS=none for V8's defaults), measured
  *    in the same run (the two server processes alternate over `rounds`; the median of the rounds' ratios; goal
  *    >= 0.85), and the server CPU time per request of each (from /proc), the figure that noise disturbs least.
  * 2. Heap growth per `events` appends on the embedded trail, driving the trail directly (the event of a read of
@@ -9,14 +10,17 @@
  * 3. Chain verification speed over that trail (events/s; goal >= 200,000).
  */
 import autocannon from 'autocannon';
-import { median, processCpuMs, startProcess, stop, throughput } from './support/processes';
+import { median, processCpuMs, ROOT, START_FLAGS, startProcess, stop, throughput } from './support/processes';
 import { buildAuditEvent } from '../src/audit/event';
 import { LmdbAuditTrail } from '../src/audit/lmdb-trail';
 
 async function readRatio(rounds: number, seconds: number, connections: number): Promise<void> {
-  // Two servers alike (bench/support/serve.ts: on-disk LMDB store in a fresh DATA_DIR, quiet logs, system token),
-  // but for AUDIT: with it on, the trail lives in DATA_DIR/audit.
-  const [on, off] = await Promise.all([startProcess('serve.ts', ['fhir', 'quiet'], { AUDIT: 'on' }), startProcess('serve.ts', ['fhir', 'quiet'], { AUDIT: 'off' })]);
+  // Two servers alike (bench/support/serve.ts: on-disk LMDB store in a fresh DATA_DIR, quiet logs, system token,
+  // the node flags of `npm start`), but for AUDIT: with it on, the trail lives in DATA_DIR/audit.
+  // The flags size the young generation: an audited read holds its request's objects until the log's sync, so with
+  // V8's default (16 MB) more of them survive a scavenge and are copied (BENCH_NODE_FLAGS=none: the default).
+  const flags = process.env.BENCH_NODE_FLAGS === 'none' ? [] : START_FLAGS;
+  const [on, off] = await Promise.all([startProcess('serve.ts', ['fhir', 'quiet'], { AUDIT: 'on' }, ROOT, flags), startProcess('serve.ts', ['fhir', 'quiet'], { AUDIT: 'off' }, ROOT, flags)]);
   const servers = [
     { label: 'audit on', run: on, rates: [] as number[], cpu: [] as number[] },
     { label: 'audit off', run: off, rates: [] as number[], cpu: [] as number[] },

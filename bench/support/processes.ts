@@ -23,9 +23,12 @@ export interface Running {
   authorization?: string;
 }
 
-/** Starts `bench/support/<script>.ts` (of the checkout at `root`) with args and waits for its {port, path} line. */
-export function startProcess(script: string, args: string[], env: Record<string, string> = {}, root = ROOT): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'support', script), ...args], {
+/**
+ * Starts `bench/support/<script>.ts` (of the checkout at `root`) with args and waits for its {port, path} line;
+ * `nodeFlags` go before the script (START_FLAGS: as `npm start` runs the server).
+ */
+export function startProcess(script: string, args: string[], env: Record<string, string> = {}, root = ROOT, nodeFlags: string[] = []): Promise<Running> {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', join(root, 'bench', 'support', script), ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

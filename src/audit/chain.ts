@@ -34,17 +34,20 @@ export function seal(event: AuditEvent, sequence: number, previous: string): Sea
 
 /** The canonical text of the event numbered `sequence` (its id and chain extension added), which its hash covers. */
 export function sealedText(event: AuditEvent, sequence: number): string {
-  const extension = [...(event.extension ?? []), { extension: [{ url: 'sequence', valueInteger: sequence }], url: CHAIN_URL }];
-  for (const key in event) if (!ELEMENTS.has(key)) return canonicalJson(inNameOrder(event, String(sequence), extension));
-  return inOrderText(event, String(sequence), extension);
+  const extension = (): Extension[] => [...(event.extension ?? []), { extension: [{ url: 'sequence', valueInteger: sequence }], url: CHAIN_URL }];
+  for (const key in event) if (!ELEMENTS.has(key)) return canonicalJson(inNameOrder(event, String(sequence), extension()));
+  // Most events carry no extension of their own: their chain extension's text is written straight from the sequence.
+  return inOrderText(event, String(sequence), event.extension ? canonicalJson(extension()) : `[{"extension":[{"url":"sequence","valueInteger":${sequence}}],"url":${CHAIN_URL_JSON}}]`);
 }
+
+const CHAIN_URL_JSON = JSON.stringify(CHAIN_URL);
 
 /**
  * canonicalJson of inNameOrder(e, id, extension), written member by member: the same text (test/unit/audit/
  * canonical.test.ts compares the two), without building the object and checking its order again; the members
  * events share (shared(), src/audit/event.ts) are written from their remembered text.
  */
-function inOrderText(e: AuditEvent, id: string, extension: Extension[]): string {
+function inOrderText(e: AuditEvent, id: string, extensionText: string): string {
   let text = '';
   const member = (name: string, value: unknown): void => {
     if (value === undefined) return;
@@ -54,7 +57,7 @@ function inOrderText(e: AuditEvent, id: string, extension: Extension[]): string 
   member('agent', e.agent);
   member('contained', e.contained);
   member('entity', e.entity);
-  member('extension', extension);
+  text += `${text ? ',' : '{'}"extension":${extensionText}`;
   member('id', id);
   member('implicitRules', e.implicitRules);
   member('language', e.language);

@@ -4,13 +4,15 @@
  * the trail on the JS heap but the chain's head and the events waiting for their sync. The view (`trail.mdb`) has
  * three databases:
  * - `events`: key = sequence as 8 bytes big-endian, value = hash (64 hex) + canonical text of the event;
- * - `index`: key = `<field>\0<value>\0` + sequence (8 bytes), empty value; one key per search value of an event;
- * - `meta`: `head` = {sequence, hash} of the last event in the view, written in the same transaction as the events.
+ * - `postings`: the search values' posting lists (postings.ts), one entry per value and view transaction;
+ * - `meta`: `head` = {sequence, hash} of the last event in the view, written in the same transaction as the events;
+ *   `postings` = `1` once the view's index is posting lists (older views are re-indexed from their events at open).
  *
- * Group commit: `append` seals the event at once (sequence and hash, in call order) and queues its frame. While no
- * write is in flight the queue goes out at the end of the current event-loop turn; while one is (its sync running),
- * the events that arrive meanwhile wait and then go out together: one synchronised write of the log (O_DSYNC).
- * Once that write completes each `append` resolves, and the events wait for the view: they go into it together
+ * Group commit: `append` seals the event at once (sequence and hash, in call order) and queues its frame. The queue
+ * goes out at the end of the current event-loop turn as one synchronised write of the log (O_DSYNC), unless a
+ * write is syncing already: then the events that arrive meanwhile wait and go out together when it is done, or
+ * beside it once many wait (WRITES_IN_FLIGHT). Batches are answered in order: once its write and every earlier one completed, each `append`
+ * resolves, and the events wait for the view: they go into it together
  * (one LMDB transaction without a sync of its own: the log is durable already) when VIEW_BATCH of them wait,
  * VIEW_DELAY_MS after the first, or before any read, search, scan or check of the trail, which therefore sees
  * every event of an answered request. A failed write rejects the batch, and a failed write or view update makes
@@ -19,8 +21,8 @@
  * crash between the log's sync and the view's transaction (or a view deleted to be rebuilt) loses nothing.
  *
  * Search pages by keyset on the sequence, newest first, holding at most one page of events: each filter is a
- * descending walk over its index keys, ANDed by point look-ups. `recorded` never decreases along the chain
- * (trail.ts, stampInOrder), so a `date` range is a range of sequence numbers found with two index look-ups.
+ * descending walk over its posting lists, ANDed by look-ups in the others'. `recorded` never decreases along the
+ * chain (trail.ts, stampInOrder), so a `date` range is a range of sequence numbers found by binary searches.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -29,11 +31,10 @@ import type { AuditEvent } from 'fhir/r4';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { ChainChecker, GENESIS, sealedText, unseal, type ChainReport, type SealedEvent } from './chain';
 import { encodeFrame, keyOf, SegmentLog, textOf, valueOf } from './segment-log';
-import { indexValuesOf } from './index-keys';
-import { AUDIT_FIELDS, AuditUnavailable, COUNT_LIMIT, missingTail, refusal, stampInOrder, type AuditField, type AuditPage, type AuditQuery, type AuditTrail } from './trail';
+import { PostingBatch, PostingReader, postingPrefixesOf, prefix, union } from './postings';
+import { AuditUnavailable, COUNT_LIMIT, missingTail, refusal, stampInOrder, type AuditField, type AuditPage, type AuditQuery, type AuditTrail } from './trail';
 
 const SEQ_BYTES = 8;
-const EMPTY = Buffer.alloc(0);
 /** Filters walked first: the fields whose values are rare (a patient, a user) before the common ones (a subtype). */
 const SELECTIVE: readonly AuditField[] = ['patient', 'entity', 'agent', 'purpose', 'outcome', 'subtype', 'type'];
 
@@ -43,71 +44,15 @@ function seqKey(sequence: number): Buffer {
   return b;
 }
 const seqOf = (key: Buffer, at = key.length - SEQ_BYTES): number => Number(key.readBigUInt64BE(at));
-/** Control characters never reach a key, so `\0` separates its parts. */
-const clean = (s: string): string => s.replace(/[\x00-\x1f]/g, '');
-const prefix = (field: string, value?: string): Buffer => Buffer.from(value === undefined ? `${field}\0` : `${field}\0${clean(value)}\0`);
-const withSeq = (p: Buffer, sequence: number): Buffer => {
-  const b = Buffer.allocUnsafe(p.length + SEQ_BYTES);
-  p.copy(b);
-  b.writeBigUInt64BE(BigInt(sequence), p.length);
-  return b;
-};
-/** The first key after every key starting with `p`. */
-function after(p: Buffer): Buffer {
-  const b = Buffer.from(p);
-  b[b.length - 1] = (b[b.length - 1] as number) + 1;
-  return b;
-}
-
-/** Key prefixes of recent search values: most events repeat them (a subtype, a user, the type `rest`). */
-const PREFIXES = new Map<string, Buffer>();
-const PREFIX_CACHE = 4096;
-function cachedPrefix(field: string, value: string): Buffer {
-  const id = `${field}\0${value}`;
-  let p = PREFIXES.get(id);
-  if (!p) {
-    p = prefix(field, value);
-    if (PREFIXES.size >= PREFIX_CACHE) PREFIXES.delete(PREFIXES.keys().next().value as string);
-    PREFIXES.set(id, p);
-  }
-  return p;
-}
-
-/** Key prefixes of the shared agent values of one token (index-keys.ts agentValuesOf). */
-const AGENT_PREFIXES = new WeakMap<readonly string[], Buffer[]>();
-function agentPrefixes(values: readonly string[]): Buffer[] {
-  let p = AGENT_PREFIXES.get(values);
-  if (!p) AGENT_PREFIXES.set(values, (p = values.map((v) => prefix('agent', v))));
-  return p;
-}
-
-/** The index keys of a sealed event: its date and each search value, in one buffer. */
-export function indexKeysOf(event: AuditEvent, sequence: number): Buffer[] {
-  const values = indexValuesOf(event);
-  const prefixes = [prefix('date', values.date)];
-  for (const field of AUDIT_FIELDS) {
-    if (field === 'agent' && Object.isFrozen(values.agent)) prefixes.push(...agentPrefixes(values.agent));
-    else for (const v of values[field]) prefixes.push(cachedPrefix(field, v));
-  }
-  let total = 0;
-  for (const p of prefixes) total += p.length + SEQ_BYTES;
-  const all = Buffer.allocUnsafe(total);
-  const seq = BigInt(sequence);
-  const keys: Buffer[] = [];
-  let at = 0;
-  for (const p of prefixes) {
-    p.copy(all, at);
-    all.writeBigUInt64BE(seq, at + p.length);
-    keys.push(all.subarray(at, (at += p.length + SEQ_BYTES)));
-  }
-  return keys;
-}
-
-interface Queued {
-  frame: Buffer;
-  indexKeys: Buffer[];
+interface Queued extends Unviewed {
   resolve: (sequence: number) => void;
   reject: (err: unknown) => void;
+}
+
+/** A durable event on its way to the view: its frame and the key prefixes of its search values. */
+interface Unviewed {
+  frame: Buffer;
+  prefixes: Buffer[];
 }
 
 /** Log events put into the view in one transaction while it catches up at open. */
@@ -118,6 +63,16 @@ const REPLAY_CHUNK = 5000;
  */
 const VIEW_BATCH = 512;
 const VIEW_DELAY_MS = 20;
+/**
+ * Log writes in flight at once. A write goes out as soon as none is syncing; while one is, the events that arrive
+ * wait for it (the next batch grows: each write costs ~100 µs of CPU on libuv's pool whatever its size), unless
+ * SECOND_WRITE_AT of them wait or they have waited SLOW_SYNC_MS: then the sync is slow for the load, and a second
+ * write goes out beside it (the file system commits them together), so the main thread does not idle while
+ * requests queue behind one sync.
+ */
+const WRITES_IN_FLIGHT = 2;
+const SECOND_WRITE_AT = 16;
+const SLOW_SYNC_MS = 1;
 
 export interface LmdbTrailOptions {
   /** Folder of the trail (DATA_DIR/audit); created if absent. */
@@ -131,16 +86,20 @@ export class LmdbAuditTrail implements AuditTrail {
   private head: { sequence: number; hash: string; recorded: string };
   /** The last event in the view (all of them durable in the log). */
   private viewed: number;
-  /** The hash of the last event in the log: the hash the next batch follows. */
-  private durableHash = GENESIS;
+  /** The hash of the last event sent to the log: the hash the next batch follows. */
+  private logHash = GENESIS;
   private queue: Queued[] = [];
+  /** Log writes in flight. */
+  private writing = 0;
+  /** A send is due at the end of this turn. */
+  private scheduled = false;
+  /** Sends a second write once the events queued behind a syncing one have waited SLOW_SYNC_MS. */
+  private slowTimer: NodeJS.Timeout | undefined;
+  /** Settles once every batch sent so far is answered. */
+  private settled: Promise<void> = Promise.resolve();
   /** Durable events not yet in the view (reads of the trail put them there first). */
-  private unviewed: Array<{ frame: Buffer; indexKeys: Buffer[] }> = [];
+  private unviewed: Unviewed[] = [];
   private viewTimer: NodeJS.Timeout | undefined;
-  /** A write is in flight, or about to be sent at the end of this turn. */
-  private busy = false;
-  private idle: Promise<void> = Promise.resolve();
-  private markIdle: () => void = () => undefined;
   private failed: Error | undefined;
   /** A log that does not agree with the view, found at open: reported by verify. */
   private logBroken: { sequence: number; reason: string } | undefined;
@@ -154,7 +113,7 @@ export class LmdbAuditTrail implements AuditTrail {
   private constructor(
     private readonly root: RootDatabase,
     private readonly events: Database<Buffer, Buffer>,
-    private readonly index: Database<Buffer, Buffer>,
+    private readonly postings: Database<Buffer, Buffer>,
     private readonly meta: Database<string, string>,
   ) {
     this.viewed = this.viewHead().sequence;
@@ -166,9 +125,10 @@ export class LmdbAuditTrail implements AuditTrail {
     // No sync of the view's commits: the log is durable before the view is written, and the view catches up from it.
     const root = open({ path: path.join(options.dir, 'trail.mdb'), maxDbs: 4, noSync: true, noSubdir: true });
     const events = root.openDB<Buffer, Buffer>({ name: 'events', keyEncoding: 'binary', encoding: 'binary', cache: false });
-    const index = root.openDB<Buffer, Buffer>({ name: 'index', keyEncoding: 'binary', encoding: 'binary', cache: false });
+    const postings = root.openDB<Buffer, Buffer>({ name: 'postings', keyEncoding: 'binary', encoding: 'binary', cache: false });
     const meta = root.openDB<string, string>({ name: 'meta', encoding: 'string', cache: false });
-    const trail = new LmdbAuditTrail(root, events, index, meta);
+    const trail = new LmdbAuditTrail(root, events, postings, meta);
+    trail.indexOlderView();
     trail.catchUp(options.dir, options.segmentBytes);
     return trail;
   }
@@ -176,10 +136,10 @@ export class LmdbAuditTrail implements AuditTrail {
   /** Opens the log, puts every log event above the view's head into the view, and takes the chain's head. */
   private catchUp(dir: string, segmentBytes?: number): void {
     const viewHead = this.viewHead();
-    let pending: Array<{ frame: Buffer; indexKeys: Buffer[] }> = [];
+    let pending: Unviewed[] = [];
     const { log, state } = SegmentLog.open(dir, viewHead.sequence, viewHead, (frame, sequence) => {
       this.recovered.replayed++;
-      pending.push({ frame, indexKeys: indexKeysOf(JSON.parse(textOf(frame).toString('utf8')) as AuditEvent, sequence) });
+      pending.push({ frame, prefixes: postingPrefixesOf(JSON.parse(textOf(frame).toString('utf8')) as AuditEvent) });
       if (pending.length >= REPLAY_CHUNK) {
         this.toView(pending);
         pending = [];
@@ -202,7 +162,28 @@ export class LmdbAuditTrail implements AuditTrail {
     const last = this.lastStored();
     const recorded = state.lastText ? (JSON.parse(state.lastText) as AuditEvent).recorded : last ? (JSON.parse(last.text) as AuditEvent).recorded : '';
     this.head = { sequence: state.last.sequence, hash: state.last.hash, recorded };
-    this.durableHash = state.last.hash;
+    this.logHash = state.last.hash;
+  }
+
+  /**
+   * A view written before the posting lists (one `index` key per value and event) gets its lists from its own
+   * events, and loses the old keys.
+   */
+  private indexOlderView(): void {
+    if (this.meta.get('postings') === '1') return;
+    const postings = new PostingBatch();
+    let n = 0;
+    const flush = () => this.root.transactionSync(() => postings.write(this.postings));
+    for (const { key, value } of this.events.getRange()) {
+      postings.add(postingPrefixesOf(JSON.parse(value.toString('utf8', 64)) as AuditEvent), seqOf(key, 0));
+      if (++n % REPLAY_CHUNK === 0) flush();
+    }
+    flush();
+    const old = this.root.openDB<Buffer, Buffer>({ name: 'index', keyEncoding: 'binary', encoding: 'binary', cache: false });
+    this.root.transactionSync(() => {
+      old.clearSync();
+      this.meta.putSync('postings', '1');
+    });
   }
 
   private viewHead(): { sequence: number; hash: string } {
@@ -211,13 +192,15 @@ export class LmdbAuditTrail implements AuditTrail {
   }
 
   /** Puts durable events into the view, in one LMDB transaction (not synced). */
-  private toView(batch: Array<{ frame: Buffer; indexKeys: Buffer[] }>): void {
+  private toView(batch: Unviewed[]): void {
     const last = (batch[batch.length - 1] as { frame: Buffer }).frame;
+    const postings = new PostingBatch();
     this.root.transactionSync(() => {
       for (const q of batch) {
         this.events.putSync(keyOf(q.frame), valueOf(q.frame));
-        for (const k of q.indexKeys) this.index.putSync(k, EMPTY);
+        postings.add(q.prefixes, seqOf(keyOf(q.frame), 0));
       }
+      postings.write(this.postings);
       this.meta.putSync('head', `{"sequence":${seqOf(keyOf(last), 0)},"hash":"${valueOf(last).toString('latin1', 0, 64)}"}`);
     });
     this.viewed = seqOf(keyOf(last), 0);
@@ -248,44 +231,73 @@ export class LmdbAuditTrail implements AuditTrail {
     const sequence = this.head.sequence + 1;
     const sealed = encodeFrame(sequence, this.head.hash, sealedText(stamped, sequence));
     this.head = { sequence, hash: sealed.hash, recorded: stamped.recorded };
-    const indexKeys = indexKeysOf(stamped, sequence);
+    const prefixes = postingPrefixesOf(stamped);
     return new Promise<number>((resolve, reject) => {
-      this.queue.push({ frame: sealed.bytes, indexKeys, resolve, reject });
-      if (!this.busy) {
-        this.busy = true;
-        this.idle = new Promise((r) => (this.markIdle = r));
-        setImmediate(() => void this.flush());
+      this.queue.push({ frame: sealed.bytes, prefixes, resolve, reject });
+      if (!this.scheduled && this.mayWrite(false)) {
+        this.scheduled = true;
+        setImmediate(() => this.send(false));
+      } else if (!this.slowTimer && this.writing < WRITES_IN_FLIGHT) {
+        this.slowTimer = setTimeout(() => {
+          this.slowTimer = undefined;
+          this.send(true);
+        }, SLOW_SYNC_MS);
       }
     });
   }
 
-  /**
-   * Writes every queued event to the log with one synchronised write, then puts them into the view and
-   * answers them; meanwhile arriving events form the next batch.
-   */
-  private async flush(): Promise<void> {
-    while (this.queue.length && !this.failed) {
+  /** Whether the queued events may go out now (WRITES_IN_FLIGHT); `slow`: the write syncing is slow. */
+  private mayWrite(slow: boolean): boolean {
+    return this.writing === 0 || (this.writing < WRITES_IN_FLIGHT && (slow || this.queue.length >= SECOND_WRITE_AT));
+  }
+
+  /** Sends the queued events to the log as one synchronised write, if they may go out now (mayWrite). */
+  private send(slow: boolean): void {
+    this.scheduled = false;
+    while (this.queue.length && this.mayWrite(slow) && !this.failed) {
       const batch = this.queue;
       this.queue = [];
-      const first = batch[0] as Queued;
-      const sequence = seqOf(keyOf(first.frame), 0);
+      const write = this.log.append(batch.map((q) => q.frame), seqOf(keyOf((batch[0] as Queued).frame), 0), this.logHash);
+      this.logHash = valueOf((batch[batch.length - 1] as Queued).frame).toString('latin1', 0, 64);
+      this.writing++;
+      this.settled = this.settle(batch, write, this.settled);
+    }
+    if (this.failed) {
+      for (const q of this.queue) q.reject(this.unavailable());
+      this.queue = [];
+    }
+    if (!this.queue.length && this.slowTimer) {
+      clearTimeout(this.slowTimer);
+      this.slowTimer = undefined;
+    }
+  }
+
+  /**
+   * Answers a batch once its write and every earlier one are done: in order, so an answered event never follows
+   * one that is not durable. A failed write rejects its batch and every later one, and stops the trail.
+   */
+  private async settle(batch: Queued[], write: Promise<void>, earlier: Promise<void>): Promise<void> {
+    let error: unknown;
+    try {
+      await write;
+    } catch (err) {
+      error = err;
+    }
+    await earlier;
+    this.writing--;
+    if (error !== undefined) this.failed ??= error instanceof Error ? error : new Error(String(error));
+    if (!this.failed) {
       try {
-        await this.log.append(batch.map((q) => q.frame), sequence, this.durableHash);
-        this.durableHash = valueOf((batch[batch.length - 1] as Queued).frame).toString('latin1', 0, 64);
-        for (const q of batch) this.unviewed.push({ frame: q.frame, indexKeys: q.indexKeys });
+        for (const q of batch) this.unviewed.push({ frame: q.frame, prefixes: q.prefixes });
         if (this.unviewed.length >= VIEW_BATCH) this.catchUpView();
         else this.viewTimer ??= setTimeout(() => this.tryCatchUpView(), VIEW_DELAY_MS);
-      } catch (err) {
-        this.failed ??= err instanceof Error ? err : new Error(String(err));
-        for (const q of batch) q.reject(this.unavailable());
-        break;
+      } catch {
+        // catchUpView stopped the trail.
       }
-      for (const q of batch) q.resolve(seqOf(keyOf(q.frame), 0));
     }
-    for (const q of this.queue) q.reject(this.unavailable());
-    this.queue = [];
-    this.busy = false;
-    this.markIdle();
+    if (this.failed) for (const q of batch) q.reject(this.unavailable());
+    else for (const q of batch) q.resolve(seqOf(keyOf(q.frame), 0));
+    this.send(false);
   }
 
   /** Puts the durable events that wait into the view; a failure stops the trail (the log holds them: a restart replays them). */
@@ -366,30 +378,10 @@ export class LmdbAuditTrail implements AuditTrail {
       for (let s = high - 1; s >= low; s--) yield s;
       return;
     }
-    const others = rest.map(({ field, values }) => values.map((v) => prefix(field, v)));
-    for (const s of this.walk(first.values.map((v) => prefix(first.field, v)), low, high)) {
-      if (others.every((alternatives) => alternatives.some((p) => this.index.doesExist(withSeq(p, s))))) yield s;
-    }
-  }
-
-  /** Sequences in [low, high) under any of `prefixes` (ORed values of one field), newest first, each once. */
-  private *walk(prefixes: Buffer[], low: number, high: number): Generator<number> {
-    const cursors = prefixes.map((p) => this.index.getKeys({ start: withSeq(p, high - 1), end: withSeq(p, low - 1), reverse: true })[Symbol.iterator]());
-    const heads = cursors.map((c) => c.next());
-    for (;;) {
-      let best = -1;
-      let at = -1;
-      heads.forEach((h, i) => {
-        if (!h.done) {
-          const s = seqOf(h.value as Buffer);
-          if (s > best) [best, at] = [s, i];
-        }
-      });
-      if (at < 0) return;
-      yield best;
-      heads.forEach((h, i) => {
-        if (!h.done && seqOf(h.value as Buffer) === best) heads[i] = (cursors[i] as Iterator<Buffer>).next();
-      });
+    const readersOf = (field: string, values: string[]) => values.map((v) => new PostingReader(this.postings, prefix(field, v)));
+    const others = rest.map(({ field, values }) => readersOf(field, values));
+    for (const s of union(readersOf(first.field, first.values), low, high)) {
+      if (others.every((alternatives) => alternatives.some((r) => r.has(s)))) yield s;
     }
   }
 
@@ -397,28 +389,26 @@ export class LmdbAuditTrail implements AuditTrail {
   private rangeOf(dates: AuditQuery['dates']): { low: number; high: number } {
     let low = 1;
     let high = this.viewed + 1;
-    const base = prefix('date');
     for (const d of dates) {
-      if (d.low !== undefined) {
-        const start = Buffer.concat([base, Buffer.from(d.low)]);
-        let first = high;
-        for (const key of this.index.getKeys({ start, end: after(base), limit: 1 })) first = seqOf(key);
-        low = Math.max(low, first);
-      }
-      if (d.high !== undefined) {
-        const end = Buffer.concat([base, Buffer.from(d.high)]);
-        let last = 0;
-        for (const key of this.index.getKeys({ start: end, end: base, reverse: true, limit: 2 })) {
-          // A reverse range starts at `end` itself when a key equals it; keys at `end` are outside [low, high).
-          if (Buffer.compare(key, end) < 0) {
-            last = seqOf(key);
-            break;
-          }
-        }
-        high = Math.min(high, last + 1);
-      }
+      if (d.low !== undefined) low = Math.max(low, this.firstRecordedFrom(d.low));
+      if (d.high !== undefined) high = Math.min(high, this.firstRecordedFrom(d.high));
     }
     return { low, high };
+  }
+
+  /** The first sequence in the view recorded at or after `instant` (one past the last when none is): a binary search. */
+  private firstRecordedFrom(instant: string): number {
+    let lo = 1;
+    for (const key of this.events.getKeys({ limit: 1 })) lo = seqOf(key, 0);
+    let hi = this.viewed + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const value = this.events.get(seqKey(mid));
+      const recorded = value ? (JSON.parse(value.toString('utf8', 64)) as AuditEvent).recorded : '';
+      if (recorded < instant) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   async *scan(from = 1): AsyncIterable<AuditEvent> {
@@ -462,7 +452,12 @@ export class LmdbAuditTrail implements AuditTrail {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.idle;
+    // The events appended before close go out (and are answered) first.
+    for (;;) {
+      this.send(false);
+      if (!this.writing && !this.queue.length) break;
+      await this.settled;
+    }
     this.tryCatchUpView();
     await this.log.close();
     await this.root.close();

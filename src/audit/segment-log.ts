@@ -82,7 +82,10 @@ interface Segment {
 }
 
 export class SegmentLog {
-  private fd: number | undefined;
+  /** The current segment's descriptor, once opened. */
+  private fd: Promise<number> | undefined;
+  /** Writes in flight. */
+  private readonly writes = new Set<Promise<void>>();
   private size = 0;
   private segmentFirst = 0;
 
@@ -187,44 +190,61 @@ export class SegmentLog {
 
   /**
    * Appends frames (consecutive sequences, the first following `previous`) durably: one synchronised write,
-   * in a new segment when the current one is full.
+   * in a new segment when the current one is full. Several appends may be in flight at once (the sync of one
+   * overlaps the next, and the file system commits them together): each takes its place in the file when called,
+   * so calls must come in sequence order, and a caller must treat an append as durable only once every earlier one
+   * is (a crash can leave a later write on disk and an earlier one not: the earlier one's gap is cut at open,
+   * and everything after it with it). A new segment is started once the writes to the old one are done.
    */
-  async append(frames: Buffer[], first: number, previous: string): Promise<void> {
+  append(frames: Buffer[], first: number, previous: string): Promise<void> {
     let bytes = 0;
     for (const f of frames) bytes += f.length;
     // One buffer, not one per frame: the synchronised write of many small iovecs costs more than copying them.
     const buffers = frames.length > 1 ? [Buffer.concat(frames, bytes)] : [...frames];
     let created = false;
     if (this.size === 0 || (this.size > HEADER_BYTES && this.size + bytes > this.segmentBytes)) {
-      await this.rotate(first);
+      this.fd = this.rotate(first, [...this.writes]);
       const header = Buffer.concat([MAGIC, Buffer.from(previous, 'latin1')]);
       buffers.unshift(header);
       bytes += header.length;
       created = true;
     } else if (this.fd === undefined) {
       // The segment found at open: append at the end of its whole frames.
-      this.fd = await openFile(path.join(this.dir, nameOf(this.segmentFirst)), fs.constants.O_WRONLY | fs.constants.O_DSYNC);
+      this.fd = openFile(path.join(this.dir, nameOf(this.segmentFirst)), fs.constants.O_WRONLY | fs.constants.O_DSYNC);
     }
-    const fd = this.fd as number;
-    let written = await writev(fd, buffers, this.size);
-    while (written < bytes) {
-      // A short write (rare on a regular file): write what is left.
-      const rest = Buffer.concat(buffers).subarray(written);
-      written += await writev(fd, [rest], this.size + written);
-    }
+    const descriptor = this.fd;
+    const position = this.size;
     this.size += bytes;
-    if (created) await syncFolder(this.dir);
+    const write = (async () => {
+      const fd = await descriptor;
+      let written = await writev(fd, buffers, position);
+      while (written < bytes) {
+        // A short write (rare on a regular file): write what is left.
+        const rest = Buffer.concat(buffers).subarray(written);
+        written += await writev(fd, [rest], position + written);
+      }
+      if (created) await syncFolder(this.dir);
+    })();
+    this.writes.add(write);
+    const done = (): void => void this.writes.delete(write);
+    write.then(done, done);
+    return write;
   }
 
-  /** Starts a segment whose first event is `first`. */
-  private async rotate(first: number): Promise<void> {
+  /** Starts a segment whose first event is `first`, once the writes to the current one (`earlier`) are done. */
+  private rotate(first: number, earlier: Array<Promise<void>>): Promise<number> {
     const old = this.fd;
-    const { O_WRONLY, O_CREAT, O_TRUNC, O_DSYNC } = fs.constants;
-    this.fd = await openFile(path.join(this.dir, nameOf(first)), O_WRONLY | O_CREAT | O_TRUNC | O_DSYNC);
-    if (this.segments[this.segments.length - 1]?.first !== first) this.segments.push({ first, file: path.join(this.dir, nameOf(first)) });
+    const file = path.join(this.dir, nameOf(first));
+    if (this.segments[this.segments.length - 1]?.first !== first) this.segments.push({ first, file });
     this.segmentFirst = first;
     this.size = 0;
-    if (old !== undefined) fs.close(old, () => undefined);
+    const { O_WRONLY, O_CREAT, O_TRUNC, O_DSYNC } = fs.constants;
+    return (async () => {
+      await Promise.allSettled(earlier);
+      const fd = await openFile(file, O_WRONLY | O_CREAT | O_TRUNC | O_DSYNC);
+      if (old) old.then((o) => fs.close(o, () => undefined), () => undefined);
+      return fd;
+    })();
   }
 
   /** The segment files, oldest first (tests, tools). */
@@ -233,8 +253,10 @@ export class SegmentLog {
   }
 
   async close(): Promise<void> {
-    const fd = this.fd;
+    await Promise.allSettled([...this.writes]);
+    const descriptor = this.fd;
     this.fd = undefined;
+    const fd = await descriptor?.catch(() => undefined);
     if (fd !== undefined) await new Promise<void>((resolve) => fs.close(fd, () => resolve()));
   }
 }

@@ -5,8 +5,7 @@
  * rotates into segments; an altered log is reported, and the trail then takes no events.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { describe, it } from 'node:test';
@@ -15,6 +14,7 @@ import { open } from 'lmdb';
 import { buildAuditEvent } from '../../../src/audit/event';
 import { LmdbAuditTrail } from '../../../src/audit/lmdb-trail';
 import { verifyNdjson } from '../../../src/audit/offline-verify';
+import { withTempDir } from '../../fixtures/temp-dir';
 
 let clock = Date.parse('2026-12-01T10:00:00.000Z');
 function readOf(patient: string): AuditEvent {
@@ -47,14 +47,7 @@ async function archiveOf(trail: LmdbAuditTrail): Promise<string> {
 
 const patientsSearch = (trail: LmdbAuditTrail, patient: string) => trail.search({ filters: [{ field: 'patient', values: [`Patient/${patient}`] }], dates: [], count: 100 });
 
-async function withDir(run: (dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'audit-log-'));
-  try {
-    await run(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const withDir = (run: (dir: string) => Promise<void>): Promise<void> => withTempDir('audit-log-', run);
 
 describe('audit log recovery (issue 11)', () => {
   it('a torn last frame (a crash during its write) is cut at open; the chain verifies and goes on', () =>
@@ -164,6 +157,58 @@ describe('audit log recovery (issue 11)', () => {
         await assert.rejects(trail.append(readOf('x5')), /failed earlier/);
       } finally {
         await trail.close();
+      }
+    }));
+
+  it('two writes in flight at a crash: a later batch on disk after a gap where an earlier one was not is cut with the gap', () =>
+    withDir(async (dir) => {
+      const [file] = (await trailOf(dir, ['g1', 'g2', 'g3', 'g4'], undefined, 1)) as [string];
+      const data = readFileSync(file);
+      // Frames of events 3 and 4: as if the write of 3 never reached the disk and that of 4 did (a hole of zeros).
+      const third = 72 + (8 + data.readUInt32BE(72)) * 2;
+      const thirdLength = 8 + data.readUInt32BE(third);
+      data.fill(0, third, third + thirdLength);
+      writeFileSync(file, data);
+      // Unanswered events never reach the view: it is rebuilt here from the log alone.
+      rmSync(join(dir, 'trail.mdb'));
+      const trail = LmdbAuditTrail.open({ dir });
+      try {
+        // Neither 3 nor 4 was answered: batches are answered in order, and 4 waited for 3.
+        assert.equal(statSync(file).size, third, 'the log is cut at the gap, the later frame with it');
+        const report = await trail.verify();
+        assert.equal(report.ok, true);
+        assert.equal(report.lastSequence, 2);
+        assert.equal(await trail.append(readOf('g5')), 3, 'the chain goes on after the last whole event before the gap');
+        assert.equal((await trail.verify()).ok, true);
+      } finally {
+        await trail.close();
+      }
+    }));
+
+  it('appends made in separate turns, with writes overlapping, resolve in sequence order, each once durable', () =>
+    withDir(async (dir) => {
+      const trail = LmdbAuditTrail.open({ dir });
+      const resolved: number[] = [];
+      const appends: Array<Promise<number>> = [];
+      try {
+        for (let i = 0; i < 200; i++) {
+          appends.push(trail.append(readOf(`o${i % 7}`)).then((n) => (resolved.push(n), n)));
+          // A new event-loop turn every 20 events: a batch large enough to go out while the one before syncs.
+          if (i % 20 === 19) await new Promise((r) => setImmediate(r));
+        }
+        assert.deepEqual(await Promise.all(appends), Array.from({ length: 200 }, (_, i) => i + 1));
+        assert.deepEqual(resolved, Array.from({ length: 200 }, (_, i) => i + 1), 'answered in order');
+      } finally {
+        await trail.close();
+      }
+      // Every answered event is in the log: a view rebuilt from it alone holds all of them.
+      rmSync(join(dir, 'trail.mdb'));
+      const again = LmdbAuditTrail.open({ dir });
+      try {
+        assert.equal(again.recovered.replayed, 200);
+        assert.equal((await again.verify()).ok, true);
+      } finally {
+        await again.close();
       }
     }));
 });
