@@ -3,7 +3,8 @@
  * 201), at 1 and 32 concurrent connections. Median of several rounds. The LMDB engine of this tree and the
  * journal/snapshot engine of earlier versions (the server of commit BASELINE, the last one that has it, run
  * from a checkout in the temporary directory: support/baseline.ts) are measured in the same run, taking turns
- * round by round, with their ratio and the server CPU time (all threads, from /proc) per create.
+ * round by round, with their ratio and the server CPU time (all threads, from /proc) per create, and how much of it
+ * ran on the main thread (the event loop; the rest is lmdb-js's writer, libuv's pool doing the syncs, V8's GC helpers).
  * Usage: npx tsx bench/create-throughput.ts [rounds=3] [seconds=4] [baseline commit]
  */
 import { readFileSync } from 'node:fs';
@@ -29,6 +30,11 @@ function cpuMs(server: Running): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
+/** CPU time of the process's main thread (the event loop) in ms, to the nanosecond (schedstat: time on a CPU). */
+function mainThreadMs(server: Running): number {
+  return Number(readFileSync(`/proc/${server.child.pid}/task/${server.child.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+}
+
 async function createsPerSecond(port: number, connections: number, seconds: number, authorization = ''): Promise<number> {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/fhir/Patient`,
@@ -52,18 +58,22 @@ async function main(): Promise<void> {
   for (const connections of [1, 32]) {
     const rates = { journal: [] as number[], lmdb: [] as number[] };
     const cpu = { journal: [] as number[], lmdb: [] as number[] };
+    const main = { journal: [] as number[], lmdb: [] as number[] };
     for (let i = 0; i < rounds; i++) {
       for (const [name, server] of [['journal', journal], ['lmdb', lmdb]] as const) {
         const before = cpuMs(server);
+        const mainBefore = mainThreadMs(server);
         const rate = await createsPerSecond(server.port, connections, seconds, server.authorization);
         rates[name].push(rate);
         cpu[name].push((cpuMs(server) - before) / (rate * seconds));
+        main[name].push((mainThreadMs(server) - mainBefore) / (rate * seconds));
       }
     }
     const [j, l] = [median(rates.journal), median(rates.lmdb)];
     process.stdout.write(
       `  ${String(connections).padStart(2)} connections: journal ${j.toFixed(0)}/s, LMDB ${l.toFixed(0)}/s (medians), LMDB/journal ${(l / j).toFixed(2)}; ` +
-        `server CPU per create: journal ${median(cpu.journal).toFixed(2)} ms, LMDB ${median(cpu.lmdb).toFixed(2)} ms\n`,
+        `server CPU per create: journal ${median(cpu.journal).toFixed(2)} ms, LMDB ${median(cpu.lmdb).toFixed(2)} ms ` +
+        `(main thread ${median(main.journal).toFixed(2)} / ${median(main.lmdb).toFixed(2)} ms)\n`,
     );
   }
   await stop(journal);
