@@ -85,23 +85,17 @@ export class KeyGenerator {
   }
 
   /**
-   * Distinct encoded key tuples of `doc`, each followed by `suffix` (the document id, or nothing). Each key
-   * is built by one join, so it is a flat string rather than a concatenation that would be flattened later.
+   * Distinct encoded key tuples of `doc`, each followed by `suffix` (the document id, or nothing) and led by
+   * `prefix` (an engine's index prefix, or nothing). Each key is built by one join, so it is a flat string rather
+   * than a concatenation that would be flattened later (when it is hashed or written out as UTF-8).
    */
-  keys(doc: Record<string, unknown>, suffix = ''): string[] {
+  keys(doc: Record<string, unknown>, suffix = '', prefix = ''): string[] {
     let tuples = this.expandObject(doc, this.root, '');
     if (this.required.length) tuples = tuples.filter((tuple) => this.required.every((position) => tuple[position] !== ENCODED_NULL));
     if (tuples.length === 0) return [];
-    if (tuples.length === 1) {
-      const only = tuples[0];
-      only.push(suffix);
-      return [only.join('')];
-    }
+    if (tuples.length === 1) return [joined(tuples[0], prefix, suffix)];
     const keys = new Set<string>();
-    for (const tuple of tuples) {
-      tuple.push(suffix);
-      keys.add(tuple.join(''));
-    }
+    for (const tuple of tuples) keys.add(joined(tuple, prefix, suffix));
     return [...keys];
   }
 
@@ -159,6 +153,13 @@ export class KeyGenerator {
 }
 
 const ENCODED_NULL = encodeKeyValue(null);
+
+/** `prefix`, the tuple's components and `suffix` as one flat string. */
+function joined(tuple: string[], prefix: string, suffix: string): string {
+  if (prefix !== '') tuple.unshift(prefix);
+  tuple.push(suffix);
+  return tuple.join('');
+}
 
 function merge(into: string[], from: string[]): string[] {
   for (let i = 0; i < from.length; i++) if (from[i] !== undefined) into[i] = from[i];

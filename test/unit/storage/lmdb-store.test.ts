@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PrefixTable, collectionEntry, decodeDocument } from '../../../src/storage/embedded/lmdb-layout';
+import { checkDataDir } from '../../../src/storage/embedded/lmdb-maintenance';
 import { openEnvironment, openLmdbStore } from '../../../src/storage/embedded/lmdb-store';
-import { StorageConflict, StorageCorrupt, StorageFull, type Store, type StoreWarning } from '../../../src/storage/port';
+import { StorageConflict, StorageCorrupt, StorageFull, type Store, type StoreTransaction, type StoreWarning } from '../../../src/storage/port';
 
 const scratch = mkdtempSync(join(tmpdir(), 'lmdb-store-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -107,6 +108,41 @@ describe('embedded store on LMDB', () => {
     assert.equal((await ids(store)).length, 40);
     assert.ok(commits < 40, `${commits} LMDB commits for 40 transactions`);
     await store.close();
+  });
+
+  it('holds exactly the index entries of the final documents after queued commits create, replace, delete and recreate the same ids', async () => {
+    const dataDir = freshDir();
+    let commits = 0;
+    const store = await openLmdbStore({ dataDir, beforeCommit: () => void commits++ });
+    await store.ensureIndexes('docs', [
+      { name: 'type_tags', keys: [['type', 1], ['tags', 1]] },
+      { name: 'v', keys: [['v', 1]] },
+    ]);
+    await insert(store, 'T/kept', { type: 'T', tags: ['a', 'b'], v: 1 });
+    // Queued together: several of them share one LMDB commit, each rewriting what an earlier one of the batch wrote.
+    const steps: Array<(tx: StoreTransaction) => Promise<unknown>> = [
+      (tx) => tx.replace('docs', { _id: 'T/kept', type: 'T', tags: ['b', 'c'], v: 1 }),
+      (tx) => tx.insert('docs', { _id: 'T/gone', type: 'T', tags: ['a'], v: 2 }),
+      (tx) => tx.delete('docs', 'T/gone'),
+      (tx) => tx.insert('docs', { _id: 'T/again', type: 'T', tags: ['x'], v: 3 }),
+      (tx) => tx.delete('docs', 'T/again'),
+      (tx) => tx.insert('docs', { _id: 'T/again', type: 'T', tags: ['x', 'y'], v: 3 }),
+      (tx) => tx.replace('docs', { _id: 'T/kept', type: 'T', tags: ['c', 'b'], v: 4 }),
+      (tx) => tx.replace('docs', { _id: 'T/kept', type: 'T', tags: ['c', 'b'], v: 4 }),
+    ];
+    commits = 0;
+    await Promise.all(steps.map((step) => store.transaction(step)));
+    assert.ok(commits < steps.length, `${commits} LMDB commits for ${steps.length} transactions`);
+    assert.deepEqual(await ids(store, { type: 'T', tags: 'a' }), []);
+    assert.deepEqual(await ids(store, { type: 'T', tags: 'b' }), ['T/kept']);
+    assert.deepEqual(await ids(store, { type: 'T', tags: { $in: ['x', 'y'] } }), ['T/again']);
+    assert.deepEqual(await ids(store, { v: { $in: [1, 2] } }), []);
+    assert.deepEqual(await ids(store, { v: { $gte: 3 } }), ['T/again', 'T/kept']);
+    await store.close();
+    // Every entry the stored documents make is there, and no other (store:check).
+    const report = await checkDataDir(dataDir);
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.indexEntries, 2 + 2 + 1 + 1);
   });
 
   it('fails a commit on a full disk with StorageFull, keeps reading, and writes again once space is freed', async () => {
