@@ -20,7 +20,7 @@ let dirs = 0;
 const freshDir = (): string => join(scratch, `store-${dirs++}`);
 
 const ids = async (store: Store, filter = {}): Promise<string[]> => (await store.find('docs', filter, { sort: [['_id', 1]] })).map((d) => d._id);
-const insert = (store: Store, id: string, extra: Record<string, unknown> = {}): Promise<void> => store.transaction((tx) => tx.insert('docs', { _id: id, ...extra }));
+const insert = (store: Store, id: string, extra: Record<string, unknown> = {}): Promise<unknown> => store.transaction((tx) => tx.insert('docs', { _id: id, ...extra }));
 const enospc = (): Error => Object.assign(new Error('No space left on device'), { code: 'ENOSPC' });
 
 /** Overwrites the stored value of one document with other bytes, as a damaged disk block would. */
@@ -143,6 +143,20 @@ describe('embedded store on LMDB', () => {
     const report = await checkDataDir(dataDir);
     assert.deepEqual(report.problems, []);
     assert.equal(report.indexEntries, 2 + 2 + 1 + 1);
+  });
+
+  it('hands back from insert and replace the frozen copy it commits, which later changes to the caller\'s document do not reach', async () => {
+    const store = await openLmdbStore({ dataDir: freshDir() });
+    const doc = { _id: 'a', v: 1, tags: ['x'] };
+    const inserted = (await store.transaction((tx) => tx.insert('docs', doc))) as typeof doc;
+    assert.notEqual(inserted, doc);
+    assert.ok(Object.isFrozen(inserted) && Object.isFrozen(inserted.tags));
+    doc.tags.push('changed');
+    assert.deepEqual(inserted, { _id: 'a', v: 1, tags: ['x'] });
+    const replaced = await store.transaction((tx) => tx.replace('docs', { _id: 'a', v: 2, tags: [] }, { v: 1 }));
+    assert.deepEqual(replaced, { _id: 'a', v: 2, tags: [] });
+    assert.deepEqual(await store.find('docs', { _id: 'a' }), [replaced]);
+    await store.close();
   });
 
   it('fails a commit on a full disk with StorageFull, keeps reading, and writes again once space is freed', async () => {
