@@ -146,7 +146,10 @@ async function ownTransaction<T>(ctx: FhirContext, work: (tx: StoreTransaction) 
   }
 }
 
-/** The same transaction, noting every resource version written to the `resources` collection. */
+/**
+ * The same transaction, noting every resource version written to the `resources` collection: the store's own
+ * copy when it hands one back (frozen), so the caller's record and its index entries need not live until commit.
+ */
 function recordingWrites(tx: StoreTransaction, written: ResourceRecord[]): StoreTransaction {
   return {
     find: (c, f, o) => tx.find(c, f, o),
@@ -155,12 +158,14 @@ function recordingWrites(tx: StoreTransaction, written: ResourceRecord[]): Store
     delete: (c, id) => tx.delete(c, id),
     guard: (key) => tx.guard(key),
     insert: async (c, doc) => {
-      await tx.insert(c, doc);
-      if (c === RESOURCES) written.push(doc as ResourceRecord);
+      const stored = await tx.insert(c, doc);
+      if (c === RESOURCES) written.push((stored ?? doc) as ResourceRecord);
+      return stored;
     },
     replace: async (c, doc, expect) => {
-      await tx.replace(c, doc, expect);
-      if (c === RESOURCES) written.push(doc as ResourceRecord);
+      const stored = await tx.replace(c, doc, expect);
+      if (c === RESOURCES) written.push((stored ?? doc) as ResourceRecord);
+      return stored;
     },
   };
 }

@@ -56,13 +56,17 @@ export interface StoreReader {
 
 /** Reads inside a transaction see the transaction's own writes; nobody else sees them before commit. */
 export interface StoreTransaction extends StoreReader {
-  /** Inserts a new document; rejects with StorageConflict when `_id` already exists. */
-  insert(collection: string, doc: Doc): Promise<void>;
+  /**
+   * Inserts a new document; rejects with StorageConflict when `_id` already exists. May resolve to the document
+   * as the store holds it until commit (the embedded store's frozen copy), which a caller that keeps the document
+   * until then can keep instead of its own, so only one copy stays alive.
+   */
+  insert(collection: string, doc: Doc): Promise<Doc | void>;
   /**
    * Replaces the document with `doc._id`. When `expect` is given, the stored document must also match it
    * (optimistic concurrency, e.g. { versionId: 3 }); rejects with StorageConflict when it does not or is absent.
    */
-  replace(collection: string, doc: Doc, expect?: Filter): Promise<void>;
+  replace(collection: string, doc: Doc, expect?: Filter): Promise<Doc | void>;
   /** Deletes the document with this `_id` if present; resolves to whether it was. */
   delete(collection: string, id: string): Promise<boolean>;
   /**

@@ -85,35 +85,69 @@ export class KeyGenerator {
   }
 
   /**
-   * Distinct encoded key tuples of `doc`, each followed by `suffix` (the document id, or nothing). Each key
-   * is built by one join, so it is a flat string rather than a concatenation that would be flattened later.
+   * Distinct encoded key tuples of `doc`, each followed by `suffix` (the document id, or nothing) and led by
+   * `prefix` (an engine's index prefix, or nothing). Each key is built by one join, so it is a flat string rather
+   * than a concatenation that would be flattened later (when it is hashed or written out as UTF-8).
    */
-  keys(doc: Record<string, unknown>, suffix = ''): string[] {
+  keys(doc: Record<string, unknown>, suffix = '', prefix = ''): string[] {
     let tuples = this.expandObject(doc, this.root, '');
     if (this.required.length) tuples = tuples.filter((tuple) => this.required.every((position) => tuple[position] !== ENCODED_NULL));
     if (tuples.length === 0) return [];
-    if (tuples.length === 1) {
-      const only = tuples[0];
-      only.push(suffix);
-      return [only.join('')];
-    }
+    if (tuples.length === 1) return [joined(tuples[0], prefix, suffix)];
     const keys = new Set<string>();
-    for (const tuple of tuples) {
-      tuple.push(suffix);
-      keys.add(tuple.join(''));
-    }
+    for (const tuple of tuples) keys.add(joined(tuple, prefix, suffix));
     return [...keys];
   }
 
+  /**
+   * The tuples of the positions below `trie`. Children hold disjoint positions, and every tuple built here or
+   * returned by expandValue is a fresh array that nothing else holds, so partial tuples are completed in place:
+   * a copy is made only for a real product (several tuples on both sides).
+   */
   private expandObject(node: Record<string, unknown>, trie: PathNode, prefix: string): string[][] {
     let result: string[][] = [new Array<string>(this.width)];
     const children = trie.childList;
     for (let i = 0; i < children.length; i++) {
       const [segment, child] = children[i];
-      const partials = this.expandValue(node[segment], child, prefix + segment);
-      result = result.length === 1 && partials.length === 1 ? [merge(result[0], partials[0])] : product(result, partials);
+      const value = node[segment];
+      if (!Array.isArray(value) && !isPlainObject(value)) {
+        // A scalar or a missing value (the most frequent case): the same components in every tuple.
+        this.setScalar(result, value, child);
+        continue;
+      }
+      const partials = this.expandValue(value, child, prefix + segment);
+      if (result.length === 1) {
+        const only = result[0];
+        for (const tuple of partials) merge(tuple, only);
+        result = partials;
+      } else if (partials.length === 1) {
+        for (const tuple of result) merge(tuple, partials[0]);
+      } else {
+        result = product(result, partials);
+      }
     }
     return result;
+  }
+
+  /**
+   * A value that is neither an array nor an embedded document, at `trie`, set in every tuple: its encoding at
+   * the positions whose path ends here, null below (what expandValue yields for it, without building a tuple).
+   */
+  private setScalar(tuples: string[][], value: unknown, trie: PathNode): void {
+    const ends = trie.ends;
+    if (ends.length) {
+      const encoded = encodeKeyValue(value);
+      const exact = isOrderExact(value);
+      for (const position of ends) {
+        for (const tuple of tuples) tuple[position] = encoded;
+        if (!exact) this.shapes[position].unordered = true;
+      }
+    }
+    if (trie.children.size === 0) return;
+    for (const position of trie.positions) {
+      if (ends.length && ends.includes(position)) continue;
+      for (const tuple of tuples) tuple[position] = ENCODED_NULL;
+    }
   }
 
   /** `element`: the value is an element of an array at `path`. */
@@ -159,6 +193,13 @@ export class KeyGenerator {
 }
 
 const ENCODED_NULL = encodeKeyValue(null);
+
+/** `prefix`, the tuple's components and `suffix` as one flat string. */
+function joined(tuple: string[], prefix: string, suffix: string): string {
+  if (prefix !== '') tuple.unshift(prefix);
+  tuple.push(suffix);
+  return tuple.join('');
+}
 
 function merge(into: string[], from: string[]): string[] {
   for (let i = 0; i < from.length; i++) if (from[i] !== undefined) into[i] = from[i];

@@ -92,12 +92,16 @@ export class LmdbIndex implements IndexView {
    * holds every document and is marked incomplete, so the planner stops using it (results stay the same).
    */
   entryKeys(doc: Doc): string[] {
-    const keys: string[] = [];
     const type = typeof doc.type === 'string' ? doc.type : undefined;
-    for (const tuple of this.generator.keys(doc)) {
-      const key = this.prefix + tuple + this.suffix(tuple, doc._id, type);
-      if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES) this.incomplete = true;
-      else keys.push(key);
+    // The id every key ends in, when it does not depend on the tuple (no `type` key, or a string type: almost
+    // always): then the generator builds each whole key in one join.
+    const suffix = this.typeAt < 0 ? doc._id : type !== undefined ? storedId(type, doc._id) : undefined;
+    const keys = suffix !== undefined ? this.generator.keys(doc, suffix, this.prefix) : this.generator.keys(doc).map((tuple) => this.prefix + tuple + this.suffix(tuple, doc._id));
+    for (const key of keys) {
+      if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES) {
+        this.incomplete = true;
+        return keys.filter((k) => !(k.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(k) > MAX_KEY_BYTES));
+      }
     }
     return keys;
   }

@@ -50,6 +50,20 @@ interface PendingCommit {
   reject: (error: Error) => void;
 }
 
+/**
+ * Appends the index writes that turn a document's old entries into its new ones: a replace leaves the entries
+ * both versions have alone (most of them: an update seldom changes what its indexes hold).
+ */
+function indexChanges(ops: Array<[key: string, put: boolean]>, before: string[] | null, after: string[] | null): void {
+  if (!before || before.length === 0) {
+    if (after) for (const key of after) ops.push([key, true]);
+    return;
+  }
+  const gone = new Set(before);
+  if (after) for (const key of after) if (!gone.delete(key)) ops.push([key, true]);
+  for (const key of gone) ops.push([key, false]);
+}
+
 export async function openLmdbStore(options: LmdbStoreOptions): Promise<Store> {
   const store = new LmdbStore(options);
   await store.open();
@@ -337,9 +351,10 @@ class LmdbStore implements Store {
    * itself): documents replaced or deleted take their old index entries with them, read from the committed
    * state or from an earlier commit of the same batch.
    */
-  private prepare(batch: PendingCommit[]): { docOps: Map<string, Buffer | null>; indexOps: Map<string, boolean> } {
+  private prepare(batch: PendingCommit[]): { docOps: Map<string, Buffer | null>; indexOps: Array<[key: string, put: boolean]> } {
     const docOps = new Map<string, Buffer | null>();
-    const indexOps = new Map<string, boolean>();
+    // In commit order (LMDB applies them in order, so a later write of a key wins, as in a map of keys).
+    const indexOps: Array<[key: string, put: boolean]> = [];
     const latest = new Map<string, Doc | null>();
     for (const { list } of batch) {
       for (const [name, id, write] of list) {
@@ -348,10 +363,7 @@ class LmdbStore implements Store {
         const key = collection.prefix + id;
         if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES) throw new Error(`the _id ${id.slice(0, 40)}… of a document of ${name} is too long to be stored`);
         const old = latest.has(key) ? latest.get(key)! : (collection.get(id) ?? null);
-        for (const index of collection.indexes.values()) {
-          if (old) for (const entry of index.entryKeys(old)) indexOps.set(entry, false);
-          if (write.doc) for (const entry of index.entryKeys(write.doc)) indexOps.set(entry, true);
-        }
+        for (const index of collection.indexes.values()) indexChanges(indexOps, old && index.entryKeys(old), write.doc && index.entryKeys(write.doc));
         docOps.set(key, write.json === null ? null : encodeDocument(write.json));
         latest.set(key, write.doc);
       }

@@ -69,16 +69,19 @@ export class EmbeddedTransaction implements StoreTransaction {
     return limit && limit > 0 ? Math.min(n, limit) : n;
   }
 
-  async insert(collection: string, doc: Doc): Promise<void> {
+  /** Resolves to the frozen copy the transaction stages (and commits). */
+  async insert(collection: string, doc: Doc): Promise<Doc> {
     this.assertActive();
     const staged = stage(doc);
     if (this.current(collection, staged.doc._id)) {
       throw new StorageConflict(`${collection} already holds a document with _id ${staged.doc._id}`);
     }
     this.put(collection, staged);
+    return staged.doc;
   }
 
-  async replace(collection: string, doc: Doc, expect?: Filter): Promise<void> {
+  /** Resolves to the frozen copy the transaction stages (and commits). */
+  async replace(collection: string, doc: Doc, expect?: Filter): Promise<Doc> {
     this.assertActive();
     const staged = stage(doc);
     const current = this.current(collection, staged.doc._id);
@@ -87,6 +90,7 @@ export class EmbeddedTransaction implements StoreTransaction {
       throw new StorageConflict(`${collection} document ${staged.doc._id} no longer matches the expected state`);
     }
     this.put(collection, staged);
+    return staged.doc;
   }
 
   async delete(collection: string, id: string): Promise<boolean> {

@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PrefixTable, collectionEntry, decodeDocument } from '../../../src/storage/embedded/lmdb-layout';
+import { checkDataDir } from '../../../src/storage/embedded/lmdb-maintenance';
 import { openEnvironment, openLmdbStore } from '../../../src/storage/embedded/lmdb-store';
-import { StorageConflict, StorageCorrupt, StorageFull, type Store, type StoreWarning } from '../../../src/storage/port';
+import { StorageConflict, StorageCorrupt, StorageFull, type Store, type StoreTransaction, type StoreWarning } from '../../../src/storage/port';
 
 const scratch = mkdtempSync(join(tmpdir(), 'lmdb-store-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -19,7 +20,7 @@ let dirs = 0;
 const freshDir = (): string => join(scratch, `store-${dirs++}`);
 
 const ids = async (store: Store, filter = {}): Promise<string[]> => (await store.find('docs', filter, { sort: [['_id', 1]] })).map((d) => d._id);
-const insert = (store: Store, id: string, extra: Record<string, unknown> = {}): Promise<void> => store.transaction((tx) => tx.insert('docs', { _id: id, ...extra }));
+const insert = (store: Store, id: string, extra: Record<string, unknown> = {}): Promise<unknown> => store.transaction((tx) => tx.insert('docs', { _id: id, ...extra }));
 const enospc = (): Error => Object.assign(new Error('No space left on device'), { code: 'ENOSPC' });
 
 /** Overwrites the stored value of one document with other bytes, as a damaged disk block would. */
@@ -106,6 +107,55 @@ describe('embedded store on LMDB', () => {
     await Promise.all(Array.from({ length: 40 }, (_, i) => insert(store, `d${String(i).padStart(2, '0')}`)));
     assert.equal((await ids(store)).length, 40);
     assert.ok(commits < 40, `${commits} LMDB commits for 40 transactions`);
+    await store.close();
+  });
+
+  it('holds exactly the index entries of the final documents after queued commits create, replace, delete and recreate the same ids', async () => {
+    const dataDir = freshDir();
+    let commits = 0;
+    const store = await openLmdbStore({ dataDir, beforeCommit: () => void commits++ });
+    await store.ensureIndexes('docs', [
+      { name: 'type_tags', keys: [['type', 1], ['tags', 1]] },
+      { name: 'v', keys: [['v', 1]] },
+    ]);
+    await insert(store, 'T/kept', { type: 'T', tags: ['a', 'b'], v: 1 });
+    // Queued together: several of them share one LMDB commit, each rewriting what an earlier one of the batch wrote.
+    const steps: Array<(tx: StoreTransaction) => Promise<unknown>> = [
+      (tx) => tx.replace('docs', { _id: 'T/kept', type: 'T', tags: ['b', 'c'], v: 1 }),
+      (tx) => tx.insert('docs', { _id: 'T/gone', type: 'T', tags: ['a'], v: 2 }),
+      (tx) => tx.delete('docs', 'T/gone'),
+      (tx) => tx.insert('docs', { _id: 'T/again', type: 'T', tags: ['x'], v: 3 }),
+      (tx) => tx.delete('docs', 'T/again'),
+      (tx) => tx.insert('docs', { _id: 'T/again', type: 'T', tags: ['x', 'y'], v: 3 }),
+      (tx) => tx.replace('docs', { _id: 'T/kept', type: 'T', tags: ['c', 'b'], v: 4 }),
+      (tx) => tx.replace('docs', { _id: 'T/kept', type: 'T', tags: ['c', 'b'], v: 4 }),
+    ];
+    commits = 0;
+    await Promise.all(steps.map((step) => store.transaction(step)));
+    assert.ok(commits < steps.length, `${commits} LMDB commits for ${steps.length} transactions`);
+    assert.deepEqual(await ids(store, { type: 'T', tags: 'a' }), []);
+    assert.deepEqual(await ids(store, { type: 'T', tags: 'b' }), ['T/kept']);
+    assert.deepEqual(await ids(store, { type: 'T', tags: { $in: ['x', 'y'] } }), ['T/again']);
+    assert.deepEqual(await ids(store, { v: { $in: [1, 2] } }), []);
+    assert.deepEqual(await ids(store, { v: { $gte: 3 } }), ['T/again', 'T/kept']);
+    await store.close();
+    // Every entry the stored documents make is there, and no other (store:check).
+    const report = await checkDataDir(dataDir);
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.indexEntries, 2 + 2 + 1 + 1);
+  });
+
+  it('hands back from insert and replace the frozen copy it commits, which later changes to the caller\'s document do not reach', async () => {
+    const store = await openLmdbStore({ dataDir: freshDir() });
+    const doc = { _id: 'a', v: 1, tags: ['x'] };
+    const inserted = (await store.transaction((tx) => tx.insert('docs', doc))) as typeof doc;
+    assert.notEqual(inserted, doc);
+    assert.ok(Object.isFrozen(inserted) && Object.isFrozen(inserted.tags));
+    doc.tags.push('changed');
+    assert.deepEqual(inserted, { _id: 'a', v: 1, tags: ['x'] });
+    const replaced = await store.transaction((tx) => tx.replace('docs', { _id: 'a', v: 2, tags: [] }, { v: 1 }));
+    assert.deepEqual(replaced, { _id: 'a', v: 2, tags: [] });
+    assert.deepEqual(await store.find('docs', { _id: 'a' }), [replaced]);
     await store.close();
   });
 
