@@ -45,6 +45,20 @@ async function archiveOf(trail: LmdbAuditTrail): Promise<string> {
   return lines.join('\n');
 }
 
+/** Opens the trail in `dir` and asserts that its chain verifies, as `expected` says, and so does its archive offline. */
+async function assertIntact(dir: string, expected: { lastSequence?: number; checked?: number }, segmentBytes?: number): Promise<void> {
+  const trail = LmdbAuditTrail.open({ dir, ...(segmentBytes ? { segmentBytes } : {}) });
+  try {
+    const report = await trail.verify();
+    assert.equal(report.ok, true);
+    if (expected.lastSequence !== undefined) assert.equal(report.lastSequence, expected.lastSequence);
+    if (expected.checked !== undefined) assert.equal(report.checked, expected.checked);
+    assert.equal(verifyNdjson(await archiveOf(trail)).ok, true);
+  } finally {
+    await trail.close();
+  }
+}
+
 const patientsSearch = (trail: LmdbAuditTrail, patient: string) => trail.search({ filters: [{ field: 'patient', values: [`Patient/${patient}`] }], dates: [], count: 100 });
 
 const withDir = (run: (dir: string) => Promise<void>): Promise<void> => withTempDir('audit-log-', run);
@@ -71,15 +85,7 @@ describe('audit log recovery (issue 11)', () => {
       }
       // Zeros after the last frame (a file extended but its data never written) are cut too.
       appendFileSync(file, Buffer.alloc(100));
-      const again = LmdbAuditTrail.open({ dir });
-      try {
-        const report = await again.verify();
-        assert.equal(report.ok, true);
-        assert.equal(report.lastSequence, 6);
-        assert.equal(verifyNdjson(await archiveOf(again)).ok, true);
-      } finally {
-        await again.close();
-      }
+      await assertIntact(dir, { lastSequence: 6 });
     }));
 
   it('a view behind the log catches up at open: a lost view transaction, and a view deleted to be rebuilt', () =>
@@ -125,15 +131,7 @@ describe('audit log recovery (issue 11)', () => {
       assert.ok(files.length >= 3, `${files.length} segments`);
       for (const f of files.slice(0, -1)) assert.ok(statSync(f).size <= 8192);
       rmSync(join(dir, 'trail.mdb'));
-      const trail = LmdbAuditTrail.open({ dir, segmentBytes: 8192 });
-      try {
-        const report = await trail.verify();
-        assert.equal(report.ok, true);
-        assert.equal(report.checked, 40);
-        assert.equal(verifyNdjson(await archiveOf(trail)).ok, true);
-      } finally {
-        await trail.close();
-      }
+      await assertIntact(dir, { checked: 40 }, 8192);
     }));
 
   it('an altered event in the log (a whole frame, its checksum fixed) is reported, and the trail takes no more events', () =>
