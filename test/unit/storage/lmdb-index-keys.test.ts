@@ -3,7 +3,8 @@
  * in the id relative to that type (index-ids.ts) and still order every id as before; sparse indexes
  * (IndexSpec.sparseOn) leave out tuples without a value; a directory written in layout 1 (whole ids) or with an
  * index whose definition changed has its indexes rebuilt on open, and answers as before. Documents of a new
- * directory are compressed with the record dictionary kept in its `meta`; older ones keep lmdb-js's default.
+ * directory are compressed with the record dictionary kept in its `meta` (a directory created with an earlier
+ * dictionary keeps that one); older ones keep lmdb-js's default.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { open } from 'lmdb';
 import { META_DICTIONARY_KEY, META_LAYOUT_KEY, PrefixTable, stringKeys, collectionEntry, decodeDocument, encodeDocument, indexEntry, metaIndexesKey } from '../../../src/storage/embedded/lmdb-layout';
 import { checkDataDir } from '../../../src/storage/embedded/lmdb-maintenance';
 import { openEnvironment, openLmdbStore } from '../../../src/storage/embedded/lmdb-store';
+import { RECORD_DICTIONARY } from '../../../src/storage/embedded/record-dictionary';
 import type { Doc, Filter, IndexSpec, Store, StoreWarning } from '../../../src/storage/port';
 
 const scratch = mkdtempSync(join(tmpdir(), 'lmdb-keys-'));
@@ -238,6 +240,45 @@ describe('LMDB document compression', () => {
     const reopened = await openLmdbStore({ dataDir });
     assert.deepEqual(await reopened.find('docs', { _id: RECORD._id }), [RECORD]);
     await reopened.close();
+  });
+
+  it('reads a directory compressed with an earlier record dictionary (the one in its meta) and goes on writing with it', async () => {
+    // A dictionary unlike RECORD_DICTIONARY, as a directory created before the dictionary changed has it.
+    const earlier = Buffer.from(JSON.stringify({ ...RECORD, id: 'earlier' }).repeat(2)).subarray(0, 2048);
+    assert.notDeepEqual(earlier, RECORD_DICTIONARY);
+    const dataDir = freshDir();
+    const env = open({ path: join(dataDir, 'lmdb'), maxDbs: 4 });
+    const options = { encoding: 'binary', keyEncoder: stringKeys } as never;
+    const docs = env.openDB<Buffer, string>('docs', { ...(options as object), compression: { threshold: 1000, dictionary: earlier } } as never);
+    const meta = env.openDB<Buffer, string>('meta', options);
+    await env.transaction(() => {
+      meta.putSync(META_LAYOUT_KEY, encodeDocument(JSON.stringify({ layout: 2 })));
+      meta.putSync(META_DICTIONARY_KEY, encodeDocument(JSON.stringify({ lz4: earlier.toString('base64') })));
+      meta.putSync('prefixes', encodeDocument(JSON.stringify([['c/docs', '!!']])));
+      docs.putSync(`!!${RECORD._id}`, encodeDocument(JSON.stringify(RECORD)));
+    });
+    await env.close();
+    // Decompressed with today's dictionary, the stored bytes are not the record: the directory's own one is needed.
+    const wrong = open({ path: join(dataDir, 'lmdb'), maxDbs: 4, readOnly: true });
+    const wrongDocs = wrong.openDB<Buffer, string>('docs', { ...(options as object), compression: { threshold: 1000, dictionary: RECORD_DICTIONARY } } as never);
+    let misread: string | undefined;
+    try {
+      misread = decodeDocument(wrongDocs.getBinary(`!!${RECORD._id}`)!, 'docs', RECORD._id);
+    } catch {
+      misread = undefined;
+    }
+    await wrong.close();
+    assert.notEqual(misread, JSON.stringify(RECORD));
+    const store = await openLmdbStore({ dataDir });
+    assert.deepEqual(await store.find('docs', {}), [RECORD]);
+    await store.transaction((tx) => tx.insert('docs', { ...RECORD, _id: 'Observation/2' }));
+    await store.close();
+    const again = await openLmdbStore({ dataDir });
+    assert.deepEqual(await again.find('docs', { _id: 'Observation/2' }), [{ ...RECORD, _id: 'Observation/2' }]);
+    await again.close();
+    const check = openEnvironment(dataDir, { readOnly: true });
+    assert.deepEqual(Buffer.from((JSON.parse(decodeDocument(check.meta.getBinary(META_DICTIONARY_KEY)!, 'meta', META_DICTIONARY_KEY)) as { lz4: string }).lz4, 'base64'), earlier);
+    await check.env.close();
   });
 
   it('reads a directory written without a dictionary in meta (lmdb-js default) and does not start using one', async () => {
