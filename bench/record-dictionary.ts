@@ -4,7 +4,8 @@
  * missing) written again through lmdb-js into fresh directories, one per dictionary, as the store writes them
  * (async puts grouped into one LMDB transaction, values over 1,000 bytes compressed on libuv's pool). Prints, per
  * dictionary, the process's CPU (all threads) per compressed document above the same writes without compression,
- * and the stored bytes per document (median of rounds taking turns; syncing off: it is the same for every variant).
+ * the stored bytes per document, and the CPU per document read back by key (medians of rounds taking turns; syncing
+ * off: it is the same for every variant).
  * lmdb-js loads the dictionary into LZ4's state for every document it compresses (compression.cpp, LZ4_loadDict),
  * so that cost grows with the dictionary's size; what a larger one buys is smaller documents.
  * Usage: npx tsx bench/record-dictionary.ts [patients=1000] [documents=40000] [rounds=5]
@@ -39,8 +40,11 @@ interface Variant {
   compression: false | { threshold: number; dictionary: Buffer };
 }
 
-/** CPU seconds (all threads) to write `values` into a fresh directory, and the stored bytes per document. */
-async function write(variant: Variant, values: Buffer[]): Promise<{ cpu: number; bytes: number }> {
+/**
+ * CPU seconds (all threads) to write `values` into a fresh directory, the stored bytes per document, and the CPU
+ * seconds to read every document back by key (decompressed).
+ */
+async function write(variant: Variant, values: Buffer[]): Promise<{ cpu: number; bytes: number; read: number }> {
   const path = mkdtempSync(join(tmpdir(), 'bench-dictionary-'));
   try {
     const env = open({ path, maxDbs: 2, noSync: true, overlappingSync: false });
@@ -52,11 +56,14 @@ async function write(variant: Variant, values: Buffer[]): Promise<{ cpu: number;
       await last;
     }
     const used = process.cpuUsage(before);
+    const readFrom = process.cpuUsage();
+    for (let i = 0; i < values.length; i++) db.getBinaryFast(`d${String(i).padStart(8, '0')}`);
+    const reading = process.cpuUsage(readFrom);
     const raw = env.openDB<Buffer, string>('docs', { encoding: 'binary', compression: false } as never);
     let bytes = 0;
     for (const { value } of raw.getRange({})) bytes += (value as Buffer).length;
     await env.close();
-    return { cpu: (used.user + used.system) / 1e6, bytes: bytes / values.length };
+    return { cpu: (used.user + used.system) / 1e6, bytes: bytes / values.length, read: (reading.user + reading.system) / 1e6 };
   } finally {
     rmSync(path, { recursive: true, force: true });
   }
@@ -74,12 +81,14 @@ async function main(): Promise<void> {
     { name: 'record dictionary 4 KB, threshold 2000', compression: { threshold: 2000, dictionary: recordDictionary(4 * 1024) } },
   ];
   const cpu = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+  const read = new Map<string, number[]>(variants.map((v) => [v.name, []]));
   const bytes = new Map<string, number>();
   await write(variants[1]!, values.slice(0, 2000)); // warm-up
   for (let round = 0; round < rounds; round++) {
     for (const variant of round % 2 ? [...variants].reverse() : variants) {
       const result = await write(variant, values);
       cpu.get(variant.name)!.push(result.cpu);
+      read.get(variant.name)!.push(result.read);
       bytes.set(variant.name, result.bytes);
     }
   }
@@ -91,7 +100,7 @@ async function main(): Promise<void> {
       `  ${variant.name.padEnd(38)} ${bytes.get(variant.name)!.toFixed(0).padStart(5)} bytes per stored document; ` +
         `CPU ${((median(cpu.get(variant.name)!) * 1e6) / values.length).toFixed(1)} µs per document written` +
         (variant.compression && variant.compression.threshold === THRESHOLD ? `, compression ${extra.toFixed(1)} µs per compressed document` : '') +
-        '\n',
+        `; read back ${((median(read.get(variant.name)!) * 1e6) / values.length).toFixed(1)} µs per document\n`,
     );
   }
 }
