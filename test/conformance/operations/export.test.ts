@@ -217,6 +217,34 @@ describe('Bulk Data export files expire (EXPORT_RETENTION_SECONDS)', () => {
   });
 });
 
+describe('Bulk Data export of large resources (bulkdata/export.html#file-request)', () => {
+  it('a page whose NDJSON runs to several written pieces (long, non-ASCII resources) is in the file whole, in _id order, as search returns it', async () => {
+    const exportDir = mkdtempSync(join(tmpdir(), 'export-test-'));
+    const s = await startTestServer({ env: { EXPORT_PAGE_SIZE: '5', EXPORT_DIR: exportDir } });
+    const served = await listen(s.app);
+    try {
+      const client = fetchClient(served.origin, s.systemToken);
+      // ~150,000 characters a page, several pieces of the writer's ~32,000; two-byte characters in each.
+      const patients: Resource[] = Array.from({ length: 7 }, (_, i) => ({
+        resourceType: 'Patient',
+        id: `big-${i}`,
+        name: [{ family: `Zoë ${i}`, given: [`${'Ångström 張偉 🙂 '.repeat(1500)}${i}`] }],
+      }));
+      await putAll(s.router, patients);
+      const manifest = JSON.parse((await poll(client, await kickOff(client, '/fhir/$export?_type=Patient'))).text) as Manifest;
+      const exported = (await download(client, manifest)).get('Patient') ?? [];
+      assert.deepEqual(exported.map((r) => r.id), patients.map((p) => p.id), 'every resource once, in _id order');
+      const searched = JSON.parse((await client.get('/fhir/Patient?_count=100')).text) as { entry: Array<{ resource: Json }> };
+      const byId = (a: Json, b: Json): number => String(a.id).localeCompare(String(b.id));
+      assert.deepEqual(exported, searched.entry.map((e) => e.resource).sort(byId));
+    } finally {
+      await served.close();
+      await s.close();
+      rmSync(exportDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('Bulk Data export transactionTime (bulkdata/export.html#response---complete-status)', () => {
   it('a version stamped after transactionTime (written while the job runs) is not exported, with _since or without', async () => {
     const exportDir = mkdtempSync(join(tmpdir(), 'export-test-'));
