@@ -7,11 +7,14 @@
  * stream, its lines counted against the manifest's count. Prints resources/s from kick-off to the last NDJSON byte
  * received, the time to the manifest, the server's CPU time per exported resource (/proc), and its peak RSS during
  * the export above its RSS just before it (sampled every 20 ms): VmRSS (what the issue's goal names) and its
- * anonymous part (heap and buffers; the rest is LMDB's file-backed memory map, i.e. page cache of data read).
+ * anonymous part (heap and buffers; the rest is LMDB's file-backed memory map, i.e. page cache of data read),
+ * also up to the manifest (the export itself; the rest of the run is the download of the files).
  * Goals: >= 20,000 resources/s at 1,000,000 resources; peak RSS <= +200 MB.
- * Usage: npx tsx bench/export.ts [patients=1000] [runs=3] [--cpu-prof]
+ * Usage: npx tsx bench/export.ts [patients=1000] [runs=3] [--cpu-prof] [--heap]
  *   1000 patients = 100,000 resources; 10000 = 1,000,000 (seeding it takes ~10-15 min the first time, ~8 GB on disk).
  *   --cpu-prof: the server writes a V8 CPU profile to .bench-data/profiles/ when it stops.
+ *   --heap: the server's V8 heap is read from its /metrics (METRICS_PORT) every 100 ms during each run, and the
+ *     committed size of the heap and of its young and old generations is printed before the run and at its peak.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +27,24 @@ import { median } from './support/stats';
 
 const PORT = 18520;
 const BASE = `http://127.0.0.1:${PORT}`;
+const METRICS_PORT = 18521;
+
+/** Committed V8 heap, in MB: all spaces, the young generation (new space) and the old one (old + large objects). */
+interface Heap {
+  total: number;
+  young: number;
+  old: number;
+}
+
+/** The server's committed heap spaces from its /metrics (prom-client's nodejs_heap_space_size_total_bytes). */
+async function heap(): Promise<Heap> {
+  const text = await (await fetch(`http://127.0.0.1:${METRICS_PORT}/metrics`)).text();
+  const spaces = new Map([...text.matchAll(/^nodejs_heap_space_size_total_bytes\{space="(\w+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2]) / 2 ** 20]));
+  const of = (...names: string[]): number => names.reduce((sum, name) => sum + (spaces.get(name) ?? 0), 0);
+  return { total: of(...spaces.keys()), young: of('new', 'new_large_object'), old: of('old', 'large_object') };
+}
+
+const heapText = (h: Heap): string => `${h.total.toFixed(0)} MB (young ${h.young.toFixed(0)}, old ${h.old.toFixed(0)})`;
 
 interface Manifest {
   output: Array<{ type: string; url: string; count: number }>;
@@ -54,7 +75,7 @@ interface RunResult {
   cpuPerResource: number;
 }
 
-async function exportOnce(run: number, pid: number, authorization: string): Promise<RunResult> {
+async function exportOnce(run: number, pid: number, authorization: string, heapProbe: boolean): Promise<RunResult> {
   const headers = { Authorization: authorization };
   const before = rss(pid);
   const peak = { ...before };
@@ -63,6 +84,15 @@ async function exportOnce(run: number, pid: number, authorization: string): Prom
     peak.total = Math.max(peak.total, now.total);
     peak.anon = Math.max(peak.anon, now.anon);
   }, 20);
+  const heapBefore = heapProbe ? await heap() : undefined;
+  const heapPeak = heapBefore && { ...heapBefore };
+  const heapSampler =
+    heapPeak &&
+    setInterval(() => {
+      void heap().then((now) => {
+        for (const key of ['total', 'young', 'old'] as const) heapPeak[key] = Math.max(heapPeak[key], now[key]);
+      });
+    }, 100);
   const cpu0 = cpuSeconds(pid);
   const t0 = process.hrtime.bigint();
   const kick = await fetch(`${BASE}/fhir/$export`, { headers: { ...headers, Prefer: 'respond-async', Accept: 'application/fhir+json' } });
@@ -76,6 +106,7 @@ async function exportOnce(run: number, pid: number, authorization: string): Prom
     else throw new Error(`status: ${res.status} ${await res.text()}`);
   }
   const tManifest = process.hrtime.bigint();
+  const anonByManifest = peak.anon - before.anon;
   const cpuManifest = cpuSeconds(pid);
   let lines = 0;
   let bytes = 0;
@@ -89,6 +120,7 @@ async function exportOnce(run: number, pid: number, authorization: string): Prom
   }
   const t1 = process.hrtime.bigint();
   clearInterval(sampler);
+  if (heapSampler) clearInterval(heapSampler);
   const cpu1 = cpuSeconds(pid);
   const seconds = Number(t1 - t0) / 1e9;
   const result = { rate: lines / seconds, peak: peak.total - before.total, peakAnon: peak.anon - before.anon, cpuPerResource: ((cpu1 - cpu0) * 1e6) / lines };
@@ -96,7 +128,9 @@ async function exportOnce(run: number, pid: number, authorization: string): Prom
     `run ${run}: ${lines} resources (${(bytes / 1024 / 1024).toFixed(0)} MB NDJSON, ${manifest.output.length} files) in ${seconds.toFixed(2)} s = ${result.rate.toFixed(0)} resources/s ` +
       `(manifest after ${(Number(tManifest - t0) / 1e9).toFixed(2)} s); server CPU ${(cpu1 - cpu0).toFixed(1)} s = ${result.cpuPerResource.toFixed(0)} µs/resource ` +
       `(${(((cpuManifest - cpu0) * 1e6) / lines).toFixed(0)} to the manifest); RSS before ${before.total.toFixed(0)} MB (anon ${before.anon.toFixed(0)}), ` +
-      `peak +${result.peak.toFixed(0)} MB (anon +${result.peakAnon.toFixed(0)})\n`,
+      `peak +${result.peak.toFixed(0)} MB (anon +${result.peakAnon.toFixed(0)}, +${anonByManifest.toFixed(0)} by the manifest)` +
+      (heapBefore && heapPeak ? `; V8 heap before ${heapText(heapBefore)}, peak ${heapText(heapPeak)}` : '') +
+      '\n',
   );
   await fetch(BASE + status, { method: 'DELETE', headers });
   return result;
@@ -106,6 +140,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const [patients = 1000, runs = 3] = args.filter((a) => !a.startsWith('--')).map(Number);
   const profile = args.includes('--cpu-prof');
+  const heapProbe = args.includes('--heap');
   const dataDir = ensurePopulation(patients);
   const exportDir = mkdtempSync(join(tmpdir(), 'bench-export-'));
   const profileDir = join(ROOT, '.bench-data', 'profiles');
@@ -115,6 +150,7 @@ async function main(): Promise<void> {
     DATA_DIR: dataDir,
     PORT: String(PORT),
     EXPORT_DIR: exportDir,
+    ...(heapProbe ? { METRICS_PORT: String(METRICS_PORT) } : {}),
   });
   const pid = server.pid as number;
   process.stdout.write(`server (pid ${pid}) up in ${Date.now() - started} ms on ${patients * 100} resources; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
@@ -123,13 +159,13 @@ async function main(): Promise<void> {
   try {
     for (let run = 1; run <= runs; run++) {
       await new Promise((resolve) => setTimeout(resolve, 2000));
-      results.push(await exportOnce(run, pid, authorization));
+      results.push(await exportOnce(run, pid, authorization, heapProbe));
     }
     const of = (key: keyof RunResult): number => median(results.map((r) => r[key]));
     process.stdout.write(
       `median ${of('rate').toFixed(0)} resources/s kick-off to last byte, server CPU ${of('cpuPerResource').toFixed(0)} µs/resource; ` +
         `peak RSS above the pre-export RSS: median +${of('peak').toFixed(0)} MB, max +${Math.max(...results.map((r) => r.peak)).toFixed(0)} MB ` +
-        `(anonymous: median +${of('peakAnon').toFixed(0)} MB); load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`,
+        `(anonymous: median +${of('peakAnon').toFixed(0)} MB, max +${Math.max(...results.map((r) => r.peakAnon)).toFixed(0)} MB); load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`,
     );
   } finally {
     const exited = new Promise((resolve) => server.once('exit', resolve));

@@ -191,13 +191,23 @@ describe('Bulk Data $export (bulkdata/export.html)', () => {
   });
 });
 
+/** A test server with `env` and its own EXPORT_DIR, served over HTTP to a client with the system token while `run` runs. */
+async function withExportServer(env: Record<string, string>, run: (s: TestServer, client: BulkClient, exportDir: string) => Promise<void>): Promise<void> {
+  const exportDir = mkdtempSync(join(tmpdir(), 'export-test-'));
+  const s = await startTestServer({ env: { ...env, EXPORT_DIR: exportDir } });
+  const served = await listen(s.app);
+  try {
+    await run(s, fetchClient(served.origin, s.systemToken), exportDir);
+  } finally {
+    await served.close();
+    await s.close();
+    rmSync(exportDir, { recursive: true, force: true });
+  }
+}
+
 describe('Bulk Data export files expire (EXPORT_RETENTION_SECONDS)', () => {
   it('a completed job and its files are removed once the retention time has passed', async () => {
-    const exportDir = mkdtempSync(join(tmpdir(), 'export-test-'));
-    const s = await startTestServer({ env: { EXPORT_RETENTION_SECONDS: '1', EXPORT_DIR: exportDir } });
-    const served = await listen(s.app);
-    try {
-      const client = fetchClient(served.origin, s.systemToken);
+    await withExportServer({ EXPORT_RETENTION_SECONDS: '1' }, async (s, client, exportDir) => {
       await putAll(s.router, SHARED);
       const statusPath = await kickOff(client, '/fhir/$export');
       const done = await poll(client, statusPath);
@@ -209,21 +219,33 @@ describe('Bulk Data export files expire (EXPORT_RETENTION_SECONDS)', () => {
       assert.equal((await client.get(statusPath)).status, 404);
       assert.equal((await client.get(file)).status, 404);
       assert.deepEqual(readdirSync(exportDir), [], 'the files are removed');
-    } finally {
-      await served.close();
-      await s.close();
-      rmSync(exportDir, { recursive: true, force: true });
-    }
+    });
+  });
+});
+
+describe('Bulk Data export of large resources (bulkdata/export.html#file-request)', () => {
+  it('a page whose NDJSON runs to several written pieces (long, non-ASCII resources) is in the file whole, in _id order, as search returns it', async () => {
+    await withExportServer({ EXPORT_PAGE_SIZE: '5' }, async (s, client) => {
+      // ~150,000 characters a page, several pieces of the writer's ~32,000; two-byte characters in each.
+      const patients: Resource[] = Array.from({ length: 7 }, (_, i) => ({
+        resourceType: 'Patient',
+        id: `big-${i}`,
+        name: [{ family: `Zoë ${i}`, given: [`${'Ångström 張偉 🙂 '.repeat(1500)}${i}`] }],
+      }));
+      await putAll(s.router, patients);
+      const manifest = JSON.parse((await poll(client, await kickOff(client, '/fhir/$export?_type=Patient'))).text) as Manifest;
+      const exported = (await download(client, manifest)).get('Patient') ?? [];
+      assert.deepEqual(exported.map((r) => r.id), patients.map((p) => p.id), 'every resource once, in _id order');
+      const searched = JSON.parse((await client.get('/fhir/Patient?_count=100')).text) as { entry: Array<{ resource: Json }> };
+      const byId = (a: Json, b: Json): number => String(a.id).localeCompare(String(b.id));
+      assert.deepEqual(exported, searched.entry.map((e) => e.resource).sort(byId));
+    });
   });
 });
 
 describe('Bulk Data export transactionTime (bulkdata/export.html#response---complete-status)', () => {
   it('a version stamped after transactionTime (written while the job runs) is not exported, with _since or without', async () => {
-    const exportDir = mkdtempSync(join(tmpdir(), 'export-test-'));
-    const s = await startTestServer({ env: { EXPORT_PAGE_SIZE: '2', EXPORT_DIR: exportDir } });
-    const served = await listen(s.app);
-    try {
-      const client = fetchClient(served.origin, s.systemToken);
+    await withExportServer({ EXPORT_PAGE_SIZE: '2' }, async (s, client) => {
       await putAll(s.router, [...patientRecords('p1'), ...patientRecords('p2')]);
       // As a write committed while the job runs would be: stamped after the horizon the kick-off fixed.
       const later = '2999-01-01T00:00:00.000Z';
@@ -234,11 +256,7 @@ describe('Bulk Data export transactionTime (bulkdata/export.html#response---comp
         assert.ok(manifest.transactionTime < later);
         assert.deepEqual(((await download(client, manifest)).get('Patient') ?? []).map((r) => String(r.id)).sort(), ['p1', 'p2'], query);
       }
-    } finally {
-      await served.close();
-      await s.close();
-      rmSync(exportDir, { recursive: true, force: true });
-    }
+    });
   });
 });
 

@@ -1,10 +1,11 @@
 /**
  * Stored records parsed with their search index entries left as text until read (lazy-index-fields.ts): the
  * document is the one JSON.parse gives, in the same key order, deep-frozen, and every text that is not exactly
- * the record layout is parsed whole.
+ * the record layout is parsed whole. Records of one layout share one hidden class, as JSON.parse's do.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
 import { parseRecord } from '../../../src/storage/embedded/lazy-index-fields';
 
 const record = {
@@ -50,5 +51,16 @@ describe('stored records with lazily parsed index entries', () => {
     assert.equal(typeof descriptor?.get, 'function', 'idx is read on demand');
     assert.equal(doc.idx, doc.idx, 'parsed once');
     assert.throws(() => ((doc.idx as { tok: unknown[] }).tok as unknown[]).push(1), TypeError);
+  });
+
+  it('gives records of one layout one hidden class (no per-record class for a bulk read to promote)', () => {
+    const a = parseRecord(JSON.stringify(record));
+    const b = parseRecord(JSON.stringify({ ...record, _id: 'Observation/o2', id: 'o2', idx: { ...record.idx, date: [{ p: 'date' }] } }));
+    assert.equal(Object.getOwnPropertyDescriptor(a, 'idx')?.get, Object.getOwnPropertyDescriptor(b, 'idx')?.get, 'one accessor for every record');
+    setFlagsFromString('--allow-natives-syntax');
+    const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: unknown, b: unknown) => boolean;
+    assert.equal(sameMap(a, b), true);
+    assert.equal(sameMap(JSON.parse(JSON.stringify(record)), JSON.parse(JSON.stringify(record))), true, 'the check itself tells equal classes');
+    assert.equal(sameMap(a, JSON.parse(JSON.stringify(record))), false, 'and different ones');
   });
 });

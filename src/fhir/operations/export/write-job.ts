@@ -21,6 +21,15 @@ import type { ExportJob, ExportOutputFile } from './jobs';
 /** Group members whose compartments one page query covers (an `$in` the compartment index serves). */
 const MEMBERS_PER_QUERY = 100;
 
+/**
+ * Characters of NDJSON per piece of a page's text (a page of 1,000 resources is ~550 KB). Each piece stays below
+ * V8's large-object size (128 KiB, two bytes a character at worst): a large string still waiting for its write
+ * when the young generation is collected is promoted to the old generation at once, where it stays, garbage,
+ * until the next full collection (one or two page texts per young collection, 16 MB of old generation per
+ * 100,000 resources exported); a small one is copied within the young generation and dies there.
+ */
+const PIECE_CHARS = 32 * 1024;
+
 export interface WriteJobDeps {
   store: Store;
   search: SearchService;
@@ -57,7 +66,7 @@ export async function writeJob(deps: WriteJobDeps, job: ExportJob, control: JobC
     const count = await writePages(deps, selections(job, type, alternatives, deps.admit), job.transactionTime, join(deps.dir, file), control, {
       // The final check reads the whole record (index fields, compartments).
       projection: deps.admit ? undefined : job.level === 'group' ? { lastUpdated: 1, resource: 1, compartments: 1 } : { lastUpdated: 1, resource: 1 },
-      lines: (rows) => rows.map((row) => `${JSON.stringify(row.resource)}\n`).join(''),
+      lines: (rows) => pieces(rows.map((row) => `${JSON.stringify(row.resource)}\n`)),
       progress: (written) => control.progress(type, written),
     });
     const deleted = reportsDeletions(job) ? await writeDeletions(deps, job, type, control) : undefined;
@@ -86,7 +95,7 @@ async function writeDeletions(deps: WriteJobDeps, job: ExportJob, type: string, 
   const filter = Object.keys(deps.scope).length ? { $and: [deps.scope, tombstones] } : tombstones;
   const count = await writePages(deps, [{ filter }], job.transactionTime, join(deps.dir, file), control, {
     projection: { type: 1, id: 1, lastUpdated: 1 },
-    lines: (rows) => `${JSON.stringify(deletionBundle(rows))}\n`,
+    lines: (rows) => [`${JSON.stringify(deletionBundle(rows))}\n`],
     progress: () => undefined,
   });
   return count > 0 ? { type: 'Bundle', file, count } : undefined;
@@ -103,8 +112,8 @@ function deletionBundle(rows: ResourceRecord[]): Bundle {
 interface PageWriter {
   /** The fields read; undefined = the whole record. */
   projection: Record<string, 1> | undefined;
-  /** NDJSON text of one page of records (each line ending in a newline). */
-  lines(rows: ResourceRecord[]): string;
+  /** NDJSON text of one page of records (each line ending in a newline), in pieces written one after another. */
+  lines(rows: ResourceRecord[]): string[];
   /** Records written so far. */
   progress(written: number): void;
 }
@@ -138,7 +147,7 @@ async function writePages(deps: WriteJobDeps, selected: Iterable<Selection>, hor
           const text = writer.lines(kept);
           await pending;
           handle ??= await open(path, 'w');
-          pending = handle.write(text);
+          pending = writeAll(handle, text);
           pending.catch(() => undefined); // awaited before the next write or below; not an unhandled rejection meanwhile
           written += kept.length;
         }
@@ -153,6 +162,25 @@ async function writePages(deps: WriteJobDeps, selected: Iterable<Selection>, hor
   }
   if (written === 0) await rm(path, { force: true });
   return written;
+}
+
+/** Lines joined into pieces of about PIECE_CHARS characters (a longer line is a piece of its own). */
+function pieces(lines: string[]): string[] {
+  const out: string[] = [];
+  let from = 0;
+  let chars = 0;
+  for (let i = 0; i < lines.length; i++) {
+    chars += (lines[i] as string).length;
+    if (chars < PIECE_CHARS && i < lines.length - 1) continue;
+    out.push(lines.slice(from, i + 1).join(''));
+    from = i + 1;
+    chars = 0;
+  }
+  return out;
+}
+
+async function writeAll(handle: FileHandle, text: readonly string[]): Promise<void> {
+  for (const piece of text) await handle.write(piece);
 }
 
 /** The filters of a type: live records within the scope, one per `_typeFilter` alternative (or one without criteria). */
