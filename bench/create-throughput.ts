@@ -10,19 +10,13 @@
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { checkoutBaseline } from './support/baseline';
+import { CREATE_BODY } from './support/create-body';
 import { median, startProcess, stop, type Running } from './support/processes';
 
 /** The last commit with the journal/snapshot engine (selected there with BENCH_ENGINE=journal). */
 const BASELINE = 'a04c23aeaaca4bba881e687dc19aefb7fe45c4f4';
 
-const BODY = JSON.stringify({
-  resourceType: 'Patient',
-  identifier: [{ system: 'http://hospital.example.org/mrn', value: 'MRN00000001' }],
-  name: [{ family: 'Chalmers', given: ['Peter', 'James'] }],
-  gender: 'male',
-  birthDate: '1974-12-25',
-  address: [{ line: ['534 Erewhon St'], city: 'PleasantVille', postalCode: '3999' }],
-});
+const BODY = JSON.stringify(CREATE_BODY);
 
 /** User + system CPU time of a process (all its threads) in ms. */
 function cpuMs(server: Running): number {

@@ -39,7 +39,7 @@ import { Probes } from './http/probes';
 import { CompartmentDefinitions } from './search/compartments';
 import { CriteriaCompiler } from './search/criteria';
 import { IndexExtractor } from './search/extract';
-import { historyIndexes, resourceIndexes } from './search/indexes';
+import { historyIndexes, resourceIndexes, retiredResourceIndexes } from './search/indexes';
 import { SearchRegistry } from './search/registry';
 import { SearchService } from './search/service';
 import { createStore } from './storage/create-store';
@@ -93,6 +93,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   const profiles = await loadProfiles(profilesDir, store, config.profiles ?? { unknownProfile: 'warning', requiredProfiles: {} }, profileCacheDir);
   const validator = loadBaseValidator({ definitionsDir: path.join(definitionsDir, 'validation'), profiles: profiles.registry });
   await store.ensureIndexes(RESOURCES, resourceIndexes);
+  await store.dropIndexes(RESOURCES, retiredResourceIndexes);
   await store.ensureIndexes(HISTORY, historyIndexes);
   const clock = overrides.clock ?? monotonicClock(systemClock, await newestLastUpdated(store));
 

@@ -45,6 +45,7 @@ export class VisibilityHorizon {
       findOne: (c, f, o) => store.findOne(c, f, o),
       count: (c, f, l) => store.count(c, f, l),
       ensureIndexes: (c, i) => store.ensureIndexes(c, i),
+      dropIndexes: (c, n) => store.dropIndexes(c, n),
       close: () => store.close(),
       async transaction(work) {
         const id = horizon.nextId++;

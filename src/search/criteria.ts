@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../core/clock';
 import { isValidId } from '../core/ids';
 import { warning, type OperationOutcomeIssue } from '../core/outcome';
 import type { Filter, StoreReader } from '../storage/port';
+import { resourceKey } from '../storage/records';
 import { compileComposite } from './compile/composite';
 import { compileDate, compileLastUpdated } from './compile/date';
 import { UnsupportedParameter } from './compile/errors';
@@ -210,7 +211,7 @@ export class CriteriaCompiler {
     const values = splitEscaped(value, ',').map(unescapeValue);
     switch (parsed.code) {
       case '_id':
-        return { id: values.length === 1 ? values[0] : { $in: values } };
+        return idCondition(values, scope.types ?? this.registry.resourceTypes());
       case '_lastUpdated':
         return compileLastUpdated(value, scope.now);
       default: {
@@ -370,6 +371,15 @@ function base(types: string[] | undefined): Filter {
 function withBase(types: string[] | undefined, clauses: Filter[]): Filter {
   const conditions = clauses.filter((c) => Object.keys(c).length > 0);
   return conditions.length ? { ...base(types), $and: conditions } : base(types);
+}
+
+/**
+ * `_id`: the records' own key `Type/id` (src/storage/records.ts), which both engines look up directly, so no
+ * `type, id` index is kept; a search over all types looks the ids up under every type.
+ */
+function idCondition(ids: string[], types: string[]): Filter {
+  const keys = types.flatMap((type) => ids.map((id) => resourceKey(type, id)));
+  return { _id: keys.length === 1 ? keys[0] : { $in: keys } };
 }
 
 /** `_id:missing` / `_lastUpdated:missing`: every record has both. */

@@ -13,7 +13,6 @@
 import type { IndexSpec } from '../storage/port';
 
 export const resourceIndexes: IndexSpec[] = [
-  { name: 'type_id', keys: [['type', 1], ['id', 1]] },
   { name: 'type_lastUpdated', keys: [['type', 1], ['lastUpdated', 1]] },
   { name: 'compartments_type', keys: [['compartments', 1], ['type', 1]] },
   { name: 'type__id', keys: [['type', 1], ['_id', 1]] },
@@ -43,6 +42,13 @@ export const resourceIndexes: IndexSpec[] = [
     sparseOn: ['idx.tok.c', 'idx.date.hi'],
   },
 ];
+
+/**
+ * Indexes earlier versions kept and this one drops at start-up (Store.dropIndexes): `type_id` (`_id` searches are
+ * compiled to the records' key `Type/id`, looked up directly; its entry was one more B-tree leaf written by
+ * every create).
+ */
+export const retiredResourceIndexes = ['type_id'];
 
 export const historyIndexes: IndexSpec[] = [
   { name: 'lastUpdated_desc', keys: [['lastUpdated', -1]] },

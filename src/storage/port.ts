@@ -81,6 +81,8 @@ export interface Store extends StoreReader {
   readonly kind: 'embedded' | 'mongodb';
   /** Creates the indexes if missing (idempotent; called at start-up). */
   ensureIndexes(collection: string, indexes: IndexSpec[]): Promise<void>;
+  /** Drops the indexes of these names that exist (indexes an earlier version defined; idempotent; called at start-up). */
+  dropIndexes(collection: string, names: string[]): Promise<void>;
   /**
    * Runs `work` as one atomic unit: every write lands or none does, and the promise resolves only once the
    * commit is durable. If `work` throws, nothing is written and the error propagates unchanged.

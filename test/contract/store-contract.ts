@@ -275,6 +275,23 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
           await sameAsScan(store, 'sparse', generateQueries(400, 11, true));
         }));
 
+      it('drops indexes by name: what they enforced no longer applies, queries still answer right; unknown names are no-ops', () =>
+        withStore(async (store) => {
+          await store.ensureIndexes('things', [
+            { name: 'unique_url', keys: [['url', 1]], unique: true },
+            { name: 'n', keys: [['n', 1]] },
+          ]);
+          await seed(store, 'things', [{ _id: 'a', url: 'http://x', n: 1 }]);
+          await assert.rejects(store.transaction((tx) => tx.insert('things', { _id: 'b', url: 'http://x', n: 2 })), StorageConflict);
+          await store.dropIndexes('things', ['unique_url', 'never-defined']);
+          await store.dropIndexes('things', ['unique_url']);
+          await store.dropIndexes('never-written', ['n']);
+          await seed(store, 'things', [{ _id: 'b', url: 'http://x', n: 2 }]);
+          assert.deepEqual(ids(await store.find('things', { url: 'http://x' }, { sort: [['_id', 1]] })), ['a', 'b']);
+          assert.deepEqual(ids(await store.find('things', { n: { $gte: 2 } })), ['b']);
+          assert.equal(await store.count('things', { url: 'http://x' }), 2);
+        }));
+
       it('keeps index results right after replace and delete', () =>
         withStore(async (store) => {
           const indexes: IndexSpec[] = [{ name: 'tok', keys: [['type', 1], ['tok.p', 1], ['tok.c', 1]] }];

@@ -160,6 +160,10 @@ export class Collection extends QueryableCollection {
     index.load(this.docs.values());
     this.indexes.set(spec.name, index);
   }
+
+  dropIndex(name: string): void {
+    this.indexes.delete(name);
+  }
 }
 
 /** Whether two index definitions are the same (name aside). */

@@ -45,6 +45,11 @@ class EmbeddedStore implements Store {
     for (const spec of indexes) target.ensureIndex(spec);
   }
 
+  async dropIndexes(collection: string, names: string[]): Promise<void> {
+    this.assertOpen();
+    for (const name of names) this.collections.get(collection)?.dropIndex(name);
+  }
+
   async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
     this.assertOpen();
     return this.writers.run((name) => this.collections.get(name), work, (list) => this.apply(list), () => this.assertOpen());

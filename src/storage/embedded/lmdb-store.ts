@@ -247,6 +247,39 @@ class LmdbStore implements Store {
     }
   }
 
+  /** Drops indexes: their keys and definitions, in one write transaction. */
+  async dropIndexes(collection: string, names: string[]): Promise<void> {
+    this.assertOpen();
+    const target = this.collections.get(collection);
+    const dropped = target ? names.flatMap((name) => target.indexes.get(name) ?? []) : [];
+    if (!target || dropped.length === 0) return;
+    const release = await this.writers.acquire();
+    let entries = 0;
+    try {
+      await this.committing;
+      await this.env.childTransaction(() => {
+        for (const index of dropped) {
+          for (const key of this.index.getKeys({ start: index.prefix, end: rangeEnd(index.prefix) })) {
+            this.index.removeSync(key);
+            entries++;
+          }
+          target.indexes.delete(index.spec.name);
+        }
+        this.storedMarks.delete(collection);
+        this.writeMeta(target);
+      });
+      this.warn({ msg: `dropped ${dropped.length} indexes of collection ${collection} (${dropped.map((i) => i.spec.name).join(', ')}; ${entries} entries)` });
+    } catch (error) {
+      for (const index of dropped) target.indexes.set(index.spec.name, index);
+      this.storedMeta.delete(collection);
+      this.storedMarks.delete(collection);
+      throw error;
+    } finally {
+      this.env.resetReadTxn();
+      release();
+    }
+  }
+
   async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
     this.assertOpen();
     return this.writers.run((name) => this.collectionFor(name), work, (list, failuresBefore) => this.commit(list, failuresBefore), () => this.assertOpen());
@@ -373,7 +406,10 @@ class LmdbStore implements Store {
 
   /** Writes a collection's index definitions and shapes to `meta` when they changed (inside a write transaction). */
   private writeMeta(collection: LmdbCollection): void {
-    if (collection.indexes.size === 0) return;
+    if (collection.indexes.size === 0) {
+      if (this.storedMeta.delete(collection.name)) void this.meta.remove(metaIndexesKey(collection.name));
+      return;
+    }
     // Shapes only gain flags, so unchanged marks mean unchanged definitions: no JSON to build on most commits.
     let marks = collection.indexes.size;
     for (const index of collection.indexes.values()) marks += index.shapeMarks();

@@ -95,6 +95,17 @@ class MongoStore implements Store {
     );
   }
 
+  async dropIndexes(collection: string, names: string[]): Promise<void> {
+    for (const name of names) {
+      try {
+        await this.db.collection(collection).dropIndex(name);
+      } catch (err) {
+        // 27 IndexNotFound, 26 NamespaceNotFound (no such collection yet): nothing to drop.
+        if (!(err instanceof MongoServerError && (err.code === 27 || err.code === 26))) throw err;
+      }
+    }
+  }
+
   async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const session = this.client.startSession();

@@ -54,6 +54,36 @@ describe('embedded store on LMDB', () => {
     await second.close();
   });
 
+  it('drops an index with its entries and definition, for good: it is not maintained or used after a reopen', async () => {
+    const dataDir = freshDir();
+    const warnings: StoreWarning[] = [];
+    const first = await openLmdbStore({ dataDir, onWarning: (w) => warnings.push(w) });
+    await first.ensureIndexes('docs', [{ name: 'v', keys: [['v', 1]] }, { name: 'w', keys: [['w', 1]], unique: true }]);
+    for (let i = 0; i < 5; i++) await insert(first, `d${i}`, { v: i % 2, w: i });
+    await first.dropIndexes('docs', ['w']);
+    assert.match(warnings.map((w) => w.msg).join('\n'), /dropped 1 indexes of collection docs \(w; 5 entries\)/);
+    await first.close();
+    const { env, index, meta } = openEnvironment(dataDir, { readOnly: true });
+    const stored = JSON.parse(decodeDocument(meta.getBinary('indexes/docs')!, 'meta', 'indexes/docs')) as Array<{ spec: { name: string } }>;
+    const entries = (index.getStats() as { entryCount: number }).entryCount;
+    await env.close();
+    assert.deepEqual(stored.map((s) => s.spec.name), ['v']);
+    assert.equal(entries, 5, 'only the entries of index v are left');
+    const second = await openLmdbStore({ dataDir });
+    await insert(second, 'again', { v: 1, w: 0 });
+    assert.deepEqual(await ids(second, { w: 0 }), ['again', 'd0']);
+    assert.deepEqual(await ids(second, { v: 1 }), ['again', 'd1', 'd3']);
+    await second.dropIndexes('docs', ['v']);
+    await second.close();
+    const third = await openLmdbStore({ dataDir });
+    assert.deepEqual(await ids(third, { v: 1 }), ['again', 'd1', 'd3']);
+    await third.close();
+    const after = openEnvironment(dataDir, { readOnly: true });
+    assert.equal(after.meta.getBinary('indexes/docs'), undefined);
+    assert.equal((after.index.getStats() as { entryCount: number }).entryCount, 0);
+    await after.env.close();
+  });
+
   it('keeps what key generation learnt about an index (an array met later) across a reopen', async () => {
     const dataDir = freshDir();
     const store = await openLmdbStore({ dataDir });

@@ -186,9 +186,9 @@ test(':missing reads idx.has', async () => {
   await rejects('Patient', [['birthdate:missing', 'maybe']], 'incorrect', /birthdate:missing/);
 });
 
-test('_id compares the top-level id; comma is OR', async () => {
-  assert.deepEqual(await clauses('Patient', [['_id', 'a,b']]), [{ id: { $in: ['a', 'b'] } }]);
-  assert.deepEqual(await clauses('Patient', [['_id', 'a']]), [{ id: 'a' }]);
+test('_id is a lookup of the record key Type/id; comma is OR', async () => {
+  assert.deepEqual(await clauses('Patient', [['_id', 'a,b']]), [{ _id: { $in: ['Patient/a', 'Patient/b'] } }]);
+  assert.deepEqual(await clauses('Patient', [['_id', 'a']]), [{ _id: 'Patient/a' }]);
 });
 
 test('a modifier not defined for the type is an error', async () => {
@@ -213,7 +213,7 @@ test('injection: operator syntax in names is an unknown parameter, operator text
   }
   assert.deepEqual(await clauses('Patient', [['family', '.*']]), [{ 'idx.str': { $elemMatch: { p: 'family', v: { $gte: '.*', $lt: '.*\uffff' } } } }]);
   assert.deepEqual(await clauses('Patient', [['family:contains', '^a$']]), [{ 'idx.str': { $elemMatch: { p: 'family', v: { $regex: '\\^a\\$' } } } }]);
-  assert.deepEqual(await clauses('Patient', [['_id', '{"$where":"1"}']]), [{ id: '{"$where":"1"}' }]);
+  assert.deepEqual(await clauses('Patient', [['_id', '{"$where":"1"}']]), [{ _id: 'Patient/{"$where":"1"}' }]);
   assert.deepEqual(await clauses('Patient', [['gender', '{}']]), [{ 'idx.tok': { $elemMatch: { p: 'gender', c: '{}' } } }]);
 });
 
