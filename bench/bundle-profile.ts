@@ -39,11 +39,16 @@ async function main(): Promise<void> {
     await route(JSON.stringify(sharedBatch()));
     for (let i = 0; i < 4; i++) await route(JSON.stringify(patientTransaction(i, perPatient, undefined, 0)));
     const bodies = Array.from({ length: patients }, (_, i) => JSON.stringify(patientTransaction(i, perPatient, undefined, 1)));
-    const profiler = process.env.PROFILE ? new Session() : undefined;
+    const profiler = process.env.PROFILE || process.env.SURVIVORS ? new Session() : undefined;
     if (profiler) {
       profiler.connect();
-      await profiler.post('Profiler.enable');
-      await profiler.post('Profiler.start');
+      if (process.env.SURVIVORS) {
+        await profiler.post('HeapProfiler.enable');
+        await profiler.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false } as never);
+      } else {
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.start');
+      }
     }
     let resources = 0;
     const cpu = process.cpuUsage();
@@ -53,7 +58,11 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
     const main = ((mainThreadCpuSeconds(process.pid) - mainBefore) * 1e6) / resources;
-    if (profiler) {
+    if (profiler && process.env.SURVIVORS) {
+      const { profile } = await profiler.post('HeapProfiler.stopSampling');
+      writeFileSync(process.env.SURVIVORS, JSON.stringify(profile));
+      profiler.disconnect();
+    } else if (profiler) {
       const { profile } = await profiler.post('Profiler.stop');
       writeFileSync(process.env.PROFILE as string, JSON.stringify(profile));
       profiler.disconnect();
