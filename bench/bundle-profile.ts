@@ -44,7 +44,7 @@ async function main(): Promise<void> {
       profiler.connect();
       if (process.env.SURVIVORS) {
         await profiler.post('HeapProfiler.enable');
-        await profiler.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false } as never);
+        await profiler.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: process.env.SURVIVORS_ALL === '1' } as never);
       } else {
         await profiler.post('Profiler.enable');
         await profiler.post('Profiler.start');
