@@ -7,6 +7,9 @@
  * <file> (open it in Chrome DevTools or VS Code). Bundles are sent with `Prefer: return=minimal` as bench/bundle-ingest.ts
  * does; PREFER=representation sends none (the default answer carries every stored resource):
  *   PROFILE=/tmp/ingest.cpuprofile node --min-semi-space-size=64 --max-semi-space-size=64 --import tsx bench/bundle-profile.ts [patients=40] [resourcesPerPatient=300]
+ * With SURVIVORS=<file> instead, a sampled heap profile (.heapprofile, DevTools' Memory tab) of the measured Bundles
+ * without the objects young-generation collections free: by allocation site, what lived through at least one
+ * scavenge (and so was copied, and promoted if it lived through two). SURVIVORS_ALL=1 samples every allocation.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mainThreadCpuSeconds } from './support/cpu';
