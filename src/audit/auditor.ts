@@ -15,7 +15,7 @@
  *
  * A bundle's scope reaches its entries in their context (`FhirContext.auditScope`, which the entries' contexts
  * are made from), not in an AsyncLocalStorage: that would make Node run its async hooks for every promise the
- * server creates (~5% of the server's CPU in bundle ingest, measured in docs/benchmarks.md).
+ * server creates (3–5% of the server's CPU in bundle ingest, docs/benchmarks.md).
  */
 import type { AuditEvent } from 'fhir/r4';
 import type { Clock } from '../core/clock';

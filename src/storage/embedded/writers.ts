@@ -7,7 +7,7 @@
  *
  * A transaction() called inside `work` would wait for the writer that waits for it: the one started while `work`
  * is being called (before its first await) is refused. Later ones are not detected: that would need an
- * AsyncLocalStorage, which makes Node run its async hooks for every promise of the process (~5% of the server's
+ * AsyncLocalStorage, which makes Node run its async hooks for every promise of the process (3–5% of the server's
  * CPU in bundle ingest, docs/benchmarks.md). Interactions open transactions in one place (src/fhir/persist.ts),
  * joining the open one instead.
  */
