@@ -7,6 +7,9 @@
  * <file> (open it in Chrome DevTools or VS Code). Bundles are sent with `Prefer: return=minimal` as bench/bundle-ingest.ts
  * does; PREFER=representation sends none (the default answer carries every stored resource):
  *   PROFILE=/tmp/ingest.cpuprofile node --min-semi-space-size=64 --max-semi-space-size=64 --import tsx bench/bundle-profile.ts [patients=40] [resourcesPerPatient=300]
+ * With SURVIVORS=<file> instead, a sampled heap profile (.heapprofile, DevTools' Memory tab) of the measured Bundles
+ * without the objects young-generation collections free: by allocation site, what lived through at least one
+ * scavenge (and so was copied, and promoted if it lived through two). SURVIVORS_ALL=1 samples every allocation.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mainThreadCpuSeconds } from './support/cpu';
@@ -39,11 +42,16 @@ async function main(): Promise<void> {
     await route(JSON.stringify(sharedBatch()));
     for (let i = 0; i < 4; i++) await route(JSON.stringify(patientTransaction(i, perPatient, undefined, 0)));
     const bodies = Array.from({ length: patients }, (_, i) => JSON.stringify(patientTransaction(i, perPatient, undefined, 1)));
-    const profiler = process.env.PROFILE ? new Session() : undefined;
+    const profiler = process.env.PROFILE || process.env.SURVIVORS ? new Session() : undefined;
     if (profiler) {
       profiler.connect();
-      await profiler.post('Profiler.enable');
-      await profiler.post('Profiler.start');
+      if (process.env.SURVIVORS) {
+        await profiler.post('HeapProfiler.enable');
+        await profiler.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: process.env.SURVIVORS_ALL === '1' } as never);
+      } else {
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.start');
+      }
     }
     let resources = 0;
     const cpu = process.cpuUsage();
@@ -53,7 +61,11 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
     const main = ((mainThreadCpuSeconds(process.pid) - mainBefore) * 1e6) / resources;
-    if (profiler) {
+    if (profiler && process.env.SURVIVORS) {
+      const { profile } = await profiler.post('HeapProfiler.stopSampling');
+      writeFileSync(process.env.SURVIVORS, JSON.stringify(profile));
+      profiler.disconnect();
+    } else if (profiler) {
       const { profile } = await profiler.post('Profiler.stop');
       writeFileSync(process.env.PROFILE as string, JSON.stringify(profile));
       profiler.disconnect();

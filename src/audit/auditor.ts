@@ -12,8 +12,11 @@
  * its entries say so (the transaction's failure outcome, `outcomeDesc` "rolled back: ..."), and so do those of an
  * attempt the store re-ran (MongoDB retries a transaction on a transient conflict); then come the entries' events,
  * in the order they finished, and the transaction's own.
+ *
+ * A bundle's scope reaches its entries in their context (`FhirContext.auditScope`, which the entries' contexts
+ * are made from), not in an AsyncLocalStorage: that would make Node run its async hooks for every promise the
+ * server creates (3–5% of the server's CPU in bundle ingest, docs/benchmarks.md).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AuditEvent } from 'fhir/r4';
 import type { Clock } from '../core/clock';
 import { FhirError } from '../core/errors';
@@ -37,16 +40,15 @@ interface BundleScope {
 }
 
 export class Auditor {
-  private readonly bundle = new AsyncLocalStorage<BundleScope>();
-
   constructor(readonly options: AuditorOptions) {}
 
   get trail(): AuditTrail {
     return this.options.trail;
   }
 
-  async around(call: Omit<AuditedCall, 'recorded' | 'result' | 'error'>, run: () => Promise<FhirResponse>, ctx: FhirContext): Promise<FhirResponse> {
-    const outer = this.bundle.getStore();
+  /** Runs the call (`run`, with the context its interaction gets) and records its event. */
+  async around(call: Omit<AuditedCall, 'recorded' | 'result' | 'error'>, run: (ctx: FhirContext) => Promise<FhirResponse>, ctx: FhirContext): Promise<FhirResponse> {
+    const outer = ctx.auditScope as BundleScope | undefined;
     // A delete returns nothing: the patients concerned are those of the version it deletes.
     const deleted = call.interaction === 'delete' && call.params.type && call.params.id ? await compartmentsOfStored(ctx, call.params.type, call.params.id) : undefined;
     const kind = call.interaction === 'transaction' || call.interaction === 'batch' ? interactionOf(call as AuditedCall) : undefined;
@@ -56,7 +58,7 @@ export class Auditor {
     let error: unknown;
     let failed = false;
     try {
-      result = await (scope ? this.bundle.run(scope, run) : run());
+      result = await run(scope ? { ...ctx, auditScope: scope } : ctx);
     } catch (err) {
       error = err;
       failed = true;

@@ -42,6 +42,11 @@ export interface FhirContext {
    * Bundle, src/fhir/transaction.ts); reads go through it too. Set only by src/fhir/persist.ts inTransaction callers.
    */
   transaction?: StoreTransaction;
+  /**
+   * The audit scope of the bundle this call is an entry of (src/audit/auditor.ts), carried by the entries'
+   * contexts: set only by the auditor, opaque to everything else.
+   */
+  auditScope?: object;
   /** Up to which instant every write is visible: the snapshot of sync feeds (src/fhir/visibility.ts). */
   visibility: VisibilityHorizon;
   /** Bulk Data export jobs (src/fhir/operations/export). */

@@ -70,9 +70,10 @@ export function dispatch(routes: readonly Route[], ctx: FhirContext, req: FhirRe
     const params = match(route, req.path);
     if (!params) continue;
     if (route.method === method) {
-      const run = async (): Promise<FhirResponse> => {
-        authorize(ctx, req, route, params);
-        return route.handle(ctx, req, params);
+      // The auditor may hand the interaction a context carrying its bundle scope (src/audit/auditor.ts).
+      const run = async (scoped: FhirContext = ctx): Promise<FhirResponse> => {
+        authorize(scoped, req, route, params);
+        return route.handle(scoped, req, params);
       };
       return ctx.audit ? ctx.audit.around({ req, interaction: route.interaction, ...(route.operation ? { operation: route.operation } : {}), params }, run, ctx) : run();
     }

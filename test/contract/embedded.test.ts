@@ -54,7 +54,7 @@ describe('embedded store on disk', () => {
     await assert.rejects(store.transaction(async () => undefined), StorageUnavailable);
   });
 
-  it('rejects a nested transaction on the same store instead of deadlocking', async () => {
+  it('rejects a transaction started inside the work of another on the same store (before its first await) instead of deadlocking', async () => {
     const store = await openEmbeddedStore();
     await assert.rejects(store.transaction(() => store.transaction(async () => 1)), /inside a transaction/);
     await store.close();

@@ -332,7 +332,7 @@ class LmdbStore implements Store {
         // synced as one LMDB transaction, without handing the transaction back to this thread for a callback
         // (which costs a thread round trip per commit). Nothing in here may throw (prepare() checked the keys):
         // writes issued before a throw would still be committed.
-        await this.env.batch(() => {
+        const synced = this.env.batch(() => {
           for (const [key, value] of docOps) {
             if (value) void this.docs.put(key, value);
             else void this.docs.remove(key);
@@ -344,6 +344,11 @@ class LmdbStore implements Store {
           for (const collection of new Set(batch.flatMap((c) => c.list.map(([name]) => name)))) this.writeMeta(this.collectionFor(collection));
           this.prefixes.save(this.meta);
         });
+        // lmdb-js ran the callback already and holds what it still needs (each value until it is written): the
+        // keys and bytes are dropped here, so they do not live through the collections of the fsync wait.
+        docOps.clear();
+        indexOps.length = 0;
+        await synced;
       } catch (error) {
         const failure = await commitFailure(error, this.options.dataDir);
         await this.reopenEnvironment();
@@ -398,6 +403,8 @@ class LmdbStore implements Store {
         const old = latest.has(key) ? latest.get(key)! : (collection.get(id) ?? null);
         for (const index of collection.indexes.values()) indexChanges(indexOps, old && index.entryKeys(old), write.doc && index.entryKeys(write.doc));
         docOps.set(key, write.json === null ? null : encodeDocument(write.json));
+        // Encoded (flattened first: JSON.stringify builds a rope): the text is not needed again.
+        write.json = null;
         latest.set(key, write.doc);
       }
     }

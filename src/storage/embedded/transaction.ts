@@ -12,7 +12,7 @@ import { frozenJsonCopy } from './json-copy';
 export interface StagedWrite {
   /** Frozen document, or null for a delete. */
   doc: Doc | null;
-  /** The document as stored JSON, or null for a delete. */
+  /** The document as stored JSON, or null for a delete; the LMDB store drops it once it has encoded it for the commit. */
   json: string | null;
 }
 

@@ -4,8 +4,13 @@
  * until the engine has made it durable: later transactions see it, readers do not. A failed commit is counted,
  * so a transaction that ran while it was in flight (and may have read its writes) fails the same way instead of
  * committing on top of them.
+ *
+ * A transaction() called inside `work` would wait for the writer that waits for it: the one started while `work`
+ * is being called (before its first await) is refused. Later ones are not detected: that would need an
+ * AsyncLocalStorage, which makes Node run its async hooks for every promise of the process (3–5% of the server's
+ * CPU in bundle ingest, docs/benchmarks.md). Interactions open transactions in one place (src/fhir/persist.ts),
+ * joining the open one instead.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Doc, StoreTransaction } from '../port';
 import type { QueryableCollection } from './collection';
 import { EmbeddedTransaction, type StagedWrite } from './transaction';
@@ -19,7 +24,8 @@ interface InFlightWrite {
 
 export class Writers {
   private tail: Promise<void> = Promise.resolve();
-  private readonly active = new AsyncLocalStorage<Writers>();
+  /** Whether `work` is being called (synchronously, up to its first await). */
+  private starting = false;
   private readonly inFlight = new Map<string, Map<string, InFlightWrite>>();
   private seq = 0;
   private failures = 0;
@@ -40,7 +46,7 @@ export class Writers {
     commit: (list: CommitWrites, failuresBefore: number) => Promise<void>,
     assertOpen: () => void,
   ): Promise<T> {
-    if (this.active.getStore() === this) {
+    if (this.starting) {
       throw new Error('transaction() called inside a transaction of the same store; use the transaction passed to work');
     }
     const release = await this.acquire();
@@ -55,7 +61,14 @@ export class Writers {
     });
     try {
       assertOpen();
-      result = await this.active.run(this, () => work(tx));
+      let working: Promise<T>;
+      this.starting = true;
+      try {
+        working = work(tx);
+      } finally {
+        this.starting = false;
+      }
+      result = await working;
       tx.finish();
       this.assertNoFailureSince(failuresBefore);
       const list: CommitWrites = [];
