@@ -42,7 +42,11 @@ interface Target {
 
 /** A server on `patients` patients: the one at `url` when given, else one started here on `port`. */
 async function target(patients: number, url: string | undefined, port: number): Promise<Target> {
-  if (url) return { patients, base: url };
+  if (url) {
+    // A server already running on the population (access control on): the system token of its directory.
+    authorizations.set(url, await authorizationFor(patients, Number(new URL(url).port)));
+    return { patients, base: url };
+  }
   const child = await startPopulatedServer(patients, port);
   authorizations.set(`http://127.0.0.1:${port}/fhir`, await authorizationFor(patients, port));
   return { patients, base: `http://127.0.0.1:${port}/fhir`, child };
