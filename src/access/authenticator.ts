@@ -9,6 +9,7 @@ import type { AuthConfig } from '../config/config';
 import { TokenIntrospector } from './introspection';
 import { loadOrCreateLocalKey, localKeySet, type LocalKey } from './local-key';
 import { TokenVerifier, unauthorized, type AccessToken } from './tokens';
+import { setBounded } from '../core/bounded-map';
 
 /** The key source, issuer, audience and introspection of the configuration (src/config/config.ts), and DATA_DIR. */
 export type AuthSettings = Pick<AuthConfig, 'jwks' | 'issuer' | 'audience' | 'introspectionUrl' | 'introspectionClientId' | 'introspectionClientSecret'> & {
@@ -54,8 +55,7 @@ export async function createAuthenticator(settings: AuthSettings): Promise<Authe
       }
       const token = await verifier.verify(authorization);
       if (bearer !== undefined && token.expiresAt !== undefined) {
-        if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value as string);
-        verified.set(bearer, token);
+        setBounded(verified, bearer, token, MAX_VERIFIED);
       }
       return token;
     },

@@ -26,6 +26,7 @@ import type { WriteHook } from '../fhir/write-hooks';
 import type { RequestAccess } from './request-access';
 import { grantingScopes, type Permission } from './scopes';
 import type { AccessToken } from './tokens';
+import { setBounded } from '../core/bounded-map';
 
 /** The write-time extractor (src/search/extract), to judge versions that carry no index fields. */
 export interface VersionIndexer {
@@ -119,8 +120,7 @@ export class AccessControl {
       if (hit && hit.writes === this.writes && now - hit.at < WITHHELD_MEMO_MS) return hit.value;
       const writes = this.writes;
       const value = await ask();
-      if (known.size >= MAX_WITHHELD_ANSWERS) known.delete(known.keys().next().value as string);
-      known.set(criteria, { writes, at: now, value });
+      setBounded(known, criteria, { writes, at: now, value }, MAX_WITHHELD_ANSWERS);
       return value;
     };
   }

@@ -24,6 +24,7 @@ import type { ConsentDirectory } from './consent/directory';
 import type { ConsentRules, Decision, ProvisionRule } from './consent/rules';
 import { grantingScopes, type Permission, type ResourceScope } from './scopes';
 import type { AccessToken } from './tokens';
+import { setBounded } from '../core/bounded-map';
 
 /** Confidentiality R/V and v3 sensitivity codes that withhold a resource unless a consent permits it. */
 export const SENSITIVE_LABELS: ReadonlyArray<{ system: string; code: string }> = [
@@ -123,8 +124,7 @@ export class AccessPolicy {
     const hit = this.decisions.get(key);
     if (hit && hit.generation === generation && now >= hit.from && now < hit.validUntil) return hit.decision;
     const decision = await this.decide(token, permission, now);
-    if (this.decisions.size >= MAX_CACHED_DECISIONS) this.decisions.delete(this.decisions.keys().next().value as string);
-    this.decisions.set(key, { generation, from: now, validUntil: await this.validUntil(now), decision });
+    setBounded(this.decisions, key, { generation, from: now, validUntil: await this.validUntil(now), decision }, MAX_CACHED_DECISIONS);
     return decision;
   }
 
@@ -252,8 +252,7 @@ export class AccessPolicy {
     const hit = this.patientClauses.get(key);
     if (hit && hit.generation === generation && request.at < hit.validUntil) return hit.clause;
     const clause = await this.patientClause(consents, request, implicit, notSensitive);
-    if (this.patientClauses.size >= 10 * MAX_CACHED_DECISIONS) this.patientClauses.delete(this.patientClauses.keys().next().value as string);
-    this.patientClauses.set(key, { generation, validUntil: await this.deps.consents.nextBoundary(patient, request.at), clause });
+    setBounded(this.patientClauses, key, { generation, validUntil: await this.deps.consents.nextBoundary(patient, request.at), clause }, 10 * MAX_CACHED_DECISIONS);
     return clause;
   }
 

@@ -10,6 +10,7 @@ import type { RequestAccess } from '../access/request-access';
 import { FhirError } from '../core/errors';
 import { shared } from './canonical';
 import type { FhirRequest, FhirResponse } from '../fhir/types';
+import { setBounded } from '../core/bounded-map';
 
 export const BREAK_THE_GLASS_URL = 'https://fhir-r4-server.example.org/StructureDefinition/audit-break-the-glass';
 const RESTFUL = 'http://hl7.org/fhir/restful-interaction';
@@ -138,8 +139,7 @@ function agentsOf(access: RequestAccess | undefined, serverName: string): AuditE
   let agents = byContext.get(key);
   if (!agents) {
     agents = shared(buildAgents(access, serverName));
-    if (byContext.size >= AGENTS_PER_TOKEN) byContext.delete(byContext.keys().next().value as string);
-    byContext.set(key, agents);
+    setBounded(byContext, key, agents, AGENTS_PER_TOKEN);
   }
   return agents;
 }

@@ -14,11 +14,14 @@ function add(list: string[], x: string | undefined): void {
 
 export function indexValuesOf(event: AuditEvent): AuditIndexValues {
   const values: AuditIndexValues = { date: event.recorded, patient: [], agent: [], entity: [], type: [], subtype: [], outcome: [], purpose: [] };
+  // A search's event names every resource it returned: a Set keeps that list linear in their number.
+  const entities = new Set<string>();
   for (const e of event.entity ?? []) {
     const what = e.what?.reference;
     if (e.role?.code === '1' && what?.startsWith('Patient/')) add(values.patient, what);
-    add(values.entity, what);
+    if (typeof what === 'string' && what !== '') entities.add(what);
   }
+  values.entity = [...entities];
   values.agent = agentValuesOf(event.agent ?? []);
   add(values.type, event.type?.code);
   for (const s of event.subtype ?? []) add(values.subtype, s.code);

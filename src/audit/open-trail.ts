@@ -12,6 +12,7 @@ import { Auditor } from './auditor';
 import { LmdbAuditTrail } from './lmdb-trail';
 import { MongoAuditTrail } from './mongo-trail';
 import type { AuditTrail } from './trail';
+import { setBounded } from '../core/bounded-map';
 
 /** Events checked at start-up, from the end of the chain. */
 export const TAIL_CHECK = 10_000;
@@ -46,8 +47,7 @@ export async function openAudit(
     let patients = cache.get(key);
     if (!patients) {
       patients = options.compartmentsOf(resource).filter((c) => c.startsWith('Patient/'));
-      if (cache.size >= PATIENT_CACHE) cache.delete(cache.keys().next().value as string);
-      cache.set(key, patients);
+      setBounded(cache, key, patients, PATIENT_CACHE);
     }
     return patients;
   };

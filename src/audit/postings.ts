@@ -16,6 +16,7 @@ import type { AuditEvent } from 'fhir/r4';
 import type { Database } from 'lmdb';
 import { indexValuesOf } from './index-keys';
 import { AUDIT_FIELDS } from './trail';
+import { setBounded } from '../core/bounded-map';
 
 const SEQ_BYTES = 8;
 
@@ -27,7 +28,9 @@ export const prefix = (field: string, value?: string): Buffer => Buffer.from(val
 function withSeq(p: Buffer, sequence: number): Buffer {
   const b = Buffer.allocUnsafe(p.length + SEQ_BYTES);
   p.copy(b);
-  b.writeBigUInt64BE(BigInt(sequence), p.length);
+  // Two 32-bit halves: the same bytes as writeBigUInt64BE, without a BigInt per key (sequences stay below 2^53).
+  b.writeUInt32BE(Math.floor(sequence / 2 ** 32), p.length);
+  b.writeUInt32BE(sequence % 2 ** 32, p.length + 4);
   return b;
 }
 const firstOf = (key: Buffer): number => Number(key.readBigUInt64BE(key.length - SEQ_BYTES));
@@ -40,8 +43,7 @@ function cachedPrefix(field: string, value: string): Buffer {
   let p = PREFIXES.get(id);
   if (!p) {
     p = prefix(field, value);
-    if (PREFIXES.size >= PREFIX_CACHE) PREFIXES.delete(PREFIXES.keys().next().value as string);
-    PREFIXES.set(id, p);
+    setBounded(PREFIXES, id, p, PREFIX_CACHE);
   }
   return p;
 }

@@ -33,8 +33,12 @@ export class DocumentCache {
     this.delete(key);
     this.entries.set(key, { doc, bytes });
     this.bytes += bytes;
+    if (this.bytes <= this.maxBytes) return;
+    // Over the bound: the oldest entries go until 1/16 of it is free, so that the walk from the Map's start (which
+    // passes the slots of entries deleted since its last rehash) is taken once per many inserts, not per insert.
+    const target = this.maxBytes - this.maxBytes / 16;
     for (const [oldest, entry] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
+      if (this.bytes <= target) break;
       this.entries.delete(oldest);
       this.bytes -= entry.bytes;
     }
