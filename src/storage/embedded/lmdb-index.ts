@@ -10,7 +10,7 @@ import { assertUniqueIn, type IndexView, type KeyInterval } from './index-view';
 import { KeyGenerator, type PositionShape } from './index-keys';
 import { decodedStringAt, encodedTupleLength, prefixEnd } from './key-encoding';
 import { idFromStored, storedId } from './index-ids';
-import { MAX_KEY_BYTES } from './lmdb-layout';
+import { tooLongForKey } from './lmdb-layout';
 import { mergeById } from './ordered-ids';
 
 /** What is kept of an index in the `meta` database. */
@@ -98,9 +98,9 @@ export class LmdbIndex implements IndexView {
     const suffix = this.typeAt < 0 ? doc._id : type !== undefined ? storedId(type, doc._id) : undefined;
     const keys = suffix !== undefined ? this.generator.keys(doc, suffix, this.prefix) : this.generator.keys(doc).map((tuple) => this.prefix + tuple + this.suffix(tuple, doc._id));
     for (const key of keys) {
-      if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES) {
+      if (tooLongForKey(key)) {
         this.incomplete = true;
-        return keys.filter((k) => !(k.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(k) > MAX_KEY_BYTES));
+        return keys.filter((k) => !tooLongForKey(k));
       }
     }
     return keys;

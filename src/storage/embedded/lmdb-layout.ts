@@ -41,6 +41,9 @@ export const stringKeys = {
 /** Keys longer than this (in UTF-8 bytes) do not fit LMDB's default key size limit (lmdb-js: 1,978). */
 export const MAX_KEY_BYTES = 1978;
 
+/** Whether `key` is over MAX_KEY_BYTES (its UTF-8 length is measured only when its characters could make it so). */
+export const tooLongForKey = (key: string): boolean => key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES;
+
 /** One past the last key that starts with `prefix`. */
 export const rangeEnd = (prefix: string): string => prefixEnd(prefix);
 

@@ -19,7 +19,7 @@ import { pathIn } from './data-files';
 import { importJournalFormat } from './lmdb-import';
 import { LmdbCollection } from './lmdb-collection';
 import { LmdbIndex, type StoredIndex } from './lmdb-index';
-import { LAYOUT_VERSION, LMDB_DIR, MAX_KEY_BYTES, META_DICTIONARY_KEY, META_LAYOUT_KEY, PrefixTable, collectionEntry, commitFailure, decodeDocument, encodeDocument, indexEntry, metaIndexesKey, rangeEnd, stringKeys } from './lmdb-layout';
+import { LAYOUT_VERSION, LMDB_DIR, META_DICTIONARY_KEY, META_LAYOUT_KEY, PrefixTable, collectionEntry, commitFailure, decodeDocument, encodeDocument, indexEntry, metaIndexesKey, rangeEnd, stringKeys, tooLongForKey } from './lmdb-layout';
 import { acquireLock } from './lock';
 import { RECORD_DICTIONARY } from './record-dictionary';
 import { Writers, type CommitWrites } from './writers';
@@ -140,7 +140,7 @@ class LmdbStore implements Store {
       ({ env: this.env, docs: this.docs, index: this.index, meta: this.meta } = openEnvironment(dir, { noSync: this.options.noSync }));
       await importJournalFormat(dir, this.env, this.docs, this.meta, (warning) => this.warn(warning));
       if (this.meta.getBinary(META_LAYOUT_KEY) === undefined) {
-        await this.env.transaction(() => this.meta.putSync(META_LAYOUT_KEY, encodeDocument(JSON.stringify({ layout: LAYOUT_VERSION }))));
+        await this.env.transaction(() => this.writeLayout());
       }
       const layout = JSON.parse(decodeDocument(this.meta.getBinary(META_LAYOUT_KEY)!, 'meta', META_LAYOUT_KEY)) as { layout: number };
       if (layout.layout === 1) this.dropLayout1Indexes();
@@ -165,6 +165,21 @@ class LmdbStore implements Store {
     }
   }
 
+  /** Records this server's layout in `meta` (inside a write transaction). */
+  private writeLayout(): void {
+    this.meta.putSync(META_LAYOUT_KEY, encodeDocument(JSON.stringify({ layout: LAYOUT_VERSION })));
+  }
+
+  /** Removes every key of `index` (inside a write transaction); returns how many there were. */
+  private removeIndexKeys(index: LmdbIndex): number {
+    let removed = 0;
+    for (const key of this.index.getKeys({ start: index.prefix, end: rangeEnd(index.prefix) })) {
+      this.index.removeSync(key);
+      removed++;
+    }
+    return removed;
+  }
+
   /**
    * Layout 1 ended index keys in the whole `_id`, layout 2 in the id relative to the key's type (index-ids.ts). The
    * documents stay as they are; every index is dropped (its keys and its definition) in one write transaction
@@ -177,7 +192,7 @@ class LmdbStore implements Store {
     this.env.transactionSync(() => {
       this.index.clearSync();
       for (const key of definitions) this.meta.removeSync(key);
-      this.meta.putSync(META_LAYOUT_KEY, encodeDocument(JSON.stringify({ layout: LAYOUT_VERSION })));
+      this.writeLayout();
     });
     this.warn({
       msg: `the data directory was in LMDB layout 1: its ${entries.entryCount} index entries were dropped for layout ${LAYOUT_VERSION} (shorter keys); the indexes are built again from the stored documents`,
@@ -218,7 +233,7 @@ class LmdbStore implements Store {
       let documents = 0;
       await this.env.childTransaction(() => {
         for (const index of built) {
-          for (const key of this.index.getKeys({ start: index.prefix, end: rangeEnd(index.prefix) })) this.index.removeSync(key);
+          this.removeIndexKeys(index);
         }
         for (const doc of target.all()) {
           documents++;
@@ -259,10 +274,7 @@ class LmdbStore implements Store {
       await this.committing;
       await this.env.childTransaction(() => {
         for (const index of dropped) {
-          for (const key of this.index.getKeys({ start: index.prefix, end: rangeEnd(index.prefix) })) {
-            this.index.removeSync(key);
-            entries++;
-          }
+          entries += this.removeIndexKeys(index);
           target.indexes.delete(index.spec.name);
         }
         this.storedMarks.delete(collection);
@@ -399,7 +411,7 @@ class LmdbStore implements Store {
         const collection = this.collectionFor(name);
         collection.prefix ??= this.prefixes.assign(collectionEntry(name));
         const key = collection.prefix + id;
-        if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES) throw new Error(`the _id ${id.slice(0, 40)}… of a document of ${name} is too long to be stored`);
+        if (tooLongForKey(key)) throw new Error(`the _id ${id.slice(0, 40)}… of a document of ${name} is too long to be stored`);
         const old = latest.has(key) ? latest.get(key)! : (collection.get(id) ?? null);
         for (const index of collection.indexes.values()) indexChanges(indexOps, old && index.entryKeys(old), write.doc && index.entryKeys(write.doc));
         docOps.set(key, write.json === null ? null : encodeDocument(write.json));
