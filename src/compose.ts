@@ -26,6 +26,7 @@ import { ExportRunner } from './fhir/operations/export/runner';
 import { newestLastUpdated, SUBSCRIPTION_OWNERS } from './fhir/persist';
 import { FhirRouter } from './fhir/router';
 import { activateSearchParameters, searchParameterHook } from './fhir/search-parameters';
+import { ConditionalMemo } from './fhir/conditional-memo';
 import { buildRoutes, type Route } from './fhir/routes';
 import { openAudit } from './audit/open-trail';
 import type { AuditTrail } from './audit/trail';
@@ -86,7 +87,10 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
   const onWarning = (warning: StoreWarning): void => logger.log({ level: 'warn', ...warning, msg: `storage: ${warning.msg}` });
   const opened = overrides.store ?? (await createStore({ mongodbUri: config.mongodbUri, mongodbDb: config.mongodbDb, dataDir: config.dataDir, cacheMb: config.storeCacheMb, onWarning }));
   const metrics = config.metricsPort !== undefined ? new ServerMetrics() : undefined;
-  const store = metrics ? metrics.observe(opened) : opened;
+  const observed = metrics ? metrics.observe(opened) : opened;
+  // Every write goes through the memo's counters (src/fhir/conditional-memo.ts: embedded store only).
+  const conditionalMemo = opened.kind === 'embedded' ? new ConditionalMemo(() => registry.revision) : undefined;
+  const store = conditionalMemo ? conditionalMemo.track(observed) : observed;
   const profilesDir = overrides.profilesDir ?? config.profiles?.dir ?? path.join(ROOT, 'profiles');
   // Compiled profiles are cached under DATA_DIR; an injected store (tests) caches only where told to.
   const profileCacheDir = overrides.store ? overrides.profileCacheDir : (overrides.profileCacheDir ?? path.join(config.dataDir, 'profile-cache'));
@@ -180,6 +184,7 @@ export async function createServer(config: Config, overrides: ServerOverrides = 
     maxBundleEntries: config.maxBundleEntries,
     visibility,
     bulkExport,
+    ...(conditionalMemo ? { conditionalMemo } : {}),
   };
   const authenticate = await edgeAuthentication(config, logger, overrides.localKey);
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };

@@ -11,6 +11,7 @@ import type { ExportRunner } from './operations/export/runner';
 import type { VisibilityHorizon } from './visibility';
 import type { WriteHook } from './write-hooks';
 import type { Auditor } from '../audit/auditor';
+import type { ConditionalMemo } from './conditional-memo';
 
 /** Write-time extraction of search index entries (src/search/extract). */
 export interface Indexer {
@@ -51,6 +52,8 @@ export interface FhirContext {
   visibility: VisibilityHorizon;
   /** Bulk Data export jobs (src/fhir/operations/export). */
   bulkExport: ExportRunner;
+  /** Conditional references resolved across transaction Bundles (src/fhir/conditional-memo.ts); embedded store only. */
+  conditionalMemo?: ConditionalMemo;
 }
 
 /** Where an interaction reads: the transaction it joined (a transaction Bundle's entry), else the store. */

@@ -47,9 +47,10 @@ export async function transaction(ctx: FhirContext, outer: FhirRequest, entries:
     };
     for (const e of deletes) await run(e);
     const { identities, assigned } = await resolveIdentities(joined, tx, requests);
-    const rewriter = new ReferenceRewriter(identities, async (type, criteria) =>
-      (await ctx.search.matchCriteria(type, criteria, 2, { reader: tx })).map((r) => `${r.type}/${r.id}`),
-    );
+    const rewriter = new ReferenceRewriter(identities, (type, criteria) => {
+      const search = async (): Promise<string[]> => Object.freeze((await ctx.search.matchCriteria(type, criteria, 2, { reader: tx })).map((r) => `${r.type}/${r.id}`)) as string[];
+      return ctx.conditionalMemo ? ctx.conditionalMemo.resolve(type, criteria, search) : search();
+    });
     previousAttempt = rewriter;
     for (const e of requests) {
       if ((e.req.method === 'POST' || e.req.method === 'PUT') && typeof e.req.body === 'object' && e.req.body !== null) {

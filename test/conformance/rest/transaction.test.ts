@@ -276,6 +276,34 @@ describe('transaction (http.html#transaction)', () => {
       assert.ok(ambiguous.body.issue[0].diagnostics.includes(`Bundle.entry[1]: the conditional reference ${npi('npi-2')} matches more than one resource`), ambiguous.body.issue[0].diagnostics);
     });
 
+    // Resolutions are reused across Bundles (src/fhir/conditional-memo.ts): never past a change of the matches.
+    const putPractitioner = (id: string, value: string) =>
+      s.http.put(`/fhir/Practitioner/${id}`).set('Content-Type', FHIR_JSON).send({ resourceType: 'Practitioner', id, identifier: [{ system: 'http://hl7.org/fhir/sid/us-npi', value }] });
+    const resolvedTo = async (reference: string): Promise<{ status: number; reference?: string }> => {
+      const res = await post(encounters([reference]));
+      return { status: res.status, ...(res.status === 200 ? { reference: res.body.entry[0].resource.participant[0].individual.reference } : {}) };
+    };
+
+    it('a reference an earlier Bundle resolved follows later writes: a second match makes it ambiguous, a delete resolves it again', async () => {
+      await putPractitioner('cr-four-a', 'npi-4');
+      assert.deepEqual(await resolvedTo(npi('npi-4')), { status: 200, reference: 'Practitioner/cr-four-a' });
+      assert.deepEqual(await resolvedTo(npi('npi-4')), { status: 200, reference: 'Practitioner/cr-four-a' });
+      await putPractitioner('cr-four-b', 'npi-4');
+      assert.equal((await resolvedTo(npi('npi-4'))).status, 412);
+      assert.equal((await s.http.delete('/fhir/Practitioner/cr-four-a')).status, 204);
+      assert.deepEqual(await resolvedTo(npi('npi-4')), { status: 200, reference: 'Practitioner/cr-four-b' });
+      await putPractitioner('cr-four-b', 'npi-4-changed');
+      assert.equal((await resolvedTo(npi('npi-4'))).status, 422);
+    });
+
+    it('what a rolled-back transaction saw of its own writes is not reused', async () => {
+      await putPractitioner('cr-six', 'npi-6');
+      // Deletes run first, so the reference is resolved after this transaction's own (never committed) delete.
+      const own = await post(encounters([npi('npi-6')], [{ request: { method: 'DELETE', url: 'Practitioner/cr-six' } }]));
+      assert.equal(own.status, 422, JSON.stringify(own.body));
+      assert.deepEqual(await resolvedTo(npi('npi-6')), { status: 200, reference: 'Practitioner/cr-six' });
+    });
+
     it('a failing conditional reference before an unknown urn:uuid is the error reported, and the other way round', async () => {
       const orphan = { resource: { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'urn:uuid:5b0c1f5e-0000-4000-8000-000000000001' } }, request: { method: 'POST', url: 'Encounter' } };
       const conditionalFirst = await post(encounters([npi('npi-1'), npi('nobody-a')], [orphan]));
