@@ -5,10 +5,13 @@
  * at least one key (missing values and empty arrays index as null), so an index walk sees every document;
  * except in a sparse index (IndexSpec.sparseOn), which drops the tuples that are null at one of its paths.
  */
+import { setBounded } from '../../core/bounded-map';
 import { encodeKeyValue, isOrderExact } from './key-encoding';
 import { isPlainObject } from './values';
 
 interface PathNode {
+  /** The dotted path from the document's root to this node (shapes are recorded by path). */
+  path: string;
   /** Index positions whose path ends at this node. */
   ends: number[];
   /** Every index position at or below this node. */
@@ -66,14 +69,14 @@ export class KeyGenerator {
       nestedArrays: false,
       objectPrefixes: new Set<string>(),
     }));
-    this.root = { ends: [], positions: [], children: new Map(), childList: [] };
+    this.root = { path: '', ends: [], positions: [], children: new Map(), childList: [] };
     paths.forEach((path, position) => {
       let node = this.root;
       node.positions.push(position);
       for (const segment of path.split('.')) {
         let child = node.children.get(segment);
         if (!child) {
-          child = { ends: [], positions: [], children: new Map(), childList: [] };
+          child = { path: node === this.root ? segment : `${node.path}.${segment}`, ends: [], positions: [], children: new Map(), childList: [] };
           node.children.set(segment, child);
           node.childList.push([segment, child]);
         }
@@ -88,15 +91,27 @@ export class KeyGenerator {
    * Distinct encoded key tuples of `doc`, each followed by `suffix` (the document id, or nothing) and led by
    * `prefix` (an engine's index prefix, or nothing). Each key is built by one join, so it is a flat string rather
    * than a concatenation that would be flattened later (when it is hashed or written out as UTF-8).
+   * A tuple is an array of width + 2: its first and last slots are left for the prefix and the suffix, so that
+   * the join needs no copy of it (index position i is slot i + 1).
    */
   keys(doc: Record<string, unknown>, suffix = '', prefix = ''): string[] {
-    let tuples = this.expandObject(doc, this.root, '');
-    if (this.required.length) tuples = tuples.filter((tuple) => this.required.every((position) => tuple[position] !== ENCODED_NULL));
-    if (tuples.length === 0) return [];
-    if (tuples.length === 1) return [joined(tuples[0], prefix, suffix)];
-    const keys = new Set<string>();
-    for (const tuple of tuples) keys.add(joined(tuple, prefix, suffix));
-    return [...keys];
+    const tuples = this.expandObject(doc, this.root);
+    const keys: string[] = [];
+    // Most documents have a few keys per index: a linear check is cheaper than a Set until there are many.
+    let seen: Set<string> | undefined;
+    for (const tuple of tuples) {
+      if (this.required.length && this.required.some((position) => tuple[position + 1] === ENCODED_NULL)) continue;
+      tuple[0] = prefix;
+      tuple[this.width + 1] = suffix;
+      const key = tuple.join('');
+      if (seen) {
+        if (seen.has(key)) continue;
+        seen.add(key);
+      } else if (keys.includes(key)) continue;
+      else if (keys.length === 15) seen = new Set([...keys, key]);
+      keys.push(key);
+    }
+    return keys;
   }
 
   /**
@@ -104,19 +119,19 @@ export class KeyGenerator {
    * returned by expandValue is a fresh array that nothing else holds, so partial tuples are completed in place:
    * a copy is made only for a real product (several tuples on both sides).
    */
-  private expandObject(node: Record<string, unknown>, trie: PathNode, prefix: string): string[][] {
-    let result: string[][] = [new Array<string>(this.width)];
+  private expandObject(node: Record<string, unknown>, trie: PathNode, out?: string[][]): string[][] {
     const children = trie.childList;
+    // Arrays and embedded documents first: they make the tuples, which the scalars are then set in (no tuple is
+    // made only to be merged into the first partials and dropped).
+    let result: string[][] | undefined;
     for (let i = 0; i < children.length; i++) {
-      const [segment, child] = children[i];
-      const value = node[segment];
-      if (!Array.isArray(value) && !isPlainObject(value)) {
-        // A scalar or a missing value (the most frequent case): the same components in every tuple.
-        this.setScalar(result, value, child);
-        continue;
-      }
-      const partials = this.expandValue(value, child, prefix + segment);
-      if (result.length === 1) {
+      const entry = children[i];
+      const value = node[entry[0]];
+      if (isScalar(value)) continue;
+      const partials = this.expandValue(value, entry[1]);
+      if (!result) {
+        result = partials;
+      } else if (result.length === 1) {
         const only = result[0];
         for (const tuple of partials) merge(tuple, only);
         result = partials;
@@ -126,32 +141,48 @@ export class KeyGenerator {
         result = product(result, partials);
       }
     }
-    return result;
+    // The tuples go to `out` when given (an array's elements collect theirs there), else they are returned.
+    const from = out ? out.length : 0;
+    let tuples: string[][];
+    if (!out) tuples = result ?? [this.tuple()];
+    else {
+      if (result) for (const tuple of result) out.push(tuple);
+      else out.push(this.tuple());
+      tuples = out;
+    }
+    for (let i = 0; i < children.length; i++) {
+      const entry = children[i];
+      const value = node[entry[0]];
+      // A scalar or a missing value (the most frequent case): the same components in every tuple.
+      if (isScalar(value)) this.setScalar(tuples, from, value, entry[1]);
+    }
+    return tuples;
   }
 
   /**
    * A value that is neither an array nor an embedded document, at `trie`, set in every tuple: its encoding at
    * the positions whose path ends here, null below (what expandValue yields for it, without building a tuple).
    */
-  private setScalar(tuples: string[][], value: unknown, trie: PathNode): void {
+  private setScalar(tuples: string[][], from: number, value: unknown, trie: PathNode): void {
     const ends = trie.ends;
     if (ends.length) {
-      const encoded = encodeKeyValue(value);
+      const encoded = encodedValue(value);
       const exact = isOrderExact(value);
       for (const position of ends) {
-        for (const tuple of tuples) tuple[position] = encoded;
+        for (let t = from; t < tuples.length; t++) tuples[t][position + 1] = encoded;
         if (!exact) this.shapes[position].unordered = true;
       }
     }
     if (trie.children.size === 0) return;
     for (const position of trie.positions) {
       if (ends.length && ends.includes(position)) continue;
-      for (const tuple of tuples) tuple[position] = ENCODED_NULL;
+      for (let t = from; t < tuples.length; t++) tuples[t][position + 1] = ENCODED_NULL;
     }
   }
 
-  /** `element`: the value is an element of an array at `path`. */
-  private expandValue(value: unknown, trie: PathNode, path: string, element = false): string[][] {
+  /** `element`: the value is an element of an array at the node's path. */
+  private expandValue(value: unknown, trie: PathNode, element = false): string[][] {
+    const path = trie.path;
     if (Array.isArray(value)) {
       for (const position of trie.positions) {
         const shape = this.shapes[position];
@@ -162,21 +193,25 @@ export class KeyGenerator {
       for (const position of trie.ends) this.shapes[position].leafArray = true;
       if (value.length === 0) return [this.nulls(trie)];
       const out: string[][] = [];
-      for (const item of value) for (const tuple of this.expandValue(item, trie, path, true)) out.push(tuple);
+      for (const item of value) {
+        // An embedded document in the array adds its tuples to `out` itself (as expandValue would return them).
+        if (trie.ends.length === 0 && isPlainObject(item)) this.expandObject(item, trie, out);
+        else for (const tuple of this.expandValue(item, trie, true)) out.push(tuple);
+      }
       return out;
     }
     if (!element && !trie.objectSeen && isPlainObject(value)) this.sawObject(trie, path);
-    if (trie.ends.length === 0 && isPlainObject(value)) return this.expandObject(value, trie, path + '.');
-    const own = new Array<string>(this.width);
+    if (trie.ends.length === 0 && isPlainObject(value)) return this.expandObject(value, trie);
+    const own = this.tuple();
     if (trie.ends.length) {
-      const encoded = encodeKeyValue(value);
+      const encoded = encodedValue(value);
       for (const position of trie.ends) {
-        own[position] = encoded;
+        own[position + 1] = encoded;
         if (!isOrderExact(value)) this.shapes[position].unordered = true;
       }
     }
     if (trie.children.size === 0) return [own];
-    const below = isPlainObject(value) ? this.expandObject(value, trie, path + '.') : [this.nulls(trie)];
+    const below = isPlainObject(value) ? this.expandObject(value, trie) : [this.nulls(trie)];
     return below.map((tuple) => merge(tuple, own));
   }
 
@@ -186,20 +221,40 @@ export class KeyGenerator {
   }
 
   private nulls(trie: PathNode): string[] {
-    const tuple = new Array<string>(this.width);
-    for (const position of trie.positions) tuple[position] = ENCODED_NULL;
+    const tuple = this.tuple();
+    for (const position of trie.positions) tuple[position + 1] = ENCODED_NULL;
     return tuple;
+  }
+
+  /** An empty tuple (see keys()). */
+  private tuple(): string[] {
+    return new Array<string>(this.width + 2);
   }
 }
 
 const ENCODED_NULL = encodeKeyValue(null);
 
-/** `prefix`, the tuple's components and `suffix` as one flat string. */
-function joined(tuple: string[], prefix: string, suffix: string): string {
-  if (prefix !== '') tuple.unshift(prefix);
-  tuple.push(suffix);
-  return tuple.join('');
+/**
+ * The encodings of recent short strings. Most index values recur from record to record (a resource type, a
+ * parameter name, a code system, a patient's reference), and each encoding is otherwise a new string: about a
+ * fifth of what key generation allocated.
+ */
+const recentStrings = new Map<string, string>();
+const RECENT_STRINGS = 8192;
+const RECENT_MAX_LENGTH = 100;
+
+function encodedValue(value: unknown): string {
+  if (typeof value !== 'string' || value.length > RECENT_MAX_LENGTH) return encodeKeyValue(value);
+  let encoded = recentStrings.get(value);
+  if (encoded === undefined) {
+    encoded = encodeKeyValue(value);
+    setBounded(recentStrings, value, encoded, RECENT_STRINGS);
+  }
+  return encoded;
 }
+
+/** Neither an array nor an embedded document (a missing value included). */
+const isScalar = (value: unknown): boolean => typeof value !== 'object' || value === null || (!Array.isArray(value) && !isPlainObject(value));
 
 function merge(into: string[], from: string[]): string[] {
   for (let i = 0; i < from.length; i++) if (from[i] !== undefined) into[i] = from[i];

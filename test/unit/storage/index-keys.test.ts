@@ -54,6 +54,21 @@ describe('index key generation', () => {
     assert.equal(generator.shapes[0].leafArray, true);
   });
 
+  it('keeps each distinct key once however many an index has for one document, in document order', () => {
+    const generator = new KeyGenerator(['type', 'tok.c']);
+    const codes = Array.from({ length: 40 }, (_, i) => `c${i % 25}`);
+    const keys = generator.keys({ type: 'T', tok: codes.map((c) => ({ c })) }, '#');
+    assert.deepEqual(keys, Array.from({ length: 25 }, (_, i) => `${key('T', `c${i}`)}#`));
+  });
+
+  it('records an embedded document inside an array element under its full path', () => {
+    const generator = new KeyGenerator(['type', 'a.b.c', 'a.d']);
+    const keys = generator.keys({ type: 'T', a: [{ b: { c: 1 }, d: 'x' }, { b: [{ c: 2 }, { c: 3 }], d: 'y' }] });
+    assert.deepEqual(sorted(keys), sorted([key('T', 1, 'x'), key('T', 2, 'y'), key('T', 3, 'y')]));
+    assert.deepEqual([...generator.shapes[1].arrayPrefixes].sort(), ['a', 'a.b']);
+    assert.deepEqual([...generator.shapes[1].objectPrefixes], ['a.b']);
+  });
+
   it('leaves out the tuples a sparse index has no value for', () => {
     const generator = new KeyGenerator(['type', 'tok.p', 'tok.s'], ['tok.s']);
     const doc = { type: 'T', tok: [{ p: 'code', s: 'http://x' }, { p: 'code' }, { p: 'other', s: 'http://y' }] };
