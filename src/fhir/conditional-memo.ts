@@ -18,6 +18,7 @@
 import { setBounded } from '../core/bounded-map';
 import type { Store, StoreTransaction } from '../storage/port';
 import { RESOURCES } from '../storage/records';
+import { withTransaction } from '../storage/with-transaction';
 import { criteriaKey } from './conditional';
 
 /** Resolutions kept: a platform's shared resources, with room to spare. */
@@ -53,7 +54,7 @@ export class ConditionalMemo {
     return matches;
   }
 
-  /** The same store, with the resource writes of its transactions counted per type (a Proxy: every other member is the store's own). */
+  /** The same store, with the resource writes of its transactions counted per type. */
   track(store: Store): Store {
     const memo = this;
     async function transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
@@ -64,13 +65,7 @@ export class ConditionalMemo {
         for (const type of wrote) memo.unsettled.set(type, (memo.unsettled.get(type) ?? 1) - 1);
       }
     }
-    return new Proxy(store, {
-      get(target, property) {
-        if (property === 'transaction') return transaction;
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    return withTransaction(store, transaction);
   }
 
   /** `tx`, counting each write of a `resources` record (its `_id` is `Type/id`) before it is staged. */

@@ -8,6 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Store, StoreTransaction } from '../storage/port';
+import { withTransaction } from '../storage/with-transaction';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -73,8 +74,8 @@ export class ServerMetrics {
   }
 
   /**
-   * The same store, with each write transaction timed and counted while in flight. Store internals are untouched:
-   * every other member is the store's own (a Proxy, so methods added to the port later pass through too).
+   * The same store, with each write transaction timed and counted while in flight (every other member is the
+   * store's own).
    */
   observe(store: Store): Store {
     const metrics = this;
@@ -92,17 +93,7 @@ export class ServerMetrics {
         metrics.queued.dec();
       }
     }
-    const bound = new Map<PropertyKey, unknown>([['transaction', transaction]]);
-    return new Proxy(store, {
-      get(target, property) {
-        if (bound.has(property)) return bound.get(property);
-        const value: unknown = Reflect.get(target, property, target);
-        if (typeof value !== 'function') return value;
-        const method = value.bind(target);
-        bound.set(property, method);
-        return method;
-      },
-    });
+    return withTransaction(store, transaction);
   }
 
   text(): Promise<string> {
