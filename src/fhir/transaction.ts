@@ -14,13 +14,14 @@
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
 import { FhirError, invalid } from '../core/errors';
 import type { OperationOutcomeIssue } from '../core/outcome';
+import type { SearchOptions } from '../search/service';
 import type { StoreTransaction } from '../storage/port';
 import { entryRequest, type Dispatch, type EntryRequest } from './bundle-entries';
 import { ReferenceRewriter, type Identities } from './bundle-references';
 import { entryResponse } from './bundle-response';
 import { criteriaKey, matchInTransaction } from './conditional';
 import type { FhirContext } from './context';
-import { parseCriteria, requireCriteria } from './criteria';
+import { accessOptions, parseCriteria, requireCriteria } from './criteria';
 import { inTransaction } from './persist';
 import type { FhirMethod, FhirRequest, FhirResponse } from './types';
 
@@ -35,6 +36,10 @@ export async function transaction(ctx: FhirContext, outer: FhirRequest, entries:
   const deletes = firstAfterDeletes < 0 ? ordered : ordered.slice(0, firstAfterDeletes);
   const rest = firstAfterDeletes < 0 ? [] : ordered.slice(firstAfterDeletes);
 
+  // Conditional references and ifNoneExist match only what the caller may read, as single conditional requests do
+  // (a match the caller may not see would tell, by the rewritten reference or a 409, that it exists).
+  const access = await accessOptions(ctx, outer);
+  const seesEverything = access.scope === undefined || Object.keys(access.scope).length === 0;
   // A store may re-run the work after a transient conflict (MongoDB): it starts again from the Bundle as sent.
   let previousAttempt: ReferenceRewriter | undefined;
   const results = await inTransaction(ctx, async (tx) => {
@@ -46,10 +51,11 @@ export async function transaction(ctx: FhirContext, outer: FhirRequest, entries:
       answered[e.index] = entryResponse(await atEntry(e, () => dispatch(entryCtx, e.req)));
     };
     for (const e of deletes) await run(e);
-    const { identities, assigned } = await resolveIdentities(joined, tx, requests);
+    const { identities, assigned } = await resolveIdentities(joined, tx, requests, access);
     const rewriter = new ReferenceRewriter(identities, (type, criteria) => {
-      const search = async (): Promise<string[]> => Object.freeze((await ctx.search.matchCriteria(type, criteria, 2, { reader: tx })).map((r) => `${r.type}/${r.id}`)) as string[];
-      return ctx.conditionalMemo ? ctx.conditionalMemo.resolve(type, criteria, search) : search();
+      const search = async (): Promise<string[]> => Object.freeze((await ctx.search.matchCriteria(type, criteria, 2, { ...access, reader: tx })).map((r) => `${r.type}/${r.id}`)) as string[];
+      // Resolutions are shared between callers only when nothing narrows what this one sees.
+      return ctx.conditionalMemo && seesEverything ? ctx.conditionalMemo.resolve(type, criteria, search) : search();
     });
     previousAttempt = rewriter;
     for (const e of requests) {
@@ -72,6 +78,7 @@ async function resolveIdentities(
   ctx: FhirContext,
   tx: StoreTransaction,
   requests: EntryRequest[],
+  access: SearchOptions,
 ): Promise<{ identities: Identities; assigned: Map<number, string> }> {
   const identities = new Map<string, string>();
   const assigned = new Map<number, string>();
@@ -89,7 +96,7 @@ async function resolveIdentities(
         method === 'PUT' ? requireCriteria(query, 'update') : e.req.ifNoneExist !== undefined ? parseCriteria(e.req.ifNoneExist, 'ifNoneExist') : undefined,
       );
       const bodyId = method === 'PUT' ? (body as { id?: unknown } | undefined)?.id : undefined;
-      id = criteria ? await matchedOrNew(ctx, tx, e, type, criteria, typeof bodyId === 'string' ? bodyId : undefined, byCriteria) : ctx.ids.next();
+      id = criteria ? await matchedOrNew(ctx, tx, e, type, criteria, typeof bodyId === 'string' ? bodyId : undefined, byCriteria, access) : ctx.ids.next();
       assigned.set(e.index, id);
     }
     if (e.fullUrl !== undefined && LOCAL_URN.test(e.fullUrl)) identities.set(e.fullUrl, `${type}/${id}`);
@@ -105,12 +112,13 @@ async function matchedOrNew(
   criteria: Array<[string, string]>,
   bodyId: string | undefined,
   byCriteria: Map<string, string>,
+  access: SearchOptions,
 ): Promise<string> {
   const key = criteriaKey(type, criteria);
   const known = byCriteria.get(key);
   if (known !== undefined) return known;
   // Several matches: the entry's own interaction answers 412 when it runs.
-  const matches = await atEntry(e, () => matchInTransaction(ctx, tx, type, criteria));
+  const matches = await atEntry(e, () => matchInTransaction(ctx, tx, type, criteria, 2, access));
   const id = matches.length === 1 ? (matches[0]?.id as string) : (bodyId ?? ctx.ids.next());
   byCriteria.set(key, id);
   return id;

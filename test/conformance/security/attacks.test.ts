@@ -127,6 +127,31 @@ describe('security: named attacks on patient-scoped access', () => {
     assert.equal(own.status, 200);
   });
 
+  it('transaction Bundles: conditional references and ifNoneExist match only what the caller may see', async () => {
+    const bobOnly = `code=${SECRET.code}&subject=Patient/bob`;
+    const transaction = (entry: Array<Record<string, unknown>>) => alice.post('/fhir').set('Content-Type', FHIR_JSON).send({ resourceType: 'Bundle', type: 'transaction', entry });
+    const derived = (reference: string) => ({ resource: { ...observation('ignored', 'alice', OWN), id: undefined, derivedFrom: [{ reference }] }, request: { method: 'POST', url: 'Observation' } });
+    // A system-level client resolves the same reference first (a Bob resource): what it may see is not shared.
+    const primed = await server.http.post('/fhir').set('Content-Type', FHIR_JSON).send({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ resource: { resourceType: 'DiagnosticReport', status: 'final', code: { coding: [SECRET] }, subject: { reference: 'Patient/bob' }, result: [{ reference: `Observation?${bobOnly}` }] }, request: { method: 'POST', url: 'DiagnosticReport' } }],
+    });
+    assert.equal(primed.status, 200, JSON.stringify(primed.body));
+    const hidden = await transaction([derived(`Observation?${bobOnly}`)]);
+    assert.equal(hidden.status, 422, "a reference matching only Bob's observation must match nothing (rewriting it would name Observation/b1)");
+    assert.ok(!JSON.stringify(hidden.body).includes('b1'), JSON.stringify(hidden.body));
+    const guarded = await transaction([{ resource: { ...observation('ignored', 'alice', OWN), id: undefined }, request: { method: 'POST', url: 'Observation', ifNoneExist: bobOnly } }]);
+    assert.equal(guarded.status, 200, JSON.stringify(guarded.body));
+    assert.equal(guarded.body.entry[0].response.status.split(' ')[0], '201', "ifNoneExist must not match (or collide with) Bob's observation");
+    assert.ok(!String(guarded.body.entry[0].response.location).includes('/b1/'), guarded.body.entry[0].response.location);
+    assert.equal((await server.http.get('/fhir/Observation/b1')).body.meta.versionId, '1');
+    // The legitimate form: a reference to her own resource resolves.
+    const own = await transaction([derived(`Observation?_id=a1`)]);
+    assert.equal(own.status, 200, JSON.stringify(own.body));
+    assert.equal(own.body.entry[0].response.status.split(' ')[0], '201');
+  });
+
   it('writing into another patient\'s compartment, moving a resource out, removing labels: 403; own writes work', async () => {
     assert.equal((await alice.post('/fhir/Observation').set('Content-Type', FHIR_JSON).send(observation('n', 'bob', OWN))).status, 403);
     assert.equal((await alice.put('/fhir/Observation/a1').set('Content-Type', FHIR_JSON).send(observation('a1', 'bob', OWN))).status, 403);
