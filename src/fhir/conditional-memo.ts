@@ -1,8 +1,9 @@
 /**
  * Conditional references reused across transaction Bundles (https://hl7.org/fhir/R4/http.html#trules). The patient
  * Bundles a regional platform receives name the same shared Practitioners, Organizations and Locations by
- * identifier (`Practitioner?identifier=...`) in every Bundle; searching for each of them again in each Bundle was
- * 10-30% of the server CPU of bundle ingest (docs/benchmarks.md).
+ * identifier (`Practitioner?identifier=...`) in every Bundle; searching for each of them again in each Bundle took
+ * 7-10% of the main thread in bundle ingest (docs/benchmarks.md). Only callers that may read everything share
+ * resolutions (src/fhir/transaction.ts); the others search with their own access filter every time.
  *
  * A resolution (the `Type/id`s the criteria matched, at most two) is reused while nothing can have changed it:
  * - no resource of that type was written since: every insert, replace or delete of a `resources` record counts
