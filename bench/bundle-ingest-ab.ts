@@ -10,16 +10,15 @@
  * Usage: npx tsx bench/bundle-ingest-ab.ts [--base=<commit>|--base=same] [--base-flags="..."] [--flags="..."] [pairs=6] [patientsPerRound=24]
  *   default --base=HEAD~1; --base=same runs this tree twice (to compare flags, or to see the noise of the method).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemTokenFor } from '../src/access/local-key';
 import { patientTransaction, sharedBatch } from './bundles/generate';
 import { checkoutBaseline } from './support/baseline';
 import { cpuSeconds } from './support/cpu';
-import { median, ROOT, startServerProcess } from './support/processes';
+import { freePort, median, ROOT, startFlagsOf, startServerProcess } from './support/processes';
 
 const PER_PATIENT = 300;
 const UPLOADERS = 4;
@@ -33,18 +32,6 @@ interface Side {
   rates: number[];
   micros: number[];
 }
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-const startFlags = (root: string): string[] =>
-  (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/).filter((p) => p.startsWith('--'));
 
 async function post(side: Side, body: string): Promise<void> {
   const res = await fetch(side.base, { method: 'POST', headers: { 'Content-Type': 'application/fhir+json', Prefer: 'return=minimal', Authorization: side.authorization }, body });
@@ -81,8 +68,8 @@ async function main(): Promise<void> {
   const [pairs = 6, patients = 24] = args.filter((a) => !a.startsWith('--')).map(Number);
   const baseRef = option('base') ?? 'HEAD~1';
   const baseRoot = baseRef === 'same' ? ROOT : checkoutBaseline(baseRef);
-  const baseFlags = option('base-flags')?.split(/\s+/).filter(Boolean) ?? startFlags(baseRoot);
-  const flags = option('flags')?.split(/\s+/).filter(Boolean) ?? startFlags(ROOT);
+  const baseFlags = option('base-flags')?.split(/\s+/).filter(Boolean) ?? startFlagsOf(baseRoot);
+  const flags = option('flags')?.split(/\s+/).filter(Boolean) ?? startFlagsOf(ROOT);
   const a = await start(`A (${baseRef}${option('base-flags') ? ` ${baseFlags.join(' ')}` : ''})`, baseRoot, baseFlags);
   const b = await start(`B (this tree${option('flags') ? ` ${flags.join(' ')}` : ''})`, ROOT, flags);
   try {

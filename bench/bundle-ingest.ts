@@ -10,22 +10,12 @@
  *   --cpu-prof: the server writes a V8 CPU profile of its main thread to .bench-data/profiles/ when it stops.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemTokenFor } from '../src/access/local-key';
 import { patientTransaction, sharedBatch } from './bundles/generate';
 import { cpuSeconds, mainThreadCpuSeconds } from './support/cpu';
-import { median, ROOT, START_FLAGS, startServerProcess } from './support/processes';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+import { freePort, median, ROOT, START_FLAGS, startServerProcess } from './support/processes';
 
 let authorization = '';
 

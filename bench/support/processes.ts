@@ -1,6 +1,7 @@
 /** Helpers for benchmarks that run servers in child processes and load them with autocannon. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 
@@ -11,9 +12,24 @@ export const ROOT = join(__dirname, '..', '..');
  * They size the young generation: each V8 scavenge costs time in proportion to the whole heap (~2.5 ms per GB
  * on this machine), so a large in-memory store wants few, large scavenges.
  */
-export const START_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
-  .split(/\s+/)
-  .filter((part) => part.startsWith('--'));
+export const START_FLAGS = startFlagsOf(ROOT);
+
+/** The node flags of `npm start` in the tree at `root` (another checkout's may differ). */
+export function startFlagsOf(root: string): string[] {
+  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+    .split(/\s+/)
+    .filter((part) => part.startsWith('--'));
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 export interface Running {
   child: ChildProcess;
