@@ -56,6 +56,7 @@ async function main(): Promise<void> {
       const started = performance.now();
       const cpuBefore = cpuSeconds(server.pid);
       const mainBefore = mainThreadCpuSeconds(server.pid);
+      const clientBefore = process.cpuUsage();
       await Promise.all(
         Array.from({ length: uploaders }, async () => {
           while (next < bodies.length) {
@@ -69,12 +70,14 @@ async function main(): Promise<void> {
       const seconds = (performance.now() - started) / 1000;
       const cpu = cpuSeconds(server.pid) - cpuBefore;
       const main = mainThreadCpuSeconds(server.pid) - mainBefore;
+      const clientUsage = process.cpuUsage(clientBefore);
+      const client = (clientUsage.user + clientUsage.system) / 1e6;
       mainMicros.push((main * 1e6) / resources);
       rates.push(resources / seconds);
       perCpuSecond.push(resources / cpu);
       process.stdout.write(
         `  round ${round}: ${resources} resources in ${seconds.toFixed(2)} s = ${(resources / seconds).toFixed(0)} resources/s; ` +
-          `server CPU ${cpu.toFixed(2)} s = ${(resources / cpu).toFixed(0)} resources per CPU-second (${((cpu * 1e6) / resources).toFixed(0)} µs per resource, ${((main * 1e6) / resources).toFixed(0)} µs on the main thread); ` +
+          `server CPU ${cpu.toFixed(2)} s = ${(resources / cpu).toFixed(0)} resources per CPU-second (${((cpu * 1e6) / resources).toFixed(0)} µs per resource, ${((main * 1e6) / resources).toFixed(0)} µs on the main thread); uploaders' CPU ${((client * 1e6) / resources).toFixed(0)} µs per resource; ` +
           `load ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`,
       );
     }

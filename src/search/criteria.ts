@@ -13,7 +13,7 @@ import { resourceKey } from '../storage/records';
 import { compileComposite } from './compile/composite';
 import { compileDate, compileLastUpdated } from './compile/date';
 import { UnsupportedParameter } from './compile/errors';
-import { MATCH_NOTHING } from './compile/filters';
+import { MATCH_NOTHING, widenEntryCode } from './compile/filters';
 import { chainTargets, listItems, referencedBy, type LinkContext } from './compile/linked';
 import { compileMissing } from './compile/missing';
 import { isDefinedModifier } from './compile/modifiers';
@@ -254,7 +254,32 @@ export class CriteriaCompiler {
     return def;
   }
 
+  /** A parameter's condition, over its own index entries and those it borrows (src/search/registry/shared-entries.ts). */
   private condition(scope: Scope, name: string, def: SearchParamDef, modifier: string | undefined, value: string): Filter | Promise<Filter> {
+    const filter = this.ownCondition(scope, name, def, modifier, value);
+    if (def.type === 'reference') return filter;
+    return filter instanceof Promise ? filter.then((f) => this.withBorrowedEntries(scope.types, def.code, f)) : this.withBorrowedEntries(scope.types, def.code, filter);
+  }
+
+  /**
+   * `filter` matching the entries of every parameter a query on `code` reads, per searched type. Types that read
+   * different ones (only custom SearchParameters can make them differ) each get their own branch of an `$or`.
+   */
+  private withBorrowedEntries(types: string[] | undefined, code: string, filter: Filter): Filter {
+    const groups = new Map<string, { codes: readonly string[]; types: string[] }>();
+    for (const type of types ?? this.registry.resourceTypes()) {
+      const codes = this.registry.entryCodes(type, code);
+      const key = codes.join(' ');
+      const group = groups.get(key);
+      if (group) group.types.push(type);
+      else groups.set(key, { codes, types: [type] });
+    }
+    const widened = (codes: readonly string[]): Filter => (codes.length > 1 ? widenEntryCode(filter, code, codes) : filter);
+    if (groups.size <= 1) return widened([...groups.values()][0]?.codes ?? [code]);
+    return { $or: [...groups.values()].map((group) => ({ $and: [{ type: { $in: group.types } }, widened(group.codes)] })) };
+  }
+
+  private ownCondition(scope: Scope, name: string, def: SearchParamDef, modifier: string | undefined, value: string): Filter | Promise<Filter> {
     if (modifier !== undefined && !isDefinedModifier(def.type, modifier) && !(def.type === 'reference' && this.isTypeModifier(modifier))) {
       throw invalid(`Modifier ':${modifier}' is not allowed on ${def.type} search parameter '${def.code}'`, name);
     }

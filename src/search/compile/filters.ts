@@ -17,6 +17,24 @@ export function anyEntry(array: IndexArray, code: string, alternatives: Filter[]
   return { [`idx.${array}`]: { $elemMatch: match } };
 }
 
+/**
+ * `filter` (as anyEntry and noEntry build it) with each entry condition on parameter `code` matching entries of
+ * any of `codes` instead: the parameters a query on `code` reads entries of (src/search/registry/shared-entries.ts).
+ */
+export function widenEntryCode(filter: Filter, code: string, codes: readonly string[]): Filter {
+  const out: Filter = {};
+  for (const [key, value] of Object.entries(filter)) {
+    if ((key === '$and' || key === '$or' || key === '$nor') && Array.isArray(value)) {
+      out[key] = value.map((f: Filter) => widenEntryCode(f, code, codes));
+      continue;
+    }
+    const match = key.startsWith('idx.') ? (value as { $elemMatch?: Filter } | null)?.$elemMatch : undefined;
+    if (match?.p === code) out[key] = { ...(value as Filter), $elemMatch: { ...match, p: { $in: [...codes] } } };
+    else out[key] = value;
+  }
+  return out;
+}
+
 /** Documents with no `array` entry of parameter `code` satisfying any of `alternatives`. */
 export function noEntry(array: IndexArray, code: string, alternatives: Filter[]): Filter {
   return { $nor: [anyEntry(array, code, alternatives)] };

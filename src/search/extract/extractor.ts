@@ -30,12 +30,17 @@ type BranchEvaluator = (input: unknown, rootPath: string, env?: Record<string, u
 
 interface ParamPlan {
   def: SearchParamDef;
+  /** The branches this parameter extracts itself: all of them, or those no parameter it borrows from covers. */
   branches: BranchEvaluator[];
+  /** Parameters whose entries count as this one's too (src/search/registry/shared-entries.ts). */
+  borrowsFrom?: string[];
 }
 
 interface TypePlan {
   revision: number;
   params: ParamPlan[];
+  /** The parameters that borrow entries, after the lenders they depend on. */
+  borrowing: Array<ParamPlan & { borrowsFrom: string[] }>;
   /** The reference parameters that place this type in a compartment (CompartmentDefinitions.paramsFor). */
   compartmentParams: ParamPlan[];
 }
@@ -77,7 +82,7 @@ export class IndexExtractor {
     const memo: QuantityMemo = new Map();
     for (const param of plan.params) {
       const { def } = param;
-      const results = this.evaluate(def, param.branches, resource, resource.resourceType);
+      const results = param.branches.length ? this.evaluate(def, param.branches, resource, resource.resourceType) : [];
       if (results.length === 0) continue;
       const target = arrays[fieldOf(def)];
       const before = target.length;
@@ -86,6 +91,19 @@ export class IndexExtractor {
       if (target.length === before) continue;
       has.push(def.code);
       const key = sortKeyOf(def.type, target, before);
+      if (key !== undefined) so[def.code] = key;
+    }
+    // A parameter that borrows entries is present, and sorts, by its own entries and its lenders' together.
+    for (const { def, borrowsFrom } of plan.borrowing) {
+      let present = has.includes(def.code);
+      let key = so[def.code];
+      for (const lender of borrowsFrom) {
+        if (!has.includes(lender)) continue;
+        present = true;
+        const lent = so[lender];
+        if (lent !== undefined && (key === undefined || lent < key)) key = lent;
+      }
+      if (present && !has.includes(def.code)) has.push(def.code);
       if (key !== undefined) so[def.code] = key;
     }
     const idx: IndexFields = {};
@@ -181,13 +199,20 @@ export class IndexExtractor {
     const cached = this.plans.get(resourceType);
     if (cached && cached.revision === this.registry.revision) return cached;
     const params: ParamPlan[] = [];
+    const sharing = this.registry.sharedEntries(resourceType);
     for (const def of this.registry.forType(resourceType)) {
       if (!def.expression || def.type === 'special' || NOT_INDEXED.has(def.code)) continue;
-      params.push({ def, branches: compileBranches(def.expression) });
+      const shared = sharing.get(def.code);
+      if (!shared) params.push({ def, branches: compileBranches(def.expression) });
+      else params.push({ def, branches: shared.ownBranches.flatMap((branch) => compileBranches(branch)), borrowsFrom: shared.borrowsFrom });
     }
     const inCompartments = new Set(this.compartments.compartmentTypes().flatMap((c) => this.compartments.paramsFor(c, resourceType)));
     const compartmentParams = params.filter((p) => p.def.type === 'reference' && inCompartments.has(p.def.code));
-    const plan = { revision: this.registry.revision, params, compartmentParams };
+    // Lenders come first (they borrow from narrower parameters only, see sharedEntries): their has/so are final.
+    const borrowing = params
+      .filter((p): p is ParamPlan & { borrowsFrom: string[] } => p.borrowsFrom !== undefined)
+      .sort((a, b) => a.borrowsFrom.length - b.borrowsFrom.length);
+    const plan = { revision: this.registry.revision, params, compartmentParams, borrowing };
     this.plans.set(resourceType, plan);
     return plan;
   }

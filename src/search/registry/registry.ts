@@ -9,6 +9,7 @@ import type { SearchParameter } from 'fhir/r4';
 import { FhirError } from '../../core/errors';
 import { SEARCH_PARAMETERS_FILE, searchArtifactsDir } from './artifacts';
 import { compileNodes } from './fhirpath';
+import { sharedEntries, type EntrySharing } from './shared-entries';
 import { rewriteForIndexing, specialiseExpression } from './specialise';
 import {
   SEARCH_PARAM_TYPES,
@@ -29,6 +30,8 @@ export class SearchRegistry {
   private readonly domainResourceTypes = new Set<string>();
   private readonly allTypes: string[];
   private changes = 0;
+  /** sharedEntries() of each type asked for, at the revision it was computed for. */
+  private readonly sharing = new Map<string, { revision: number; byCode: Map<string, EntrySharing> }>();
 
   private constructor(artifact: SearchDefinitionsArtifact) {
     this.allTypes = artifact.resourceTypes.map((t) => t.type);
@@ -59,6 +62,24 @@ export class SearchRegistry {
   /** Every parameter that applies to `resourceType`, including the Resource-level ones (_id, _lastUpdated, _tag, ...). */
   forType(resourceType: string): SearchParamDef[] {
     return [...(this.byType.get(resourceType)?.values() ?? [])];
+  }
+
+  /**
+   * The parameters of `resourceType` that borrow index entries from others instead of storing their own copy,
+   * by code (src/search/registry/shared-entries.ts).
+   */
+  sharedEntries(resourceType: string): ReadonlyMap<string, EntrySharing> {
+    const cached = this.sharing.get(resourceType);
+    if (cached && cached.revision === this.changes) return cached.byCode;
+    const byCode = sharedEntries(this.forType(resourceType));
+    this.sharing.set(resourceType, { revision: this.changes, byCode });
+    return byCode;
+  }
+
+  /** The parameters whose index entries a query on `code` of `resourceType` matches: the code, and those it borrows from. */
+  entryCodes(resourceType: string, code: string): readonly string[] {
+    const sharing = this.sharedEntries(resourceType).get(code);
+    return sharing ? [code, ...sharing.borrowsFrom] : [code];
   }
 
   /** The parameter with this canonical URL as defined for `resourceType` (e.g. a composite's component). */
