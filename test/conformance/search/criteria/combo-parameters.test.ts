@@ -48,7 +48,7 @@ before(async () => {
     versionId: 1,
     lastUpdated: '2024-01-01T00:00:00.000Z',
     deleted: false,
-    resource: { resourceType: 'Observation', id: 'legacy', status: 'final', code: { coding: [{ system: LOINC, code: '2339-0' }] } },
+    resource: { resourceType: 'Observation', id: 'legacy', status: 'final', code: { coding: [{ system: LOINC, code: '2339-0' }] } } as Resource,
     idx: {
       tok: [
         { p: 'code', s: LOINC, c: '2339-0' },
