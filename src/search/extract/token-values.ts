@@ -15,14 +15,22 @@ function codingEntry(p: string, coding: Json): TokenEntry | undefined {
   return entry;
 }
 
+/**
+ * A CodeableConcept's codings, and its text as an entry of its own unless a coding's display already says it
+ * (`:text` matches either, https://hl7.org/fhir/R4/search.html#modifiers; most concepts repeat the display).
+ */
 function pushCodeableConcept(p: string, concept: Json, out: TokenEntry[]): void {
+  const from = out.length;
   for (const coding of asArray(concept.coding)) {
     const obj = asObject(coding);
     const entry = obj && codingEntry(p, obj);
     if (entry) out.push(entry);
   }
   const text = asString(concept.text);
-  if (text !== undefined) out.push({ p, t: foldString(text) });
+  if (text === undefined) return;
+  const t = foldString(text);
+  for (let i = from; i < out.length; i++) if (out[i]!.t === t) return;
+  out.push({ p, t });
 }
 
 function pushIdentifier(p: string, identifier: Json, out: TokenEntry[]): void {

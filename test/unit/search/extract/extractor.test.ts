@@ -61,6 +61,16 @@ describe('token entries (search.html#token)', () => {
     ]);
   });
 
+  it('keeps no separate text entry for a CodeableConcept whose text a coding display already says', () => {
+    const idx = idxOf({
+      resourceType: 'Condition',
+      id: 'c2',
+      subject: { reference: 'Patient/1' },
+      code: { coding: [{ system: 'http://snomed.info/sct', code: '39065001', display: 'Burn of ear' }], text: 'Burn of Ear' },
+    });
+    assert.deepEqual(only(idx.tok, 'code'), [{ p: 'code', s: 'http://snomed.info/sct', c: '39065001', t: 'burn of ear' }]);
+  });
+
   it('evaluates only the Condition branch of the shared code parameter', () => {
     assert.equal(registry.get('Condition', 'code')?.expression, 'Condition.code');
   });
