@@ -50,18 +50,21 @@ interface PendingCommit {
   reject: (error: Error) => void;
 }
 
+/** Index writes in order, two items each: the key, then true to put it or false to remove it (no pair arrays). */
+type IndexOps = Array<string | boolean>;
+
 /**
  * Appends the index writes that turn a document's old entries into its new ones: a replace leaves the entries
  * both versions have alone (most of them: an update seldom changes what its indexes hold).
  */
-function indexChanges(ops: Array<[key: string, put: boolean]>, before: string[] | null, after: string[] | null): void {
+function indexChanges(ops: IndexOps, before: string[] | null, after: string[] | null): void {
   if (!before || before.length === 0) {
-    if (after) for (const key of after) ops.push([key, true]);
+    if (after) for (const key of after) ops.push(key, true);
     return;
   }
   const gone = new Set(before);
-  if (after) for (const key of after) if (!gone.delete(key)) ops.push([key, true]);
-  for (const key of gone) ops.push([key, false]);
+  if (after) for (const key of after) if (!gone.delete(key)) ops.push(key, true);
+  for (const key of gone) ops.push(key, false);
 }
 
 export async function openLmdbStore(options: LmdbStoreOptions): Promise<Store> {
@@ -349,8 +352,9 @@ class LmdbStore implements Store {
             if (value) void this.docs.put(key, value);
             else void this.docs.remove(key);
           }
-          for (const [key, put] of indexOps) {
-            if (put) void this.index.put(key, EMPTY);
+          for (let i = 0; i < indexOps.length; i += 2) {
+            const key = indexOps[i] as string;
+            if (indexOps[i + 1]) void this.index.put(key, EMPTY);
             else void this.index.remove(key);
           }
           for (const collection of new Set(batch.flatMap((c) => c.list.map(([name]) => name)))) this.writeMeta(this.collectionFor(collection));
@@ -401,10 +405,10 @@ class LmdbStore implements Store {
    * itself): documents replaced or deleted take their old index entries with them, read from the committed
    * state or from an earlier commit of the same batch.
    */
-  private prepare(batch: PendingCommit[]): { docOps: Map<string, Buffer | null>; indexOps: Array<[key: string, put: boolean]> } {
+  private prepare(batch: PendingCommit[]): { docOps: Map<string, Buffer | null>; indexOps: IndexOps } {
     const docOps = new Map<string, Buffer | null>();
     // In commit order (LMDB applies them in order, so a later write of a key wins, as in a map of keys).
-    const indexOps: Array<[key: string, put: boolean]> = [];
+    const indexOps: IndexOps = [];
     const latest = new Map<string, Doc | null>();
     for (const { list } of batch) {
       for (const [name, id, write] of list) {
