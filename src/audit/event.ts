@@ -183,7 +183,11 @@ function entitiesOf(call: AuditedCall, ctx: EventContext): AuditEventEntity[] {
     if (resource) for (const p of ctx.patientsOf(resource)) patients.add(p);
   };
   const resource = result?.resource;
-  if (resource?.resourceType === 'Bundle' && params.type !== 'Bundle') {
+  if (result?.written) {
+    // A write: the version it stored, and its patients as indexed with it (the answer may carry no resource).
+    add(result.written.type, result.written.id);
+    if (result.written.type !== 'AuditEvent') for (const c of result.written.compartments) if (c.startsWith('Patient/')) patients.add(c);
+  } else if (resource?.resourceType === 'Bundle' && params.type !== 'Bundle') {
     for (const entry of (resource as Bundle).entry ?? []) {
       const r = entry.resource;
       if (r && r.resourceType !== 'OperationOutcome') add(r.resourceType, r.id, r);

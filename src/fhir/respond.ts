@@ -15,6 +15,7 @@ export function writtenResponse(ctx: FhirContext, record: ResourceRecord, status
     versionId: String(record.versionId),
     lastUpdated: record.lastUpdated,
     location: versionLocation(ctx, record),
+    written: { type: record.type, id: record.id, compartments: record.compartments },
   };
   if (prefer.return === 'minimal') return base;
   if (prefer.return === 'OperationOutcome') return { ...base, resource: outcome([informational(message)]) };

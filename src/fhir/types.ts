@@ -49,4 +49,9 @@ export interface FhirResponse {
   headers?: Record<string, string>;
   /** A body that is not a FHIR resource: a JSON document (the Bulk Data manifest), or a file sent as it is. */
   content?: { json: unknown } | { file: string; contentType: string };
+  /**
+   * The version a write stored or matched, whatever Prefer asked to send back (never sent itself): the audit
+   * trail names it and the patients whose compartments it is in.
+   */
+  written?: { type: string; id: string; compartments: readonly string[] };
 }

@@ -30,6 +30,16 @@ describe('audit trail: one AuditEvent per interaction (issue 11)', () => {
     return out;
   }
 
+  it('a write answered with Prefer: return=minimal names the patient concerned too, as do transaction entries', async () => {
+    const obs = { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/pm' } };
+    const [created] = await eventsOf(() => server.http.post('/fhir/Observation').set('Content-Type', FHIR_JSON).set('Prefer', 'return=minimal').send(obs).expect(201));
+    assert.deepEqual(patientsOf(created!), ['Patient/pm']);
+    const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: obs as never, request: { method: 'POST', url: 'Observation' } }] };
+    const events = await eventsOf(() => server.http.post('/fhir').set('Content-Type', FHIR_JSON).set('Prefer', 'return=minimal').send(bundle).expect(200));
+    const entry = events.find((e) => subtypeOf(e) === 'create');
+    assert.deepEqual(patientsOf(entry!), ['Patient/pm']);
+  });
+
   it('every REST interaction leaves exactly one event with its restful-interaction subtype, action, outcome and entities', async () => {
     const [created] = await eventsOf(() => server.http.put('/fhir/Patient/p1').set('Content-Type', FHIR_JSON).send(patient({ id: 'p1' })).expect(201));
     assert.equal(subtypeOf(created!), 'update');
