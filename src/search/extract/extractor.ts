@@ -11,7 +11,7 @@ import { normaliseBaseUrl } from '../normalise/reference';
 import { compileNodes } from '../registry/fhirpath';
 import { splitTopLevelUnion } from '../registry/specialise';
 import type { SearchRegistry } from '../registry/registry';
-import type { SearchParamDef } from '../registry/types';
+import { NOT_INDEXED, type SearchParamDef } from '../registry/types';
 import { componentKeys, compositeEntries, type ComponentKey } from './composite-values';
 import { dateEntries } from './date-values';
 import { numberEntries, quantityEntries, type QuantityMemo } from './quantity-values';
@@ -22,8 +22,6 @@ import { tokenEntries } from './token-values';
 import { compileSimplePath, type PathValue } from './simple-path';
 import { nodePath, typedValue } from './typed-value';
 
-/** Parameters that are not stored in `idx`: `_id` and `_lastUpdated` are the record's own `id` / `lastUpdated`. */
-const NOT_INDEXED = new Set(['_id', '_lastUpdated']);
 
 /** Evaluates one union branch: values with their FHIR type and model path. */
 type BranchEvaluator = (input: unknown, rootPath: string, env?: Record<string, unknown>) => PathValue[];

@@ -12,11 +12,11 @@
  * such as a real phonetic match, would have to be left out here). Records written before a parameter borrowed its entries keep
  * their own copy, which queries still match. A definition that changes needs `$reindex`, as for any other change.
  *
- * References are left out: chains, `_include`, compartments and access policies read reference entries by their
+ * Parameters with no entries of their own (`_id`, `_lastUpdated`) lend nothing. References are left out: chains, `_include`, compartments and access policies read reference entries by their
  * own code.
  */
 import { splitTopLevelUnion } from './specialise';
-import type { SearchParamDef } from './types';
+import { NOT_INDEXED, type SearchParamDef } from './types';
 
 export interface EntrySharing {
   /** Union branches of the parameter's expression that no other parameter indexes: the only ones it extracts. */
@@ -28,7 +28,7 @@ export interface EntrySharing {
 /** For the parameters of one resource type, those that borrow entries, by code. */
 export function sharedEntries(defs: readonly SearchParamDef[]): Map<string, EntrySharing> {
   const candidates = defs
-    .filter((d) => d.expression !== undefined && d.type !== 'reference' && d.type !== 'special')
+    .filter((d) => d.expression !== undefined && d.type !== 'reference' && d.type !== 'special' && !NOT_INDEXED.has(d.code))
     .map((def) => ({ def, branches: new Set(splitTopLevelUnion(def.expression as string).map((b) => b.trim())), shape: shapeOf(def) }))
     .sort((a, b) => a.branches.size - b.branches.size);
   const sharing = new Map<string, EntrySharing>();

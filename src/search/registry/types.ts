@@ -17,6 +17,9 @@ export const SEARCH_PARAM_TYPES: readonly SearchParamType[] = [
   'special',
 ];
 
+/** Parameters that are not stored in `idx`: `_id` and `_lastUpdated` are the record's own `id` / `lastUpdated`. */
+export const NOT_INDEXED: ReadonlySet<string> = new Set(['_id', '_lastUpdated']);
+
 /** One component of a composite parameter (https://hl7.org/fhir/R4/search.html#composite). */
 export interface CompositeComponentDef {
   /** Canonical URL of the component's own SearchParameter. */

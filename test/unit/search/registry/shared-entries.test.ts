@@ -36,6 +36,11 @@ describe('parameters that borrow index entries (shared-entries.ts)', () => {
     assert.deepEqual(sharing.get('abc')?.ownBranches, ['Observation.category']);
   });
 
+  it('_id and _lastUpdated, which have no entries, lend none', () => {
+    const sharing = sharedEntries([def('_id', 'token', 'Observation.id'), def('id-or-method', 'token', 'Observation.id | Observation.method')]);
+    assert.equal(sharing.has('id-or-method'), false);
+  });
+
   it('nothing is shared between equal expressions, other types, other components or references', () => {
     const component = (expression: string) => [{ definition: 'http://example.org/c', expression, code: 'c', type: 'token' as const }];
     const sharing = sharedEntries([
