@@ -1,4 +1,5 @@
 /** Everything an interaction needs, injected by the composition root (src/compose.ts). */
+import type { PreparedVersions } from './prepared-versions';
 import type { Resource } from 'fhir/r4';
 import type { AccessControl } from '../access/control';
 import type { Clock } from '../core/clock';
@@ -54,6 +55,8 @@ export interface FhirContext {
   bulkExport: ExportRunner;
   /** Conditional references resolved across transaction Bundles (src/fhir/conditional-memo.ts); embedded store only. */
   conditionalMemo?: ConditionalMemo;
+  /** The creates of the transaction Bundle this call is an entry of, validated and indexed ahead (src/fhir/prepared-versions.ts). */
+  preparedVersions?: PreparedVersions;
 }
 
 /** Where an interaction reads: the transaction it joined (a transaction Bundle's entry), else the store. */

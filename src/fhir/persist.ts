@@ -15,6 +15,7 @@ import { withBodies } from '../storage/history-bodies';
 import type { FhirContext } from './context';
 import type { FhirRequest } from './types';
 import { assertValid } from './incoming';
+import { stampedVersion } from './prepared-versions';
 
 /** The newest meta.lastUpdated of any stored version (the history's newest entry), if any. */
 export async function newestLastUpdated(store: Pick<StoreTransaction, 'find'>): Promise<string | undefined> {
@@ -66,14 +67,15 @@ export async function writeVersion(
   access?: RequestAccess,
 ): Promise<ResourceRecord> {
   const versionId = previous ? previous.versionId + 1 : 1;
-  const lastUpdated = ctx.clock.now();
-  let resource: Resource | null = null;
-  if (body) {
-    const { resourceType, id: _ignored, meta, ...content } = body;
-    resource = { resourceType, id, meta: { ...meta, versionId: String(versionId), lastUpdated }, ...content } as Resource;
+  // A transaction Bundle's creates arrive validated and indexed (src/fhir/prepared-versions.ts).
+  const prepared = !previous && body ? ctx.preparedVersions?.take(type, id, body) : undefined;
+  const lastUpdated = prepared ? (prepared.resource.meta?.lastUpdated as string) : ctx.clock.now();
+  let resource: Resource | null = prepared?.resource ?? null;
+  if (body && !prepared) {
+    resource = stampedVersion(body, id, lastUpdated, versionId);
     assertValid(ctx, resource);
   }
-  const { idx, compartments } = resource ? ctx.indexer.extract(resource) : { idx: {}, compartments: [] };
+  const { idx, compartments } = prepared ? prepared.extracted : resource ? ctx.indexer.extract(resource) : { idx: {}, compartments: [] };
   const record: ResourceRecord = { _id: resourceKey(type, id), type, id, versionId, lastUpdated, deleted: !resource, resource, idx, compartments };
   const history: HistoryRecord = { _id: historyKey(type, id, versionId), type, id, versionId, lastUpdated, deleted: !resource, method, resource: null };
   if (ctx.access) await ctx.access.checkWrite(access, previous, record);

@@ -12,6 +12,7 @@
  * The first failing entry fails the transaction with its OperationOutcome, naming the entry.
  */
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
+import { PreparedVersions } from './prepared-versions';
 import { FhirError, invalid } from '../core/errors';
 import type { OperationOutcomeIssue } from '../core/outcome';
 import type { SearchOptions } from '../search/service';
@@ -63,6 +64,16 @@ export async function transaction(ctx: FhirContext, outer: FhirRequest, entries:
         await atEntry(e, () => rewriter.rewrite(e.req.body as Resource, e.index));
       }
     }
+    // Every plain create validated and indexed in one pass (src/fhir/prepared-versions.ts), in processing order.
+    const prepared = new PreparedVersions();
+    for (const e of rest) {
+      const { method, path, body, ifNoneExist } = e.req;
+      const id = assigned.get(e.index);
+      if (method !== 'POST' || path.length !== 1 || ifNoneExist !== undefined || id === undefined) continue;
+      if (typeof body !== 'object' || body === null || (body as Resource).resourceType !== path[0]) continue;
+      prepared.prepare(joined, path[0] as string, id, body as Resource);
+    }
+    joined.preparedVersions = prepared;
     for (const e of rest) await run(e, assigned.get(e.index));
     return answered;
   });

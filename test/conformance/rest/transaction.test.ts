@@ -55,6 +55,27 @@ describe('transaction (http.html#transaction)', () => {
     assert.equal(search.resource.total, 1, 'the GET entry, processed last, sees the POST of the same transaction');
   });
 
+  it('stamps meta.lastUpdated in processing order: POSTs in entry order, then PUTs, each as its history entry says', async () => {
+    const res = await post(
+      transaction([
+        { resource: patient({ id: 'tx-stamp-put', identifier: mrn('tx-stamp-0') }), request: { method: 'PUT', url: 'Patient/tx-stamp-put' } },
+        ...[1, 2, 3].map((n) => ({ resource: patient({ identifier: mrn(`tx-stamp-${n}`) }), request: { method: 'POST', url: 'Patient' } })),
+      ]),
+      'return=representation',
+    );
+    assert.equal(res.status, 200);
+    const stamps = res.body.entry.map((e: { resource: { meta: { lastUpdated: string; versionId: string } } }) => e.resource.meta);
+    const [put, ...posts] = stamps as Array<{ lastUpdated: string; versionId: string }>;
+    for (let i = 1; i < posts.length; i++) assert.ok(posts[i]!.lastUpdated > posts[i - 1]!.lastUpdated, 'POST entries in entry order');
+    assert.ok(put!.lastUpdated > posts[posts.length - 1]!.lastUpdated, 'the PUT runs after the POSTs');
+    for (const [i, e] of (res.body.entry as Array<{ response: { location: string; lastModified: string } }>).entries()) {
+      assert.equal(stamps[i].versionId, '1');
+      assert.equal(e.response.lastModified, stamps[i].lastUpdated);
+      const history = (await s.http.get(`${e.response.location.replace(BASE_URL, '/fhir').replace(/\/_history\/1$/, '')}/_history`)).body;
+      assert.equal(history.entry[0].resource.meta.lastUpdated, stamps[i].lastUpdated);
+    }
+  });
+
   it('rewrites urn:uuid and urn:oid fullUrls everywhere: references, contained resources, extensions, uri values, narrative links', async () => {
     const patientUrn = 'urn:uuid:b0000000-0000-4000-8000-000000000001';
     const practitionerUrn = 'urn:oid:1.2.3.4.5.6';
