@@ -67,8 +67,8 @@ export async function writeVersion(
   access?: RequestAccess,
 ): Promise<ResourceRecord> {
   const versionId = previous ? previous.versionId + 1 : 1;
-  // A transaction Bundle's creates arrive validated and indexed (src/fhir/prepared-versions.ts).
-  const prepared = !previous && body ? ctx.preparedVersions?.take(type, id, body) : undefined;
+  // A transaction Bundle's writes arrive validated and indexed (src/fhir/prepared-versions.ts).
+  const prepared = body ? ctx.preparedVersions?.take(type, id, body, versionId) : undefined;
   const lastUpdated = prepared ? (prepared.resource.meta?.lastUpdated as string) : ctx.clock.now();
   let resource: Resource | null = prepared?.resource ?? null;
   if (body && !prepared) {

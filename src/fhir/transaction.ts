@@ -64,13 +64,12 @@ export async function transaction(ctx: FhirContext, outer: FhirRequest, entries:
         await atEntry(e, () => rewriter.rewrite(e.req.body as Resource, e.index));
       }
     }
-    // Every plain create validated and indexed in one pass (src/fhir/prepared-versions.ts), in processing order.
+    // Plain creates and updates validated and indexed in one pass (src/fhir/prepared-versions.ts), in processing order.
     const prepared = new PreparedVersions();
     for (const e of rest) {
       const { method, path, body, ifNoneExist } = e.req;
-      const id = assigned.get(e.index);
-      if (method !== 'POST' || path.length !== 1 || ifNoneExist !== undefined || id === undefined) continue;
-      if (typeof body !== 'object' || body === null || (body as Resource).resourceType !== path[0]) continue;
+      const id = method === 'POST' && path.length === 1 && ifNoneExist === undefined ? assigned.get(e.index) : method === 'PUT' && path.length === 2 ? path[1] : undefined;
+      if (id === undefined || typeof body !== 'object' || body === null || (body as Resource).resourceType !== path[0]) continue;
       prepared.prepare(joined, path[0] as string, id, body as Resource);
     }
     joined.preparedVersions = prepared;

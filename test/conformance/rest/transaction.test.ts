@@ -76,6 +76,18 @@ describe('transaction (http.html#transaction)', () => {
     }
   });
 
+  it('an update entry stores the next version with its versionId, validated like any update', async () => {
+    await s.http.put('/fhir/Patient/tx-next').set('Content-Type', FHIR_JSON).send(patient({ id: 'tx-next' })).expect(201);
+    const res = await post(transaction([{ resource: patient({ id: 'tx-next', gender: 'female' }), request: { method: 'PUT', url: 'Patient/tx-next' } }]), 'return=representation');
+    assert.equal(res.status, 200);
+    assert.equal(res.body.entry[0].response.etag, 'W/"2"');
+    assert.equal(res.body.entry[0].resource.meta.versionId, '2');
+    assert.equal((await s.http.get('/fhir/Patient/tx-next')).body.meta.versionId, '2');
+    const invalid = await post(transaction([{ resource: patient({ id: 'tx-next', gender: 'mail' }), request: { method: 'PUT', url: 'Patient/tx-next' } }]));
+    assert.equal(invalid.status, 400);
+    assert.equal((await s.http.get('/fhir/Patient/tx-next')).body.gender, 'female');
+  });
+
   it('rewrites urn:uuid and urn:oid fullUrls everywhere: references, contained resources, extensions, uri values, narrative links', async () => {
     const patientUrn = 'urn:uuid:b0000000-0000-4000-8000-000000000001';
     const practitionerUrn = 'urn:oid:1.2.3.4.5.6';
