@@ -8,7 +8,8 @@
  * 2. every POST and PUT entry gets its identity: the match of its ifNoneExist or conditional URL (searched inside
  *    the transaction, race-free as for single requests, src/fhir/conditional.ts), the id in its URL, or a new id;
  * 3. references to `urn:uuid:`/`urn:oid:` fullUrls and conditional references are rewritten (bundle-references.ts);
- * 4. POST, then PUT/PATCH, then GET/HEAD entries run, each answered at its own position in the response.
+ * 4. the plain POST and PUT bodies are validated and indexed in one pass (prepared-versions.ts);
+ * 5. POST, then PUT/PATCH, then GET/HEAD entries run, each answered at its own position in the response.
  * The first failing entry fails the transaction with its OperationOutcome, naming the entry.
  */
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
