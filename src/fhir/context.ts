@@ -1,5 +1,4 @@
 /** Everything an interaction needs, injected by the composition root (src/compose.ts). */
-import type { PreparedVersions } from './prepared-versions';
 import type { Resource } from 'fhir/r4';
 import type { AccessControl } from '../access/control';
 import type { Clock } from '../core/clock';
@@ -13,6 +12,7 @@ import type { VisibilityHorizon } from './visibility';
 import type { WriteHook } from './write-hooks';
 import type { Auditor } from '../audit/auditor';
 import type { ConditionalMemo } from './conditional-memo';
+import type { PreparedVersions } from './prepared-versions';
 
 /** Write-time extraction of search index entries (src/search/extract). */
 export interface Indexer {
@@ -55,7 +55,7 @@ export interface FhirContext {
   bulkExport: ExportRunner;
   /** Conditional references resolved across transaction Bundles (src/fhir/conditional-memo.ts); embedded store only. */
   conditionalMemo?: ConditionalMemo;
-  /** The creates of the transaction Bundle this call is an entry of, validated and indexed ahead (src/fhir/prepared-versions.ts). */
+  /** The writes of the transaction Bundle this call is an entry of, validated and indexed ahead (src/fhir/prepared-versions.ts). */
   preparedVersions?: PreparedVersions;
 }
 

@@ -15,7 +15,6 @@ import { withBodies } from '../storage/history-bodies';
 import type { FhirContext } from './context';
 import type { FhirRequest } from './types';
 import { assertValid } from './incoming';
-import { stampedVersion } from './prepared-versions';
 
 /** The newest meta.lastUpdated of any stored version (the history's newest entry), if any. */
 export async function newestLastUpdated(store: Pick<StoreTransaction, 'find'>): Promise<string | undefined> {
@@ -52,6 +51,12 @@ export async function visibleVersion(ctx: FhirContext, req: FhirRequest, version
   }
   if (!judged?.resource) return false;
   return ctx.access.admitsVersion(req.access, permission, version.type, version.id, judged.resource);
+}
+
+/** `body` as stored: with the server's id, versionId and lastUpdated (https://hl7.org/fhir/R4/http.html#versioning). */
+export function stampedVersion(body: Resource, id: string, lastUpdated: string, versionId: number): Resource {
+  const { resourceType, id: _ignored, meta, ...content } = body;
+  return { resourceType, id, meta: { ...meta, versionId: String(versionId), lastUpdated }, ...content } as Resource;
 }
 
 /** Stamps meta, validates, extracts index entries and writes the version after `previous` (or version 1). */

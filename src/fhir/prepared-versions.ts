@@ -13,6 +13,7 @@
 import type { Resource } from 'fhir/r4';
 import type { FhirContext, Indexer } from './context';
 import { assertValid } from './incoming';
+import { stampedVersion } from './persist';
 
 type ExtractedIndex = ReturnType<Indexer['extract']>;
 
@@ -49,10 +50,4 @@ export class PreparedVersions {
     (prepared.resource.meta as { versionId: string }).versionId = String(versionId);
     return { resource: prepared.resource, extracted: prepared.extracted as ExtractedIndex };
   }
-}
-
-/** `body` as stored: with the server's id, versionId and lastUpdated (https://hl7.org/fhir/R4/http.html#versioning). */
-export function stampedVersion(body: Resource, id: string, lastUpdated: string, versionId: number): Resource {
-  const { resourceType, id: _ignored, meta, ...content } = body;
-  return { resourceType, id, meta: { ...meta, versionId: String(versionId), lastUpdated }, ...content } as Resource;
 }

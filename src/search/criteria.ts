@@ -257,7 +257,7 @@ export class CriteriaCompiler {
   /** A parameter's condition, over its own index entries and those it borrows (src/search/registry/shared-entries.ts). */
   private condition(scope: Scope, name: string, def: SearchParamDef, modifier: string | undefined, value: string): Filter | Promise<Filter> {
     const filter = this.ownCondition(scope, name, def, modifier, value);
-    if (def.type === 'reference') return filter;
+    if (def.type === 'reference' || !this.registry.borrows(def.code)) return filter;
     return filter instanceof Promise ? filter.then((f) => this.withBorrowedEntries(scope.types, def.code, f)) : this.withBorrowedEntries(scope.types, def.code, filter);
   }
 

@@ -22,7 +22,6 @@ import { tokenEntries } from './token-values';
 import { compileSimplePath, type PathValue } from './simple-path';
 import { nodePath, typedValue } from './typed-value';
 
-
 /** Evaluates one union branch: values with their FHIR type and model path. */
 type BranchEvaluator = (input: unknown, rootPath: string, env?: Record<string, unknown>) => PathValue[];
 

@@ -32,6 +32,8 @@ export class SearchRegistry {
   private changes = 0;
   /** sharedEntries() of each type asked for, at the revision it was computed for. */
   private readonly sharing = new Map<string, { revision: number; byCode: Map<string, EntrySharing> }>();
+  /** The codes that borrow on any type (borrows()), at the revision they were collected for. */
+  private borrowing: { revision: number; codes: Set<string> } | undefined;
 
   private constructor(artifact: SearchDefinitionsArtifact) {
     this.allTypes = artifact.resourceTypes.map((t) => t.type);
@@ -74,6 +76,16 @@ export class SearchRegistry {
     const byCode = sharedEntries(this.forType(resourceType));
     this.sharing.set(resourceType, { revision: this.changes, byCode });
     return byCode;
+  }
+
+  /** Whether `code` borrows index entries on some resource type (most codes never do: queries on them need no widening). */
+  borrows(code: string): boolean {
+    if (this.borrowing?.revision !== this.changes) {
+      const codes = new Set<string>();
+      for (const type of this.allTypes) for (const borrower of this.sharedEntries(type).keys()) codes.add(borrower);
+      this.borrowing = { revision: this.changes, codes };
+    }
+    return this.borrowing.codes.has(code);
   }
 
   /** The parameters whose index entries a query on `code` of `resourceType` matches: the code, and those it borrows from. */
