@@ -13,9 +13,9 @@
  * write is syncing already: then the events that arrive meanwhile wait and go out together when it is done, or
  * beside it once many wait (WRITES_IN_FLIGHT). Batches are answered in order: once its write and every earlier one completed, each `append`
  * resolves, and the events wait for the view: they go into it together
- * (one LMDB transaction without a sync of its own: the log is durable already) when VIEW_BATCH of them wait,
- * VIEW_DELAY_MS after the first, or before any read, search, scan or check of the trail, which therefore sees
- * every event of an answered request. A failed write rejects the batch, and a failed write or view update makes
+ * (one LMDB transaction without a sync of its own: the log is durable already; lmdb-js's writer thread commits it)
+ * when VIEW_BATCH of them wait, VIEW_DELAY_MS after the first, or before any read, search, scan or check of the
+ * trail, which waits for it and therefore sees every event of an answered request. A failed write rejects the batch, and a failed write or view update makes
  * the trail refuse every later event.
  * At open the view catches up with the log: every event of the log above the view's head is put into it, so a
  * crash between the log's sync and the view's transaction (or a view deleted to be rebuilt) loses nothing.
@@ -100,6 +100,9 @@ export class LmdbAuditTrail implements AuditTrail {
   /** Durable events not yet in the view (reads of the trail put them there first). */
   private unviewed: Unviewed[] = [];
   private viewTimer: NodeJS.Timeout | undefined;
+  /** Settles once every view write issued so far is done. */
+  private viewWritten: Promise<void> = Promise.resolve();
+  private viewFailed: Error | undefined;
   private failed: Error | undefined;
   /** A log that does not agree with the view, found at open: reported by verify. */
   private logBroken: { sequence: number; reason: string } | undefined;
@@ -191,19 +194,22 @@ export class LmdbAuditTrail implements AuditTrail {
     return text ? (JSON.parse(text) as { sequence: number; hash: string }) : { sequence: 0, hash: GENESIS };
   }
 
-  /** Puts durable events into the view, in one LMDB transaction (not synced). */
+  /** Puts durable events into the view at open, in one LMDB transaction (not synced). */
   private toView(batch: Unviewed[]): void {
-    const last = (batch[batch.length - 1] as { frame: Buffer }).frame;
+    this.root.transactionSync(() => this.viewWrites(batch));
+    this.viewed = seqOf(keyOf((batch[batch.length - 1] as Unviewed).frame), 0);
+  }
+
+  /** The view's writes for durable events: in the caller's transaction, or as one batch of lmdb-js's writer thread. */
+  private viewWrites(batch: Unviewed[]): void {
+    const last = (batch[batch.length - 1] as Unviewed).frame;
     const postings = new PostingBatch();
-    this.root.transactionSync(() => {
-      for (const q of batch) {
-        this.events.putSync(keyOf(q.frame), valueOf(q.frame));
-        postings.add(q.prefixes, seqOf(keyOf(q.frame), 0));
-      }
-      postings.write(this.postings);
-      this.meta.putSync('head', `{"sequence":${seqOf(keyOf(last), 0)},"hash":"${valueOf(last).toString('latin1', 0, 64)}"}`);
-    });
-    this.viewed = seqOf(keyOf(last), 0);
+    for (const q of batch) {
+      void this.events.put(keyOf(q.frame), valueOf(q.frame));
+      postings.add(q.prefixes, seqOf(keyOf(q.frame), 0));
+    }
+    postings.write(this.postings);
+    void this.meta.put('head', `{"sequence":${seqOf(keyOf(last), 0)},"hash":"${valueOf(last).toString('latin1', 0, 64)}"}`);
   }
 
   /** A trail in a new temporary folder, removed on close (tests and benchmarks). */
@@ -287,40 +293,47 @@ export class LmdbAuditTrail implements AuditTrail {
     this.writing--;
     if (error !== undefined) this.failed ??= error instanceof Error ? error : new Error(String(error));
     if (!this.failed) {
-      try {
-        for (const q of batch) this.unviewed.push({ frame: q.frame, prefixes: q.prefixes });
-        if (this.unviewed.length >= VIEW_BATCH) this.catchUpView();
-        else this.viewTimer ??= setTimeout(() => this.tryCatchUpView(), VIEW_DELAY_MS);
-      } catch {
-        // catchUpView stopped the trail.
-      }
+      for (const q of batch) this.unviewed.push({ frame: q.frame, prefixes: q.prefixes });
+      if (this.unviewed.length >= VIEW_BATCH) void this.catchUpView();
+      else this.viewTimer ??= setTimeout(() => void this.catchUpView(), VIEW_DELAY_MS);
     }
     if (this.failed) for (const q of batch) q.reject(this.unavailable());
     else for (const q of batch) q.resolve(seqOf(keyOf(q.frame), 0));
     this.send(false);
   }
 
-  /** Puts the durable events that wait into the view; a failure stops the trail (the log holds them: a restart replays them). */
-  private catchUpView(): void {
+  /**
+   * Puts the durable events that wait into the view, as one batch of lmdb-js's writer thread (the transaction and
+   * its page writes cost the main thread nothing); resolves once every view write so far is done. A failure stops
+   * the trail (the log holds the events: a restart replays them).
+   */
+  private catchUpView(): Promise<void> {
     if (this.viewTimer) clearTimeout(this.viewTimer);
     this.viewTimer = undefined;
-    if (!this.unviewed.length) return;
+    if (!this.unviewed.length || this.viewFailed) return this.viewWritten;
     const batch = this.unviewed;
     this.unviewed = [];
+    let written: Promise<unknown>;
     try {
-      this.toView(batch);
+      written = this.root.batch(() => this.viewWrites(batch));
     } catch (err) {
-      this.failed ??= err instanceof Error ? err : new Error(String(err));
-      throw new AuditUnavailable(`the audit trail's view could not be updated: ${this.failed.message}`);
+      written = Promise.reject(err);
     }
+    this.viewed = seqOf(keyOf((batch[batch.length - 1] as Unviewed).frame), 0);
+    this.viewWritten = written.then(
+      () => undefined,
+      (err: unknown) => {
+        this.viewFailed ??= err instanceof Error ? err : new Error(String(err));
+        this.failed ??= this.viewFailed;
+      },
+    );
+    return this.viewWritten;
   }
 
-  private tryCatchUpView(): void {
-    try {
-      this.catchUpView();
-    } catch {
-      // Reported by failure() and refused appends.
-    }
+  /** Before a read of the view: every durable event is in it (or the view failed, and the read is refused). */
+  private async viewReady(): Promise<void> {
+    await this.catchUpView();
+    if (this.viewFailed) throw new AuditUnavailable(`the audit trail's view could not be updated: ${this.viewFailed.message}`);
   }
 
   /** After a failed write the in-memory head is ahead of the disk: refuse everything from now on. */
@@ -330,7 +343,7 @@ export class LmdbAuditTrail implements AuditTrail {
 
   async read(sequence: number): Promise<AuditEvent | undefined> {
     if (!Number.isSafeInteger(sequence) || sequence < 1) return undefined;
-    this.catchUpView();
+    await this.viewReady();
     const value = this.events.get(seqKey(sequence));
     if (value === undefined) return undefined;
     return unseal(stored(seqKey(sequence), value), this.hashOf(sequence - 1));
@@ -342,7 +355,7 @@ export class LmdbAuditTrail implements AuditTrail {
   }
 
   async search(query: AuditQuery): Promise<AuditPage> {
-    this.catchUpView();
+    await this.viewReady();
     const range = this.rangeOf(query.dates);
     const filters = [...query.filters].sort((a, b) => SELECTIVE.indexOf(a.field) - SELECTIVE.indexOf(b.field));
     const top = Math.min(query.before ?? Number.MAX_SAFE_INTEGER, range.high);
@@ -412,7 +425,7 @@ export class LmdbAuditTrail implements AuditTrail {
   }
 
   async *scan(from = 1): AsyncIterable<AuditEvent> {
-    this.catchUpView();
+    await this.viewReady();
     let previous = this.hashOf(from - 1);
     for (const { key, value } of this.events.getRange({ start: seqKey(from) })) {
       const s = stored(key, value);
@@ -422,7 +435,7 @@ export class LmdbAuditTrail implements AuditTrail {
   }
 
   async verify(options: { tail?: number } = {}): Promise<ChainReport> {
-    this.catchUpView();
+    await this.viewReady();
     const last = this.lastStored();
     const from = options.tail !== undefined && last ? Math.max(1, last.sequence - options.tail + 1) : 1;
     const checker = new ChainChecker(from > 1 ? { sequence: from, previous: this.hashOf(from - 1) } : undefined);
@@ -458,7 +471,7 @@ export class LmdbAuditTrail implements AuditTrail {
       if (!this.writing && !this.queue.length) break;
       await this.settled;
     }
-    this.tryCatchUpView();
+    await this.catchUpView();
     await this.log.close();
     await this.root.close();
     if (this.removeOnClose) fs.rmSync(this.removeOnClose, { recursive: true, force: true });

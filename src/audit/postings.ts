@@ -81,7 +81,7 @@ export class PostingBatch {
     }
   }
 
-  /** Puts the lists (inside the caller's transaction). */
+  /** Puts the lists (inside the caller's transaction or batch). */
   write(db: Database<Buffer, Buffer>): void {
     // A prefix evicted from the cache and made again is another Buffer with the same bytes: merge those.
     const byBytes = new Map<string, { prefix: Buffer; sequences: number[] }>();
@@ -95,7 +95,7 @@ export class PostingBatch {
       const first = sequences[0] as number;
       const value = Buffer.allocUnsafe(sequences.length * 4);
       for (let i = 0; i < sequences.length; i++) value.writeUInt32BE((sequences[i] as number) - first, i * 4);
-      db.putSync(withSeq(p, first), value);
+      void db.put(withSeq(p, first), value);
     }
     this.lists.clear();
   }

@@ -308,6 +308,32 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store>):
           assert.deepEqual(ids(await store.find('r', filter)), ['a']);
           assert.deepEqual(ids(await store.find('r', { type: 'T', tok: { $elemMatch: { p: 'code', c: '1' } } })), []);
         }));
+
+      it('keeps index results right when a document is deleted and inserted again, in one transaction or in commits queued together', () =>
+        withStore(async (store) => {
+          await store.ensureIndexes('r', [{ name: 'tok', keys: [['type', 1], ['tok.p', 1], ['tok.c', 1]] }]);
+          await seed(store, 'r', [
+            { _id: 'a', type: 'T', tok: [{ p: 'code', c: 'old-a' }] },
+            { _id: 'b', type: 'T', tok: [{ p: 'code', c: 'old-b' }] },
+          ]);
+          const byCode = async (c: string) => ids(await store.find('r', { type: 'T', tok: { $elemMatch: { p: 'code', c } } }));
+          // One transaction: delete, then insert under the same _id (and replace what it inserted).
+          await store.transaction(async (tx) => {
+            await tx.delete('r', 'a');
+            await tx.insert('r', { _id: 'a', type: 'T', tok: [{ p: 'code', c: 'mid-a' }] });
+            await tx.replace('r', { _id: 'a', type: 'T', tok: [{ p: 'code', c: 'new-a' }] });
+          });
+          // Concurrent transactions: a delete, and an insert of the same _id queued behind it.
+          await Promise.all([
+            store.transaction((tx) => tx.delete('r', 'b')),
+            store.transaction((tx) => tx.insert('r', { _id: 'b', type: 'T', tok: [{ p: 'code', c: 'new-b' }] })),
+            store.transaction((tx) => tx.insert('r', { _id: 'c', type: 'T', tok: [{ p: 'code', c: 'new-c' }] })),
+          ]);
+          for (const stale of ['old-a', 'mid-a', 'old-b']) assert.deepEqual(await byCode(stale), [], stale);
+          assert.deepEqual(await byCode('new-a'), ['a']);
+          assert.deepEqual(await byCode('new-b'), ['b']);
+          assert.deepEqual(await byCode('new-c'), ['c']);
+        }));
     });
 
     describe('transactions', () => {

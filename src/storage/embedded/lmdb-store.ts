@@ -416,7 +416,9 @@ class LmdbStore implements Store {
         collection.prefix ??= this.prefixes.assign(collectionEntry(name));
         const key = collection.prefix + id;
         if (tooLongForKey(key)) throw new Error(`the _id ${id.slice(0, 40)}… of a document of ${name} is too long to be stored`);
-        const old = latest.has(key) ? latest.get(key)! : (collection.get(id) ?? null);
+        // A document absent when the write was staged is still absent from the committed state unless an earlier
+        // commit of this batch wrote it: commits in flight then are in this batch or durable, and later ones queue behind.
+        const old = latest.has(key) ? latest.get(key)! : write.absentBefore ? null : (collection.get(id) ?? null);
         for (const index of collection.indexes.values()) indexChanges(indexOps, old && index.entryKeys(old), write.doc && index.entryKeys(write.doc));
         docOps.set(key, write.json === null ? null : encodeDocument(write.json));
         // Encoded (flattened first: JSON.stringify builds a rope): the text is not needed again.

@@ -14,6 +14,11 @@ export interface StagedWrite {
   doc: Doc | null;
   /** The document as stored JSON, or null for a delete; the LMDB store drops it once it has encoded it for the commit. */
   json: string | null;
+  /**
+   * The state the transaction built on (committed and in flight) held no document with this id: a commit then has
+   * no old index entries to remove, and no committed document to look up.
+   */
+  absentBefore: boolean;
 }
 
 /** The state a transaction builds on: committed collections plus writes committed but not yet durable. */
@@ -72,7 +77,7 @@ export class EmbeddedTransaction implements StoreTransaction {
   /** Resolves to the frozen copy the transaction stages (and commits). */
   async insert(collection: string, doc: Doc): Promise<Doc> {
     this.assertActive();
-    const staged = stage(doc);
+    const staged = stage(doc, true);
     if (this.current(collection, staged.doc._id)) {
       throw new StorageConflict(`${collection} already holds a document with _id ${staged.doc._id}`);
     }
@@ -83,7 +88,7 @@ export class EmbeddedTransaction implements StoreTransaction {
   /** Resolves to the frozen copy the transaction stages (and commits). */
   async replace(collection: string, doc: Doc, expect?: Filter): Promise<Doc> {
     this.assertActive();
-    const staged = stage(doc);
+    const staged = stage(doc, false);
     const current = this.current(collection, staged.doc._id);
     if (!current) throw new StorageConflict(`${collection} holds no document with _id ${staged.doc._id} to replace`);
     if (expect && !new Query(expect).test(current)) {
@@ -96,7 +101,7 @@ export class EmbeddedTransaction implements StoreTransaction {
   async delete(collection: string, id: string): Promise<boolean> {
     this.assertActive();
     if (!this.current(collection, id)) return false;
-    this.stagedFor(collection).set(id, { doc: null, json: null });
+    this.stagedFor(collection).set(id, { doc: null, json: null, absentBefore: this.writes.get(collection)?.get(id)?.absentBefore ?? false });
     this.overlays.get(collection)?.set(id, null);
     return true;
   }
@@ -106,13 +111,16 @@ export class EmbeddedTransaction implements StoreTransaction {
     this.assertActive();
   }
 
-  private put(collection: string, staged: { doc: Doc; json: string }): void {
+  private put(collection: string, staged: StagedWrite & { doc: Doc }): void {
     const stored = this.base.collection(collection);
     if (stored?.hasUniqueIndex) {
       const overlay = new Map(this.overlay(collection));
       overlay.delete(staged.doc._id);
       stored.assertUnique(staged.doc, overlay);
     }
+    // An earlier write of this transaction to the id tells what the state it built on held.
+    const earlier = this.writes.get(collection)?.get(staged.doc._id);
+    if (earlier) staged.absentBefore = earlier.absentBefore;
     this.stagedFor(collection).set(staged.doc._id, staged);
     this.overlays.get(collection)?.set(staged.doc._id, staged.doc);
   }
@@ -160,12 +168,12 @@ export class EmbeddedTransaction implements StoreTransaction {
   }
 }
 
-function stage(doc: Doc): { doc: Doc; json: string } {
+function stage(doc: Doc, absentBefore: boolean): StagedWrite & { doc: Doc } {
   if (doc === null || typeof doc !== 'object' || typeof doc._id !== 'string' || doc._id === '') {
     throw new TypeError('a stored document needs a non-empty string _id');
   }
   const json = JSON.stringify(doc);
-  return { doc: frozenJsonCopy(doc, json), json };
+  return { doc: frozenJsonCopy(doc, json), json, absentBefore };
 }
 
 function emptyCollectionFind(filter: CompiledFilter, options: FindOptions | undefined, overlay: Overlay): Doc[] {
