@@ -45,6 +45,12 @@ export interface IndexSpec {
    * no left-out tuple meets, so results and counts are those of the full index. MongoDB builds an ordinary index.
    */
   sparseOn?: string[];
+  /**
+   * Embedded engine: the index holds only the key tuples whose value at each of these paths is one of the values
+   * listed (string values). The planner uses it only when its bounds fix each of these paths to listed values
+   * (planner.ts, boundsFor), so it never answers for entries it left out. MongoDB builds an ordinary index.
+   */
+  only?: Array<[path: string, values: string[]]>;
 }
 
 export interface StoreReader {

@@ -168,7 +168,10 @@ export class Collection extends QueryableCollection {
 
 /** Whether two index definitions are the same (name aside). */
 export const sameIndex = (a: IndexSpec, b: IndexSpec): boolean =>
-  JSON.stringify(a.keys) === JSON.stringify(b.keys) && !!a.unique === !!b.unique && JSON.stringify(a.sparseOn ?? []) === JSON.stringify(b.sparseOn ?? []);
+  JSON.stringify(a.keys) === JSON.stringify(b.keys) &&
+  !!a.unique === !!b.unique &&
+  JSON.stringify(a.sparseOn ?? []) === JSON.stringify(b.sparseOn ?? []) &&
+  JSON.stringify(a.only ?? []) === JSON.stringify(b.only ?? []);
 
 /** A copy of what the embedded engine keeps of an index definition. */
 export const ownSpec = (spec: IndexSpec): IndexSpec => ({
@@ -176,6 +179,7 @@ export const ownSpec = (spec: IndexSpec): IndexSpec => ({
   keys: spec.keys.map(([p, d]) => [p, d]),
   unique: spec.unique,
   ...(spec.sparseOn?.length ? { sparseOn: [...spec.sparseOn] } : {}),
+  ...(spec.only?.length ? { only: spec.only.map(([path, values]): [string, string[]] => [path, [...values]]) } : {}),
 });
 
 /**

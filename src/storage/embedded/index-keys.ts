@@ -3,7 +3,8 @@
  * (so ['idx.tok.p', 'idx.tok.c'] yields one key per token entry, correlating `p` and `c`), paths under
  * different arrays are combined as a cartesian product, and nested arrays are flattened. Every document gets
  * at least one key (missing values and empty arrays index as null), so an index walk sees every document;
- * except in a sparse index (IndexSpec.sparseOn), which drops the tuples that are null at one of its paths.
+ * except in a sparse index (IndexSpec.sparseOn), which drops the tuples that are null at one of its paths, and in
+ * a partial one (IndexSpec.only), which keeps only the tuples with listed values at its paths.
  */
 import { setBounded } from '../../core/bounded-map';
 import { encodeKeyValue, isOrderExact } from './key-encoding';
@@ -52,13 +53,20 @@ export class KeyGenerator {
   private readonly width: number;
   /** Positions of IndexSpec.sparseOn. */
   private readonly required: number[];
+  /** Positions of IndexSpec.only, with the encodings of the values kept there. */
+  private readonly kept: Array<[position: number, encoded: Set<string>]>;
 
-  constructor(paths: string[], sparseOn: readonly string[] = []) {
+  constructor(paths: string[], sparseOn: readonly string[] = [], only: ReadonlyArray<readonly [string, readonly string[]]> = []) {
     this.width = paths.length;
     this.required = sparseOn.map((path) => {
       const position = paths.indexOf(path);
       if (position < 0) throw new Error(`sparseOn path ${path} is not a key of the index`);
       return position;
+    });
+    this.kept = only.map(([path, values]) => {
+      const position = paths.indexOf(path);
+      if (position < 0) throw new Error(`only path ${path} is not a key of the index`);
+      return [position, new Set(values.map((v) => encodeKeyValue(v)))];
     });
     this.shapes = paths.map((path) => ({
       path,
@@ -101,6 +109,7 @@ export class KeyGenerator {
     let seen: Set<string> | undefined;
     for (const tuple of tuples) {
       if (this.required.length && this.required.some((position) => tuple[position + 1] === ENCODED_NULL)) continue;
+      if (this.kept.length && this.kept.some(([position, encoded]) => !encoded.has(tuple[position + 1] as string))) continue;
       tuple[0] = prefix;
       tuple[this.width + 1] = suffix;
       const key = tuple.join('');

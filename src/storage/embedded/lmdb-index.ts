@@ -42,7 +42,7 @@ export class LmdbIndex implements IndexView {
     this.spec = spec;
     this.paths = spec.keys.map(([path]) => path);
     this.prefix = prefix;
-    this.generator = new KeyGenerator(this.paths, spec.sparseOn);
+    this.generator = new KeyGenerator(this.paths, spec.sparseOn, spec.only);
     this.typeAt = this.paths.indexOf('type');
     if (stored) {
       this.incomplete = stored.incomplete === true;

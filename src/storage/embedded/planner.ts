@@ -301,7 +301,8 @@ interface Bounds {
  * A sparse index (IndexSpec.sparseOn) lacks the tuples that are null at one of its sparse paths: it is used only
  * when the bounds constrain every such path. Bounds never admit null (condition points are non-null scalars, and
  * a range stays within its value's type bracket), so no left-out tuple lies within them: the entries read, and
- * their counts, are those of the full index.
+ * their counts, are those of the full index. A partial index (IndexSpec.only) is used only when the bounds fix
+ * each of its paths to values it keeps, for the same reason.
  */
 function boundsFor(index: IndexView, conditions: Condition[]): Bounds | null {
   const needed = sparseExtent(index);
@@ -326,7 +327,7 @@ function boundsFor(index: IndexView, conditions: Condition[]): Bounds | null {
       continue;
     }
     if (range) {
-      if (needed > position + 1) return null;
+      if (needed > position + 1 || !keptByIndex(index, chosen)) return null;
       return {
         intervals: prefixes.map((p) => rangeInterval(p, rangeOf(index, range, position))),
         constrained: position + 1,
@@ -338,7 +339,7 @@ function boundsFor(index: IndexView, conditions: Condition[]): Bounds | null {
     }
     break;
   }
-  if (chosen.length === 0 || needed > chosen.length) return null;
+  if (chosen.length === 0 || needed > chosen.length || !keptByIndex(index, chosen)) return null;
   return {
     intervals: prefixes.map((p) => ({ start: p, end: prefixEnd(p) })),
     constrained: chosen.length,
@@ -347,6 +348,16 @@ function boundsFor(index: IndexView, conditions: Condition[]): Bounds | null {
     used: chosen.map((o) => o.condition),
     exact: exactPoints(index, chosen),
   };
+}
+
+/** Whether a partial index (IndexSpec.only) holds every entry the chosen points select. */
+function keptByIndex(index: IndexView, chosen: Array<{ condition: Condition; position: number }>): boolean {
+  for (const [path, values] of index.spec.only ?? []) {
+    const position = index.paths.indexOf(path);
+    const points = chosen.find((o) => o.position === position)?.condition.points;
+    if (!points || !points.every((p) => typeof p === 'string' && values.includes(p))) return false;
+  }
+  return true;
 }
 
 const extents = new WeakMap<IndexView, number>();
@@ -390,8 +401,8 @@ function bestWalkPlan(conditions: Condition[], indexes: IndexView[], sort: SortS
   if (!sort.every(([, d]) => d === direction)) return null;
   let best: { interval: KeyInterval; index: IndexView; score: number } | null = null;
   for (const index of indexes) {
-    // A walk reads a key range that must hold every document; a sparse index lacks some.
-    if (index.incomplete || sparseExtent(index) > 0) continue;
+    // A walk reads a key range that must hold every document; a sparse or partial index lacks some.
+    if (index.incomplete || sparseExtent(index) > 0 || index.spec.only) continue;
     for (let start = 0; start + sort.length <= index.paths.length; start++) {
       const sortable = sort.every(([path], i) => {
         const shape = index.shapes[start + i];

@@ -24,7 +24,7 @@ export class SecondaryIndex implements IndexView {
   constructor(spec: IndexSpec) {
     this.spec = spec;
     this.paths = spec.keys.map(([path]) => path);
-    this.generator = new KeyGenerator(this.paths, spec.sparseOn);
+    this.generator = new KeyGenerator(this.paths, spec.sparseOn, spec.only);
   }
 
   get shapes(): readonly PositionShape[] {
