@@ -84,13 +84,13 @@ export class ConditionalMemo {
       findOne: (c, f, o) => tx.findOne(c, f, o),
       count: (c, f, l) => tx.count(c, f, l),
       guard: (key) => tx.guard(key),
-      insert: (c, doc) => {
+      insert: (c, doc, options) => {
         count(c, doc._id);
-        return tx.insert(c, doc);
+        return tx.insert(c, doc, options);
       },
-      replace: (c, doc, expect) => {
+      replace: (c, doc, expect, options) => {
         count(c, doc._id);
-        return tx.replace(c, doc, expect);
+        return tx.replace(c, doc, expect, options);
       },
       delete: (c, id) => {
         count(c, id);

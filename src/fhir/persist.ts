@@ -7,7 +7,7 @@
  */
 import type { Resource } from 'fhir/r4';
 import { FhirError } from '../core/errors';
-import { StorageConflict, StorageFull, type StoreTransaction } from '../storage/port';
+import { StorageConflict, StorageFull, type StoreTransaction, type WriteOptions } from '../storage/port';
 import { HISTORY, RESOURCES, historyKey, resourceKey, type HistoryMethod, type HistoryRecord, type ResourceRecord } from '../storage/records';
 import type { RequestAccess } from '../access/request-access';
 import { storedToken, type AccessToken } from '../access/tokens';
@@ -59,6 +59,8 @@ export function stampedVersion(body: Resource, id: string, lastUpdated: string, 
   return { resourceType, id, meta: { ...meta, versionId: String(versionId), lastUpdated }, ...content } as Resource;
 }
 
+const HAND_OVER: WriteOptions = { handOver: true };
+
 /** Stamps meta, validates, extracts index entries and writes the version after `previous` (or version 1). */
 export async function writeVersion(
   ctx: FhirContext,
@@ -86,13 +88,14 @@ export async function writeVersion(
   if (ctx.access) await ctx.access.checkWrite(access, previous, record);
   if (type === 'Subscription' && resource && access?.token) await saveSubscriptionOwner(tx, id, access.token);
   for (const hook of ctx.hooks) hook.beforeWrite?.(record);
+  // The version is the store's from here on (the body, stamped and validated, included): frozen, not copied.
   if (previous) {
-    await tx.replace(RESOURCES, record, { versionId: previous.versionId });
+    await tx.replace(RESOURCES, record, { versionId: previous.versionId }, HAND_OVER);
     await movePreviousBodyToHistory(tx, previous);
   } else {
-    await tx.insert(RESOURCES, record);
+    await tx.insert(RESOURCES, record, HAND_OVER);
   }
-  await tx.insert(HISTORY, history);
+  await tx.insert(HISTORY, history, HAND_OVER);
   return record;
 }
 
@@ -164,13 +167,13 @@ function recordingWrites(tx: StoreTransaction, written: ResourceRecord[]): Store
     count: (c, f, l) => tx.count(c, f, l),
     delete: (c, id) => tx.delete(c, id),
     guard: (key) => tx.guard(key),
-    insert: async (c, doc) => {
-      const stored = await tx.insert(c, doc);
+    insert: async (c, doc, options) => {
+      const stored = await tx.insert(c, doc, options);
       if (c === RESOURCES) written.push((stored ?? doc) as ResourceRecord);
       return stored;
     },
-    replace: async (c, doc, expect) => {
-      const stored = await tx.replace(c, doc, expect);
+    replace: async (c, doc, expect, options) => {
+      const stored = await tx.replace(c, doc, expect, options);
       if (c === RESOURCES) written.push((stored ?? doc) as ResourceRecord);
       return stored;
     },

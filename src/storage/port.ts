@@ -60,6 +60,15 @@ export interface StoreReader {
   count(collection: string, filter: Filter, limit?: number): Promise<number>;
 }
 
+export interface WriteOptions {
+  /**
+   * The caller hands the document over: neither it nor anything it holds is changed again, by anyone. The embedded
+   * store then freezes it where it is instead of keeping a frozen copy (a copy is still made of a document holding
+   * values JSON would change). Without it, the store is safe from callers that go on changing what they wrote.
+   */
+  handOver?: boolean;
+}
+
 /** Reads inside a transaction see the transaction's own writes; nobody else sees them before commit. */
 export interface StoreTransaction extends StoreReader {
   /**
@@ -67,12 +76,12 @@ export interface StoreTransaction extends StoreReader {
    * as the store holds it until commit (the embedded store's frozen copy), which a caller that keeps the document
    * until then can keep instead of its own, so only one copy stays alive.
    */
-  insert(collection: string, doc: Doc): Promise<Doc | void>;
+  insert(collection: string, doc: Doc, options?: WriteOptions): Promise<Doc | void>;
   /**
    * Replaces the document with `doc._id`. When `expect` is given, the stored document must also match it
    * (optimistic concurrency, e.g. { versionId: 3 }); rejects with StorageConflict when it does not or is absent.
    */
-  replace(collection: string, doc: Doc, expect?: Filter): Promise<Doc | void>;
+  replace(collection: string, doc: Doc, expect?: Filter, options?: WriteOptions): Promise<Doc | void>;
   /** Deletes the document with this `_id` if present; resolves to whether it was. */
   delete(collection: string, id: string): Promise<boolean>;
   /**

@@ -53,6 +53,56 @@ function copy(value: unknown): unknown {
   }
 }
 
+/**
+ * `value` itself deep-frozen, when it is plain JSON data that a JSON round trip would give back unchanged (no -0,
+ * no undefined or function properties or array items, no Dates, toJSON or class instances); else the frozen copy
+ * (frozenJsonCopy). Subtrees already frozen are taken as they are (the store's own frozen documents).
+ */
+export function frozenInPlace<T>(value: T, json: string): T {
+  try {
+    freezePlain(value);
+    return value;
+  } catch (error) {
+    if (error !== NOT_PLAIN) throw error;
+    return frozenJsonCopy(value, json);
+  }
+}
+
+function freezePlain(value: unknown): void {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value) || Object.is(value, -0)) throw NOT_PLAIN;
+      return;
+    case 'object': {
+      if (value === null || Object.isFrozen(value)) return;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const item: unknown = value[i];
+          if (item === undefined) throw NOT_PLAIN;
+          freezePlain(item);
+        }
+        Object.freeze(value);
+        return;
+      }
+      // With Object's prototype (or none), a toJSON could only be an own property: a function, refused below.
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) throw NOT_PLAIN;
+      for (const key of Object.keys(value)) {
+        const item = (value as Record<string, unknown>)[key];
+        if (item === undefined || typeof item === 'function' || typeof item === 'symbol' || key === '__proto__') throw NOT_PLAIN;
+        freezePlain(item);
+      }
+      Object.freeze(value);
+      return;
+    }
+    default:
+      throw NOT_PLAIN;
+  }
+}
+
 function deepFreeze(value: unknown): unknown {
   if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
   Object.freeze(value);

@@ -4,10 +4,10 @@
  * committed state, the commits still waiting for their fsync, and the transaction's own writes.
  */
 import { Query } from 'mingo';
-import { StorageConflict, type Doc, type Filter, type FindOptions, type StoreTransaction } from '../port';
+import { StorageConflict, type Doc, type Filter, type FindOptions, type StoreTransaction, type WriteOptions } from '../port';
 import { Collection, type Overlay, type QueryableCollection } from './collection';
 import { CompiledFilter } from './compiled-filter';
-import { frozenJsonCopy } from './json-copy';
+import { frozenInPlace, frozenJsonCopy } from './json-copy';
 
 export interface StagedWrite {
   /** Frozen document, or null for a delete. */
@@ -75,9 +75,9 @@ export class EmbeddedTransaction implements StoreTransaction {
   }
 
   /** Resolves to the frozen copy the transaction stages (and commits). */
-  async insert(collection: string, doc: Doc): Promise<Doc> {
+  async insert(collection: string, doc: Doc, options?: WriteOptions): Promise<Doc> {
     this.assertActive();
-    const staged = stage(doc, true);
+    const staged = stage(doc, true, options);
     if (this.current(collection, staged.doc._id)) {
       throw new StorageConflict(`${collection} already holds a document with _id ${staged.doc._id}`);
     }
@@ -86,9 +86,9 @@ export class EmbeddedTransaction implements StoreTransaction {
   }
 
   /** Resolves to the frozen copy the transaction stages (and commits). */
-  async replace(collection: string, doc: Doc, expect?: Filter): Promise<Doc> {
+  async replace(collection: string, doc: Doc, expect?: Filter, options?: WriteOptions): Promise<Doc> {
     this.assertActive();
-    const staged = stage(doc, false);
+    const staged = stage(doc, false, options);
     const current = this.current(collection, staged.doc._id);
     if (!current) throw new StorageConflict(`${collection} holds no document with _id ${staged.doc._id} to replace`);
     if (expect && !new Query(expect).test(current)) {
@@ -168,12 +168,12 @@ export class EmbeddedTransaction implements StoreTransaction {
   }
 }
 
-function stage(doc: Doc, absentBefore: boolean): StagedWrite & { doc: Doc } {
+function stage(doc: Doc, absentBefore: boolean, options?: WriteOptions): StagedWrite & { doc: Doc } {
   if (doc === null || typeof doc !== 'object' || typeof doc._id !== 'string' || doc._id === '') {
     throw new TypeError('a stored document needs a non-empty string _id');
   }
   const json = JSON.stringify(doc);
-  return { doc: frozenJsonCopy(doc, json), json, absentBefore };
+  return { doc: options?.handOver ? frozenInPlace(doc, json) : frozenJsonCopy(doc, json), json, absentBefore };
 }
 
 function emptyCollectionFind(filter: CompiledFilter, options: FindOptions | undefined, overlay: Overlay): Doc[] {
