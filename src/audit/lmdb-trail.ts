@@ -15,8 +15,8 @@
  * resolves, and the events wait for the view: they go into it together
  * (one LMDB transaction without a sync of its own: the log is durable already; lmdb-js's writer thread commits it)
  * when VIEW_BATCH of them wait, VIEW_DELAY_MS after the first, or before any read, search, scan or check of the
- * trail, which waits for it and therefore sees every event of an answered request. A failed write rejects the batch, and a failed write or view update makes
- * the trail refuse every later event.
+ * trail, which waits for it and therefore sees every event of an answered request. A failed write rejects the
+ * batch, and a failed write or view update makes the trail refuse every later event.
  * At open the view catches up with the log: every event of the log above the view's head is put into it, so a
  * crash between the log's sync and the view's transaction (or a view deleted to be rebuilt) loses nothing.
  *
