@@ -12,8 +12,8 @@
  * such as a real phonetic match, would have to be left out here). Records written before a parameter borrowed its entries keep
  * their own copy, which queries still match. A definition that changes needs `$reindex`, as for any other change.
  *
- * Parameters with no entries of their own (`_id`, `_lastUpdated`) lend nothing. References are left out: chains, `_include`, compartments and access policies read reference entries by their
- * own code.
+ * Parameters with no entries of their own (`_id`, `_lastUpdated`) lend nothing. References are left out: chains,
+ * `_include`, compartments and access policies read reference entries by their own code.
  */
 import { splitTopLevelUnion } from './specialise';
 import { NOT_INDEXED, type SearchParamDef } from './types';

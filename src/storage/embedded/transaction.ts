@@ -74,7 +74,7 @@ export class EmbeddedTransaction implements StoreTransaction {
     return limit && limit > 0 ? Math.min(n, limit) : n;
   }
 
-  /** Resolves to the frozen copy the transaction stages (and commits). */
+  /** Resolves to the frozen document the transaction stages (and commits): a copy, or `doc` itself when handed over. */
   async insert(collection: string, doc: Doc, options?: WriteOptions): Promise<Doc> {
     this.assertActive();
     const staged = stage(doc, true, options);
@@ -85,7 +85,7 @@ export class EmbeddedTransaction implements StoreTransaction {
     return staged.doc;
   }
 
-  /** Resolves to the frozen copy the transaction stages (and commits). */
+  /** Resolves to the frozen document the transaction stages (and commits): a copy, or `doc` itself when handed over. */
   async replace(collection: string, doc: Doc, expect?: Filter, options?: WriteOptions): Promise<Doc> {
     this.assertActive();
     const staged = stage(doc, false, options);
@@ -101,7 +101,7 @@ export class EmbeddedTransaction implements StoreTransaction {
   async delete(collection: string, id: string): Promise<boolean> {
     this.assertActive();
     if (!this.current(collection, id)) return false;
-    this.stagedFor(collection).set(id, { doc: null, json: null, absentBefore: this.writes.get(collection)?.get(id)?.absentBefore ?? false });
+    this.stagedFor(collection).set(id, { doc: null, json: null, absentBefore: this.absentBefore(collection, id, false) });
     this.overlays.get(collection)?.set(id, null);
     return true;
   }
@@ -118,11 +118,14 @@ export class EmbeddedTransaction implements StoreTransaction {
       overlay.delete(staged.doc._id);
       stored.assertUnique(staged.doc, overlay);
     }
-    // An earlier write of this transaction to the id tells what the state it built on held.
-    const earlier = this.writes.get(collection)?.get(staged.doc._id);
-    if (earlier) staged.absentBefore = earlier.absentBefore;
+    staged.absentBefore = this.absentBefore(collection, staged.doc._id, staged.absentBefore);
     this.stagedFor(collection).set(staged.doc._id, staged);
     this.overlays.get(collection)?.set(staged.doc._id, staged.doc);
+  }
+
+  /** StagedWrite.absentBefore for a write of `id`: an earlier write of this transaction to it tells, else `otherwise`. */
+  private absentBefore(collection: string, id: string, otherwise: boolean): boolean {
+    return this.writes.get(collection)?.get(id)?.absentBefore ?? otherwise;
   }
 
   private current(collection: string, id: string): Doc | null {
